@@ -1,0 +1,60 @@
+/**
+ * client: connects to a stream server and prints what it sends.
+ *
+ *     deno run --no-prompt --allow-net cmd/client.ts HOST
+ *
+ * @module
+ */
+import { runClient } from "../lib/client.ts";
+import { UsageError } from "../lib/errors.ts";
+import { familyFlag, parseDuration, parseFlags, parseInteger } from "../lib/flags.ts";
+import type { Output } from "../lib/output.ts";
+import { parsePort } from "../lib/port.ts";
+import { runMain, type ToolInfo } from "../lib/tool.ts";
+
+const info: ToolInfo = {
+  name: "client",
+  usage: "usage: client hostname",
+  help: `client: connects to a stream server, trying each address of HOST in turn, and prints
+what the server sends until it closes.
+
+usage: client [options] hostname
+
+Options:
+  -p, --port PORT            server port (default 3490)
+  -4, -6                     try IPv4 addresses only / IPv6 addresses only
+  -t, --timeout MS           one deadline for all connection attempts (default 10s)
+      --read-timeout MS      time for the server to send everything and close (default 10s)
+      --max-bytes N          stop reading after N bytes (default 65536)
+      --raw                  write the received bytes exactly to stdout; status lines to stderr
+  -h, --help                 this help
+      --version              version, Deno version and target
+
+Received bytes are printed escaped (\\n, \\x1b, …) so they cannot drive your terminal.
+Durations are milliseconds (500, 500ms) or seconds (2s).`,
+};
+
+async function main(args: string[], out: Output): Promise<number> {
+  const { values, positionals } = parseFlags(args, {
+    port: { type: "string", short: "p", default: "3490" },
+    "4": { type: "boolean", short: "4" },
+    "6": { type: "boolean", short: "6" },
+    timeout: { type: "string", short: "t", default: "10s" },
+    "read-timeout": { type: "string", default: "10s" },
+    "max-bytes": { type: "string", default: "65536" },
+    raw: { type: "boolean" },
+  });
+  if (positionals.length !== 1) throw new UsageError("", { showUsage: true });
+  const raw = values.raw === true;
+  out.statusToStderr = raw;
+  return await runClient(positionals[0]!, {
+    port: parsePort(values.port as string, { allowZero: false }),
+    family: familyFlag(values["4"], values["6"], "any"),
+    connectTimeout: parseDuration("--timeout", values.timeout as string),
+    readTimeout: parseDuration("--read-timeout", values["read-timeout"] as string),
+    maxBytes: parseInteger("--max-bytes", values["max-bytes"] as string, 1, 1 << 30),
+    raw,
+  }, out);
+}
+
+if (import.meta.main) await runMain(info, main);

@@ -1,0 +1,69 @@
+/**
+ * server: a TCP stream server that sends every client "Hello, world!" and closes.
+ *
+ *     deno run --no-prompt --allow-net cmd/server.ts [-p PORT]
+ *
+ * @module
+ */
+import { familyFlag, parseDuration, parseFlags, parseInteger } from "../lib/flags.ts";
+import { parsePort } from "../lib/port.ts";
+import { runServer } from "../lib/server.ts";
+import { onTermination } from "../lib/signals.ts";
+import { runMain, type ToolInfo } from "../lib/tool.ts";
+import { UsageError } from "../lib/errors.ts";
+import type { Output } from "../lib/output.ts";
+
+const info: ToolInfo = {
+  name: "server",
+  usage: "usage: server [-p port] [-H host] [-4|-6] [--message text]",
+  help: `server: a TCP stream server; sends every client a message, then closes.
+
+usage: server [options]
+
+Options:
+  -p, --port PORT            port to listen on; 0 picks a free one (default 3490)
+  -H, --host ADDR            address to bind (default: all, IPv6 dual-stack, else IPv4)
+  -4, -6                     bind IPv4 only / IPv6 only
+      --message TEXT         what to send (default "Hello, world!")
+      --max-connections N    clients served at once; more wait in the kernel queue (default 1024, 0 = no limit)
+      --write-timeout MS     drop a client that has not taken the message in this time (default 10s)
+      --drain-timeout MS     on Ctrl-C/SIGTERM, time for clients in flight to finish (default 5s)
+  -q, --quiet                no line per connection
+  -h, --help                 this help
+      --version              version, Deno version and target
+
+Ctrl-C or SIGTERM stops accepting, lets clients in flight finish, prints a summary and exits 0.
+Durations are milliseconds (500, 500ms) or seconds (2s).`,
+};
+
+async function main(args: string[], out: Output): Promise<number> {
+  const { values, positionals } = parseFlags(args, {
+    port: { type: "string", short: "p", default: "3490" },
+    host: { type: "string", short: "H" },
+    "4": { type: "boolean", short: "4" },
+    "6": { type: "boolean", short: "6" },
+    message: { type: "string", default: "Hello, world!" },
+    "max-connections": { type: "string", default: "1024" },
+    "write-timeout": { type: "string", default: "10s" },
+    "drain-timeout": { type: "string", default: "5s" },
+    quiet: { type: "boolean", short: "q" },
+  });
+  if (positionals.length > 0) {
+    throw new UsageError(`Unexpected argument ${JSON.stringify(positionals[0])}`);
+  }
+  using stop = onTermination();
+  await runServer({
+    host: values.host as string | undefined,
+    port: parsePort(values.port as string),
+    family: familyFlag(values["4"], values["6"], "any"),
+    message: values.message as string,
+    quiet: values.quiet === true,
+    maxConnections: parseInteger("--max-connections", values["max-connections"] as string, 0, 1e6),
+    writeTimeout: parseDuration("--write-timeout", values["write-timeout"] as string),
+    drainTimeout: parseDuration("--drain-timeout", values["drain-timeout"] as string),
+    signal: stop.signal,
+  }, out);
+  return 0;
+}
+
+if (import.meta.main) await runMain(info, main);

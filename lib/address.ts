@@ -1,0 +1,113 @@
+/**
+ * IP address literals: recognising them, formatting them as the original programs print
+ * them, and comparing them.
+ *
+ * @module
+ */
+
+/** An IP version. */
+export type IPFamily = 4 | 6;
+
+const IPV4 = /^(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}$/;
+
+/**
+ * Tells whether a string is an IPv4 or IPv6 literal, and which.
+ *
+ * @param host A host name or address.
+ * @returns 4, 6, or undefined for anything that is not an IP literal.
+ * @example Recognise literals
+ * ```ts
+ * import { ipFamily } from "./address.ts";
+ * console.log(ipFamily("127.0.0.1"), ipFamily("::1"), ipFamily("localhost")); // 4 6 undefined
+ * ```
+ */
+export function ipFamily(host: string): IPFamily | undefined {
+  if (IPV4.test(host)) return 4;
+  if (!host.includes(":") || /[^0-9a-fA-F:.]/.test(host)) return undefined;
+  try {
+    new URL(`http://[${host}]/`);
+    return 6;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Joins a host and port the way addresses are written in messages: `127.0.0.1:3490`,
+ * `[::1]:3490`.
+ *
+ * @param hostname An address or name.
+ * @param port A port.
+ * @returns `host:port`, with brackets around IPv6.
+ * @example Bracket IPv6
+ * ```ts
+ * import { joinHostPort } from "./address.ts";
+ * console.log(joinHostPort("::1", 3490)); // [::1]:3490
+ * ```
+ */
+export function joinHostPort(hostname: string, port: number): string {
+  return hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`;
+}
+
+/**
+ * The IPv4-mapped IPv6 form of an IPv4 address, for sending to an IPv4 host from an IPv6
+ * socket: `127.0.0.1` → `::ffff:127.0.0.1`.
+ *
+ * @param ipv4 A dotted-quad IPv4 address.
+ * @returns The mapped IPv6 address.
+ * @example Map an address
+ * ```ts
+ * import { toV4Mapped } from "./address.ts";
+ * console.log(toV4Mapped("127.0.0.1")); // ::ffff:127.0.0.1
+ * ```
+ */
+export function toV4Mapped(ipv4: string): string {
+  return `::ffff:${ipv4}`;
+}
+
+/**
+ * A key under which two spellings of one address compare equal: IPv6 is put in canonical
+ * form and IPv4-mapped IPv6 becomes plain IPv4.
+ *
+ * @param hostname An IP literal.
+ * @returns The comparison key.
+ * @example Compare a mapped and a plain address
+ * ```ts
+ * import { addressKey } from "./address.ts";
+ * console.log(addressKey("::ffff:127.0.0.1") === addressKey("127.0.0.1")); // true
+ * ```
+ */
+export function addressKey(hostname: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(hostname);
+  if (mapped) return mapped[1]!;
+  if (!hostname.includes(":")) return hostname;
+  try {
+    const canonical = new URL(`http://[${hostname}]/`).hostname.slice(1, -1);
+    const hex = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(canonical);
+    if (!hex) return canonical;
+    const hi = parseInt(hex[1]!, 16);
+    const lo = parseInt(hex[2]!, 16);
+    return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+  } catch {
+    return hostname.toLowerCase();
+  }
+}
+
+/**
+ * Whether two socket addresses are the same host and port, however each is spelled.
+ *
+ * @param a One address.
+ * @param b The other.
+ * @returns True when they name the same endpoint.
+ * @example A reply from the mapped form matches the peer
+ * ```ts
+ * import { sameAddress } from "./address.ts";
+ * console.log(sameAddress({ hostname: "::ffff:127.0.0.1", port: 4950 }, { hostname: "127.0.0.1", port: 4950 })); // true
+ * ```
+ */
+export function sameAddress(
+  a: { hostname: string; port: number },
+  b: { hostname: string; port: number },
+): boolean {
+  return a.port === b.port && addressKey(a.hostname) === addressKey(b.hostname);
+}

@@ -1,0 +1,87 @@
+/**
+ * The original servers' loop: bind the first resolved address that works.
+ *
+ * @module
+ */
+import { joinHostPort } from "./address.ts";
+import { netError, SocketkitError } from "./errors.ts";
+import { ExitCode } from "./exit_codes.ts";
+import type { Candidate } from "./resolve.ts";
+
+/** Options for {@linkcode bindFirst}. */
+export interface BindFirstOptions {
+  /** Called with each address that could not be bound, before the next is tried. */
+  onError?: (candidate: Candidate, error: SocketkitError) => void;
+}
+
+/**
+ * No candidate could be bound. Exit code 2. The message is the original's
+ * (`failed to bind`), followed by each reason.
+ *
+ * @example Catch it
+ * ```ts
+ * import { BindError } from "./bind_first.ts";
+ * console.log(new BindError([]).exitCode); // 2
+ * ```
+ */
+export class BindError extends SocketkitError {
+  /** Why each address failed, in order. */
+  readonly errors: SocketkitError[];
+  /** @param errors Each address's failure. */
+  constructor(errors: SocketkitError[]) {
+    super(
+      `failed to bind${errors.length ? `: ${errors.map((e) => e.message).join("; ")}` : ""}`,
+      ExitCode.NoAddress,
+    );
+    this.errors = errors;
+  }
+}
+
+/**
+ * Opens a listening socket on the first candidate that can be bound: a TCP listener, or
+ * with `transport: "udp"` a datagram socket.
+ *
+ * @param candidates Addresses from {@linkcode resolve} with `passive: true`.
+ * @param transport `tcp` or `udp`.
+ * @param options Reporting of each failure.
+ * @returns The listening socket; the caller closes it.
+ * @throws {BindError} When no address could be bound.
+ * @throws {PermissionError} When Deno lacks the net permission.
+ * @example Listen on a free port
+ * ```ts
+ * import { bindFirst } from "./bind_first.ts";
+ * using listener = bindFirst([{ hostname: "127.0.0.1", port: 0, family: 4 }], "tcp");
+ * console.log(listener.addr.port > 0); // true
+ * ```
+ */
+export function bindFirst(
+  candidates: Candidate[],
+  transport: "tcp",
+  options?: BindFirstOptions,
+): Deno.TcpListener;
+export function bindFirst(
+  candidates: Candidate[],
+  transport: "udp",
+  options?: BindFirstOptions,
+): Deno.DatagramConn;
+export function bindFirst(
+  candidates: Candidate[],
+  transport: "tcp" | "udp",
+  options: BindFirstOptions = {},
+): Deno.TcpListener | Deno.DatagramConn {
+  const errors: SocketkitError[] = [];
+  for (const candidate of candidates) {
+    const { hostname, port } = candidate;
+    try {
+      return transport === "tcp"
+        ? Deno.listen({ hostname, port })
+        : Deno.listenDatagram({ transport: "udp", hostname, port });
+    } catch (cause) {
+      const error = netError("listen", transport, joinHostPort(hostname, port), cause);
+      if (error.exitCode === ExitCode.Permission) throw error;
+      errors.push(error);
+      options.onError?.(candidate, error);
+    }
+  }
+  throw new BindError(errors);
+}

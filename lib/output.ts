@@ -1,0 +1,187 @@
+/**
+ * Terminal output shared by every tool: lines prefixed with the tool's name, batched into
+ * large writes, with errors on stderr. Received bytes go through
+ * {@linkcode escapeBytes} before they reach here unless the user asked for `--raw`.
+ *
+ * @module
+ */
+
+/** Somewhere bytes can be written synchronously: `Deno.stdout`, `Deno.stderr`, a file. */
+export interface ByteSink {
+  /** Writes some of `p`, returning how many bytes were written. */
+  writeSync(p: Uint8Array): number;
+}
+
+/** Options for {@linkcode Output}. */
+export interface OutputOptions {
+  /**
+   * Where lines and data go.
+   * @default {Deno.stdout}
+   */
+  stdout?: ByteSink;
+  /**
+   * Where errors go.
+   * @default {Deno.stderr}
+   */
+  stderr?: ByteSink;
+  /**
+   * Send status lines to stderr, keeping stdout for the exact received bytes (`--raw`).
+   * @default {false}
+   */
+  statusToStderr?: boolean;
+  /**
+   * How long a line may wait in the buffer before it is written, in milliseconds.
+   * @default {5}
+   */
+  flushDelayMs?: number;
+}
+
+const CAPACITY = 64 * 1024;
+const encoder = new TextEncoder();
+
+/**
+ * A tool's output. Lines are collected in one 64 KiB buffer and written when it fills,
+ * after a few milliseconds, or on {@linkcode Output.flush}, so that a flood of
+ * datagrams costs one write per 64 KiB rather than one per line. A closed pipe (`| head`)
+ * ends output quietly instead of throwing.
+ *
+ * @example Print a line as the server does
+ * ```ts
+ * import { Output } from "./output.ts";
+ * const out = new Output("server");
+ * out.say("waiting for connections...");
+ * out.flush();
+ * ```
+ */
+export class Output {
+  /** The tool's name, the prefix of every line. */
+  readonly name: string;
+  #stdout: ByteSink;
+  #stderr: ByteSink;
+  /** Send status lines to stderr, keeping stdout for the exact received bytes (`--raw`). */
+  statusToStderr: boolean;
+  #delay: number;
+  #buf = new Uint8Array(CAPACITY);
+  #used = 0;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #closed = false;
+
+  /**
+   * @param name The tool's name.
+   * @param options Where output goes.
+   */
+  constructor(name: string, options: OutputOptions = {}) {
+    this.name = name;
+    this.#stdout = options.stdout ?? Deno.stdout;
+    this.#stderr = options.stderr ?? Deno.stderr;
+    this.statusToStderr = options.statusToStderr ?? false;
+    this.#delay = options.flushDelayMs ?? 5;
+  }
+
+  /** Whether stdout was closed by its reader (a broken pipe); later output is dropped. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Prints a status line, `name: text`, to stdout (to stderr with `statusToStderr`).
+   *
+   * @param text The line, without prefix or newline.
+   */
+  say(text: string): void {
+    if (this.statusToStderr) this.error(text);
+    else this.text(`${this.name}: ${text}\n`);
+  }
+
+  /**
+   * Buffers text for stdout as it is (no prefix, no newline added).
+   *
+   * @param text What to print.
+   */
+  text(text: string): void {
+    if (this.#closed) return;
+    // A UTF-16 unit encodes to at most 3 bytes.
+    if (text.length * 3 > CAPACITY - this.#used) {
+      this.flush();
+      if (text.length * 3 > CAPACITY) {
+        this.#writeAll(this.#stdout, encoder.encode(text));
+        return;
+      }
+    }
+    this.#used += encoder.encodeInto(text, this.#buf.subarray(this.#used)).written;
+    this.#schedule();
+  }
+
+  /**
+   * Buffers bytes for stdout exactly as they are (`--raw`).
+   *
+   * @param bytes What to write.
+   */
+  data(bytes: Uint8Array): void {
+    if (this.#closed) return;
+    if (bytes.length > CAPACITY - this.#used) {
+      this.flush();
+      if (bytes.length > CAPACITY) {
+        this.#writeAll(this.#stdout, bytes);
+        return;
+      }
+    }
+    this.#buf.set(bytes, this.#used);
+    this.#used += bytes.length;
+    this.#schedule();
+  }
+
+  /**
+   * Prints `name: text` on stderr at once, after what is buffered for stdout.
+   *
+   * @param text The message.
+   */
+  error(text: string): void {
+    this.errorLine(`${this.name}: ${text}`);
+  }
+
+  /**
+   * Prints a line on stderr as it is, with no prefix (the original's `usage:` line).
+   *
+   * @param text The line, without newline.
+   */
+  errorLine(text: string): void {
+    this.flush();
+    this.#writeAll(this.#stderr, encoder.encode(`${text}\n`), false);
+  }
+
+  /** Writes everything buffered for stdout now. */
+  flush(): void {
+    if (this.#timer !== undefined) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+    if (this.#used === 0) return;
+    const used = this.#used;
+    this.#used = 0;
+    this.#writeAll(this.#stdout, this.#buf.subarray(0, used));
+  }
+
+  #schedule(): void {
+    if (this.#timer !== undefined) return;
+    const timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.flush();
+    }, this.#delay);
+    Deno.unrefTimer(timer);
+    this.#timer = timer;
+  }
+
+  #writeAll(sink: ByteSink, bytes: Uint8Array, isStdout = true): void {
+    try {
+      let off = 0;
+      while (off < bytes.length) off += sink.writeSync(bytes.subarray(off));
+    } catch (err) {
+      if (!(err instanceof Deno.errors.BrokenPipe)) throw err;
+      if (isStdout) {
+        this.#closed = true;
+        this.#used = 0;
+      }
+    }
+  }
+}

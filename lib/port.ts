@@ -1,0 +1,44 @@
+/**
+ * Port parsing shared by every tool.
+ *
+ * @module
+ */
+import { UsageError } from "./errors.ts";
+
+/** Options for {@linkcode parsePort}. */
+export interface ParsePortOptions {
+  /**
+   * Whether 0 ("any free port") is allowed: true for listening tools, false for tools that
+   * send to or connect to a port.
+   * @default {true}
+   */
+  allowZero?: boolean;
+}
+
+/**
+ * Parses a port number: a whole decimal number from 0 to 65535 and nothing else
+ * (`abc`, `-1`, `65536`, `1.5`, `0x10` and the empty string are refused).
+ *
+ * @param text The port as typed.
+ * @param options Whether 0 is allowed.
+ * @returns The port number.
+ * @throws {UsageError} Naming the bad value.
+ * @example Parse a port
+ * ```ts
+ * import { parsePort } from "./port.ts";
+ * console.log(parsePort("3490")); // 3490
+ * ```
+ */
+export function parsePort(text: string, options: ParsePortOptions = {}): number {
+  const allowZero = options.allowZero ?? true;
+  const low = allowZero ? 0 : 1;
+  const expected = `expected a whole number from ${low} to 65535`;
+  if (!/^[0-9]{1,5}$/.test(text)) {
+    throw new UsageError(`Invalid port ${JSON.stringify(text)}: ${expected}`);
+  }
+  const port = Number(text);
+  if (port > 65535 || port < low) {
+    throw new UsageError(`Invalid port ${JSON.stringify(text)}: ${expected}`);
+  }
+  return port;
+}

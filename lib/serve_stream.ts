@@ -1,0 +1,208 @@
+/**
+ * The stream server's accept loop: every client served concurrently, and none of them able
+ * to stop the loop or stall another.
+ *
+ * @module
+ */
+/** Options for {@linkcode serveStream}. */
+export interface ServeStreamOptions {
+  /** The bytes every client is sent before its connection is closed. */
+  message: Uint8Array;
+  /**
+   * At most this many clients are served at once; further clients wait in the kernel's
+   * queue, since a slot is taken before `accept()` (as Go's LimitListener does). 0 means
+   * no limit.
+   * @default {1024}
+   */
+  maxConnections?: number | undefined;
+  /**
+   * A client must have taken the whole message within this many milliseconds, or it is
+   * dropped.
+   * @default {10000}
+   */
+  writeTimeout?: number | undefined;
+  /**
+   * After the message, how long to wait for the client to close its side before closing
+   * ours, so that nothing it sent turns our close into a reset that loses the message.
+   * @default {1000}
+   */
+  lingerTimeout?: number | undefined;
+  /**
+   * On stop, how long clients in flight may take to finish before they are closed.
+   * @default {5000}
+   */
+  drainTimeout?: number | undefined;
+  /** Stops the server: no more accepts, then a drain bounded by `drainTimeout`. */
+  signal?: AbortSignal | undefined;
+  /** Called for each accepted client. */
+  onConnection?: ((remote: Deno.NetAddr) => void) | undefined;
+  /** Called when `accept()` fails in a way that calls for a pause, with the pause in ms. */
+  onAcceptError?: ((error: Error, retryMs: number) => void) | undefined;
+}
+
+/** What happened to the clients of one {@linkcode serveStream} run. */
+export interface ServeStats {
+  /** Clients that were sent the whole message. */
+  served: number;
+  /** Clients whose connection failed (reset, broken pipe) before the whole message was sent. */
+  failed: number;
+  /** Clients dropped by the write deadline or at the end of the drain. */
+  dropped: number;
+  /** `accept()` failures that made the loop pause (file descriptors exhausted, …). */
+  acceptErrors: number;
+}
+
+/** Accept failures that only concern one client, which went away before it was accepted. */
+const CLIENT_GONE = ["ECONNABORTED", "ECONNRESET", "ENOTCONN", "EPROTO", "EPERM"];
+
+/**
+ * Serves `listener` until `options.signal` aborts, then drains and returns the counts.
+ * The loop keeps accepting whatever one client does: an accept that fails because the
+ * client already reset is skipped; running out of file descriptors pauses the loop
+ * (5 ms, doubling up to 1 s, back to 5 ms after a success) until descriptors free up.
+ * Takes ownership of `listener` and closes it.
+ *
+ * @param listener A listening TCP socket.
+ * @param options The message, limits, deadlines and the stop signal.
+ * @returns The counts, once stopped and drained.
+ * @example Serve "Hello, world!" on a free port for one second
+ * ```ts
+ * import { serveStream } from "./serve_stream.ts";
+ * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const stats = await serveStream(listener, {
+ *   message: new TextEncoder().encode("Hello, world!"),
+ *   signal: AbortSignal.timeout(1000),
+ * });
+ * console.log(stats.served); // 0
+ * ```
+ */
+export async function serveStream(
+  listener: Deno.TcpListener,
+  options: ServeStreamOptions,
+): Promise<ServeStats> {
+  const stats: ServeStats = { served: 0, failed: 0, dropped: 0, acceptErrors: 0 };
+  const max = options.maxConnections ?? 1024;
+  const writeTimeout = options.writeTimeout ?? 10_000;
+  const lingerTimeout = options.lingerTimeout ?? 1_000;
+  const signal = options.signal ?? new AbortController().signal;
+  const live = new Map<Deno.TcpConn, Client>();
+  let wake: (() => void) | undefined;
+  const onStop = () => {
+    try {
+      listener.close();
+    } catch { /* already closed */ }
+    wake?.();
+  };
+  signal.addEventListener("abort", onStop, { once: true });
+  if (signal.aborted) onStop();
+
+  let pause = 0;
+  try {
+    while (!signal.aborted) {
+      if (max > 0 && live.size >= max) {
+        await new Promise<void>((resolve) => wake = resolve);
+        wake = undefined;
+        continue;
+      }
+      let conn: Deno.TcpConn;
+      try {
+        conn = await listener.accept();
+        pause = 0;
+      } catch (err) {
+        if (signal.aborted || err instanceof Deno.errors.BadResource) break;
+        if (CLIENT_GONE.includes((err as { code?: string }).code ?? "")) continue;
+        pause = pause === 0 ? 5 : Math.min(pause * 2, 1000);
+        stats.acceptErrors++;
+        options.onAcceptError?.(err as Error, pause);
+        await sleep(pause, signal);
+        continue;
+      }
+      options.onConnection?.(conn.remoteAddr);
+      const client = serveOne(conn, options.message, writeTimeout, lingerTimeout, stats);
+      live.set(conn, client);
+      client.done.then(() => {
+        live.delete(conn);
+        wake?.();
+      });
+    }
+  } finally {
+    signal.removeEventListener("abort", onStop);
+    onStop();
+  }
+  await drain(live, options.drainTimeout ?? 5_000);
+  return stats;
+}
+
+const scratch = new Uint8Array(16 * 1024);
+
+/** One client being served; `drop()` ends it early, counting it as dropped. */
+interface Client {
+  done: Promise<void>;
+  drop: () => void;
+}
+
+function serveOne(
+  conn: Deno.TcpConn,
+  message: Uint8Array,
+  writeTimeout: number,
+  lingerTimeout: number,
+  stats: ServeStats,
+): Client {
+  let closed = false;
+  let sent = false;
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    try {
+      conn.close();
+    } catch { /* already closed */ }
+  };
+  let timer = setTimeout(close, writeTimeout);
+  const done = (async () => {
+    try {
+      let off = 0;
+      while (off < message.length) off += await conn.write(message.subarray(off));
+      sent = true;
+      stats.served++;
+      await conn.closeWrite();
+      clearTimeout(timer);
+      timer = setTimeout(close, lingerTimeout);
+      while (await conn.read(scratch) !== null) { /* discard what the client sent */ }
+    } catch {
+      if (!sent) {
+        if (closed) stats.dropped++;
+        else stats.failed++;
+      }
+    } finally {
+      clearTimeout(timer);
+      close();
+    }
+  })();
+  return { done, drop: close };
+}
+
+async function drain(live: Map<Deno.TcpConn, Client>, drainTimeout: number): Promise<void> {
+  if (live.size === 0) return;
+  const finished = Promise.all([...live.values()].map((c) => c.done));
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(true), drainTimeout);
+  });
+  const timedOut = await Promise.race([finished.then(() => false), expired]);
+  clearTimeout(timer);
+  if (!timedOut) return;
+  for (const client of live.values()) client.drop();
+  await finished;
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done, { once: true });
+  });
+}

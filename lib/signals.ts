@@ -1,0 +1,39 @@
+/**
+ * Ctrl-C and SIGTERM as an AbortSignal, for tools that stop gracefully.
+ *
+ * @module
+ */
+
+/** A stop signal tied to SIGINT and SIGTERM; dispose of it to remove the handlers. */
+export interface TerminationSignal extends Disposable {
+  /** Aborts on the first SIGINT or SIGTERM. */
+  signal: AbortSignal;
+}
+
+/**
+ * Turns the first SIGINT or SIGTERM into an aborted signal, so a tool can stop cleanly;
+ * a second one exits at once with 130, as a user pressing Ctrl-C twice expects.
+ *
+ * @returns The signal, disposable.
+ * @example Stop a loop on Ctrl-C
+ * ```ts ignore
+ * import { onTermination } from "./signals.ts";
+ * using stop = onTermination();
+ * while (!stop.signal.aborted) await new Promise((r) => setTimeout(r, 100));
+ * ```
+ */
+export function onTermination(): TerminationSignal {
+  const controller = new AbortController();
+  const names: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
+  const handler = () => {
+    if (controller.signal.aborted) Deno.exit(130);
+    controller.abort();
+  };
+  for (const name of names) Deno.addSignalListener(name, handler);
+  return {
+    signal: controller.signal,
+    [Symbol.dispose]() {
+      for (const name of names) Deno.removeSignalListener(name, handler);
+    },
+  };
+}

@@ -1,0 +1,114 @@
+/**
+ * The entry point every tool shares: `--help`, `--version`, and the one place where an
+ * error becomes one line on stderr and an exit code, never a stack trace.
+ *
+ * @module
+ */
+import { ResolveError, SocketkitError, UsageError } from "./errors.ts";
+import { EXIT_CODE_HELP, ExitCode } from "./exit_codes.ts";
+import { Output } from "./output.ts";
+import { versionLine } from "./version.ts";
+
+/** What a tool tells {@linkcode runTool} about itself. */
+export interface ToolInfo {
+  /** The tool's name: the prefix of its lines. */
+  name: string;
+  /** The one-line usage, as the original prints it: `usage: client hostname`. */
+  usage: string;
+  /** The full `--help` text, without the exit-code table (added here). */
+  help: string;
+}
+
+/** A tool's body: given its arguments and output, returns an exit code. */
+export type ToolMain = (args: string[], out: Output) => Promise<number>;
+
+/**
+ * Runs a tool: answers `-h/--help` and `--version`, runs `main`, and turns whatever it
+ * throws into one line on stderr and an exit code from the shared table.
+ *
+ * @param info The tool's name, usage and help.
+ * @param args The command line.
+ * @param main The tool's body.
+ * @param out Where output goes.
+ * @returns The exit code.
+ * @example Run a tool that only greets
+ * ```ts
+ * import { runTool } from "./tool.ts";
+ * const code = await runTool({ name: "hi", usage: "usage: hi", help: "" }, [], async (_args, out) => {
+ *   out.say("hello");
+ *   return 0;
+ * });
+ * console.log(code); // 0
+ * ```
+ */
+export async function runTool(
+  info: ToolInfo,
+  args: string[],
+  main: ToolMain,
+  out: Output = new Output(info.name),
+): Promise<number> {
+  const flagsEnd = args.indexOf("--");
+  const flags = flagsEnd < 0 ? args : args.slice(0, flagsEnd);
+  if (flags.includes("-h") || flags.includes("--help")) {
+    out.text(`${info.help.trimEnd()}\n\n${EXIT_CODE_HELP}\n`);
+    out.flush();
+    return ExitCode.Ok;
+  }
+  if (flags.includes("--version")) {
+    out.text(`${versionLine(info.name)}\n`);
+    out.flush();
+    return ExitCode.Ok;
+  }
+  try {
+    const code = await main(args, out);
+    out.flush();
+    return code;
+  } catch (err) {
+    return report(info, err, out);
+  }
+}
+
+function report(info: ToolInfo, err: unknown, out: Output): number {
+  if (err instanceof UsageError) {
+    if (err.message) out.error(err.message);
+    if (err.showUsage) out.errorLine(info.usage);
+    else out.error(`try '${info.name} --help' for more information`);
+    return err.exitCode;
+  }
+  if (err instanceof ResolveError) {
+    out.errorLine(err.message); // the original's line, with no prefix: "getaddrinfo: ..."
+    return err.exitCode;
+  }
+  if (err instanceof SocketkitError) {
+    out.error(err.message);
+    return err.exitCode;
+  }
+  if (err instanceof Deno.errors.NotCapable) {
+    out.error(`permission denied: ${err.message}`);
+    return ExitCode.Permission;
+  }
+  out.error(`internal error: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+  return ExitCode.Internal;
+}
+
+/**
+ * Runs a tool as a program: {@linkcode runTool}, then exits with its code.
+ *
+ * @param info The tool's name, usage and help.
+ * @param main The tool's body.
+ * @returns Never: the process exits.
+ * @example The end of a cmd file
+ * ```ts ignore
+ * import { runMain } from "./tool.ts";
+ * if (import.meta.main) await runMain(info, main);
+ * ```
+ */
+export async function runMain(info: ToolInfo, main: ToolMain): Promise<never> {
+  const out = new Output(info.name);
+  globalThis.addEventListener("unhandledrejection", (event) => {
+    event.preventDefault();
+    out.error(`internal error: ${String(event.reason)}`);
+    Deno.exit(ExitCode.Internal);
+  });
+  Deno.exit(await runTool(info, Deno.args, main, out));
+}

@@ -1,0 +1,24 @@
+/**
+ * The version line every tool prints for `--version`.
+ *
+ * @module
+ */
+import config from "../deno.json" with { type: "json" };
+
+/** socketkit's version, from deno.json. */
+export const VERSION: string = config.version;
+
+/**
+ * The `--version` line: the tool, socketkit's version, the Deno it runs on and the target.
+ *
+ * @param tool The tool's name.
+ * @returns One line, e.g. `server (socketkit 0.1.0) deno 2.9.6 x86_64-unknown-linux-gnu`.
+ * @example Print it
+ * ```ts
+ * import { versionLine } from "./version.ts";
+ * console.log(versionLine("server"));
+ * ```
+ */
+export function versionLine(tool: string): string {
+  return `${tool} (socketkit ${VERSION}) deno ${Deno.version.deno} ${Deno.build.target}`;
+}
