@@ -35,7 +35,12 @@ export interface ParsedFlags {
  */
 export function parseFlags(args: string[], options: FlagTable): ParsedFlags {
   try {
-    const { values, positionals } = parseArgs({ args, options, strict: true, allowPositionals: true });
+    const { values, positionals } = parseArgs({
+      args,
+      options,
+      strict: true,
+      allowPositionals: true,
+    });
     return { values: values as ParsedFlags["values"], positionals };
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);

@@ -50,7 +50,9 @@ export async function readAll(
   let used = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const expired = new Promise<"timeout">((resolve) => {
-    if (options.timeout !== undefined) timer = setTimeout(() => resolve("timeout"), options.timeout);
+    if (options.timeout !== undefined) {
+      timer = setTimeout(() => resolve("timeout"), options.timeout);
+    }
   });
   try {
     while (used <= limit) {

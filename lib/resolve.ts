@@ -93,7 +93,11 @@ async function lookupAll(host: string, port: number, family: Family): Promise<Ca
   const { lookup } = await import("node:dns/promises");
   let found: { address: string; family: number }[];
   try {
-    found = await lookup(host, { all: true, family: family === "any" ? 0 : family, verbatim: true });
+    found = await lookup(host, {
+      all: true,
+      family: family === "any" ? 0 : family,
+      verbatim: true,
+    });
   } catch (err) {
     if (err instanceof Deno.errors.NotCapable || (err as { code?: string }).code === "EPERM") {
       throw new PermissionError("lookup", host, { cause: err });

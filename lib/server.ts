@@ -9,7 +9,7 @@ import { bindFirst } from "./bind_first.ts";
 import { describeCause } from "./errors.ts";
 import type { Output } from "./output.ts";
 import { type Family, resolve } from "./resolve.ts";
-import { serveStream, type ServeStats } from "./serve_stream.ts";
+import { type ServeStats, serveStream } from "./serve_stream.ts";
 
 /** Options for {@linkcode runServer}. */
 export interface ServerOptions {
@@ -69,7 +69,9 @@ export async function runServer(options: ServerOptions, out: Output): Promise<Se
     onError: (c, err) =>
       out.error(`bind: ${describeCause(err.cause)} (${joinHostPort(c.hostname, c.port)})`),
   });
-  if (port === 0) out.say(`listening on ${joinHostPort(listener.addr.hostname, listener.addr.port)}`);
+  if (port === 0) {
+    out.say(`listening on ${joinHostPort(listener.addr.hostname, listener.addr.port)}`);
+  }
   out.say("waiting for connections...");
   out.flush();
   const quiet = options.quiet ?? false;

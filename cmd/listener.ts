@@ -1,0 +1,78 @@
+/**
+ * listener: waits for datagrams on an IPv6 socket and prints each.
+ *
+ *     deno run --no-prompt --allow-net cmd/listener.ts
+ *
+ * @module
+ */
+import { UsageError } from "../lib/errors.ts";
+import { familyFlag, parseFlags, parseInteger } from "../lib/flags.ts";
+import { runListener } from "../lib/listener.ts";
+import type { Output } from "../lib/output.ts";
+import { parsePort } from "../lib/port.ts";
+import { onTermination } from "../lib/signals.ts";
+import { runMain, type ToolInfo } from "../lib/tool.ts";
+
+const info: ToolInfo = {
+  name: "listener",
+  usage: "usage: listener [-p port] [-c count | -k] [--echo]",
+  help: `listener: waits for UDP datagrams on an IPv6 socket (which also takes IPv4) and prints
+who sent each, its length and its contents. Exits after one datagram, as the original.
+
+usage: listener [options]
+
+Options:
+  -p, --port PORT            port to listen on; 0 picks a free one (default 4950)
+  -H, --host ADDR            address to bind (default: all)
+  -4                         an IPv4 socket instead
+  -c, --count N              exit after N datagrams (default 1)
+  -k, --keep                 keep receiving until Ctrl-C or SIGTERM
+  -e, --echo                 send each datagram back to its sender
+      --max-size N           show at most N bytes of each datagram (its true length is
+                             still printed, and a cut one is said to be cut)
+  -q, --quiet                no lines per datagram; a summary at the end
+      --raw                  write each datagram's bytes exactly to stdout; status lines to stderr
+  -h, --help                 this help
+      --version              version, Deno version and target
+
+With -k or -c, a summary line counts what was received. UDP may drop datagrams under load:
+the count is what arrived, never an estimate. Datagrams are printed escaped (\\n, \\x1b, …)
+so they cannot drive your terminal.`,
+};
+
+async function main(args: string[], out: Output): Promise<number> {
+  const { values, positionals } = parseFlags(args, {
+    port: { type: "string", short: "p", default: "4950" },
+    host: { type: "string", short: "H" },
+    "4": { type: "boolean", short: "4" },
+    count: { type: "string", short: "c", default: "1" },
+    keep: { type: "boolean", short: "k" },
+    echo: { type: "boolean", short: "e" },
+    "max-size": { type: "string" },
+    quiet: { type: "boolean", short: "q" },
+    raw: { type: "boolean" },
+  });
+  if (positionals.length > 0) {
+    throw new UsageError(`Unexpected argument ${JSON.stringify(positionals[0])}`);
+  }
+  const raw = values.raw === true;
+  out.statusToStderr = raw;
+  using stop = onTermination();
+  await runListener({
+    host: values.host as string | undefined,
+    port: parsePort(values.port as string),
+    family: familyFlag(values["4"], false, 6),
+    count: parseInteger("--count", values.count as string, 1, Number.MAX_SAFE_INTEGER),
+    keep: values.keep === true,
+    echo: values.echo === true,
+    maxSize: values["max-size"] === undefined
+      ? undefined
+      : parseInteger("--max-size", values["max-size"] as string, 0, 65536),
+    quiet: values.quiet === true,
+    raw,
+    signal: stop.signal,
+  }, out);
+  return 0;
+}
+
+if (import.meta.main) await runMain(info, main);

@@ -1,0 +1,64 @@
+/**
+ * talker: sends one datagram to a listener.
+ *
+ *     deno run --no-prompt --allow-net cmd/talker.ts HOST MESSAGE
+ *
+ * @module
+ */
+import { UsageError } from "../lib/errors.ts";
+import { familyFlag, parseDuration, parseFlags } from "../lib/flags.ts";
+import type { Output } from "../lib/output.ts";
+import { parsePort } from "../lib/port.ts";
+import { runTalker } from "../lib/talker.ts";
+import { runMain, type ToolInfo } from "../lib/tool.ts";
+
+const info: ToolInfo = {
+  name: "talker",
+  usage: "usage: talker hostname message",
+  help: `talker: sends MESSAGE as one UDP datagram to HOSTNAME (port 4950) from an IPv6 socket;
+an IPv4-only host is reached through its IPv4-mapped address.
+
+usage: talker [options] hostname message
+
+Options:
+  -p, --port PORT            listener port (default 4950)
+  -4                         use an IPv4 socket and IPv4 addresses
+  -6                         IPv6 addresses only, no IPv4 mapping (as the original)
+  -c, --connect              connected mode: fix the peer (printed); only it can answer
+  -r, --reply MS             connected mode, then wait this long for one answer from the peer
+                             (pair it with 'listener --echo')
+      --raw                  write the reply's bytes exactly to stdout
+  -h, --help                 this help
+      --version              version, Deno version and target
+
+A message that starts with '-' goes after '--': talker ::1 -- -hello
+The largest message is 65507 bytes over IPv4 and 65527 over IPv6; an empty one is a legal
+0-byte datagram. UDP does not guarantee delivery, and Deno reports no ICMP "port
+unreachable": a listener that is not there shows up only as a --reply timeout (exit 3).
+Durations are milliseconds (500, 500ms) or seconds (2s).`,
+};
+
+async function main(args: string[], out: Output): Promise<number> {
+  const { values, positionals } = parseFlags(args, {
+    port: { type: "string", short: "p", default: "4950" },
+    "4": { type: "boolean", short: "4" },
+    "6": { type: "boolean", short: "6" },
+    connect: { type: "boolean", short: "c" },
+    reply: { type: "string", short: "r" },
+    raw: { type: "boolean" },
+  });
+  if (positionals.length !== 2) throw new UsageError("", { showUsage: true });
+  const raw = values.raw === true;
+  out.statusToStderr = raw;
+  return await runTalker(positionals[0]!, new TextEncoder().encode(positionals[1]!), {
+    port: parsePort(values.port as string, { allowZero: false }),
+    family: familyFlag(values["4"], values["6"], "any"),
+    connect: values.connect === true,
+    replyTimeout: values.reply === undefined
+      ? undefined
+      : parseDuration("--reply", values.reply as string),
+    raw,
+  }, out);
+}
+
+if (import.meta.main) await runMain(info, main);

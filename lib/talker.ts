@@ -1,0 +1,117 @@
+/**
+ * The datagram talker's story, as the original tells it: resolve the host, send one
+ * datagram from an IPv6 socket, say how many bytes went. The connected mode fixes the
+ * peer and can wait for its answer.
+ *
+ * @module
+ */
+import { joinHostPort, toV4Mapped } from "./address.ts";
+import { connectDatagram } from "./connected_datagram.ts";
+import { checkDatagramSize } from "./datagram_limit.ts";
+import { escapeBytes } from "./escape.ts";
+import { ExitCode } from "./exit_codes.ts";
+import type { Output } from "./output.ts";
+import { type Candidate, type Family, resolve } from "./resolve.ts";
+
+/** Options for {@linkcode runTalker}. */
+export interface TalkerOptions {
+  /**
+   * The listener's port.
+   * @default {4950}
+   */
+  port?: number | undefined;
+  /**
+   * `"any"`: an IPv6 socket that reaches IPv4 hosts through their IPv4-mapped address;
+   * 6: IPv6 addresses only (the original); 4: an IPv4 socket.
+   * @default {"any"}
+   */
+  family?: Family | undefined;
+  /**
+   * Fix the peer (the original's `connect()` on a datagram socket) and print it.
+   * @default {false}
+   */
+  connect?: boolean | undefined;
+  /**
+   * In connected mode, wait this many milliseconds for one answer from the peer.
+   * @default {undefined} (do not wait)
+   */
+  replyTimeout?: number | undefined;
+  /**
+   * Write the reply's bytes exactly to stdout.
+   * @default {false}
+   */
+  raw?: boolean | undefined;
+}
+
+/**
+ * Where a talker's datagram goes: the first resolved address, IPv4 ones mapped into IPv6
+ * unless `family` is 4, and the IP version the datagram will travel over.
+ *
+ * @param candidates Resolved addresses, in order.
+ * @param family The family asked for.
+ * @returns The destination literal and its wire family.
+ * @example An IPv4 host from an IPv6 socket
+ * ```ts
+ * import { talkerTarget } from "./talker.ts";
+ * console.log(talkerTarget([{ hostname: "127.0.0.1", port: 4950, family: 4 }], "any"));
+ * // { hostname: "::ffff:127.0.0.1", port: 4950, wire: 4 }
+ * ```
+ */
+export function talkerTarget(
+  candidates: Candidate[],
+  family: Family,
+): { hostname: string; port: number; wire: 4 | 6 } {
+  const first = candidates[0]!;
+  const hostname = first.family === 4 && family !== 4 ? toV4Mapped(first.hostname) : first.hostname;
+  return { hostname, port: first.port, wire: first.family };
+}
+
+/**
+ * Sends `message` as one datagram to `host`, printing `talker: sent N bytes to HOST` as the
+ * original does; in connected mode also the peer, and any reply.
+ *
+ * @param host The listener's name or address.
+ * @param message The payload.
+ * @param options Port, family, connected mode and reply timeout.
+ * @param out Where lines go.
+ * @returns The exit code.
+ * @throws {ResolveError} When the host does not resolve (exit 1).
+ * @throws {UsageError} When the message does not fit in one datagram (exit 1).
+ * @throws {TimeoutError} When no reply came in time (exit 3).
+ * @example Send "hi" to a listener on ::1
+ * ```ts ignore
+ * import { Output } from "./output.ts";
+ * import { runTalker } from "./talker.ts";
+ * await runTalker("::1", new TextEncoder().encode("hi"), {}, new Output("talker"));
+ * ```
+ */
+export async function runTalker(
+  host: string,
+  message: Uint8Array,
+  options: TalkerOptions,
+  out: Output,
+): Promise<number> {
+  const family = options.family ?? "any";
+  const candidates = await resolve(host, options.port ?? 4950, { family });
+  const target = talkerTarget(candidates, family);
+  checkDatagramSize(message.length, target.wire);
+  using sock = connectDatagram(target, {
+    localHostname: target.hostname.includes(":") ? "::" : "0.0.0.0",
+  });
+  const connected = options.connect || options.replyTimeout !== undefined;
+  if (connected) out.say(`connected to ${joinHostPort(target.hostname, target.port)}`);
+  const sent = await sock.send(message);
+  out.say(`sent ${sent} bytes to ${host}`);
+  if (options.replyTimeout === undefined) return ExitCode.Ok;
+  out.flush();
+  try {
+    const reply = await sock.receive({ timeout: options.replyTimeout });
+    out.say(`got reply from ${sock.peer.hostname}`);
+    out.say(`reply is ${reply.length} bytes long`);
+    if (options.raw) out.data(reply);
+    else out.say(`reply contains "${escapeBytes(reply)}"`);
+  } finally {
+    if (sock.ignored > 0) out.say(`ignored ${sock.ignored} datagrams from other addresses`);
+  }
+  return ExitCode.Ok;
+}
