@@ -5,14 +5,15 @@
  *
  * @module
  */
-import { runClient } from "../lib/client.ts";
+import { type ClientOptions, runClient } from "../lib/client.ts";
 import { UsageError } from "../lib/errors.ts";
 import { familyFlag, parseDuration, parseFlags, parseInteger } from "../lib/flags.ts";
 import type { Output } from "../lib/output.ts";
 import { parsePort } from "../lib/port.ts";
 import { runMain, type ToolInfo } from "../lib/tool.ts";
 
-const info: ToolInfo = {
+/** The client's name, usage line and help. */
+export const info: ToolInfo = {
   name: "client",
   usage: "usage: client hostname",
   help: `client: connects to a stream server, trying each address of HOST in turn, and prints
@@ -34,7 +35,14 @@ Received bytes are printed escaped (\\n, \\x1b, …) so they cannot drive your t
 Durations are milliseconds (500, 500ms) or seconds (2s).`,
 };
 
-async function main(args: string[], out: Output): Promise<number> {
+/**
+ * Parses the client's command line.
+ *
+ * @param args The arguments.
+ * @returns The host and the client's options.
+ * @throws {UsageError} For anything that is not a valid command line.
+ */
+export function parseClientArgs(args: string[]): { host: string; options: ClientOptions } {
   const { values, positionals } = parseFlags(args, {
     port: { type: "string", short: "p", default: "3490" },
     "4": { type: "boolean", short: "4" },
@@ -45,16 +53,30 @@ async function main(args: string[], out: Output): Promise<number> {
     raw: { type: "boolean" },
   });
   if (positionals.length !== 1) throw new UsageError("", { showUsage: true });
-  const raw = values.raw === true;
-  out.statusToStderr = raw;
-  return await runClient(positionals[0]!, {
-    port: parsePort(values.port as string, { allowZero: false }),
-    family: familyFlag(values["4"], values["6"], "any"),
-    connectTimeout: parseDuration("--timeout", values.timeout as string),
-    readTimeout: parseDuration("--read-timeout", values["read-timeout"] as string),
-    maxBytes: parseInteger("--max-bytes", values["max-bytes"] as string, 1, 1 << 30),
-    raw,
-  }, out);
+  return {
+    host: positionals[0]!,
+    options: {
+      port: parsePort(values.port as string, { allowZero: false }),
+      family: familyFlag(values["4"], values["6"], "any"),
+      connectTimeout: parseDuration("--timeout", values.timeout as string),
+      readTimeout: parseDuration("--read-timeout", values["read-timeout"] as string),
+      maxBytes: parseInteger("--max-bytes", values["max-bytes"] as string, 1, 1 << 30),
+      raw: values.raw === true,
+    },
+  };
+}
+
+/**
+ * The client's body: parse, connect, print what the server sends.
+ *
+ * @param args The arguments.
+ * @param out Where lines go.
+ * @returns The exit code.
+ */
+export async function main(args: string[], out: Output): Promise<number> {
+  const { host, options } = parseClientArgs(args);
+  out.statusToStderr = options.raw === true;
+  return await runClient(host, options, out);
 }
 
 if (import.meta.main) await runMain(info, main);

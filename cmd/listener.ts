@@ -7,13 +7,14 @@
  */
 import { UsageError } from "../lib/errors.ts";
 import { familyFlag, parseFlags, parseInteger } from "../lib/flags.ts";
-import { runListener } from "../lib/listener.ts";
+import { type ListenerOptions, runListener } from "../lib/listener.ts";
 import type { Output } from "../lib/output.ts";
 import { parsePort } from "../lib/port.ts";
 import { onTermination } from "../lib/signals.ts";
 import { runMain, type ToolInfo } from "../lib/tool.ts";
 
-const info: ToolInfo = {
+/** The listener's name, usage line and help. */
+export const info: ToolInfo = {
   name: "listener",
   usage: "usage: listener [-p port] [-c count | -k] [--echo]",
   help: `listener: waits for UDP datagrams on an IPv6 socket (which also takes IPv4) and prints
@@ -40,7 +41,14 @@ the count is what arrived, never an estimate. Datagrams are printed escaped (\\n
 so they cannot drive your terminal.`,
 };
 
-async function main(args: string[], out: Output): Promise<number> {
+/**
+ * Parses the listener's command line.
+ *
+ * @param args The arguments.
+ * @returns The listener's options (without the stop signal).
+ * @throws {UsageError} For anything that is not a valid command line.
+ */
+export function parseListenerArgs(args: string[]): ListenerOptions {
   const { values, positionals } = parseFlags(args, {
     port: { type: "string", short: "p", default: "4950" },
     host: { type: "string", short: "H" },
@@ -55,10 +63,7 @@ async function main(args: string[], out: Output): Promise<number> {
   if (positionals.length > 0) {
     throw new UsageError(`Unexpected argument ${JSON.stringify(positionals[0])}`);
   }
-  const raw = values.raw === true;
-  out.statusToStderr = raw;
-  using stop = onTermination();
-  await runListener({
+  return {
     host: values.host as string | undefined,
     port: parsePort(values.port as string),
     family: familyFlag(values["4"], false, 6),
@@ -69,9 +74,22 @@ async function main(args: string[], out: Output): Promise<number> {
       ? undefined
       : parseInteger("--max-size", values["max-size"] as string, 0, 65536),
     quiet: values.quiet === true,
-    raw,
-    signal: stop.signal,
-  }, out);
+    raw: values.raw === true,
+  };
+}
+
+/**
+ * The listener's body: parse, then receive until done, Ctrl-C or SIGTERM.
+ *
+ * @param args The arguments.
+ * @param out Where lines go.
+ * @returns The exit code.
+ */
+export async function main(args: string[], out: Output): Promise<number> {
+  const options = parseListenerArgs(args);
+  out.statusToStderr = options.raw === true;
+  using stop = onTermination();
+  await runListener({ ...options, signal: stop.signal }, out);
   return 0;
 }
 

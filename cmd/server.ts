@@ -7,13 +7,14 @@
  */
 import { familyFlag, parseDuration, parseFlags, parseInteger } from "../lib/flags.ts";
 import { parsePort } from "../lib/port.ts";
-import { runServer } from "../lib/server.ts";
+import { runServer, type ServerOptions } from "../lib/server.ts";
 import { onTermination } from "../lib/signals.ts";
 import { runMain, type ToolInfo } from "../lib/tool.ts";
 import { UsageError } from "../lib/errors.ts";
 import type { Output } from "../lib/output.ts";
 
-const info: ToolInfo = {
+/** The server's name, usage line and help. */
+export const info: ToolInfo = {
   name: "server",
   usage: "usage: server [-p port] [-H host] [-4|-6] [--message text]",
   help: `server: a TCP stream server; sends every client a message, then closes.
@@ -36,7 +37,14 @@ Ctrl-C or SIGTERM stops accepting, lets clients in flight finish, prints a summa
 Durations are milliseconds (500, 500ms) or seconds (2s).`,
 };
 
-async function main(args: string[], out: Output): Promise<number> {
+/**
+ * Parses the server's command line.
+ *
+ * @param args The arguments.
+ * @returns The server's options (without the stop signal).
+ * @throws {UsageError} For anything that is not a valid command line.
+ */
+export function parseServerArgs(args: string[]): ServerOptions {
   const { values, positionals } = parseFlags(args, {
     port: { type: "string", short: "p", default: "3490" },
     host: { type: "string", short: "H" },
@@ -51,8 +59,7 @@ async function main(args: string[], out: Output): Promise<number> {
   if (positionals.length > 0) {
     throw new UsageError(`Unexpected argument ${JSON.stringify(positionals[0])}`);
   }
-  using stop = onTermination();
-  await runServer({
+  return {
     host: values.host as string | undefined,
     port: parsePort(values.port as string),
     family: familyFlag(values["4"], values["6"], "any"),
@@ -61,8 +68,20 @@ async function main(args: string[], out: Output): Promise<number> {
     maxConnections: parseInteger("--max-connections", values["max-connections"] as string, 0, 1e6),
     writeTimeout: parseDuration("--write-timeout", values["write-timeout"] as string),
     drainTimeout: parseDuration("--drain-timeout", values["drain-timeout"] as string),
-    signal: stop.signal,
-  }, out);
+  };
+}
+
+/**
+ * The server's body: parse, then serve until Ctrl-C or SIGTERM.
+ *
+ * @param args The arguments.
+ * @param out Where lines go.
+ * @returns The exit code.
+ */
+export async function main(args: string[], out: Output): Promise<number> {
+  const options = parseServerArgs(args);
+  using stop = onTermination();
+  await runServer({ ...options, signal: stop.signal }, out);
   return 0;
 }
 

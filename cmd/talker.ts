@@ -9,10 +9,11 @@ import { UsageError } from "../lib/errors.ts";
 import { familyFlag, parseDuration, parseFlags } from "../lib/flags.ts";
 import type { Output } from "../lib/output.ts";
 import { parsePort } from "../lib/port.ts";
-import { runTalker } from "../lib/talker.ts";
+import { runTalker, type TalkerOptions } from "../lib/talker.ts";
 import { runMain, type ToolInfo } from "../lib/tool.ts";
 
-const info: ToolInfo = {
+/** The talker's name, usage line and help. */
+export const info: ToolInfo = {
   name: "talker",
   usage: "usage: talker hostname message",
   help: `talker: sends MESSAGE as one UDP datagram to HOSTNAME (port 4950) from an IPv6 socket;
@@ -38,7 +39,16 @@ unreachable": a listener that is not there shows up only as a --reply timeout (e
 Durations are milliseconds (500, 500ms) or seconds (2s).`,
 };
 
-async function main(args: string[], out: Output): Promise<number> {
+/**
+ * Parses the talker's command line.
+ *
+ * @param args The arguments.
+ * @returns The host, the message's bytes and the talker's options.
+ * @throws {UsageError} For anything that is not a valid command line.
+ */
+export function parseTalkerArgs(
+  args: string[],
+): { host: string; message: Uint8Array; options: TalkerOptions } {
   const { values, positionals } = parseFlags(args, {
     port: { type: "string", short: "p", default: "4950" },
     "4": { type: "boolean", short: "4" },
@@ -48,17 +58,32 @@ async function main(args: string[], out: Output): Promise<number> {
     raw: { type: "boolean" },
   });
   if (positionals.length !== 2) throw new UsageError("", { showUsage: true });
-  const raw = values.raw === true;
-  out.statusToStderr = raw;
-  return await runTalker(positionals[0]!, new TextEncoder().encode(positionals[1]!), {
-    port: parsePort(values.port as string, { allowZero: false }),
-    family: familyFlag(values["4"], values["6"], "any"),
-    connect: values.connect === true,
-    replyTimeout: values.reply === undefined
-      ? undefined
-      : parseDuration("--reply", values.reply as string),
-    raw,
-  }, out);
+  return {
+    host: positionals[0]!,
+    message: new TextEncoder().encode(positionals[1]!),
+    options: {
+      port: parsePort(values.port as string, { allowZero: false }),
+      family: familyFlag(values["4"], values["6"], "any"),
+      connect: values.connect === true,
+      replyTimeout: values.reply === undefined
+        ? undefined
+        : parseDuration("--reply", values.reply as string),
+      raw: values.raw === true,
+    },
+  };
+}
+
+/**
+ * The talker's body: parse, send, and in connected mode wait for the reply.
+ *
+ * @param args The arguments.
+ * @param out Where lines go.
+ * @returns The exit code.
+ */
+export async function main(args: string[], out: Output): Promise<number> {
+  const { host, message, options } = parseTalkerArgs(args);
+  out.statusToStderr = options.raw === true;
+  return await runTalker(host, message, options, out);
 }
 
 if (import.meta.main) await runMain(info, main);

@@ -1,0 +1,60 @@
+import { assertEquals, assertMatch } from "./_assert.ts";
+import { fetchAll, runTool, startTool, text } from "./_tools.ts";
+
+for (const host of ["127.0.0.1", "::1"]) {
+  Deno.test(`client receives the server's greeting over ${host}`, async () => {
+    const { proc, port } = await startTool("server", ["-H", host]);
+    await using _server = proc;
+    const res = await runTool("client", ["-p", String(port), host]);
+    assertEquals(res.code, 0, res.stderr);
+    assertEquals(res.stdout, `client: connecting to ${host}\nclient: received 'Hello, world!'\n`);
+    await proc.waitFor(new RegExp(`server: got connection from ${host.replace(/\./g, "\\.")}\n`));
+  });
+}
+
+Deno.test("server on the default address takes IPv4 and IPv6 clients (dual-stack)", async () => {
+  const { proc, port } = await startTool("server", []);
+  await using _server = proc;
+  assertEquals(text(await fetchAll("127.0.0.1", port)), "Hello, world!");
+  assertEquals(text(await fetchAll("::1", port)), "Hello, world!");
+  await proc.waitFor(/got connection from ::ffff:127\.0\.0\.1\n/);
+  await proc.waitFor(/got connection from ::1\n/);
+});
+
+Deno.test("client resolves localhost through /etc/hosts and connects", async () => {
+  const { proc, port } = await startTool("server", ["--message", "custom greeting"]);
+  await using _server = proc;
+  const res = await runTool("client", ["-p", String(port), "localhost"]);
+  assertEquals(res.code, 0, res.stderr);
+  assertMatch(res.stdout, /^client: connecting to (127\.0\.0\.1|::1)\n/);
+  assertMatch(res.stdout, /client: received 'custom greeting'\n$/);
+});
+
+Deno.test("server serves 200 concurrent clients, each the whole greeting", async () => {
+  const { proc, port } = await startTool("server", ["-q"]);
+  await using _server = proc;
+  const got = await Promise.all(
+    Array.from({ length: 200 }, (_, i) => fetchAll(i % 2 ? "::1" : "127.0.0.1", port)),
+  );
+  for (const g of got) assertEquals(text(g), "Hello, world!");
+});
+
+Deno.test("client prints the original's refusal lines and exits 2 when nothing listens", async () => {
+  const { proc, port } = await startTool("server", ["-H", "127.0.0.1"]);
+  proc.kill();
+  await proc.exit();
+  const res = await runTool("client", ["-p", String(port), "127.0.0.1"]);
+  assertEquals(res.code, 2);
+  assertEquals(
+    res.stderr,
+    `client: connect: Connection refused (127.0.0.1:${port})\nclient: failed to connect\n`,
+  );
+});
+
+Deno.test("server stops on SIGTERM with a summary and exit 0", async () => {
+  const { proc, port } = await startTool("server", []);
+  await fetchAll("::1", port);
+  proc.kill("SIGTERM");
+  assertEquals(await proc.exit(), 0);
+  assertMatch(proc.stdout, /server: stopped: 1 served, 0 failed, 0 dropped\n$/);
+});
