@@ -164,7 +164,7 @@ export function hasCommand(name: string): boolean {
 export async function fetchAll(hostname: string, port: number): Promise<Uint8Array> {
   using conn = await Deno.connect({ hostname, port });
   const chunks: Uint8Array[] = [];
-  const buf = new Uint8Array(65536);
+  const buf = new Uint8Array(4096);
   let n: number | null;
   while ((n = await conn.read(buf)) !== null) chunks.push(buf.slice(0, n));
   const out = new Uint8Array(chunks.reduce((a, c) => a + c.length, 0));

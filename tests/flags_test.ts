@@ -1,0 +1,34 @@
+import { assertEquals, assertThrows } from "./_assert.ts";
+import { UsageError } from "../lib/errors.ts";
+import { familyFlag, parseDuration, parseFlags, parseInteger } from "../lib/flags.ts";
+
+Deno.test("parseDuration() reads milliseconds and seconds", () => {
+  assertEquals(parseDuration("--t", "1500"), 1500);
+  assertEquals(parseDuration("--t", "250ms"), 250);
+  assertEquals(parseDuration("--t", "2s"), 2000);
+  assertEquals(parseDuration("--t", "0.5s"), 500);
+  for (const bad of ["", "0", "-1", "abc", "1m", "1e3", "2 s"]) {
+    assertThrows(() => parseDuration("--t", bad), UsageError);
+  }
+});
+
+Deno.test("parseInteger() keeps to its range and names the flag", () => {
+  assertEquals(parseInteger("--count", "7", 1, 10), 7);
+  assertThrows(() => parseInteger("--count", "0", 1, 10), /Invalid --count "0"/);
+  assertThrows(() => parseInteger("--count", "1.5", 1, 10), UsageError);
+});
+
+Deno.test("parseFlags() turns unknown options into a usage error", () => {
+  assertThrows(
+    () => parseFlags(["--nope"], {}),
+    (e: unknown) => e instanceof UsageError && /--nope/.test(e.message),
+  );
+  assertThrows(() => parseFlags(["-p"], { port: { type: "string", short: "p" } }), UsageError);
+});
+
+Deno.test("familyFlag() refuses -4 and -6 together", () => {
+  assertEquals(familyFlag(true, false, "any"), 4);
+  assertEquals(familyFlag(false, true, "any"), 6);
+  assertEquals(familyFlag(false, false, 6), 6);
+  assertThrows(() => familyFlag(true, true, "any"), UsageError);
+});

@@ -1,0 +1,59 @@
+import { assertEquals, assertRejects } from "./_assert.ts";
+import { ResolveError } from "../lib/errors.ts";
+import { resolve } from "../lib/resolve.ts";
+
+Deno.test("resolve() returns IP literals with no lookup", async () => {
+  assertEquals(await resolve("::1", 3490), [{ hostname: "::1", port: 3490, family: 6 }]);
+  assertEquals(await resolve("127.0.0.1", 1, { family: 4 }), [{
+    hostname: "127.0.0.1",
+    port: 1,
+    family: 4,
+  }]);
+});
+
+Deno.test("resolve() uses the system resolver, /etc/hosts included", async () => {
+  const hosts = await Deno.readTextFile("/etc/hosts");
+  const expected = [...hosts.matchAll(/^\s*([0-9a-fA-F:.]+)\s+(?:.*\s)?localhost(?:\s|$)/gm)].map((
+    m,
+  ) => m[1]);
+  const got = await resolve("localhost", 80);
+  for (const c of got) {
+    assertEquals(expected.includes(c.hostname), true, `${c.hostname} not in /etc/hosts`);
+  }
+  assertEquals(got.length > 0, true);
+});
+
+Deno.test("resolve() with passive and no host gives the wildcard addresses", async () => {
+  assertEquals((await resolve(undefined, 0, { passive: true })).map((c) => c.hostname), [
+    "::",
+    "0.0.0.0",
+  ]);
+  assertEquals((await resolve("", 0, { passive: true, family: 4 })).map((c) => c.hostname), [
+    "0.0.0.0",
+  ]);
+  assertEquals((await resolve(undefined, 0, { passive: true, family: 6 })).map((c) => c.hostname), [
+    "::",
+  ]);
+});
+
+Deno.test("resolve() refuses an unknown host with a typed error", async () => {
+  await assertRejects(() => resolve("nosuch.invalid", 1), ResolveError);
+  await assertRejects(() => resolve("nosuch.invalid", 1), /getaddrinfo: .*"nosuch\.invalid"/);
+});
+
+Deno.test("resolve() refuses an empty host for a non-listening socket", async () => {
+  await assertRejects(() => resolve("", 1), ResolveError);
+});
+
+Deno.test("resolve() refuses a literal of the wrong family", async () => {
+  await assertRejects(
+    () => resolve("::1", 1, { family: 4 }),
+    /Address family for hostname not supported/,
+  );
+  await assertRejects(() => resolve("127.0.0.1", 1, { family: 6 }), ResolveError);
+});
+
+Deno.test("resolve() refuses a bad family", async () => {
+  // @ts-expect-error: a family from untyped code
+  await assertRejects(() => resolve("::1", 1, { family: 5 }), /ai_family not supported/);
+});

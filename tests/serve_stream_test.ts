@@ -1,0 +1,122 @@
+import { assert, assertEquals } from "./_assert.ts";
+import { serveStream, type ServeStreamOptions } from "../lib/serve_stream.ts";
+import { fetchAll, text } from "./_tools.ts";
+
+const HELLO = new TextEncoder().encode("Hello, world!");
+
+/** Runs serveStream on a free loopback port; stops it and returns the stats when fn ends. */
+async function withServer(
+  options: Partial<ServeStreamOptions>,
+  fn: (port: number) => Promise<void>,
+) {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const stop = new AbortController();
+  const done = serveStream(listener, { message: HELLO, ...options, signal: stop.signal });
+  try {
+    await fn(listener.addr.port);
+  } finally {
+    stop.abort();
+  }
+  return await done;
+}
+
+/** Reads with a deadline; undefined when nothing came in time. A read that timed out stays
+ * pending and is taken over by the next call on the same connection. */
+const pending = new WeakMap<Deno.Conn, Promise<number | null>>();
+async function readWithin(conn: Deno.Conn, ms: number): Promise<number | null | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const read = pending.get(conn) ?? conn.read(new Uint8Array(1024));
+  pending.set(conn, read);
+  const result = await Promise.race([
+    read,
+    new Promise<undefined>((r) => timer = setTimeout(() => r(undefined), ms)),
+  ]);
+  clearTimeout(timer);
+  if (result !== undefined) pending.delete(conn);
+  else read.catch(() => {});
+  return result;
+}
+
+Deno.test("serveStream() keeps serving others while a client never reads, then drops it", async () => {
+  const big = new Uint8Array(16 * 1024 * 1024).fill(0x61);
+  const stats = await withServer({ message: big, writeTimeout: 500 }, async (port) => {
+    const staller = await Deno.connect({ hostname: "127.0.0.1", port });
+    try {
+      const t0 = performance.now();
+      const other = await fetchAll("127.0.0.1", port);
+      assertEquals(other.length, big.length);
+      assert(performance.now() - t0 < 5000);
+      await new Promise((r) => setTimeout(r, 800));
+    } finally {
+      staller.close();
+    }
+  });
+  assertEquals(stats.served, 1);
+  assertEquals(stats.dropped, 1);
+});
+
+Deno.test("serveStream() with maxConnections 2: the third client waits until a slot frees", async () => {
+  const stats = await withServer(
+    { maxConnections: 2, lingerTimeout: 10_000 },
+    async (port) => {
+      // Each held client has its greeting but keeps its side open, so it keeps its slot.
+      const a = await Deno.connect({ hostname: "127.0.0.1", port });
+      const b = await Deno.connect({ hostname: "127.0.0.1", port });
+      assertEquals(await readWithin(a, 2000), 13);
+      assertEquals(await readWithin(b, 2000), 13);
+      const c = await Deno.connect({ hostname: "127.0.0.1", port });
+      try {
+        assertEquals(await readWithin(c, 300), undefined, "third client served while full");
+        a.close();
+        assertEquals(await readWithin(c, 2000), 13, "third client not served after a slot freed");
+      } finally {
+        b.close();
+        c.close();
+      }
+    },
+  );
+  assertEquals(stats.served, 3);
+});
+
+Deno.test("serveStream() drains clients in flight on stop, then closes the rest", async () => {
+  const big = new Uint8Array(16 * 1024 * 1024);
+  let conn: Deno.TcpConn | undefined;
+  const t0 = performance.now();
+  const stats = await withServer({ message: big, drainTimeout: 300 }, async (port) => {
+    conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    await readWithin(conn, 200);
+  });
+  conn?.close();
+  assert(performance.now() - t0 < 3000);
+  assertEquals(stats.dropped, 1);
+  assertEquals(stats.served, 0);
+});
+
+Deno.test("serveStream() sends the whole message to a client that reads it in small pieces", async () => {
+  const big = new Uint8Array(4 * 1024 * 1024).map((_, i) => i & 255);
+  await withServer({ message: big }, async (port) => {
+    using conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    const buf = new Uint8Array(777);
+    let total = 0, n: number | null, ok = true;
+    while ((n = await conn.read(buf)) !== null) {
+      for (let i = 0; i < n; i++) if (buf[i] !== ((total + i) & 255)) ok = false;
+      total += n;
+    }
+    assertEquals(total, big.length);
+    assert(ok, "bytes arrived out of order or changed");
+  });
+});
+
+Deno.test("serveStream() does not lose the message when the client sent data first", async () => {
+  await withServer({}, async (port) => {
+    for (let i = 0; i < 20; i++) {
+      using conn = await Deno.connect({ hostname: "127.0.0.1", port });
+      await conn.write(new TextEncoder().encode("GET / HTTP/1.0\r\n\r\n".repeat(100)));
+      const buf = new Uint8Array(64);
+      let got = "";
+      let n: number | null;
+      while ((n = await conn.read(buf)) !== null) got += text(buf.subarray(0, n));
+      assertEquals(got, "Hello, world!");
+    }
+  });
+});
