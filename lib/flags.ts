@@ -44,7 +44,7 @@ export function parseFlags(args: string[], options: FlagTable): ParsedFlags {
     return { values: values as ParsedFlags["values"], positionals };
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    throw new UsageError(message.split(/\.( |$)|\n/)[0]!);
+    throw new UsageError(message.split("\n")[0]!.split(". ")[0]!.replace(/\.$/, ""));
   }
 }
 

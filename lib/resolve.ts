@@ -27,7 +27,7 @@ export interface ResolveOptions {
    */
   family?: Family;
   /**
-   * For a listening socket: with no host, return the wildcard addresses (`::`, then
+   * For a listening socket: with no host (undefined), return the wildcard addresses (`::`, then
    * `0.0.0.0`), like `AI_PASSIVE`.
    * @default {false}
    */
@@ -68,8 +68,9 @@ export async function resolve(
   if (family !== 4 && family !== 6 && family !== "any") {
     throw new ResolveError(String(host), `ai_family not supported: ${JSON.stringify(family)}`);
   }
-  if (host === undefined || host === "") {
-    if (!options.passive) throw new ResolveError("", "Name or service not known: empty host name");
+  if (host === "") throw new ResolveError("", "Name or service not known: empty host name");
+  if (host === undefined) {
+    if (!options.passive) throw new ResolveError("", "Name or service not known: no host name");
     const wild: Candidate[] = [
       { hostname: "::", port, family: 6 },
       { hostname: "0.0.0.0", port, family: 4 },

@@ -70,9 +70,8 @@ export async function runTool(
 
 function report(info: ToolInfo, err: unknown, out: Output): number {
   if (err instanceof UsageError) {
-    if (err.message) out.error(err.message);
     if (err.showUsage) out.errorLine(info.usage);
-    else out.error(`try '${info.name} --help' for more information`);
+    else out.error(err.message);
     return err.exitCode;
   }
   if (err instanceof ResolveError) {

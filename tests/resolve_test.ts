@@ -28,7 +28,7 @@ Deno.test("resolve() with passive and no host gives the wildcard addresses", asy
     "::",
     "0.0.0.0",
   ]);
-  assertEquals((await resolve("", 0, { passive: true, family: 4 })).map((c) => c.hostname), [
+  assertEquals((await resolve(undefined, 0, { passive: true, family: 4 })).map((c) => c.hostname), [
     "0.0.0.0",
   ]);
   assertEquals((await resolve(undefined, 0, { passive: true, family: 6 })).map((c) => c.hostname), [
@@ -41,8 +41,9 @@ Deno.test("resolve() refuses an unknown host with a typed error", async () => {
   await assertRejects(() => resolve("nosuch.invalid", 1), /getaddrinfo: .*"nosuch\.invalid"/);
 });
 
-Deno.test("resolve() refuses an empty host for a non-listening socket", async () => {
+Deno.test("resolve() refuses an empty host name, even for a listening socket", async () => {
   await assertRejects(() => resolve("", 1), ResolveError);
+  await assertRejects(() => resolve("", 1, { passive: true }), /empty host name/);
 });
 
 Deno.test("resolve() refuses a literal of the wrong family", async () => {

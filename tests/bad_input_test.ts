@@ -1,0 +1,191 @@
+// Every bad input gives one clear line on stderr and the documented exit code: never a stack
+// trace, never a prompt, nothing half-done.
+import { assert, assertEquals, assertMatch } from "./_assert.ts";
+import { runTool, startTool, udpSocket } from "./_tools.ts";
+
+type Case = [tool: string, args: string[], code: number, stderr: RegExp];
+
+const BAD_PORTS = ["abc", "-1", "65536", "1.5", "", "0x10"];
+
+const cases: Case[] = [
+  ["client", [], 1, /^usage: client hostname\n$/],
+  ["client", ["a", "b"], 1, /^usage: client hostname\n$/],
+  ["talker", [], 1, /^usage: talker hostname message\n$/],
+  ["talker", ["::1"], 1, /^usage: talker hostname message\n$/],
+  ["talker", ["::1", "a", "b"], 1, /^usage: talker hostname message\n$/],
+  ["server", ["extra"], 1, /^server: Unexpected argument "extra"\n$/],
+  ["listener", ["extra"], 1, /^listener: Unexpected argument "extra"\n$/],
+  [
+    "client",
+    ["nosuch.invalid"],
+    1,
+    /^getaddrinfo: Name or service not known \(host "nosuch\.invalid"\)\n$/,
+  ],
+  ["talker", ["nosuch.invalid", "x"], 1, /^getaddrinfo: Name or service not known/],
+  ["server", ["-H", "nosuch.invalid"], 1, /^getaddrinfo: Name or service not known/],
+  ["listener", ["-H", "nosuch.invalid"], 1, /^getaddrinfo: Name or service not known/],
+  ["client", [""], 1, /^getaddrinfo: .*empty host name/],
+  ["talker", ["", "x"], 1, /^getaddrinfo: .*empty host name/],
+  ["server", ["-H", ""], 1, /^getaddrinfo: .*empty host name/],
+  ["client", ["-4", "::1"], 1, /^getaddrinfo: Address family for hostname not supported/],
+  ["client", ["-6", "127.0.0.1"], 1, /^getaddrinfo: Address family for hostname not supported/],
+  ["talker", ["-4", "::1", "x"], 1, /^getaddrinfo: Address family/],
+  ["talker", ["-6", "127.0.0.1", "x"], 1, /^getaddrinfo: Address family/],
+  ["server", ["-4", "-H", "::1"], 1, /^getaddrinfo: Address family/],
+  ["server", ["-6", "-H", "127.0.0.1"], 1, /^getaddrinfo: Address family/],
+  ["listener", ["-4", "-H", "::1"], 1, /^getaddrinfo: Address family/],
+  ["server", ["-4", "-6"], 1, /^server: Options -4 and -6 cannot be used together\n$/],
+  ["client", ["-4", "-6", "x"], 1, /cannot be used together/],
+  [
+    "talker",
+    ["::1", "x".repeat(65528)],
+    1,
+    /^talker: Message too long for one datagram: 65528 bytes, the limit over IPv6 is 65527 bytes\n$/,
+  ],
+  ["talker", ["127.0.0.1", "x".repeat(65508)], 1, /the limit over IPv4 is 65507 bytes\n$/],
+  ["talker", ["--reply", "soon", "::1", "x"], 1, /^talker: Invalid --reply "soon"/],
+  ["client", ["--timeout", "0", "x"], 1, /^client: Invalid --timeout "0"/],
+  ["listener", ["-c", "0"], 1, /^listener: Invalid --count "0"/],
+  ["listener", ["--max-size", "-5"], 1, /^listener: Option '--max-size' argument is ambiguous\n$/],
+  ["server", ["--max-connections", "x"], 1, /^server: Invalid --max-connections "x"/],
+  ["server", ["-p"], 1, /^server: Option '-p, --port <value>' argument missing\n$/],
+];
+for (const tool of ["server", "client", "listener", "talker"]) {
+  cases.push([tool, ["--bogus"], 1, new RegExp(`^${tool}: Unknown option '--bogus'\\n$`)]);
+  for (const port of BAD_PORTS) {
+    const args = [
+      `--port=${port}`,
+      ...(tool === "client" ? ["::1"] : tool === "talker" ? ["::1", "x"] : []),
+    ];
+    cases.push([
+      tool,
+      args,
+      1,
+      new RegExp(
+        `^${tool}: Invalid port ${
+          JSON.stringify(port).replace(/\./g, "\\.")
+        }: expected a whole number`,
+      ),
+    ]);
+  }
+}
+cases.push([
+  "client",
+  ["-p", "0", "::1"],
+  1,
+  /^client: Invalid port "0": expected a whole number from 1 to 65535\n$/,
+]);
+cases.push(["talker", ["-p", "0", "::1", "x"], 1, /^talker: Invalid port "0"/]);
+
+for (const [tool, args, code, stderr] of cases) {
+  const shown = args.map((a) => a.length > 20 ? `<${a.length} bytes>` : JSON.stringify(a)).join(
+    " ",
+  );
+  Deno.test(`${tool} ${shown} exits ${code} with one clear line`, async () => {
+    const res = await runTool(tool, args);
+    assertEquals(res.code, code, res.stderr);
+    assertMatch(res.stderr, stderr);
+    assertEquals(res.stderr.trimEnd().split("\n").length, 1, res.stderr);
+    assertEquals(res.stdout, "");
+  });
+}
+
+Deno.test("a missing net permission names the flag to add, exit 4, no prompt", async () => {
+  const cases: [string, string[], RegExp][] = [
+    [
+      "client",
+      ["127.0.0.1"],
+      /^client: dial 127\.0\.0\.1:3490: permission denied: run again with --allow-net=127\.0\.0\.1:3490\n$/,
+    ],
+    [
+      "client",
+      ["localhost"],
+      /^client: lookup localhost: permission denied: run again with --allow-net=localhost\n$/,
+    ],
+    [
+      "talker",
+      ["::1", "x"],
+      /^talker: listen \[::\]:0: permission denied: run again with --allow-net=\[::\]:0\n$/,
+    ],
+    [
+      "server",
+      ["-p", "3490"],
+      /^server: listen \[::\]:3490: permission denied: run again with --allow-net=\[::\]:3490\n$/,
+    ],
+    [
+      "listener",
+      [],
+      /^listener: listen \[::\]:4950: permission denied: run again with --allow-net=\[::\]:4950\n$/,
+    ],
+  ];
+  for (const [tool, args, stderr] of cases) {
+    const res = await runTool(tool, args, { perms: [] });
+    assertEquals(res.code, 4, `${tool}: ${res.stderr}`);
+    assertMatch(res.stderr, stderr);
+  }
+});
+
+Deno.test("the flag a permission error names is enough to run", async () => {
+  const { proc, port } = await startTool("server", ["-H", "127.0.0.1"]);
+  await using _server = proc;
+  const res = await runTool("client", ["-p", String(port), "127.0.0.1"], {
+    perms: [`--allow-net=127.0.0.1:${port}`],
+  });
+  assertEquals(res.code, 0, res.stderr);
+});
+
+Deno.test("a port in use: server and listener name the address and exit 2", async () => {
+  using busyUdp = udpSocket("::");
+  const busyTcp = Deno.listen({ hostname: "::", port: 0 });
+  try {
+    const s = await runTool("server", ["-6", "-p", String(busyTcp.addr.port)]);
+    assertEquals(s.code, 2);
+    assertEquals(
+      s.stderr,
+      `server: bind: Address already in use ([::]:${busyTcp.addr.port})\nserver: failed to bind: listen tcp [::]:${busyTcp.addr.port}: Address already in use\n`,
+    );
+    const l = await runTool("listener", ["-p", String(busyUdp.port)]);
+    assertEquals(l.code, 2);
+    assertMatch(
+      l.stderr,
+      new RegExp(`^listener: bind: Address already in use \\(\\[::\\]:${busyUdp.port}\\)\\n`),
+    );
+  } finally {
+    busyTcp.close();
+  }
+});
+
+Deno.test("client exits 3 when the server never closes within --read-timeout", async () => {
+  using silent = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const accepted = silent.accept();
+  const res = await runTool("client", [
+    "--read-timeout",
+    "300",
+    "-p",
+    String(silent.addr.port),
+    "127.0.0.1",
+  ]);
+  (await accepted).close();
+  assertEquals(res.code, 3);
+  assertEquals(res.stdout, "client: connecting to 127.0.0.1\nclient: received ''\n");
+  assertMatch(
+    res.stderr,
+    /^client: recv: 127\.0\.0\.1:\d+ did not close the connection within 300 ms\n$/,
+  );
+});
+
+Deno.test("every tool answers --help with its usage and the exit-code table, and --version", async () => {
+  for (const tool of ["server", "client", "listener", "talker"]) {
+    const help = await runTool(tool, ["--help"]);
+    assertEquals(help.code, 0);
+    assertMatch(help.stdout, new RegExp(`^${tool}: `));
+    assertMatch(help.stdout, /Exit codes:\n  0   success\n  1   usage error/);
+    const version = await runTool(tool, ["--version"]);
+    assertEquals(version.code, 0);
+    assertMatch(
+      version.stdout,
+      new RegExp(`^${tool} \\(socketkit \\d+\\.\\d+\\.\\d+\\) deno \\d+\\.\\d+\\.\\d+ \\S+\\n$`),
+    );
+    assert(!help.stderr && !version.stderr);
+  }
+});
