@@ -50,6 +50,8 @@ export class ToolProcess implements AsyncDisposable {
   readonly child: Deno.ChildProcess;
   stdout = "";
   stderr = "";
+  /** Stdout exactly as received, for --raw. */
+  stdoutBytes: Uint8Array = new Uint8Array(0);
   #changed: (() => void)[] = [];
   #done: Promise<Deno.CommandStatus>;
   #readers: Promise<void>;
@@ -66,15 +68,26 @@ export class ToolProcess implements AsyncDisposable {
       stderr: "piped",
     }).spawn();
     this.#readers = Promise.all([
-      this.#collect(this.child.stdout, (t) => this.stdout += t),
+      this.#collect(this.child.stdout, (t) => this.stdout += t, (b) => {
+        const all = new Uint8Array(this.stdoutBytes.length + b.length);
+        all.set(this.stdoutBytes);
+        all.set(b, this.stdoutBytes.length);
+        this.stdoutBytes = all;
+      }),
       this.#collect(this.child.stderr, (t) => this.stderr += t),
     ]).then(() => {});
     this.#done = this.child.status;
   }
 
-  async #collect(stream: ReadableStream<Uint8Array>, add: (t: string) => void): Promise<void> {
-    for await (const text of stream.pipeThrough(new TextDecoderStream())) {
-      add(text);
+  async #collect(
+    stream: ReadableStream<Uint8Array>,
+    add: (t: string) => void,
+    addBytes?: (b: Uint8Array) => void,
+  ): Promise<void> {
+    const decoder = new TextDecoder();
+    for await (const chunk of stream) {
+      addBytes?.(chunk);
+      add(decoder.decode(chunk, { stream: true }));
       for (const wake of this.#changed.splice(0)) wake();
     }
   }

@@ -1,0 +1,176 @@
+// Our tools against real peers nobody here wrote: nc (OpenBSD), socat and ncat, byte for byte.
+// Each is skipped, with the reason printed, where the peer is not installed (CI installs them).
+import { assertEquals, assertMatch } from "./_assert.ts";
+import { bytes, hasCommand, runTool, startTool, ToolProcess, udpSocket } from "./_tools.ts";
+
+const peers = { nc: hasCommand("nc"), socat: hasCommand("socat"), ncat: hasCommand("ncat") };
+for (const [name, present] of Object.entries(peers)) {
+  if (!present) console.log(`skipped: interop tests with ${name}: ${name} is not installed`);
+}
+
+/** Runs a peer command with a deadline; returns its exit code and stdout bytes. */
+async function peer(cmd: string, args: string[], stdin?: Uint8Array, timeout = 10_000) {
+  const child = new Deno.Command(cmd, {
+    args,
+    stdin: stdin ? "piped" : "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  if (stdin) {
+    const w = child.stdin.getWriter();
+    await w.write(stdin);
+    await w.close();
+  }
+  const timer = setTimeout(() => child.kill("SIGKILL"), timeout);
+  try {
+    const out = await child.output();
+    return { code: out.code, stdout: out.stdout, stderr: new TextDecoder().decode(out.stderr) };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A free UDP port on ::1 (bound, read back and released). */
+function freeUdpPort(): number {
+  using s = udpSocket("::1");
+  return s.port;
+}
+
+const HELLO = bytes("Hello, world!");
+const BINARY = new Uint8Array(256).map((_, i) => i);
+
+Deno.test({
+  name: "nc as the client of our server receives exactly the 13 bytes",
+  ignore: !peers.nc,
+  async fn() {
+    const { proc, port } = await startTool("server", []);
+    await using _server = proc;
+    for (const host of ["127.0.0.1", "::1"]) {
+      const res = await peer("nc", [host, String(port)]);
+      assertEquals(res.stdout, HELLO, res.stderr);
+    }
+  },
+});
+
+Deno.test({
+  name: "socat as the client of our server receives exactly the 13 bytes",
+  ignore: !peers.socat,
+  async fn() {
+    const { proc, port } = await startTool("server", []);
+    await using _server = proc;
+    const res = await peer("socat", ["-u", `TCP6:[::1]:${port}`, "-"]);
+    assertEquals(res.stdout, HELLO, res.stderr);
+  },
+});
+
+Deno.test({
+  name: "ncat as the client of our server receives exactly the 13 bytes",
+  ignore: !peers.ncat,
+  async fn() {
+    const { proc, port } = await startTool("server", []);
+    await using _server = proc;
+    const res = await peer("ncat", ["--recv-only", "127.0.0.1", String(port)]);
+    assertEquals(res.stdout, HELLO, res.stderr);
+  },
+});
+
+Deno.test({
+  name: "our client reads a socat server's binary reply exactly (--raw)",
+  ignore: !peers.socat,
+  async fn() {
+    const port = freeUdpPort(); // any free number will do for TCP too, on loopback
+    const server = new Deno.Command("socat", {
+      args: ["-u", "OPEN:/dev/stdin", `TCP-LISTEN:${port},bind=127.0.0.1,reuseaddr`],
+      stdin: "piped",
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    const w = server.stdin.getWriter();
+    await w.write(BINARY);
+    await w.close();
+    try {
+      let res;
+      for (let i = 0; i < 50; i++) {
+        res = await runTool("client", ["--raw", "-p", String(port), "127.0.0.1"]);
+        if (res.code !== 2) break;
+        await new Promise((r) => setTimeout(r, 100)); // socat not listening yet
+      }
+      assertEquals(res!.code, 0, res!.stderr);
+      assertEquals(res!.stdoutBytes, BINARY);
+    } finally {
+      try {
+        server.kill();
+      } catch { /* exited */ }
+      await server.status;
+    }
+  },
+});
+
+Deno.test({
+  name: "socat's binary datagram reaches our listener byte for byte (--raw)",
+  ignore: !peers.socat,
+  async fn() {
+    const proc = new ToolProcess("listener", ["-p", "0", "--raw"]);
+    await using _listener = proc;
+    const port = Number((await proc.waitFor(/listening on .*:(\d+)\n/, { stderr: true }))[1]);
+    const sent = await peer("socat", ["-u", "-", `UDP6-SENDTO:[::1]:${port}`], BINARY);
+    assertEquals(sent.code, 0, sent.stderr);
+    assertEquals(await proc.exit(), 0);
+    assertEquals(proc.stdoutBytes, BINARY);
+    assertMatch(proc.stderr, /listener: packet is 256 bytes long\n/);
+  },
+});
+
+Deno.test({
+  name: "nc's datagram reaches our listener and is printed escaped",
+  ignore: !peers.nc,
+  async fn() {
+    const { proc, port } = await startTool("listener", []);
+    await using _listener = proc;
+    const sent = await peer(
+      "nc",
+      ["-u", "-w", "1", "127.0.0.1", String(port)],
+      bytes("from nc\x1b[2J"),
+    );
+    assertEquals(sent.code, 0, sent.stderr);
+    assertEquals(await proc.exit(), 0);
+    assertMatch(
+      proc.stdout,
+      /got packet from ::ffff:127\.0\.0\.1\n.*packet is 11 bytes long\n.*packet contains "from nc\\x1b\[2J"\n/s,
+    );
+  },
+});
+
+for (
+  const [name, cmd, args] of [
+    ["socat", "socat", (port: number) => ["-u", `UDP6-RECVFROM:${port},bind=[::1]`, "-"]],
+    ["nc", "nc", (port: number) => ["-u", "-l", "-W", "1", "::1", String(port)]],
+  ] as const
+) {
+  Deno.test({
+    name: `${name} receives our talker's datagram byte for byte`,
+    ignore: !peers[name],
+    async fn() {
+      const port = freeUdpPort();
+      const message = "héllo\x01\x7f wörld";
+      const receiver = new Deno.Command(cmd, { args: args(port), stdout: "piped", stderr: "piped" })
+        .spawn();
+      const timer = setTimeout(() => receiver.kill("SIGKILL"), 10_000);
+      try {
+        // The receiver may not be bound yet: send until it has something (UDP drops otherwise).
+        const got = receiver.output();
+        let done = false;
+        got.then(() => done = true);
+        for (let i = 0; i < 50 && !done; i++) {
+          const res = await runTool("talker", ["-p", String(port), "::1", message]);
+          assertEquals(res.code, 0, res.stderr);
+          await Promise.race([got, new Promise((r) => setTimeout(r, 100))]);
+        }
+        const out = await got;
+        assertEquals(out.stdout, bytes(message));
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  });
+}
