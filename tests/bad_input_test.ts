@@ -179,7 +179,7 @@ Deno.test("every tool answers --help with its usage and the exit-code table, and
     const help = await runTool(tool, ["--help"]);
     assertEquals(help.code, 0);
     assertMatch(help.stdout, new RegExp(`^${tool}: `));
-    assertMatch(help.stdout, /Exit codes:\n  0   success\n  1   usage error/);
+    assert(help.stdout.includes("Exit codes:\n  0   success\n  1   usage error"));
     const version = await runTool(tool, ["--version"]);
     assertEquals(version.code, 0);
     assertMatch(
