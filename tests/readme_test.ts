@@ -1,0 +1,24 @@
+import { assert, assertEquals } from "./_assert.ts";
+
+const read = (path: string) => Deno.readTextFile(new URL(`../${path}`, import.meta.url));
+
+Deno.test("README's quick start pins the same Deno version as .deno-version and CI", async () => {
+  const version = (await read(".deno-version")).trim();
+  const readme = await read("README.md");
+  const pinned = [...readme.matchAll(/npx -y deno@([0-9.]+) task (\w+)/g)];
+  assertEquals(pinned.map((m) => m[2]), ["server", "test"]);
+  for (const m of pinned) assertEquals(m[1], version);
+  assert(readme.includes("deno task server") && readme.includes("deno task test"));
+  assert(
+    (await read(".ci/run")).includes("\ndeno task test 2>&1"),
+    "CI must run the README's test command",
+  );
+});
+
+Deno.test("each tool's task grants the network and nothing else, and never prompts", async () => {
+  const config = JSON.parse(await read("deno.json"));
+  for (const tool of ["server", "client", "listener", "talker"]) {
+    assertEquals(config.tasks[tool], `deno run --no-prompt --allow-net cmd/${tool}.ts`);
+  }
+  assertEquals(config.unstable, ["net"]);
+});
