@@ -1,7 +1,7 @@
 // Every bad input gives one clear line on stderr and the documented exit code: never a stack
 // trace, never a prompt, nothing half-done.
 import { assert, assertEquals, assertMatch } from "./_assert.ts";
-import { runTool, startTool, udpSocket } from "./_tools.ts";
+import { hasCommand, runTool, startTool, toolArgs, udpSocket } from "./_tools.ts";
 
 type Case = [tool: string, args: string[], code: number, stderr: RegExp];
 
@@ -188,4 +188,57 @@ Deno.test("every tool answers --help with its usage and the exit-code table, and
     );
     assert(!help.stderr && !version.stderr);
   }
+});
+
+const isRoot =
+  new TextDecoder().decode(new Deno.Command("id", { args: ["-u"] }).outputSync().stdout)
+    .trim() === "0";
+
+Deno.test({
+  name: "a low port without privilege: the server names the address and the cause, exit 2",
+  ignore: !isRoot || !hasCommand("setpriv"),
+  async fn() {
+    // Drop to nobody (root may bind any port); nobody gets a Deno cache of its own.
+    const denoDir = await Deno.makeTempDir();
+    await Deno.chmod(denoDir, 0o777);
+    try {
+      const out = await new Deno.Command("setpriv", {
+        args: [
+          "--reuid=65534",
+          "--regid=65534",
+          "--clear-groups",
+          "env",
+          `DENO_DIR=${denoDir}`,
+          `HOME=${denoDir}`,
+          Deno.execPath(),
+          ...toolArgs("server", ["-p", "80"]),
+        ],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const stderr = new TextDecoder().decode(out.stderr);
+      assertEquals(out.code, 2, stderr);
+      assertMatch(stderr, /^server: bind: Permission denied \(\[::\]:80\)\n/);
+      assertMatch(stderr, /server: failed to bind: listen tcp \[::\]:80: Permission denied/);
+    } finally {
+      await Deno.remove(denoDir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "IPv6 not available: binding ::1 names the address and the cause, exit 2",
+  ignore: !isRoot || !hasCommand("unshare"),
+  async fn() {
+    // A network namespace of our own, with IPv6 switched off.
+    const script = `sysctl -qw net.ipv6.conf.all.disable_ipv6=1 && exec "$0" "$@"`;
+    const out = await new Deno.Command("unshare", {
+      args: ["-n", "sh", "-c", script, Deno.execPath(), ...toolArgs("server", ["-H", "::1"])],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    assertEquals(out.code, 2, stderr);
+    assertMatch(stderr, /^server: bind: Cannot assign requested address \(\[::1\]:3490\)\n/);
+  },
 });
