@@ -30,6 +30,8 @@ Options:
       --write-timeout MS     drop a client that has not taken the message in this time (default 10s)
       --drain-timeout MS     on Ctrl-C/SIGTERM, time for clients in flight to finish (default 5s)
   -q, --quiet                no line per connection
+      --workers N            accept threads sharing the port (SO_REUSEPORT, Linux; default 1);
+                             limits apply per thread
   -h, --help                 this help
       --version              version, Deno version and target
 
@@ -55,6 +57,7 @@ export function parseServerArgs(args: string[]): ServerOptions {
     "write-timeout": { type: "string", default: "10s" },
     "drain-timeout": { type: "string", default: "5s" },
     quiet: { type: "boolean", short: "q" },
+    workers: { type: "string", default: "1" },
   });
   if (positionals.length > 0) {
     throw new UsageError(`Unexpected argument ${JSON.stringify(positionals[0])}`);
@@ -68,6 +71,7 @@ export function parseServerArgs(args: string[]): ServerOptions {
     maxConnections: parseInteger("--max-connections", values["max-connections"] as string, 0, 1e6),
     writeTimeout: parseDuration("--write-timeout", values["write-timeout"] as string),
     drainTimeout: parseDuration("--drain-timeout", values["drain-timeout"] as string),
+    workers: parseInteger("--workers", values.workers as string, 1, 64),
   };
 }
 

@@ -11,7 +11,13 @@ import type { Candidate } from "./resolve.ts";
 /** Options for {@linkcode bindFirst}. */
 export interface BindFirstOptions {
   /** Called with each address that could not be bound, before the next is tried. */
-  onError?: (candidate: Candidate, error: SocketkitError) => void;
+  onError?: ((candidate: Candidate, error: SocketkitError) => void) | undefined;
+  /**
+   * TCP only: let other sockets bind the same address and port (`SO_REUSEPORT`, Linux), so
+   * that several threads can each accept on it.
+   * @default {false}
+   */
+  reusePort?: boolean | undefined;
 }
 
 /**
@@ -74,7 +80,7 @@ export function bindFirst(
     const { hostname, port } = candidate;
     try {
       return transport === "tcp"
-        ? Deno.listen({ hostname, port })
+        ? Deno.listen({ hostname, port, reusePort: options.reusePort ?? false })
         : Deno.listenDatagram({ transport: "udp", hostname, port });
     } catch (cause) {
       const error = netError("listen", transport, joinHostPort(hostname, port), cause);

@@ -157,12 +157,18 @@ export class TimeoutError extends SocketkitError {
 export class PermissionError extends SocketkitError {
   /**
    * @param op What was refused (`listen`, `dial`, `lookup`).
-   * @param target The host or `host:port` the permission is needed for.
+   * @param target The host, `host:port` or path the permission is needed for.
    * @param options The runtime's error.
+   * @param permission Which Deno permission: `net` or `read`.
    */
-  constructor(op: string, target: string, options?: ErrorOptions) {
+  constructor(
+    op: string,
+    target: string,
+    options?: ErrorOptions,
+    permission: "net" | "read" = "net",
+  ) {
     super(
-      `${op} ${target}: permission denied: run again with --allow-net=${target}`,
+      `${op} ${target}: permission denied: run again with --allow-${permission}=${target}`,
       ExitCode.Permission,
       options,
     );

@@ -6,10 +6,11 @@
  */
 import { joinHostPort } from "./address.ts";
 import { bindFirst } from "./bind_first.ts";
-import { describeCause } from "./errors.ts";
+import { describeCause, NetError, PermissionError } from "./errors.ts";
 import type { Output } from "./output.ts";
 import { type Family, resolve } from "./resolve.ts";
 import { type ServeStats, serveStream } from "./serve_stream.ts";
+import type { WorkerReply, WorkerStart } from "./server_worker.ts";
 
 /** Options for {@linkcode runServer}. */
 export interface ServerOptions {
@@ -41,6 +42,12 @@ export interface ServerOptions {
   writeTimeout?: number | undefined;
   /** See {@linkcode ServeStreamOptions.drainTimeout}. */
   drainTimeout?: number | undefined;
+  /**
+   * Accept threads: with more than 1, each binds the same address with `SO_REUSEPORT`
+   * (Linux) and the kernel spreads connections across them. Limits apply per thread.
+   * @default {1}
+   */
+  workers?: number | undefined;
   /** Stops the server gracefully. */
   signal?: AbortSignal | undefined;
 }
@@ -65,18 +72,33 @@ export async function runServer(options: ServerOptions, out: Output): Promise<Se
     passive: true,
     family: options.family ?? "any",
   });
+  const workers = options.workers ?? 1;
   const listener = bindFirst(candidates, "tcp", {
+    reusePort: workers > 1,
     onError: (c, err) =>
       out.error(`bind: ${describeCause(err.cause)} (${joinHostPort(c.hostname, c.port)})`),
+  });
+  const quiet = options.quiet ?? false;
+  const message = new TextEncoder().encode(options.message ?? "Hello, world!");
+  const extra = await startWorkers(workers - 1, {
+    hostname: listener.addr.hostname,
+    port: listener.addr.port,
+    message,
+    quiet,
+    maxConnections: options.maxConnections,
+    writeTimeout: options.writeTimeout,
+    drainTimeout: options.drainTimeout,
+  }, options.signal).catch((err) => {
+    listener.close();
+    throw err;
   });
   if (port === 0) {
     out.say(`listening on ${joinHostPort(listener.addr.hostname, listener.addr.port)}`);
   }
   out.say("waiting for connections...");
   out.flush();
-  const quiet = options.quiet ?? false;
   const stats = await serveStream(listener, {
-    message: new TextEncoder().encode(options.message ?? "Hello, world!"),
+    message,
     maxConnections: options.maxConnections,
     writeTimeout: options.writeTimeout,
     drainTimeout: options.drainTimeout,
@@ -86,8 +108,58 @@ export async function runServer(options: ServerOptions, out: Output): Promise<Se
       if (ms === 5) out.error(`accept: ${describeCause(err)} (pausing, retrying from ${ms} ms)`);
     },
   });
+  for (const more of await Promise.all(extra)) {
+    stats.served += more.served;
+    stats.failed += more.failed;
+    stats.dropped += more.dropped;
+    stats.acceptErrors += more.acceptErrors;
+  }
   out.say(
     `stopped: ${stats.served} served, ${stats.failed} failed, ${stats.dropped} dropped`,
   );
   return stats;
+}
+
+/** Starts `count` accept threads; each promise settles with that thread's counts after a stop. */
+async function startWorkers(
+  count: number,
+  job: WorkerStart,
+  signal: AbortSignal | undefined,
+): Promise<Promise<ServeStats>[]> {
+  if (count === 0) return [];
+  // A worker's modules are read from disk, so --workers needs read access to lib/.
+  const lib = new URL(".", import.meta.url);
+  if (lib.protocol === "file:") {
+    const dir = decodeURIComponent(lib.pathname);
+    const { state } = await Deno.permissions.query({ name: "read", path: dir });
+    if (state !== "granted") {
+      throw new PermissionError("--workers", dir, undefined, "read");
+    }
+  }
+  const started = Array.from({ length: count }, () => {
+    const worker = new Worker(new URL("./server_worker.ts", import.meta.url), { type: "module" });
+    let ready!: (err?: string) => void;
+    const isReady = new Promise<string | undefined>((r) => ready = r);
+    const stats = new Promise<ServeStats>((resolve) => {
+      worker.onmessage = (e: MessageEvent<WorkerReply>) => {
+        if (e.data.type === "ready") ready();
+        else if (e.data.type === "error") ready(e.data.message);
+        else {
+          worker.terminate();
+          resolve(e.data.stats);
+        }
+      };
+    });
+    signal?.addEventListener("abort", () => worker.postMessage("stop"), { once: true });
+    worker.postMessage(job);
+    return { isReady, stats, worker };
+  });
+  for (const w of started) {
+    const err = await w.isReady;
+    if (err !== undefined) {
+      for (const o of started) o.worker.terminate();
+      throw new NetError("listen", "tcp", joinHostPort(job.hostname, job.port), new Error(err));
+    }
+  }
+  return started.map((w) => w.stats);
 }

@@ -56,8 +56,8 @@ export class ToolProcess implements AsyncDisposable {
   #done: Promise<Deno.CommandStatus>;
   #readers: Promise<void>;
 
-  constructor(tool: string, args: string[], options: { wrap?: string[] } = {}) {
-    const argv = toolArgs(tool, args);
+  constructor(tool: string, args: string[], options: { wrap?: string[]; perms?: string[] } = {}) {
+    const argv = toolArgs(tool, args, options.perms);
     const [cmd, ...rest] = options.wrap
       ? [...options.wrap, Deno.execPath(), ...argv]
       : [Deno.execPath(), ...argv];

@@ -1,5 +1,5 @@
 import { assertEquals, assertMatch } from "./_assert.ts";
-import { fetchAll, runTool, startTool, text } from "./_tools.ts";
+import { fetchAll, runTool, startTool, text, ToolProcess } from "./_tools.ts";
 
 for (const host of ["127.0.0.1", "::1"]) {
   Deno.test(`client receives the server's greeting over ${host}`, async () => {
@@ -57,4 +57,26 @@ Deno.test("server stops on SIGTERM with a summary and exit 0", async () => {
   proc.kill("SIGTERM");
   assertEquals(await proc.exit(), 0);
   assertMatch(proc.stdout, /server: stopped: 1 served, 0 failed, 0 dropped\n$/);
+});
+
+Deno.test("server --workers 2 serves from two threads and sums their counts on stop", async () => {
+  const proc = new ToolProcess("server", ["-p", "0", "-q", "--workers", "2"], {
+    perms: ["--allow-net", `--allow-read=${new URL("../lib/", import.meta.url).pathname}`],
+  });
+  const port = await proc.port();
+  const got = await Promise.all(Array.from({ length: 100 }, () => fetchAll("::1", port)));
+  for (const g of got) assertEquals(text(g), "Hello, world!");
+  proc.kill("SIGTERM");
+  assertEquals(await proc.exit(), 0);
+  assertMatch(proc.stdout, /server: stopped: 100 served, 0 failed, 0 dropped\n$/);
+});
+
+Deno.test("server --workers without read access to lib/ names the flag to add, exit 4", async () => {
+  const res = await runTool("server", ["-p", "0", "--workers", "2"]);
+  assertEquals(res.code, 4);
+  assertMatch(
+    res.stderr,
+    /^server: --workers \/.*\/lib\/: permission denied: run again with --allow-read=\/.*\/lib\/\n$/,
+  );
+  assertEquals(res.stdout, "");
 });

@@ -1,0 +1,131 @@
+// Helpers for bench.ts: processes, /proc accounting, ports.
+
+/** A process the benchmark started. */
+export interface Proc {
+  child: Deno.ChildProcess;
+  pid: number;
+  /** Everything it printed on stdout (when captured). */
+  stdout: () => Promise<string>;
+}
+
+/** Starts `argv`; stdout to `outFile` if given, else captured (`capture`) or discarded. */
+export function spawn(argv: string[], outFile?: string, capture = false): Proc {
+  const [cmd, args] = outFile
+    ? ["sh", ["-c", `exec "$@" > '${outFile}'`, "sh", ...argv]]
+    : [argv[0]!, argv.slice(1)];
+  const child = new Deno.Command(cmd, {
+    args,
+    stdin: "null",
+    stdout: capture && !outFile ? "piped" : "null",
+    stderr: "null",
+  }).spawn();
+  let text: Promise<string> | undefined;
+  return {
+    child,
+    pid: child.pid,
+    stdout: () =>
+      text ??= capture && !outFile ? new Response(child.stdout).text() : Promise.resolve(""),
+  };
+}
+
+/** Stops a process: SIGTERM, then SIGKILL after 3 s. */
+export async function stop(proc: Proc): Promise<void> {
+  try {
+    proc.child.kill("SIGTERM");
+  } catch { /* gone */ }
+  const timer = setTimeout(() => {
+    try {
+      proc.child.kill("SIGKILL");
+    } catch { /* gone */ }
+  }, 3000);
+  await proc.child.status;
+  clearTimeout(timer);
+}
+
+/** CPU time of a process in clock ticks (user + system, plus reaped children if asked). */
+export function cpuTicks(pid: number, children = false): number {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ").map(Number);
+    return f[11]! + f[12]! + (children ? f[13]! + f[14]! : 0);
+  } catch {
+    return NaN;
+  }
+}
+
+/** A memory figure from /proc/PID/status (VmRSS, VmHWM), in KiB. */
+export function memoryKiB(pid: number, key: "VmRSS" | "VmHWM"): number {
+  try {
+    const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+    return Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN);
+  } catch {
+    return NaN;
+  }
+}
+
+/** The kernel's drop counter for the UDP socket on `port`, from /proc/net/udp6. */
+export function udpDrops(port: number): number | undefined {
+  try {
+    const hex = port.toString(16).toUpperCase().padStart(4, "0");
+    const line = Deno.readTextFileSync("/proc/net/udp6").split("\n")
+      .find((l) => l.trim().split(/\s+/)[1]?.endsWith(`:${hex}`));
+    const drops = line?.trim().split(/\s+/).at(-1);
+    return drops === undefined ? undefined : Number(drops);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A free port on loopback, found by binding port 0 and releasing it. */
+export function freePort(transport: "tcp" | "udp" = "tcp"): number {
+  if (transport === "udp") {
+    const c = Deno.listenDatagram({ transport: "udp", hostname: "::", port: 0 });
+    const port = (c.addr as Deno.NetAddr).port;
+    c.close();
+    return port;
+  }
+  const l = Deno.listen({ hostname: "::", port: 0 });
+  const port = l.addr.port;
+  l.close();
+  return port;
+}
+
+/** Waits until something accepts TCP connections on [::1]:port. */
+export async function waitForTcp(port: number, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (true) {
+    try {
+      const c = await Deno.connect({ hostname: "::1", port });
+      c.close();
+      return;
+    } catch (err) {
+      if (Date.now() > deadline) throw new Error(`nothing listens on [::1]:${port}: ${err}`);
+      await sleep(50);
+    }
+  }
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** The value at fraction `p` of a sorted list. */
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+}
+
+/** Whether a program is on PATH. */
+export function hasCommand(name: string): boolean {
+  try {
+    return new Deno.Command("sh", { args: ["-c", `command -v ${name}`], stdout: "null" })
+      .outputSync().success;
+  } catch {
+    return false;
+  }
+}
+
+/** Builds the C datagram sender; undefined when there is no C compiler. */
+export async function compileFlood(source: string, out: string): Promise<string | undefined> {
+  if (!hasCommand("cc")) return undefined;
+  const res = await new Deno.Command("cc", { args: ["-O2", "-o", out, source] }).output();
+  return res.success ? out : undefined;
+}

@@ -1,0 +1,392 @@
+// deno task bench: the tools as a user runs them, over loopback, side by side with real peers,
+// bounded in time. Prints one table with ratios and writes bench/results/latest.json,
+// bench/results/table.md and bench/results/chart.svg.
+//
+// Environment: BENCH_SECONDS (per stream run, default 3), BENCH_QUICK=1 (shorter runs).
+import { chartSvg } from "./chart.ts";
+import {
+  compileFlood,
+  cpuTicks,
+  freePort,
+  hasCommand,
+  memoryKiB,
+  percentile,
+  type Proc,
+  sleep,
+  spawn,
+  stop,
+  udpDrops,
+  waitForTcp,
+} from "./_bench_tools.ts";
+
+const ROOT = new URL("../", import.meta.url).pathname;
+const RESULTS = `${ROOT}bench/results/`;
+const DENO = Deno.execPath();
+const QUICK = Deno.env.get("BENCH_QUICK") === "1";
+const SECONDS = Number(Deno.env.get("BENCH_SECONDS") ?? (QUICK ? 1 : 3));
+const CLK_TCK = 100;
+const run = (script: string, ...args: string[]) => [
+  DENO,
+  "run",
+  "--no-prompt",
+  "--quiet",
+  "--allow-net",
+  `--config=${ROOT}deno.json`,
+  `${ROOT}${script}`,
+  ...args,
+];
+
+await Deno.mkdir(RESULTS, { recursive: true });
+const skipped: string[] = [];
+const results: Record<string, unknown> = {
+  machine: {
+    cores: navigator.hardwareConcurrency,
+    deno: Deno.version.deno,
+    os: `${Deno.build.os} ${Deno.build.arch}`,
+    cpu: (await Deno.readTextFile("/proc/cpuinfo").catch(() => "")).match(/model name\s*:\s*(.*)/)
+      ?.[1] ?? "unknown",
+    date: new Date().toISOString(),
+  },
+};
+
+// ---------------------------------------------------------------- stream servers
+interface StreamSpec {
+  name: string;
+  argv: (port: number) => string[];
+  needs?: string;
+  forking?: boolean;
+  /** Send the server's stdout to a file (the per-connection lines are printed). */
+  toFile?: boolean;
+}
+const outFile = `${RESULTS}server-output.tmp`;
+const streamSpecs: StreamSpec[] = [
+  { name: "socketkit server -q", argv: (p) => run("cmd/server.ts", "-q", "-p", String(p)) },
+  {
+    name: "socketkit server (lines to file)",
+    argv: (p) => run("cmd/server.ts", "-p", String(p)),
+    toFile: true,
+  },
+  {
+    name: "socketkit server --workers 2 -q",
+    argv: (p) => run("cmd/server.ts", "-q", "--workers", "2", "-p", String(p)),
+  },
+  { name: "plain Deno accept loop", argv: (p) => run("bench/peers/plain_server.ts", String(p)) },
+  {
+    name: "Node net server",
+    argv: (p) => ["node", `${ROOT}bench/peers/node_server.mjs`, String(p)],
+    needs: "node",
+  },
+  {
+    name: "socat fork",
+    argv: (p) => ["socat", `TCP6-LISTEN:${p},fork,reuseaddr`, "SYSTEM:printf 'Hello, world!'"],
+    needs: "socat",
+    forking: true,
+  },
+  {
+    name: "ncat -k",
+    argv: (p) => ["ncat", "-lk", "--send-only", "-c", "printf 'Hello, world!'", "::", String(p)],
+    needs: "ncat",
+    forking: true,
+  },
+];
+
+interface LoadResult {
+  count: number;
+  errors: number;
+  wrong: number;
+  seconds: number;
+  latencies: number[];
+  generatorCpu: number;
+}
+
+/** Runs the load from 2 worker threads, `concurrency` connections at once in all. */
+async function load(port: number, concurrency: number, seconds: number): Promise<LoadResult> {
+  const threads = concurrency === 1 ? 1 : 2;
+  const cpu0 = cpuTicks(Deno.pid);
+  const t0 = performance.now();
+  const parts = await Promise.all(
+    Array.from(
+      { length: threads },
+      (_, i) =>
+        new Promise<{ count: number; errors: number; wrong: number; latencies: number[] }>(
+          (resolve) => {
+            const w = new Worker(new URL("./load_worker.ts", import.meta.url), { type: "module" });
+            w.onmessage = (e) => resolve(e.data);
+            w.postMessage({
+              hostname: "::1",
+              port,
+              concurrency: Math.ceil(concurrency / threads) - (i && concurrency % threads ? 1 : 0),
+              durationMs: seconds * 1000,
+              expect: 13,
+            });
+          },
+        ),
+    ),
+  );
+  const wall = (performance.now() - t0) / 1000;
+  const generatorCpu = (cpuTicks(Deno.pid) - cpu0) / CLK_TCK / wall;
+  return {
+    count: parts.reduce((a, p) => a + p.count, 0),
+    errors: parts.reduce((a, p) => a + p.errors, 0),
+    wrong: parts.reduce((a, p) => a + p.wrong, 0),
+    seconds: wall,
+    latencies: parts.flatMap((p) => p.latencies).sort((a, b) => a - b),
+    generatorCpu,
+  };
+}
+
+interface StreamRow {
+  name: string;
+  connsPerSec: number;
+  p50us: number;
+  p99us: number;
+  lat1p50us: number;
+  lat1p99us: number;
+  cpuUsPerConn: number;
+  peakKiB: number;
+  errors: number;
+  wrong: number;
+  generatorCpuPct: number;
+}
+const streamRows: StreamRow[] = [];
+
+for (const spec of streamSpecs) {
+  if (spec.needs && !hasCommand(spec.needs)) {
+    skipped.push(`${spec.name}: ${spec.needs} is not installed`);
+    continue;
+  }
+  const port = freePort();
+  const proc = spawn(spec.argv(port), spec.toFile ? outFile : undefined);
+  try {
+    await waitForTcp(port);
+    await load(port, 8, 0.3); // warm-up
+    const seconds = spec.forking ? Math.min(SECONDS, 2) : SECONDS;
+    const cpu0 = cpuTicks(proc.pid, true);
+    const r = await load(port, 64, seconds);
+    const cpu = (cpuTicks(proc.pid, true) - cpu0) / CLK_TCK;
+    const one = await load(port, 1, Math.min(seconds, 2));
+    const row: StreamRow = {
+      name: spec.name,
+      connsPerSec: r.count / r.seconds,
+      p50us: percentile(r.latencies, 0.5),
+      p99us: percentile(r.latencies, 0.99),
+      lat1p50us: percentile(one.latencies, 0.5),
+      lat1p99us: percentile(one.latencies, 0.99),
+      cpuUsPerConn: r.count ? cpu * 1e6 / r.count : NaN,
+      peakKiB: memoryKiB(proc.pid, "VmHWM"),
+      errors: r.errors + one.errors,
+      wrong: r.wrong + one.wrong,
+      generatorCpuPct: r.generatorCpu * 100,
+    };
+    streamRows.push(row);
+    console.error(`bench: ${spec.name}: ${Math.round(row.connsPerSec)} conns/s`);
+  } catch (err) {
+    skipped.push(`${spec.name}: ${err instanceof Error ? err.message : err}`);
+  } finally {
+    await stop(proc);
+  }
+}
+await Deno.remove(outFile).catch(() => {});
+results.stream = streamRows;
+
+// ---------------------------------------------------------------- memory with idle clients
+async function idleMemory(): Promise<Record<string, number>> {
+  const port = freePort();
+  const proc = spawn(run("cmd/server.ts", "-q", "-p", String(port)));
+  const out: Record<string, number> = {};
+  try {
+    await waitForTcp(port);
+    out.startKiB = memoryKiB(proc.pid, "VmRSS");
+    for (let round = 1; round <= 3; round++) {
+      const conns: Deno.TcpConn[] = [];
+      for (let i = 0; i < 1000; i++) conns.push(await Deno.connect({ hostname: "::1", port }));
+      await sleep(100);
+      out[`round${round}ConnectedKiB`] = memoryKiB(proc.pid, "VmRSS");
+      for (const c of conns) c.close();
+      await sleep(1500);
+      out[`round${round}AfterKiB`] = memoryKiB(proc.pid, "VmRSS");
+    }
+  } finally {
+    await stop(proc);
+  }
+  return out;
+}
+results.idleMemory = await idleMemory();
+
+// ---------------------------------------------------------------- datagrams
+interface DgramSpec {
+  name: string;
+  argv: (port: number) => string[];
+  toFile?: boolean;
+}
+const dgramSpecs: DgramSpec[] = [
+  {
+    name: "socketkit listener -k (lines to file)",
+    argv: (p) => run("cmd/listener.ts", "-k", "-p", String(p)),
+    toFile: true,
+  },
+  {
+    name: "socketkit listener -k -q",
+    argv: (p) => run("cmd/listener.ts", "-k", "-q", "-p", String(p)),
+  },
+  {
+    name: "plain loop, reused buffer",
+    argv: (p) => run("bench/peers/plain_receive.ts", String(p), "reuse"),
+  },
+  {
+    name: "plain loop, buffer per datagram",
+    argv: (p) => run("bench/peers/plain_receive.ts", String(p), "alloc"),
+  },
+];
+const rates = QUICK ? [50_000, 200_000] : [50_000, 100_000, 200_000];
+interface DgramRow {
+  name: string;
+  offered: number;
+  sent: number;
+  received: number;
+  receivedPerSec: number;
+  lossPct: number;
+  kernelDrops: number | null;
+}
+const dgramRows: DgramRow[] = [];
+const flood = await compileFlood(`${ROOT}bench/peers/udp_flood.c`, `${RESULTS}udp_flood.tmp`);
+if (!flood) skipped.push("datagrams: no C compiler (cc) to build the sender");
+const dgramOut = `${RESULTS}listener-output.tmp`;
+for (const spec of flood ? dgramSpecs : []) {
+  for (const rate of rates) {
+    const port = freePort("udp");
+    const proc = spawn(spec.argv(port), spec.toFile ? dgramOut : undefined, true);
+    try {
+      await sleep(400); // bound and waiting
+      const drops0 = udpDrops(port);
+      const count = Math.round(rate * Math.min(SECONDS, 2));
+      const t0 = performance.now();
+      const sender = await new Deno.Command(flood!, {
+        args: ["::1", String(port), String(rate), String(count), "32"],
+        stdout: "piped",
+      }).output();
+      const seconds = (performance.now() - t0) / 1000;
+      const sent = Number(/sent (\d+)/.exec(new TextDecoder().decode(sender.stdout))?.[1] ?? 0);
+      await sleep(300);
+      const drops = udpDrops(port);
+      proc.child.kill("SIGINT");
+      await proc.child.status;
+      const said = spec.toFile ? await Deno.readTextFile(dgramOut) : await proc.stdout();
+      const received = Number(/received (\d+) datagrams/.exec(said)?.[1] ?? NaN);
+      dgramRows.push({
+        name: spec.name,
+        offered: rate,
+        sent,
+        received,
+        receivedPerSec: received / seconds,
+        lossPct: sent ? (1 - received / sent) * 100 : NaN,
+        kernelDrops: drops === undefined || drops0 === undefined ? null : drops - drops0,
+      });
+      console.error(`bench: ${spec.name} at ${rate}/s: ${received}/${sent}`);
+    } finally {
+      await stop(proc);
+    }
+  }
+}
+await Deno.remove(dgramOut).catch(() => {});
+results.datagrams = dgramRows;
+
+// ---------------------------------------------------------------- one-shot tools
+async function wallMs(argv: string[], runs: number): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await new Deno.Command(argv[0]!, { args: argv.slice(1), stdout: "null", stderr: "null" })
+      .output();
+    times.push(performance.now() - t0);
+  }
+  return percentile(times.sort((a, b) => a - b), 0.5);
+}
+const oneShot: Record<string, number> = {};
+{
+  const runs = QUICK ? 7 : 21;
+  const port = freePort();
+  const server = spawn(run("cmd/server.ts", "-q", "-p", String(port)));
+  try {
+    await waitForTcp(port);
+    for (let round = 0; round < 2; round++) { // interleaved, so drift hits both alike
+      oneShot.talker = await wallMs(run("cmd/talker.ts", "::1", "hi"), runs);
+      oneShot.bareSend = await wallMs(run("bench/peers/bare_send.ts", "4950"), runs);
+      oneShot.client = await wallMs(run("cmd/client.ts", "-p", String(port), "::1"), runs);
+      oneShot.bareClient = await wallMs(run("bench/peers/bare_client.ts", String(port)), runs);
+    }
+  } finally {
+    await stop(server);
+  }
+}
+results.oneShot = oneShot;
+results.skipped = skipped;
+
+// ---------------------------------------------------------------- report
+const f0 = (n: number) => Number.isFinite(n) ? Math.round(n).toLocaleString("en-US") : "–";
+const f1 = (n: number) => Number.isFinite(n) ? n.toFixed(1) : "–";
+const f2 = (n: number) => Number.isFinite(n) ? n.toFixed(2) : "–";
+const plain = streamRows.find((r) => r.name === "plain Deno accept loop");
+const lines: string[] = [];
+lines.push(
+  `Stream server: ${SECONDS} s at 64 clients at once (2 load threads), then 1 at a time; ` +
+    `ratios against the plain Deno loop`,
+  "",
+  "| server | conns/s | × plain | p50 µs | p99 µs | 1-client p50 µs | CPU µs/conn | × plain | peak RSS MiB | errors | load gen CPU |",
+  "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+);
+for (const r of streamRows) {
+  lines.push(
+    `| ${r.name} | ${f0(r.connsPerSec)} | ${
+      plain ? f2(r.connsPerSec / plain.connsPerSec) : "–"
+    } | ${f0(r.p50us)} | ${f0(r.p99us)} | ${f0(r.lat1p50us)} | ${f1(r.cpuUsPerConn)} | ${
+      plain ? f2(r.cpuUsPerConn / plain.cpuUsPerConn) : "–"
+    } | ${f1(r.peakKiB / 1024)} | ${r.errors + r.wrong} | ${f0(r.generatorCpuPct)}% |`,
+  );
+}
+const im = results.idleMemory as Record<string, number>;
+lines.push(
+  "",
+  `Server memory (RSS MiB): at start ${f1(im.startKiB! / 1024)}; with 1,000 idle clients ` +
+    [1, 2, 3].map((r) =>
+      `${f1(im[`round${r}ConnectedKiB`]! / 1024)} → after they leave ${
+        f1(im[`round${r}AfterKiB`]! / 1024)
+      }`
+    ).join("; "),
+  "",
+  `Datagrams: 32-byte payloads offered by a C sender over ::1 for ${Math.min(SECONDS, 2)} s`,
+  "",
+  "| receiver | offered/s | sent | received | received/s | loss % | kernel drops | × plain reused |",
+  "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+);
+for (const r of dgramRows) {
+  const base = dgramRows.find((b) =>
+    b.name === "plain loop, reused buffer" && b.offered === r.offered
+  );
+  lines.push(
+    `| ${r.name} | ${f0(r.offered)} | ${f0(r.sent)} | ${f0(r.received)} | ${
+      f0(r.receivedPerSec)
+    } | ${f2(r.lossPct)} | ${r.kernelDrops ?? "–"} | ${
+      base ? f2(r.received / base.received) : "–"
+    } |`,
+  );
+}
+lines.push(
+  "",
+  `One-shot wall time (median ms): talker ::1 hi ${f1(oneShot.talker!)} vs bare send script ${
+    f1(oneShot.bareSend!)
+  } (× ${f2(oneShot.talker! / oneShot.bareSend!)}); client ::1 ${
+    f1(oneShot.client!)
+  } vs bare client script ${f1(oneShot.bareClient!)} (× ${
+    f2(oneShot.client! / oneShot.bareClient!)
+  })`,
+);
+for (const s of skipped) lines.push(`skipped: ${s}`);
+const table = lines.join("\n");
+console.log(table);
+await Deno.writeTextFile(`${RESULTS}table.md`, table + "\n");
+await Deno.writeTextFile(`${RESULTS}latest.json`, JSON.stringify(results, null, 2) + "\n");
+await Deno.writeTextFile(`${RESULTS}chart.svg`, chartSvg(streamRows, dgramRows));
+console.log(`\nwrote bench/results/latest.json, table.md, chart.svg`);
+
+export type { DgramRow, Proc, StreamRow };
