@@ -6,15 +6,20 @@ export interface Proc {
   pid: number;
   /** Everything it printed on stdout (when captured). */
   stdout: () => Promise<string>;
+  /** Everything it printed on stderr so far. */
+  stderr: () => Promise<string>;
 }
 
-/** Starts `argv`; stdout to `outFile` if given, else captured (`capture`) or discarded. */
+/**
+ * Starts `argv` with stdout to `outFile` (or /dev/null), or captured with `capture`; stderr
+ * goes to a file of its own, for the report when something fails. The shell `exec`s, so
+ * the pid is the program's own.
+ */
 export function spawn(argv: string[], outFile?: string, capture = false): Proc {
-  const [cmd, args] = outFile
-    ? ["sh", ["-c", `exec "$@" > '${outFile}'`, "sh", ...argv]]
-    : [argv[0]!, argv.slice(1)];
-  const child = new Deno.Command(cmd, {
-    args,
+  const errFile = Deno.makeTempFileSync({ prefix: "bench-stderr-" });
+  const out = capture && !outFile ? "" : `> '${outFile ?? "/dev/null"}'`;
+  const child = new Deno.Command("sh", {
+    args: ["-c", `exec "$@" ${out} 2> '${errFile}'`, "sh", ...argv],
     stdin: "null",
     stdout: capture && !outFile ? "piped" : "null",
     stderr: "null",
@@ -25,6 +30,7 @@ export function spawn(argv: string[], outFile?: string, capture = false): Proc {
     pid: child.pid,
     stdout: () =>
       text ??= capture && !outFile ? new Response(child.stdout).text() : Promise.resolve(""),
+    stderr: () => Deno.readTextFile(errFile).catch(() => ""),
   };
 }
 

@@ -17,15 +17,20 @@ self.onmessage = async (e: MessageEvent<Job>) => {
     const buf = new Uint8Array(64);
     while (performance.now() < deadline) {
       const t0 = performance.now();
+      let conn: Deno.TcpConn | undefined;
+      // No connection may hang the run: give up on one after 5 s.
+      const timer = setTimeout(() => conn?.close(), 5000);
       try {
-        const conn = await Deno.connect({ hostname, port });
+        conn = await Deno.connect({ hostname, port });
         let n: number | null, got = 0;
         while ((n = await conn.read(buf)) !== null) got += n;
+        clearTimeout(timer);
         conn.close();
         if (got !== expect) wrong++;
         count++;
         latencies.push((performance.now() - t0) * 1000);
       } catch {
+        clearTimeout(timer);
         errors++;
       }
     }

@@ -93,4 +93,4 @@ export async function main(args: string[], out: Output): Promise<number> {
   return 0;
 }
 
-if (import.meta.main) await runMain(info, main);
+if (import.meta.main) await runMain(info, main, { batch: true });

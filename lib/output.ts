@@ -30,25 +30,28 @@ export interface OutputOptions {
    */
   statusToStderr?: boolean;
   /**
-   * How long a line may wait in the buffer before it is written, in milliseconds.
-   * @default {5}
+   * Batch lines: how long a line may wait in the buffer before it is written, in
+   * milliseconds. Long-running tools batch (a flood of datagrams then costs one write per
+   * 64 KiB); by default every line is written at once, which spares a one-shot tool the
+   * timer machinery (about 8 ms of start-up).
+   * @default {undefined} (no batching)
    */
-  flushDelayMs?: number;
+  flushDelayMs?: number | undefined;
 }
 
 const CAPACITY = 64 * 1024;
 const encoder = new TextEncoder();
 
 /**
- * A tool's output. Lines are collected in one 64 KiB buffer and written when it fills,
- * after a few milliseconds, or on {@linkcode Output.flush}, so that a flood of
- * datagrams costs one write per 64 KiB rather than one per line. A closed pipe (`| head`)
+ * A tool's output. With `flushDelayMs`, lines are collected in one 64 KiB buffer and
+ * written when it fills, after that delay, or on {@linkcode Output.flush}, so that a flood
+ * of datagrams costs one write per 64 KiB rather than one per line. A closed pipe (`| head`)
  * ends output quietly instead of throwing.
  *
  * @example Print a line as the server does
  * ```ts
  * import { Output } from "./output.ts";
- * const out = new Output("server");
+ * const out = new Output("server", { flushDelayMs: 5 });
  * out.say("waiting for connections...");
  * out.flush();
  * ```
@@ -60,7 +63,7 @@ export class Output {
   #stderr: ByteSink;
   /** Send status lines to stderr, keeping stdout for the exact received bytes (`--raw`). */
   statusToStderr: boolean;
-  #delay: number;
+  #delay: number | undefined;
   #buf = new Uint8Array(CAPACITY);
   #used = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -75,7 +78,7 @@ export class Output {
     this.#stdout = options.stdout ?? Deno.stdout;
     this.#stderr = options.stderr ?? Deno.stderr;
     this.statusToStderr = options.statusToStderr ?? false;
-    this.#delay = options.flushDelayMs ?? 5;
+    this.#delay = options.flushDelayMs;
   }
 
   /** Whether stdout was closed by its reader (a broken pipe); later output is dropped. */
@@ -163,6 +166,7 @@ export class Output {
   }
 
   #schedule(): void {
+    if (this.#delay === undefined) return this.flush();
     if (this.#timer !== undefined) return;
     const timer = setTimeout(() => {
       this.#timer = undefined;

@@ -4,6 +4,8 @@
  *
  * @module
  */
+import { DeadlineQueue } from "./deadline_queue.ts";
+
 /** Options for {@linkcode serveStream}. */
 export interface ServeStreamOptions {
   /** The bytes every client is sent before its connection is closed. */
@@ -22,9 +24,12 @@ export interface ServeStreamOptions {
    */
   writeTimeout?: number | undefined;
   /**
-   * After the message, how long to wait for the client to close its side before closing
-   * ours, so that nothing it sent turns our close into a reset that loses the message.
-   * @default {1000}
+   * Lingering close: after the message, shut our side and wait up to this many
+   * milliseconds for the client to close its own, reading and discarding what it sent.
+   * Without it (0, as the original), a client that sent data we never read gets a reset
+   * after the message; Linux clients still read the message first, others may not. Costs
+   * two more socket operations per client (about 13 µs of CPU here).
+   * @default {0}
    */
   lingerTimeout?: number | undefined;
   /**
@@ -83,9 +88,13 @@ export async function serveStream(
   const stats: ServeStats = { served: 0, failed: 0, dropped: 0, acceptErrors: 0 };
   const max = options.maxConnections ?? 1024;
   const writeTimeout = options.writeTimeout ?? 10_000;
-  const lingerTimeout = options.lingerTimeout ?? 1_000;
+  const lingerTimeout = options.lingerTimeout ?? 0;
   const signal = options.signal ?? new AbortController().signal;
   const live = new Map<Deno.TcpConn, Client>();
+  const deadlines = {
+    write: new DeadlineQueue<Deno.TcpConn>(writeTimeout),
+    ...(lingerTimeout > 0 ? { linger: new DeadlineQueue<Deno.TcpConn>(lingerTimeout) } : {}),
+  };
   let wake: (() => void) | undefined;
   const onStop = () => {
     try {
@@ -118,7 +127,7 @@ export async function serveStream(
         continue;
       }
       options.onConnection?.(conn.remoteAddr);
-      const client = serveOne(conn, options.message, writeTimeout, lingerTimeout, stats);
+      const client = serveOne(conn, options.message, deadlines, stats);
       live.set(conn, client);
       client.done.then(() => {
         live.delete(conn);
@@ -144,8 +153,7 @@ interface Client {
 function serveOne(
   conn: Deno.TcpConn,
   message: Uint8Array,
-  writeTimeout: number,
-  lingerTimeout: number,
+  deadlines: { write: DeadlineQueue<Deno.TcpConn>; linger?: DeadlineQueue<Deno.TcpConn> },
   stats: ServeStats,
 ): Client {
   let closed = false;
@@ -157,24 +165,27 @@ function serveOne(
       conn.close();
     } catch { /* already closed */ }
   };
-  let timer = setTimeout(close, writeTimeout);
+  deadlines.write.add(conn, close);
   const done = (async () => {
     try {
       let off = 0;
       while (off < message.length) off += await conn.write(message.subarray(off));
       sent = true;
       stats.served++;
-      await conn.closeWrite();
-      clearTimeout(timer);
-      timer = setTimeout(close, lingerTimeout);
-      while (await conn.read(scratch) !== null) { /* discard what the client sent */ }
+      deadlines.write.delete(conn);
+      if (deadlines.linger) {
+        await conn.closeWrite();
+        deadlines.linger.add(conn, close);
+        while (await conn.read(scratch) !== null) { /* discard what the client sent */ }
+      }
     } catch {
       if (!sent) {
         if (closed) stats.dropped++;
         else stats.failed++;
       }
     } finally {
-      clearTimeout(timer);
+      deadlines.write.delete(conn);
+      deadlines.linger?.delete(conn);
       close();
     }
   })();

@@ -95,6 +95,7 @@ function report(info: ToolInfo, err: unknown, out: Output): number {
  *
  * @param info The tool's name, usage and help.
  * @param main The tool's body.
+ * @param options `batch`: batch output lines (long-running tools).
  * @returns Never: the process exits.
  * @example The end of a cmd file
  * ```ts ignore
@@ -102,8 +103,12 @@ function report(info: ToolInfo, err: unknown, out: Output): number {
  * if (import.meta.main) await runMain(info, main);
  * ```
  */
-export async function runMain(info: ToolInfo, main: ToolMain): Promise<never> {
-  const out = new Output(info.name);
+export async function runMain(
+  info: ToolInfo,
+  main: ToolMain,
+  options: { batch?: boolean } = {},
+): Promise<never> {
+  const out = new Output(info.name, { flushDelayMs: options.batch ? 5 : undefined });
   globalThis.addEventListener("unhandledrejection", (event) => {
     event.preventDefault();
     out.error(`internal error: ${String(event.reason)}`);

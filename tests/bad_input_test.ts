@@ -46,7 +46,12 @@ const cases: Case[] = [
   ["talker", ["--reply", "soon", "::1", "x"], 1, /^talker: Invalid --reply "soon"/],
   ["client", ["--timeout", "0", "x"], 1, /^client: Invalid --timeout "0"/],
   ["listener", ["-c", "0"], 1, /^listener: Invalid --count "0"/],
-  ["listener", ["--max-size", "-5"], 1, /^listener: Option '--max-size' argument is ambiguous\n$/],
+  [
+    "listener",
+    ["--max-size", "-5"],
+    1,
+    /^listener: Option '--max-size' argument is ambiguous: to pass a value starting with '-', write --max-size=-5\n$/,
+  ],
   ["server", ["--max-connections", "x"], 1, /^server: Invalid --max-connections "x"/],
   ["server", ["-p"], 1, /^server: Option '-p, --port <value>' argument missing\n$/],
 ];

@@ -32,3 +32,24 @@ Deno.test("familyFlag() refuses -4 and -6 together", () => {
   assertEquals(familyFlag(false, false, 6), 6);
   assertThrows(() => familyFlag(true, true, "any"), UsageError);
 });
+
+Deno.test("parseFlags() reads every spelling of a value, combined switches and --", () => {
+  const table = {
+    port: { type: "string" as const, short: "p", default: "1" },
+    keep: { type: "boolean" as const, short: "k" },
+    quiet: { type: "boolean" as const, short: "q" },
+  };
+  assertEquals(parseFlags([], table).values.port, "1");
+  for (const args of [["-p", "80"], ["-p80"], ["--port", "80"], ["--port=80"]]) {
+    assertEquals(parseFlags(args, table).values.port, "80");
+  }
+  assertEquals(parseFlags(["-kq", "x"], table), {
+    values: { port: "1", keep: true, quiet: true },
+    positionals: ["x"],
+  });
+  assertEquals(parseFlags(["--port=-1", "--", "-k", "-"], table).positionals, ["-k", "-"]);
+  assertEquals(parseFlags(["--port=-1"], table).values.port, "-1");
+  assertThrows(() => parseFlags(["-p", "-1"], table), /ambiguous: .* write --port=-1/);
+  assertThrows(() => parseFlags(["--keep=yes"], table), /does not take an argument/);
+  assertThrows(() => parseFlags(["-kx"], table), /Unknown option '-x'/);
+});
