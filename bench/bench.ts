@@ -68,7 +68,10 @@ const streamSpecs: StreamSpec[] = [
   },
   {
     name: "socketkit server --workers 2 -q",
-    argv: (p) => run("cmd/server.ts", "-q", "--workers", "2", "-p", String(p)),
+    // Worker threads load their modules from lib/, hence the read permission.
+    argv: (p) =>
+      run("cmd/server.ts", "-q", "--workers", "2", "-p", String(p))
+        .toSpliced(4, 0, `--allow-read=${ROOT}lib`),
   },
   { name: "plain Deno accept loop", argv: (p) => run("bench/peers/plain_server.ts", String(p)) },
   {

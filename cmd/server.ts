@@ -29,6 +29,10 @@ Options:
       --max-connections N    clients served at once; more wait in the kernel queue (default 1024, 0 = no limit)
       --write-timeout MS     drop a client that has not taken the message in this time (default 10s)
       --drain-timeout MS     on Ctrl-C/SIGTERM, time for clients in flight to finish (default 5s)
+      --linger MS            lingering close: after the message, wait this long for the client
+                             to close first, discarding what it sent, so a client that sent
+                             data gets a clean end instead of a reset (default 0: close at once,
+                             as the original)
   -q, --quiet                no line per connection
       --workers N            accept threads sharing the port (SO_REUSEPORT, Linux; default 1);
                              limits apply per thread
@@ -56,6 +60,7 @@ export function parseServerArgs(args: string[]): ServerOptions {
     "max-connections": { type: "string", default: "1024" },
     "write-timeout": { type: "string", default: "10s" },
     "drain-timeout": { type: "string", default: "5s" },
+    linger: { type: "string" },
     quiet: { type: "boolean", short: "q" },
     workers: { type: "string", default: "1" },
   });
@@ -72,6 +77,9 @@ export function parseServerArgs(args: string[]): ServerOptions {
     writeTimeout: parseDuration("--write-timeout", values["write-timeout"] as string),
     drainTimeout: parseDuration("--drain-timeout", values["drain-timeout"] as string),
     workers: parseInteger("--workers", values.workers as string, 1, 64),
+    lingerTimeout: values.linger === undefined
+      ? undefined
+      : parseDuration("--linger", values.linger as string),
   };
 }
 

@@ -6,7 +6,7 @@
  */
 import { joinHostPort } from "./address.ts";
 import { ConnectError, connectFirst } from "./connect_first.ts";
-import { describeCause, TimeoutError } from "./errors.ts";
+import { describeCause, netError, TimeoutError } from "./errors.ts";
 import { escapeBytes } from "./escape.ts";
 import { ExitCode } from "./exit_codes.ts";
 import type { Output } from "./output.ts";
@@ -87,10 +87,14 @@ export async function runClient(
     const peer = conn.remoteAddr;
     out.say(`connecting to ${peer.hostname}`);
     const readTimeout = options.readTimeout ?? 10_000;
-    const { bytes, end } = await readAll(conn, { limit: options.maxBytes, timeout: readTimeout });
+    const { bytes, end } = await readAll(conn, { limit: options.maxBytes, timeout: readTimeout })
+      .catch((cause) => {
+        throw netError("receive", "tcp", joinHostPort(peer.hostname, peer.port), cause);
+      });
     if (options.raw) out.data(bytes);
     else out.say(`received '${escapeBytes(bytes)}'`);
     if (end === "limit") out.error(`stopped reading after ${bytes.length} bytes (--max-bytes)`);
+    if (end === "reset") out.error(`recv: Connection reset by peer after ${bytes.length} bytes`);
     if (end === "timeout") {
       throw new TimeoutError(
         `recv: ${joinHostPort(peer.hostname, peer.port)} did not close the connection`,

@@ -15,7 +15,71 @@ for (let b = 0; b < 128; b++) {
   else if (b < 0x20 || b === 0x7f) ASCII.push(`\\x${HEX[b >> 4]}${HEX[b & 15]}`);
   else ASCII.push(String.fromCharCode(b));
 }
-const latin1 = new TextDecoder("latin1");
+const utf8 = new TextDecoder();
+const BACKSLASH = 0x5c;
+const ESCAPES: Uint8Array[] = ASCII.map((t) => new TextEncoder().encode(t));
+
+/**
+ * The most bytes {@linkcode escapeInto} can write for `n` input bytes (every byte as `\xHH`).
+ *
+ * @param n The input's length.
+ * @returns An upper bound on the output's length.
+ * @example Size a buffer
+ * ```ts
+ * import { maxEscapedLength } from "./escape.ts";
+ * console.log(maxEscapedLength(10)); // 40
+ * ```
+ */
+export function maxEscapedLength(n: number): number {
+  return n * 4;
+}
+
+/**
+ * Writes the safe rendering of `src` (see {@linkcode escapeBytes}) as UTF-8 into `dst` at
+ * `off`, with no allocation: the listener's per-datagram path. `dst` must have room for
+ * {@linkcode maxEscapedLength} bytes.
+ *
+ * @param src What was received.
+ * @param dst Where to write.
+ * @param off Where in `dst` to start.
+ * @returns The offset just past what was written.
+ * @example Escape into a buffer
+ * ```ts
+ * import { escapeInto } from "./escape.ts";
+ * const dst = new Uint8Array(16);
+ * const end = escapeInto(new Uint8Array([0x68, 0x69, 0x07]), dst, 0);
+ * console.log(new TextDecoder().decode(dst.subarray(0, end))); // hi\x07
+ * ```
+ */
+export function escapeInto(src: Uint8Array, dst: Uint8Array, off: number): number {
+  const n = src.length;
+  let i = 0;
+  while (i < n) {
+    const b = src[i]!;
+    if (b >= 0x20 && b < 0x7f && b !== BACKSLASH) {
+      dst[off++] = b;
+      i++;
+      continue;
+    }
+    if (b < 0x80) {
+      const e = ESCAPES[b]!;
+      dst.set(e, off);
+      off += e.length;
+      i++;
+      continue;
+    }
+    const cp = decodeOne(src, i);
+    const size = cp < 0 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+    if (cp >= 0 && !unsafeCodePoint(cp)) {
+      for (let k = 0; k < size; k++) dst[off++] = src[i + k]!;
+    } else {
+      const text = cp < 0 ? `\\x${HEX[b >> 4]}${HEX[b & 15]}` : `\\u{${cp.toString(16)}}`;
+      for (let k = 0; k < text.length; k++) dst[off++] = text.charCodeAt(k);
+    }
+    i += size;
+  }
+  return off;
+}
 
 /**
  * Renders bytes as text that is safe to print: printable text (ASCII and valid UTF-8) as
@@ -32,36 +96,8 @@ const latin1 = new TextDecoder("latin1");
  * ```
  */
 export function escapeBytes(bytes: Uint8Array): string {
-  const n = bytes.length;
-  let plain = true;
-  for (let i = 0; i < n; i++) {
-    const b = bytes[i]!;
-    if (b < 0x20 || b >= 0x7f || b === 0x5c) {
-      plain = false;
-      break;
-    }
-  }
-  if (plain) return latin1.decode(bytes);
-  let out = "";
-  let i = 0;
-  while (i < n) {
-    const b = bytes[i]!;
-    if (b < 0x80) {
-      out += ASCII[b];
-      i++;
-      continue;
-    }
-    const cp = decodeOne(bytes, i);
-    if (cp < 0) {
-      out += `\\x${HEX[b >> 4]}${HEX[b & 15]}`;
-      i++;
-      continue;
-    }
-    const size = cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
-    out += unsafeCodePoint(cp) ? `\\u{${cp.toString(16)}}` : String.fromCodePoint(cp);
-    i += size;
-  }
-  return out;
+  const dst = new Uint8Array(maxEscapedLength(bytes.length));
+  return utf8.decode(dst.subarray(0, escapeInto(bytes, dst, 0)));
 }
 
 /** Decodes one UTF-8 sequence at `i`, or returns -1 if it is not valid (strictly). */

@@ -7,7 +7,7 @@
 import { joinHostPort } from "./address.ts";
 import { bindFirst } from "./bind_first.ts";
 import { describeCause } from "./errors.ts";
-import { escapeBytes } from "./escape.ts";
+import { escapeBytes, escapeInto, maxEscapedLength } from "./escape.ts";
 import type { Output } from "./output.ts";
 import { type Family, resolve } from "./resolve.ts";
 
@@ -107,6 +107,7 @@ export async function runListener(options: ListenerOptions, out: Output): Promis
   const onStop = () => conn.close();
   options.signal?.addEventListener("abort", onStop, { once: true });
   const buf = new Uint8Array(65536);
+  const report = options.quiet ? undefined : new DatagramReport(out, options);
   try {
     while (stats.datagrams < limit && !options.signal?.aborted && !out.closed) {
       let data: Uint8Array, from: Deno.Addr;
@@ -118,7 +119,7 @@ export async function runListener(options: ListenerOptions, out: Output): Promis
       }
       stats.datagrams++;
       stats.bytes += data.length;
-      if (!options.quiet) report(data, from as Deno.NetAddr, options, out);
+      report?.write(data, from as Deno.NetAddr);
       if (options.echo) {
         try {
           await conn.send(data, from);
@@ -143,12 +144,73 @@ export async function runListener(options: ListenerOptions, out: Output): Promis
   return stats;
 }
 
-function report(data: Uint8Array, from: Deno.NetAddr, options: ListenerOptions, out: Output): void {
-  const cut = options.maxSize !== undefined && data.length > options.maxSize;
-  const shown = cut ? data.subarray(0, options.maxSize) : data;
-  out.say(`got packet from ${from.hostname}`);
-  out.say(`packet is ${data.length} bytes long`);
-  if (cut) out.say(`packet was cut to ${options.maxSize} bytes (--max-size)`);
-  if (options.raw) out.data(shown);
-  else out.say(`packet contains "${escapeBytes(shown)}"`);
+/**
+ * Formats one datagram's lines straight into the output buffer, as bytes: the listener's
+ * hot path under a flood, with no string built per datagram but the sender's address.
+ */
+class DatagramReport {
+  #out: Output;
+  #maxSize: number | undefined;
+  #raw: boolean;
+  #from: Uint8Array;
+  #length: Uint8Array;
+  #contains: Uint8Array;
+  #end = new TextEncoder().encode(`"\n`);
+  #host = "";
+  #hostBytes = new Uint8Array(0);
+
+  constructor(out: Output, options: ListenerOptions) {
+    const enc = new TextEncoder();
+    this.#out = out;
+    this.#maxSize = options.maxSize;
+    this.#raw = options.raw ?? false;
+    this.#from = enc.encode(`${out.name}: got packet from `);
+    this.#length = enc.encode(`\n${out.name}: packet is `);
+    this.#contains = enc.encode(` bytes long\n${out.name}: packet contains "`);
+  }
+
+  write(data: Uint8Array, from: Deno.NetAddr): void {
+    const cut = this.#maxSize !== undefined && data.length > this.#maxSize;
+    const shown = cut ? data.subarray(0, this.#maxSize) : data;
+    if (this.#raw || cut) return this.#slow(data, shown, from, cut);
+    if (from.hostname !== this.#host) {
+      this.#host = from.hostname;
+      this.#hostBytes = new TextEncoder().encode(from.hostname);
+    }
+    const need = 160 + this.#hostBytes.length + maxEscapedLength(shown.length);
+    if (need > 65536) return this.#slow(data, shown, from, cut);
+    const { buffer, offset } = this.#out.reserve(need);
+    let off = put(buffer, offset, this.#from);
+    off = put(buffer, off, this.#hostBytes);
+    off = put(buffer, off, this.#length);
+    off = putDecimal(buffer, off, data.length);
+    off = put(buffer, off, this.#contains);
+    off = escapeInto(shown, buffer, off);
+    off = put(buffer, off, this.#end);
+    this.#out.commit(off);
+  }
+
+  #slow(data: Uint8Array, shown: Uint8Array, from: Deno.NetAddr, cut: boolean): void {
+    const name = this.#out.name;
+    let lines = `${name}: got packet from ${from.hostname}\n` +
+      `${name}: packet is ${data.length} bytes long\n`;
+    if (cut) lines += `${name}: packet was cut to ${this.#maxSize} bytes (--max-size)\n`;
+    if (this.#raw) {
+      this.#out.status(lines);
+      this.#out.data(shown);
+    } else {
+      this.#out.text(`${lines}${name}: packet contains "${escapeBytes(shown)}"\n`);
+    }
+  }
+}
+
+function put(dst: Uint8Array, off: number, src: Uint8Array): number {
+  dst.set(src, off);
+  return off + src.length;
+}
+
+function putDecimal(dst: Uint8Array, off: number, n: number): number {
+  if (n >= 10) off = putDecimal(dst, off, Math.floor(n / 10));
+  dst[off] = 0x30 + (n % 10);
+  return off + 1;
 }

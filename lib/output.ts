@@ -97,6 +97,18 @@ export class Output {
   }
 
   /**
+   * Prints status text as it is (prefixes and newlines included): to stdout, or to stderr
+   * with `statusToStderr`.
+   *
+   * @param text Whole lines.
+   */
+  status(text: string): void {
+    if (!this.statusToStderr) return this.text(text);
+    this.flush();
+    this.#writeAll(this.#stderr, encoder.encode(text), false);
+  }
+
+  /**
    * Buffers text for stdout as it is (no prefix, no newline added).
    *
    * @param text What to print.
@@ -131,6 +143,31 @@ export class Output {
     }
     this.#buf.set(bytes, this.#used);
     this.#used += bytes.length;
+    this.#schedule();
+  }
+
+  /**
+   * Makes room for up to `n` bytes in the stdout buffer and returns the buffer and the
+   * offset to write at; pass the end offset to {@linkcode Output.commit}. For hot paths
+   * that format straight into the buffer (the listener under a flood). `n` must be at
+   * most 64 KiB.
+   *
+   * @param n The most bytes about to be written.
+   * @returns The buffer and where to start.
+   */
+  reserve(n: number): { buffer: Uint8Array; offset: number } {
+    if (n > CAPACITY - this.#used) this.flush();
+    return { buffer: this.#buf, offset: this.#used };
+  }
+
+  /**
+   * Ends a {@linkcode Output.reserve}: what was written up to `end` is buffered for stdout.
+   *
+   * @param end The offset just past the last byte written.
+   */
+  commit(end: number): void {
+    if (this.#closed) return;
+    this.#used = end;
     this.#schedule();
   }
 

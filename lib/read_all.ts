@@ -22,8 +22,12 @@ export interface ReadAllOptions {
 export interface ReadAllResult {
   /** Every byte read, in order. */
   bytes: Uint8Array;
-  /** `eof`: the peer closed; `limit`: the size limit was reached; `timeout`: the deadline passed. */
-  end: "eof" | "limit" | "timeout";
+  /**
+   * `eof`: the peer closed; `limit`: the size limit was reached; `timeout`: the deadline
+   * passed; `reset`: the peer reset the connection after sending `bytes` (a server that
+   * closes with data of ours unread does that).
+   */
+  end: "eof" | "limit" | "timeout" | "reset";
 }
 
 /**
@@ -56,7 +60,15 @@ export async function readAll(
   });
   try {
     while (used <= limit) {
-      const got = await Promise.race([conn.read(buf.subarray(used)), expired]);
+      let got: number | null | "timeout";
+      try {
+        got = await Promise.race([conn.read(buf.subarray(used)), expired]);
+      } catch (err) {
+        if (err instanceof Deno.errors.ConnectionReset && used > 0) {
+          return { bytes: buf.slice(0, Math.min(used, limit)), end: "reset" };
+        }
+        throw err;
+      }
       if (got === "timeout") return { bytes: buf.slice(0, Math.min(used, limit)), end: "timeout" };
       if (got === null) return { bytes: buf.slice(0, used), end: "eof" };
       used += got;

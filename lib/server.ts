@@ -40,6 +40,8 @@ export interface ServerOptions {
   maxConnections?: number | undefined;
   /** See {@linkcode ServeStreamOptions.writeTimeout}. */
   writeTimeout?: number | undefined;
+  /** See {@linkcode ServeStreamOptions.lingerTimeout}. */
+  lingerTimeout?: number | undefined;
   /** See {@linkcode ServeStreamOptions.drainTimeout}. */
   drainTimeout?: number | undefined;
   /**
@@ -88,6 +90,7 @@ export async function runServer(options: ServerOptions, out: Output): Promise<Se
     maxConnections: options.maxConnections,
     writeTimeout: options.writeTimeout,
     drainTimeout: options.drainTimeout,
+    lingerTimeout: options.lingerTimeout,
   }, options.signal).catch((err) => {
     listener.close();
     throw err;
@@ -102,6 +105,7 @@ export async function runServer(options: ServerOptions, out: Output): Promise<Se
     maxConnections: options.maxConnections,
     writeTimeout: options.writeTimeout,
     drainTimeout: options.drainTimeout,
+    lingerTimeout: options.lingerTimeout,
     signal: options.signal,
     onConnection: quiet ? undefined : (remote) => out.say(`got connection from ${remote.hostname}`),
     onAcceptError: (err, ms) => {

@@ -24,6 +24,8 @@ export interface WorkerStart {
   writeTimeout: number | undefined;
   /** Drain bound. */
   drainTimeout: number | undefined;
+  /** Lingering close. */
+  lingerTimeout: number | undefined;
 }
 
 /** What a worker answers: `ready` once bound, then its counts after a stop. */
@@ -53,6 +55,7 @@ self.onmessage = async (e: MessageEvent<WorkerStart | "stop">) => {
     maxConnections: job.maxConnections,
     writeTimeout: job.writeTimeout,
     drainTimeout: job.drainTimeout,
+    lingerTimeout: job.lingerTimeout,
     signal: stop.signal,
     onConnection: job.quiet
       ? undefined
