@@ -179,7 +179,8 @@ class DatagramReport {
     }
     const need = 160 + this.#hostBytes.length + maxEscapedLength(shown.length);
     if (need > 65536) return this.#slow(data, shown, from, cut);
-    const { buffer, offset } = this.#out.reserve(need);
+    const offset = this.#out.reserve(need);
+    const buffer = this.#out.buffer;
     let off = put(buffer, offset, this.#from);
     off = put(buffer, off, this.#hostBytes);
     off = put(buffer, off, this.#length);

@@ -147,17 +147,22 @@ export class Output {
   }
 
   /**
-   * Makes room for up to `n` bytes in the stdout buffer and returns the buffer and the
-   * offset to write at; pass the end offset to {@linkcode Output.commit}. For hot paths
-   * that format straight into the buffer (the listener under a flood). `n` must be at
-   * most 64 KiB.
+   * Makes room for up to `n` bytes in the stdout buffer ({@linkcode Output.buffer}) and
+   * returns the offset to write at; pass the end offset to {@linkcode Output.commit}. For
+   * hot paths that format straight into the buffer (the listener under a flood), with no
+   * allocation. `n` must be at most 64 KiB.
    *
    * @param n The most bytes about to be written.
-   * @returns The buffer and where to start.
+   * @returns Where in the buffer to start.
    */
-  reserve(n: number): { buffer: Uint8Array; offset: number } {
+  reserve(n: number): number {
     if (n > CAPACITY - this.#used) this.flush();
-    return { buffer: this.#buf, offset: this.#used };
+    return this.#used;
+  }
+
+  /** The stdout buffer that {@linkcode Output.reserve} makes room in. */
+  get buffer(): Uint8Array {
+    return this.#buf;
   }
 
   /**

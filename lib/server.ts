@@ -6,7 +6,7 @@
  */
 import { joinHostPort } from "./address.ts";
 import { bindFirst } from "./bind_first.ts";
-import { describeCause, NetError, PermissionError } from "./errors.ts";
+import { describeCause, NetError, PermissionError, UsageError } from "./errors.ts";
 import type { Output } from "./output.ts";
 import { type Family, resolve } from "./resolve.ts";
 import { type ServeStats, serveStream } from "./serve_stream.ts";
@@ -131,6 +131,11 @@ async function startWorkers(
   signal: AbortSignal | undefined,
 ): Promise<Promise<ServeStats>[]> {
   if (count === 0) return [];
+  if (Deno.mainModule.includes("/deno-compile-")) {
+    throw new UsageError(
+      "--workers is not available in a compiled binary: run from source (deno task server --workers N)",
+    );
+  }
   // A worker's modules are read from disk, so --workers needs read access to lib/.
   const lib = new URL(".", import.meta.url);
   if (lib.protocol === "file:") {
