@@ -33,7 +33,9 @@ export interface BindFirstOptions {
 export class BindError extends SocketkitError {
   /** Why each address failed, in order. */
   readonly errors: SocketkitError[];
-  /** @param errors Each address's failure. */
+  /** Creates the value from its parts.
+   *
+   * @param errors Each address's failure. */
   constructor(errors: SocketkitError[]) {
     super(
       `failed to bind${errors.length ? `: ${errors.map((e) => e.message).join("; ")}` : ""}`,
@@ -65,6 +67,20 @@ export function bindFirst(
   transport: "tcp",
   options?: BindFirstOptions,
 ): Deno.TcpListener;
+/**
+ * Opens a datagram socket on the first candidate that can be bound.
+ *
+ * @param candidates Addresses from {@linkcode resolve} with `passive: true`.
+ * @param transport `udp`.
+ * @param options Reporting of each failure.
+ * @returns The bound socket; the caller closes it.
+ * @example Bind a free UDP port
+ * ```ts
+ * import { bindFirst } from "./bind_first.ts";
+ * const conn = bindFirst([{ hostname: "::1", port: 0, family: 6 }], "udp");
+ * conn.close();
+ * ```
+ */
 export function bindFirst(
   candidates: Candidate[],
   transport: "udp",

@@ -48,7 +48,9 @@ export interface ConnectAttempt {
 export class ConnectError extends SocketkitError {
   /** Every attempt, in order. */
   readonly attempts: ConnectAttempt[];
-  /** @param attempts Every failed attempt, in order. */
+  /** Creates the value from its parts.
+   *
+   * @param attempts Every failed attempt, in order. */
   constructor(attempts: ConnectAttempt[]) {
     super(
       `failed to connect: ${attempts.map((a) => a.error.message).join("; ") || "no addresses"}`,

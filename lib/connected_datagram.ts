@@ -72,6 +72,8 @@ export class ConnectedDatagram implements Disposable {
   #closed = false;
 
   /**
+   * Creates the value from its parts.
+   *
    * @param conn A bound datagram socket; this object owns it from now on.
    * @param peer The address to fix.
    */

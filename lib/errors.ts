@@ -21,6 +21,8 @@ export class SocketkitError extends Error {
   /** The exit code a tool ends with when this error reaches it. */
   readonly exitCode: ExitCodeValue;
   /**
+   * Creates the value from its parts.
+   *
    * @param message What went wrong, sentence case, no final period.
    * @param exitCode The tool's exit code for it.
    * @param options The underlying cause, if any.
@@ -46,6 +48,8 @@ export class UsageError extends SocketkitError {
   /** Whether the tool should print its one-line usage after the message. */
   readonly showUsage: boolean;
   /**
+   * Creates the value from its parts.
+   *
    * @param message What is wrong with the arguments.
    * @param options `showUsage`: print the usage line too.
    * @default {showUsage: false}
@@ -71,6 +75,8 @@ export class ResolveError extends SocketkitError {
   /** The host that did not resolve. */
   readonly host: string;
   /**
+   * Creates the value from its parts.
+   *
    * @param host The name or address asked for.
    * @param reason The resolver's reason, as `gai_strerror` words it.
    * @param options The underlying cause, if any.
@@ -103,6 +109,8 @@ export class NetError extends SocketkitError {
   /** The address as `host:port` (`[::1]:3490`). */
   readonly address: string;
   /**
+   * Creates the value from its parts.
+   *
    * @param op The operation that failed.
    * @param net The transport.
    * @param address The address it was done on, as `host:port`.
@@ -134,6 +142,8 @@ export class TimeoutError extends SocketkitError {
   /** How long was waited, in milliseconds. */
   readonly ms: number;
   /**
+   * Creates the value from its parts.
+   *
    * @param what What did not happen in time.
    * @param ms How long was waited.
    */
@@ -156,6 +166,8 @@ export class TimeoutError extends SocketkitError {
  */
 export class PermissionError extends SocketkitError {
   /**
+   * Creates the value from its parts.
+   *
    * @param op What was refused (`listen`, `dial`, `lookup`).
    * @param target The host, `host:port` or path the permission is needed for.
    * @param options The runtime's error.

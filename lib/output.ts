@@ -70,6 +70,8 @@ export class Output {
   #closed = false;
 
   /**
+   * Creates the value from its parts.
+   *
    * @param name The tool's name.
    * @param options Where output goes.
    */

@@ -4,7 +4,6 @@
  *
  * @module
  */
-/// <reference lib="deno.worker" />
 import { Output } from "./output.ts";
 import { type ServeStats, serveStream } from "./serve_stream.ts";
 
@@ -34,8 +33,15 @@ export type WorkerReply =
   | { type: "error"; message: string }
   | { type: "stats"; stats: ServeStats };
 
+/** The worker's own scope, typed without a triple-slash `lib` directive (JSR bans them). */
+const scope = self as unknown as {
+  onmessage: ((e: MessageEvent<WorkerStart | "stop">) => void) | null;
+  postMessage(message: WorkerReply): void;
+  close(): void;
+};
+
 const stop = new AbortController();
-self.onmessage = async (e: MessageEvent<WorkerStart | "stop">) => {
+scope.onmessage = async (e: MessageEvent<WorkerStart | "stop">) => {
   if (e.data === "stop") {
     stop.abort();
     return;
@@ -46,10 +52,10 @@ self.onmessage = async (e: MessageEvent<WorkerStart | "stop">) => {
   try {
     listener = Deno.listen({ hostname: job.hostname, port: job.port, reusePort: true });
   } catch (err) {
-    self.postMessage({ type: "error", message: String(err) } satisfies WorkerReply);
+    scope.postMessage({ type: "error", message: String(err) });
     return;
   }
-  self.postMessage({ type: "ready" } satisfies WorkerReply);
+  scope.postMessage({ type: "ready" });
   const stats = await serveStream(listener, {
     message: job.message,
     maxConnections: job.maxConnections,
@@ -62,6 +68,6 @@ self.onmessage = async (e: MessageEvent<WorkerStart | "stop">) => {
       : (remote) => out.say(`got connection from ${remote.hostname}`),
   });
   out.flush();
-  self.postMessage({ type: "stats", stats } satisfies WorkerReply);
-  self.close();
+  scope.postMessage({ type: "stats", stats });
+  scope.close();
 };

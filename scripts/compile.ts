@@ -122,12 +122,18 @@ async function main(): Promise<number> {
         args: compileArgs(tool, target, outDir),
       }).output();
       if (!res.success) {
-        console.log(`compile: ${tool} for ${target} failed:\n${new TextDecoder().decode(res.stderr)}`);
+        console.log(
+          `compile: ${tool} for ${target} failed:\n${new TextDecoder().decode(res.stderr)}`,
+        );
         return 1;
       }
       built++;
     }
-    console.log(`compile: ${target}: ${Object.values(BINARIES).map((b) => b.binary).join(", ")} in dist/${target}/`);
+    console.log(
+      `compile: ${target}: ${
+        Object.values(BINARIES).map((b) => b.binary).join(", ")
+      } in dist/${target}/`,
+    );
   }
   return built > 0 ? 0 : 2;
 }

@@ -10,10 +10,11 @@ Deno.test("every release target is one that deno compile --target accepts", asyn
   // An invalid target makes deno compile list the valid ones, before it downloads anything.
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["compile", "--target", "no-such-target", "mod.ts"],
+    env: { NO_COLOR: "1" },
     stdout: "piped",
     stderr: "piped",
   }).output();
-  const listed = /possible values: ([^\n]+)/.exec(text(out.stderr).replace(/\x1b\[[0-9;]*m/g, ""));
+  const listed = /possible values: ([^\n]+)/.exec(text(out.stderr));
   assert(listed, text(out.stderr));
   const valid = listed[1]!.split(",").map((t) => t.trim());
   for (const target of TARGETS) assert(valid.includes(target), `${target} not in ${valid}`);
@@ -22,12 +23,16 @@ Deno.test("every release target is one that deno compile --target accepts", asyn
 Deno.test("each binary is built with exactly the permissions the README documents", async () => {
   const readme = await Deno.readTextFile(new URL("../README.md", import.meta.url));
   for (const [tool, { binary, flags }] of Object.entries(BINARIES)) {
-    const row = new RegExp(`\\| \`${binary}\` \\| ${tool} \\| \`([^\`]+)\` \\|`).exec(readme);
+    const row = new RegExp(`\\|\\s*\`${binary}\`\\s*\\|\\s*${tool}\\s*\\|\\s*\`([^\`]+)\`\\s*\\|`)
+      .exec(readme);
     assert(row, `README has no row for ${binary}`);
     assertEquals(row[1], flags.join(" "));
     const args = compileArgs(tool, "x86_64-unknown-linux-gnu", "/tmp/out");
     for (const f of flags) assert(args.includes(f));
-    assert(!args.some((a) => /^--allow-(read|write|env|run|sys|ffi|all)|^-A$/.test(a)), args.join(" "));
+    assert(
+      !args.some((a) => /^--allow-(read|write|env|run|sys|ffi|all)|^-A$/.test(a)),
+      args.join(" "),
+    );
     assert(args.includes("--unstable-net"));
   }
 });
@@ -42,7 +47,9 @@ Deno.test({
     const dir = await Deno.makeTempDir();
     try {
       for (const tool of ["server", "client"]) {
-        const res = await new Deno.Command(Deno.execPath(), { args: compileArgs(tool, hostTarget(), dir) })
+        const res = await new Deno.Command(Deno.execPath(), {
+          args: compileArgs(tool, hostTarget(), dir),
+        })
           .output();
         assert(res.success, text(res.stderr));
       }
@@ -63,10 +70,20 @@ Deno.test({
         env,
         clearEnv: true,
       }).output();
-      assertEquals(text(client.stdout), "client: connecting to 127.0.0.1\nclient: received 'Hello, world!'\n");
-      const version = await new Deno.Command(`${dir}/sk-client`, { args: ["--version"], env, clearEnv: true })
+      assertEquals(
+        text(client.stdout),
+        "client: connecting to 127.0.0.1\nclient: received 'Hello, world!'\n",
+      );
+      const version = await new Deno.Command(`${dir}/sk-client`, {
+        args: ["--version"],
+        env,
+        clearEnv: true,
+      })
         .output();
-      assertMatch(text(version.stdout), new RegExp(`^client \\(socketkit .*\\) deno .* ${hostTarget()}\\n$`));
+      assertMatch(
+        text(version.stdout),
+        new RegExp(`^client \\(socketkit .*\\) deno .* ${hostTarget()}\\n$`),
+      );
       server.kill("SIGTERM");
       reader.releaseLock();
       await server.stdout.cancel();
@@ -87,7 +104,8 @@ Deno.test({
         args: compileArgs("client", hostTarget(), dir, ["--allow-net=127.0.0.1", "--no-prompt"]),
       }).output();
       assert(res.success, text(res.stderr));
-      const out = await new Deno.Command(`${dir}/sk-client`, { args: ["::1"], stdin: "null" }).output();
+      const out = await new Deno.Command(`${dir}/sk-client`, { args: ["::1"], stdin: "null" })
+        .output();
       assertEquals(out.code, 4);
       assertMatch(text(out.stderr), /permission denied: run again with --allow-net=\[::1\]:3490/);
     } finally {
