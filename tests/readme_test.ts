@@ -5,7 +5,8 @@ const read = (path: string) => Deno.readTextFile(new URL(`../${path}`, import.me
 Deno.test("README's quick start pins the same Deno version as .deno-version and CI", async () => {
   const version = (await read(".deno-version")).trim();
   const readme = await read("README.md");
-  const quickStart = readme.slice(readme.indexOf("## Quick start"), readme.indexOf("\n## ", 5));
+  const start = readme.indexOf("## Quick start");
+  const quickStart = readme.slice(start, readme.indexOf("\n## ", start + 1));
   const pinned = [...readme.matchAll(/npx -y deno@([0-9.]+) task (\w+)/g)];
   assertEquals(
     [...quickStart.matchAll(/npx -y deno@([0-9.]+) task (\w+)/g)].map((m) => m[2]),
