@@ -90,17 +90,21 @@ export async function serveStream(
   const writeTimeout = options.writeTimeout ?? 10_000;
   const lingerTimeout = options.lingerTimeout ?? 0;
   const signal = options.signal ?? new AbortController().signal;
-  const live = new Map<Deno.TcpConn, Client>();
-  const deadlines = {
-    write: new DeadlineQueue<Deno.TcpConn>(writeTimeout),
-    ...(lingerTimeout > 0 ? { linger: new DeadlineQueue<Deno.TcpConn>(lingerTimeout) } : {}),
+  const drop = (s: Session) => s.drop();
+  const state: ServerState = {
+    message: options.message,
+    stats,
+    live: new Set(),
+    write: new DeadlineQueue(writeTimeout, drop),
+    linger: lingerTimeout > 0 ? new DeadlineQueue(lingerTimeout, drop) : undefined,
+    wake: undefined,
   };
-  let wake: (() => void) | undefined;
+  const live = state.live;
   const onStop = () => {
     try {
       listener.close();
     } catch { /* already closed */ }
-    wake?.();
+    state.wake?.();
   };
   signal.addEventListener("abort", onStop, { once: true });
   if (signal.aborted) onStop();
@@ -109,8 +113,8 @@ export async function serveStream(
   try {
     while (!signal.aborted) {
       if (max > 0 && live.size >= max) {
-        await new Promise<void>((resolve) => wake = resolve);
-        wake = undefined;
+        await new Promise<void>((resolve) => state.wake = resolve);
+        state.wake = undefined;
         continue;
       }
       let conn: Deno.TcpConn;
@@ -127,12 +131,7 @@ export async function serveStream(
         continue;
       }
       options.onConnection?.(conn.remoteAddr);
-      const client = serveOne(conn, options.message, deadlines, stats);
-      live.set(conn, client);
-      client.done.then(() => {
-        live.delete(conn);
-        wake?.();
-      });
+      new Session(conn, state);
     }
   } finally {
     signal.removeEventListener("abort", onStop);
@@ -144,57 +143,74 @@ export async function serveStream(
 
 const scratch = new Uint8Array(16 * 1024);
 
-/** One client being served; `drop()` ends it early, counting it as dropped. */
-interface Client {
-  done: Promise<void>;
-  drop: () => void;
+/** What every client of one server shares. */
+interface ServerState {
+  message: Uint8Array;
+  stats: ServeStats;
+  live: Set<Session>;
+  write: DeadlineQueue<Session>;
+  linger: DeadlineQueue<Session> | undefined;
+  /** Wakes the accept loop when it waits for a free slot. */
+  wake: (() => void) | undefined;
 }
 
-function serveOne(
-  conn: Deno.TcpConn,
-  message: Uint8Array,
-  deadlines: { write: DeadlineQueue<Deno.TcpConn>; linger?: DeadlineQueue<Deno.TcpConn> },
-  stats: ServeStats,
-): Client {
-  let closed = false;
-  let sent = false;
-  const close = () => {
-    if (closed) return;
-    closed = true;
+/** One client being served; `drop()` ends it early, counting it as dropped if unserved. */
+class Session {
+  readonly done: Promise<void>;
+  #conn: Deno.TcpConn;
+  #state: ServerState;
+  #closed = false;
+
+  constructor(conn: Deno.TcpConn, state: ServerState) {
+    this.#conn = conn;
+    this.#state = state;
+    state.live.add(this);
+    state.write.add(this);
+    this.done = this.#run();
+  }
+
+  drop(): void {
+    if (this.#closed) return;
+    this.#closed = true;
     try {
-      conn.close();
+      this.#conn.close();
     } catch { /* already closed */ }
-  };
-  deadlines.write.add(conn, close);
-  const done = (async () => {
+  }
+
+  async #run(): Promise<void> {
+    const { message, stats, write, linger } = this.#state;
+    const conn = this.#conn;
+    let sent = false;
     try {
-      let off = 0;
+      // Writes may be short: loop until every byte is written (or the deadline drops us).
+      let off = await conn.write(message);
       while (off < message.length) off += await conn.write(message.subarray(off));
       sent = true;
       stats.served++;
-      deadlines.write.delete(conn);
-      if (deadlines.linger) {
+      write.delete(this);
+      if (linger) {
         await conn.closeWrite();
-        deadlines.linger.add(conn, close);
+        linger.add(this);
         while (await conn.read(scratch) !== null) { /* discard what the client sent */ }
       }
     } catch {
       if (!sent) {
-        if (closed) stats.dropped++;
+        if (this.#closed) stats.dropped++;
         else stats.failed++;
       }
     } finally {
-      deadlines.write.delete(conn);
-      deadlines.linger?.delete(conn);
-      close();
+      write.delete(this);
+      linger?.delete(this);
+      this.drop();
+      this.#state.live.delete(this);
+      this.#state.wake?.();
     }
-  })();
-  return { done, drop: close };
+  }
 }
 
-async function drain(live: Map<Deno.TcpConn, Client>, drainTimeout: number): Promise<void> {
+async function drain(live: Set<Session>, drainTimeout: number): Promise<void> {
   if (live.size === 0) return;
-  const finished = Promise.all([...live.values()].map((c) => c.done));
+  const finished = Promise.all([...live].map((c) => c.done));
   let timer: ReturnType<typeof setTimeout> | undefined;
   const expired = new Promise<boolean>((resolve) => {
     timer = setTimeout(() => resolve(true), drainTimeout);
@@ -202,7 +218,7 @@ async function drain(live: Map<Deno.TcpConn, Client>, drainTimeout: number): Pro
   const timedOut = await Promise.race([finished.then(() => false), expired]);
   clearTimeout(timer);
   if (!timedOut) return;
-  for (const client of live.values()) client.drop();
+  for (const client of live) client.drop();
   await finished;
 }
 
