@@ -27,3 +27,12 @@ Deno.test("each tool's task grants the network and nothing else, and never promp
   }
   assertEquals(config.unstable, ["net"]);
 });
+
+Deno.test("README's exit-code table is the one every tool prints in --help", async () => {
+  const { EXIT_CODE_HELP } = await import("../lib/exit_codes.ts");
+  const readme = await read("README.md");
+  for (const line of EXIT_CODE_HELP.split("\n").slice(1)) {
+    const code = line.trim().split(/\s+/)[0]!;
+    assert(new RegExp(`^\\|\\s*${code}\\s*\\|`, "m").test(readme), `README lacks exit code ${code}`);
+  }
+});
