@@ -1,4 +1,21 @@
-// Helpers for bench.ts: processes, /proc accounting, ports.
+// Helpers for bench.ts and soak.ts: processes, /proc accounting, ports.
+
+/** The checkout's root, with a final slash. */
+export const ROOT: string = new URL("../", import.meta.url).pathname;
+
+/** The command line that runs one of the project's scripts as a user does (net only). */
+export function denoRun(script: string, ...args: string[]): string[] {
+  return [
+    Deno.execPath(),
+    "run",
+    "--no-prompt",
+    "--quiet",
+    "--allow-net",
+    `--config=${ROOT}deno.json`,
+    `${ROOT}${script}`,
+    ...args,
+  ];
+}
 
 /** A process the benchmark started. */
 export interface Proc {

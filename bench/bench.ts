@@ -7,11 +7,13 @@ import { chartSvg } from "./chart.ts";
 import {
   compileFlood,
   cpuTicks,
+  denoRun,
   freePort,
   hasCommand,
   memoryKiB,
   percentile,
   type Proc,
+  ROOT,
   sleep,
   spawn,
   stop,
@@ -19,22 +21,10 @@ import {
   waitForTcp,
 } from "./_bench_tools.ts";
 
-const ROOT = new URL("../", import.meta.url).pathname;
 const RESULTS = `${ROOT}bench/results/`;
-const DENO = Deno.execPath();
 const QUICK = Deno.env.get("BENCH_QUICK") === "1";
 const SECONDS = Number(Deno.env.get("BENCH_SECONDS") ?? (QUICK ? 1 : 3));
 const CLK_TCK = 100;
-const run = (script: string, ...args: string[]) => [
-  DENO,
-  "run",
-  "--no-prompt",
-  "--quiet",
-  "--allow-net",
-  `--config=${ROOT}deno.json`,
-  `${ROOT}${script}`,
-  ...args,
-];
 
 await Deno.mkdir(RESULTS, { recursive: true });
 const skipped: string[] = [];
@@ -60,20 +50,23 @@ interface StreamSpec {
 }
 const outFile = `${RESULTS}server-output.tmp`;
 const streamSpecs: StreamSpec[] = [
-  { name: "socketkit server -q", argv: (p) => run("cmd/server.ts", "-q", "-p", String(p)) },
+  { name: "socketkit server -q", argv: (p) => denoRun("cmd/server.ts", "-q", "-p", String(p)) },
   {
     name: "socketkit server (lines to file)",
-    argv: (p) => run("cmd/server.ts", "-p", String(p)),
+    argv: (p) => denoRun("cmd/server.ts", "-p", String(p)),
     toFile: true,
   },
   {
     name: "socketkit server --workers 2 -q",
     // Worker threads load their modules from lib/, hence the read permission.
     argv: (p) =>
-      run("cmd/server.ts", "-q", "--workers", "2", "-p", String(p))
+      denoRun("cmd/server.ts", "-q", "--workers", "2", "-p", String(p))
         .toSpliced(4, 0, `--allow-read=${ROOT}lib`),
   },
-  { name: "plain Deno accept loop", argv: (p) => run("bench/peers/plain_server.ts", String(p)) },
+  {
+    name: "plain Deno accept loop",
+    argv: (p) => denoRun("bench/peers/plain_server.ts", String(p)),
+  },
   {
     name: "Node net server",
     argv: (p) => ["node", `${ROOT}bench/peers/node_server.mjs`, String(p)],
@@ -220,7 +213,7 @@ results.stream = streamRows;
 // ---------------------------------------------------------------- memory with idle clients
 async function idleMemory(): Promise<Record<string, number>> {
   const port = freePort();
-  const proc = spawn(run("cmd/server.ts", "-q", "-p", String(port)));
+  const proc = spawn(denoRun("cmd/server.ts", "-q", "-p", String(port)));
   const out: Record<string, number> = {};
   try {
     await waitForTcp(port);
@@ -250,20 +243,20 @@ interface DgramSpec {
 const dgramSpecs: DgramSpec[] = [
   {
     name: "socketkit listener -k (lines to file)",
-    argv: (p) => run("cmd/listener.ts", "-k", "-p", String(p)),
+    argv: (p) => denoRun("cmd/listener.ts", "-k", "-p", String(p)),
     toFile: true,
   },
   {
     name: "socketkit listener -k -q",
-    argv: (p) => run("cmd/listener.ts", "-k", "-q", "-p", String(p)),
+    argv: (p) => denoRun("cmd/listener.ts", "-k", "-q", "-p", String(p)),
   },
   {
     name: "plain loop, reused buffer",
-    argv: (p) => run("bench/peers/plain_receive.ts", String(p), "reuse"),
+    argv: (p) => denoRun("bench/peers/plain_receive.ts", String(p), "reuse"),
   },
   {
     name: "plain loop, buffer per datagram",
-    argv: (p) => run("bench/peers/plain_receive.ts", String(p), "alloc"),
+    argv: (p) => denoRun("bench/peers/plain_receive.ts", String(p), "alloc"),
   },
 ];
 const rates = QUICK ? [50_000, 200_000] : [50_000, 100_000, 200_000];
@@ -352,14 +345,14 @@ const oneShot: Record<string, number> = {};
 {
   const runs = QUICK ? 7 : 21;
   const port = freePort();
-  const server = spawn(run("cmd/server.ts", "-q", "-p", String(port)));
+  const server = spawn(denoRun("cmd/server.ts", "-q", "-p", String(port)));
   try {
     await waitForTcp(port);
     for (let round = 0; round < 2; round++) { // interleaved, so drift hits both alike
-      oneShot.talker = await wallMs(run("cmd/talker.ts", "::1", "hi"), runs);
-      oneShot.bareSend = await wallMs(run("bench/peers/bare_send.ts", "4950"), runs);
-      oneShot.client = await wallMs(run("cmd/client.ts", "-p", String(port), "::1"), runs);
-      oneShot.bareClient = await wallMs(run("bench/peers/bare_client.ts", String(port)), runs);
+      oneShot.talker = await wallMs(denoRun("cmd/talker.ts", "::1", "hi"), runs);
+      oneShot.bareSend = await wallMs(denoRun("bench/peers/bare_send.ts", "4950"), runs);
+      oneShot.client = await wallMs(denoRun("cmd/client.ts", "-p", String(port), "::1"), runs);
+      oneShot.bareClient = await wallMs(denoRun("bench/peers/bare_client.ts", String(port)), runs);
     }
   } finally {
     await stop(server);

@@ -4,9 +4,11 @@
 // client got anything but the greeting or the counts do not add up.
 import {
   compileFlood,
+  denoRun,
   freePort,
   hasCommand,
   memoryKiB,
+  ROOT,
   sleep,
   spawn,
   stop,
@@ -14,22 +16,12 @@ import {
   waitForTcp,
 } from "./_bench_tools.ts";
 
-const ROOT = new URL("../", import.meta.url).pathname;
 const SECONDS = Number(Deno.env.get("SOAK_SECONDS") ?? 60);
-const run = (script: string, ...args: string[]) => [
-  Deno.execPath(),
-  "run",
-  "--no-prompt",
-  "--allow-net",
-  `--config=${ROOT}deno.json`,
-  `${ROOT}${script}`,
-  ...args,
-];
 let ok = true;
 
 // ---- server
 const port = freePort();
-const server = spawn(run("cmd/server.ts", "-q", "-p", String(port)), undefined, true);
+const server = spawn(denoRun("cmd/server.ts", "-q", "-p", String(port)), undefined, true);
 await waitForTcp(port);
 const rss: number[] = [memoryKiB(server.pid, "VmRSS")];
 let clients = 0, wrong = 0, resets = 0;
@@ -84,7 +76,11 @@ if (!flood) {
   console.log("skipped: soak listener: no C compiler (cc) to build the sender");
 } else {
   const uport = freePort("udp");
-  const listener = spawn(run("cmd/listener.ts", "-k", "-q", "-p", String(uport)), undefined, true);
+  const listener = spawn(
+    denoRun("cmd/listener.ts", "-k", "-q", "-p", String(uport)),
+    undefined,
+    true,
+  );
   await sleep(500);
   const drops0 = udpDrops(uport) ?? 0;
   const sent = await new Deno.Command(flood, {
