@@ -33,6 +33,9 @@ Deno.test("README's exit-code table is the one every tool prints in --help", asy
   const readme = await read("README.md");
   for (const line of EXIT_CODE_HELP.split("\n").slice(1)) {
     const code = line.trim().split(/\s+/)[0]!;
-    assert(new RegExp(`^\\|\\s*${code}\\s*\\|`, "m").test(readme), `README lacks exit code ${code}`);
+    assert(
+      new RegExp(`^\\|\\s*${code}\\s*\\|`, "m").test(readme),
+      `README lacks exit code ${code}`,
+    );
   }
 });
