@@ -89,14 +89,18 @@ export function memoryKiB(pid: number, key: "VmRSS" | "VmHWM"): number {
 /** The kernel's drop counter for the UDP socket on `port`, from /proc/net/udp6. */
 export function udpDrops(port: number): number | undefined {
   try {
-    const hex = port.toString(16).toUpperCase().padStart(4, "0");
-    const line = Deno.readTextFileSync("/proc/net/udp6").split("\n")
-      .find((l) => l.trim().split(/\s+/)[1]?.endsWith(`:${hex}`));
-    const drops = line?.trim().split(/\s+/).at(-1);
-    return drops === undefined ? undefined : Number(drops);
+    return dropsFromUdpTable(Deno.readTextFileSync("/proc/net/udp6"), port);
   } catch {
     return undefined;
   }
+}
+
+/** The drop counter of the socket bound to `port` in the text of /proc/net/udp6. */
+export function dropsFromUdpTable(table: string, port: number): number | undefined {
+  const hex = port.toString(16).toUpperCase().padStart(4, "0");
+  const line = table.split("\n").find((l) => l.trim().split(/\s+/)[1]?.endsWith(`:${hex}`));
+  const drops = line?.trim().split(/\s+/).at(-1);
+  return drops === undefined ? undefined : Number(drops);
 }
 
 /** A free port on loopback, found by binding port 0 and releasing it. */

@@ -2,21 +2,17 @@
 // what it says it received plus what the kernel says it dropped is exactly what was sent.
 import { assert, assertEquals } from "./_assert.ts";
 import { bytes, startTool, text, udpSocket } from "./_tools.ts";
+import { dropsFromUdpTable } from "../bench/_bench_tools.ts";
 
 /** The kernel's drop counter for the UDP socket bound to `port` (/proc/net/udp6), if readable. */
 async function kernelDrops(port: number): Promise<number | undefined> {
+  // Deno asks for --allow-all to read /proc; cat does not.
   const out = await new Deno.Command("cat", {
     args: ["/proc/net/udp6"],
     stdout: "piped",
     stderr: "null",
-  })
-    .output();
-  const hex = port.toString(16).toUpperCase().padStart(4, "0");
-  const line = text(out.stdout).split("\n").find((l) =>
-    l.trim().split(/\s+/)[1]?.endsWith(`:${hex}`)
-  );
-  const drops = line?.trim().split(/\s+/).at(-1);
-  return drops === undefined ? undefined : Number(drops);
+  }).output();
+  return dropsFromUdpTable(text(out.stdout), port);
 }
 
 Deno.test("listener -k under a flood of 100,000 datagrams stays up and counts honestly", async () => {
