@@ -199,13 +199,35 @@ const isRoot =
   new TextDecoder().decode(new Deno.Command("id", { args: ["-u"] }).outputSync().stdout)
     .trim() === "0";
 
+/**
+ * A copy of the runtime and the tool's sources in a fresh directory that any user may read and
+ * run: however Deno was installed (npx keeps it under root's home, mode 700), nobody can run it.
+ */
+async function copyForNobody(): Promise<
+  { dir: string; deno: string; config: string; tool: string }
+> {
+  const dir = await Deno.makeTempDir({ prefix: "socketkit-nobody-" });
+  await Deno.chmod(dir, 0o755);
+  const deno = `${dir}/deno`;
+  await Deno.copyFile(Deno.execPath(), deno);
+  await Deno.chmod(deno, 0o755);
+  const root = new URL("../", import.meta.url).pathname;
+  const cp = await new Deno.Command("cp", {
+    args: ["-R", `${root}deno.json`, `${root}cmd`, `${root}lib`, dir],
+  }).output();
+  assertEquals(cp.code, 0, new TextDecoder().decode(cp.stderr));
+  await new Deno.Command("chmod", { args: ["-R", "a+rX", dir] }).output();
+  await Deno.mkdir(`${dir}/cache`, { mode: 0o777 });
+  await Deno.chmod(`${dir}/cache`, 0o777);
+  return { dir, deno, config: `${dir}/deno.json`, tool: `${dir}/cmd/server.ts` };
+}
+
 Deno.test({
   name: "a low port without privilege: the server names the address and the cause, exit 2",
   ignore: !isRoot || !hasCommand("setpriv"),
   async fn() {
-    // Drop to nobody (root may bind any port); nobody gets a Deno cache of its own.
-    const denoDir = await Deno.makeTempDir();
-    await Deno.chmod(denoDir, 0o777);
+    // Drop to nobody (root may bind any port), running a copy of Deno that nobody can reach.
+    const copy = await copyForNobody();
     try {
       const out = await new Deno.Command("setpriv", {
         args: [
@@ -213,10 +235,17 @@ Deno.test({
           "--regid=65534",
           "--clear-groups",
           "env",
-          `DENO_DIR=${denoDir}`,
-          `HOME=${denoDir}`,
-          Deno.execPath(),
-          ...toolArgs("server", ["-p", "80"]),
+          `DENO_DIR=${copy.dir}/cache`,
+          `HOME=${copy.dir}`,
+          copy.deno,
+          "run",
+          "--no-prompt",
+          "--quiet",
+          `--config=${copy.config}`,
+          "--allow-net",
+          copy.tool,
+          "-p",
+          "80",
         ],
         stdout: "piped",
         stderr: "piped",
@@ -226,7 +255,7 @@ Deno.test({
       assertMatch(stderr, /^server: bind: Permission denied \(\[::\]:80\)\n/);
       assertMatch(stderr, /server: failed to bind: listen tcp \[::\]:80: Permission denied/);
     } finally {
-      await Deno.remove(denoDir, { recursive: true });
+      await Deno.remove(copy.dir, { recursive: true });
     }
   },
 });

@@ -14,9 +14,11 @@ Deno.test("README's quick start pins the same Deno version as .deno-version and 
   );
   for (const m of pinned) assertEquals(m[1], version);
   assert(readme.includes("deno task server") && readme.includes("deno task test"));
+  const ci = await read(".ci/run");
+  assert(ci.includes('run_tests "deno route" . deno task test'), "CI must run `deno task test`");
   assert(
-    (await read(".ci/run")).includes("\ndeno task test 2>&1"),
-    "CI must run the README's test command",
+    ci.includes("! command -v deno >/dev/null && npx -y deno@$deno_version task test"),
+    "CI must run the npx route with no deno on PATH",
   );
 });
 
