@@ -24,7 +24,8 @@ usage: server [options]
 Options:
   -p, --port PORT            port to listen on; 0 picks a free one (default 3490)
   -H, --host ADDR            address to bind (default: all, IPv6 dual-stack, else IPv4)
-  -4, -6                     bind IPv4 only / IPv6 only
+  -4, -6                     bind IPv4 only / IPv6 only (-6 closes IPv4 clients of the
+                             dual-stack socket at accept, and counts them)
       --message TEXT         what to send (default "Hello, world!")
       --max-connections N    clients served at once; more wait in the kernel queue (default 1024, 0 = no limit)
       --write-timeout MS     drop a client that has not taken the message in this time (default 10s)

@@ -112,3 +112,21 @@ export function sameAddress(
 ): boolean {
   return a.port === b.port && addressKey(a.hostname) === addressKey(b.hostname);
 }
+
+/**
+ * The IPv4 address inside an IPv4-mapped IPv6 address (`::ffff:127.0.0.1` → `127.0.0.1`), or
+ * undefined for any other address: how a dual-stack socket shows an IPv4 peer.
+ *
+ * @param hostname An IP literal.
+ * @returns The IPv4 address, or undefined when `hostname` is not IPv4-mapped.
+ * @example Unmap a dual-stack peer
+ * ```ts
+ * import { fromV4Mapped } from "./address.ts";
+ * console.log(fromV4Mapped("::ffff:127.0.0.1"), fromV4Mapped("::1")); // 127.0.0.1 undefined
+ * ```
+ */
+export function fromV4Mapped(hostname: string): string | undefined {
+  if (!/^::ffff:/i.test(hostname)) return undefined;
+  const key = addressKey(hostname);
+  return key.includes(":") ? undefined : key;
+}

@@ -14,7 +14,9 @@ export interface BindFirstOptions {
   onError?: ((candidate: Candidate, error: SocketkitError) => void) | undefined;
   /**
    * TCP only: let other sockets bind the same address and port (`SO_REUSEPORT`, Linux), so
-   * that several threads can each accept on it.
+   * that several threads can each accept on it. The address must be free first: a port that
+   * another socket already holds, even one with `SO_REUSEPORT`, is "Address already in use",
+   * as for any bind, so a server never silently splits another server's clients.
    * @default {false}
    */
   reusePort?: boolean | undefined;
@@ -95,9 +97,8 @@ export function bindFirst(
   for (const candidate of candidates) {
     const { hostname, port } = candidate;
     try {
-      return transport === "tcp"
-        ? Deno.listen({ hostname, port, reusePort: options.reusePort ?? false })
-        : Deno.listenDatagram({ transport: "udp", hostname, port });
+      if (transport === "udp") return Deno.listenDatagram({ transport: "udp", hostname, port });
+      return options.reusePort ? listenShared(hostname, port) : Deno.listen({ hostname, port });
     } catch (cause) {
       const error = netError("listen", transport, joinHostPort(hostname, port), cause);
       if (error.exitCode === ExitCode.Permission) throw error;
@@ -106,4 +107,17 @@ export function bindFirst(
     }
   }
   throw new BindError(errors);
+}
+
+/**
+ * Binds with `SO_REUSEPORT` only after an exclusive bind of the same address proved it free
+ * (that bind fails with "Address already in use" if anyone holds the port, with or without
+ * `SO_REUSEPORT`). Between the two binds the port is free for a moment: a race, not a
+ * silent join.
+ */
+function listenShared(hostname: string, port: number): Deno.TcpListener {
+  const probe = Deno.listen({ hostname, port });
+  const chosen = probe.addr.port;
+  probe.close();
+  return Deno.listen({ hostname, port: chosen, reusePort: true });
 }

@@ -39,8 +39,16 @@ export interface ServeStreamOptions {
   drainTimeout?: number | undefined;
   /** Stops the server: no more accepts, then a drain bounded by `drainTimeout`. */
   signal?: AbortSignal | undefined;
-  /** Called for each accepted client. */
+  /**
+   * Decides, at accept, whether a client is served; one that is not is closed before a byte
+   * is sent and counted as refused.
+   * @default {undefined} (everyone is served)
+   */
+  admit?: ((remote: Deno.NetAddr) => boolean) | undefined;
+  /** Called for each accepted client that is served. */
   onConnection?: ((remote: Deno.NetAddr) => void) | undefined;
+  /** Called for each client that `admit` refused. */
+  onRefused?: ((remote: Deno.NetAddr) => void) | undefined;
   /** Called when `accept()` fails in a way that calls for a pause, with the pause in ms. */
   onAcceptError?: ((error: Error, retryMs: number) => void) | undefined;
 }
@@ -55,6 +63,8 @@ export interface ServeStats {
   dropped: number;
   /** `accept()` failures that made the loop pause (file descriptors exhausted, …). */
   acceptErrors: number;
+  /** Clients that `admit` refused: closed at accept, sent nothing. */
+  refused: number;
 }
 
 /** Accept failures that only concern one client, which went away before it was accepted. */
@@ -85,7 +95,7 @@ export async function serveStream(
   listener: Deno.TcpListener,
   options: ServeStreamOptions,
 ): Promise<ServeStats> {
-  const stats: ServeStats = { served: 0, failed: 0, dropped: 0, acceptErrors: 0 };
+  const stats: ServeStats = { served: 0, failed: 0, dropped: 0, acceptErrors: 0, refused: 0 };
   const max = options.maxConnections ?? 1024;
   const writeTimeout = options.writeTimeout ?? 10_000;
   const lingerTimeout = options.lingerTimeout ?? 0;
@@ -128,6 +138,12 @@ export async function serveStream(
         stats.acceptErrors++;
         options.onAcceptError?.(err as Error, pause);
         await sleep(pause, signal);
+        continue;
+      }
+      if (options.admit && !options.admit(conn.remoteAddr)) {
+        stats.refused++;
+        options.onRefused?.(conn.remoteAddr);
+        conn.close();
         continue;
       }
       options.onConnection?.(conn.remoteAddr);

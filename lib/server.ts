@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { joinHostPort } from "./address.ts";
+import { fromV4Mapped, joinHostPort } from "./address.ts";
 import { bindFirst } from "./bind_first.ts";
 import { describeCause, NetError, PermissionError, UsageError } from "./errors.ts";
 import type { Output } from "./output.ts";
@@ -22,7 +22,9 @@ export interface ServerOptions {
    */
   port?: number | undefined;
   /**
-   * Which family to bind.
+   * Which family to bind. With 6 the server is IPv6 only: Deno cannot set `IPV6_V6ONLY`, so
+   * IPv4 clients reaching the dual-stack `::` socket (as IPv4-mapped addresses) are closed
+   * at accept, sent nothing, and counted as refused.
    * @default {"any"}
    */
   family?: Family | undefined;
@@ -81,12 +83,14 @@ export async function runServer(options: ServerOptions, out: Output): Promise<Se
       out.error(`bind: ${describeCause(err.cause)} (${joinHostPort(c.hostname, c.port)})`),
   });
   const quiet = options.quiet ?? false;
+  const ipv6Only = options.family === 6;
   const message = new TextEncoder().encode(options.message ?? "Hello, world!");
   const extra = await startWorkers(workers - 1, {
     hostname: listener.addr.hostname,
     port: listener.addr.port,
     message,
     quiet,
+    ipv6Only,
     maxConnections: options.maxConnections,
     writeTimeout: options.writeTimeout,
     drainTimeout: options.drainTimeout,
@@ -107,7 +111,8 @@ export async function runServer(options: ServerOptions, out: Output): Promise<Se
     drainTimeout: options.drainTimeout,
     lingerTimeout: options.lingerTimeout,
     signal: options.signal,
-    onConnection: quiet ? undefined : (remote) => out.say(`got connection from ${remote.hostname}`),
+    admit: ipv6Only ? isIPv6Peer : undefined,
+    onConnection: quiet ? undefined : (remote) => out.say(`got connection from ${shown(remote)}`),
     onAcceptError: (err, ms) => {
       if (ms === 5) out.error(`accept: ${describeCause(err)} (pausing, retrying from ${ms} ms)`);
     },
@@ -117,11 +122,35 @@ export async function runServer(options: ServerOptions, out: Output): Promise<Se
     stats.failed += more.failed;
     stats.dropped += more.dropped;
     stats.acceptErrors += more.acceptErrors;
+    stats.refused += more.refused;
   }
   out.say(
-    `stopped: ${stats.served} served, ${stats.failed} failed, ${stats.dropped} dropped`,
+    `stopped: ${stats.served} served, ${stats.failed} failed, ${stats.dropped} dropped` +
+      (stats.refused > 0 ? `, ${stats.refused} refused (IPv4 clients, -6)` : ""),
   );
   return stats;
+}
+
+/**
+ * A client's address as the original server prints it: an IPv4 client of the dual-stack
+ * socket as `127.0.0.1`, not `::ffff:127.0.0.1`.
+ *
+ * @param remote The client's address.
+ * @returns The address to print.
+ */
+export function shown(remote: Deno.NetAddr): string {
+  return fromV4Mapped(remote.hostname) ?? remote.hostname;
+}
+
+/**
+ * Whether a client came over IPv6 proper (not as an IPv4-mapped address): the test of an
+ * IPv6-only server.
+ *
+ * @param remote The client's address.
+ * @returns False for an IPv4 client of a dual-stack socket.
+ */
+export function isIPv6Peer(remote: Deno.NetAddr): boolean {
+  return fromV4Mapped(remote.hostname) === undefined;
 }
 
 /** Starts `count` accept threads; each promise settles with that thread's counts after a stop. */

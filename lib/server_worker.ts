@@ -6,6 +6,7 @@
  */
 import { Output } from "./output.ts";
 import { type ServeStats, serveStream } from "./serve_stream.ts";
+import { isIPv6Peer, shown } from "./server.ts";
 
 /** What the main thread sends a worker to start it. */
 export interface WorkerStart {
@@ -17,6 +18,8 @@ export interface WorkerStart {
   message: Uint8Array;
   /** No line per connection. */
   quiet: boolean;
+  /** Refuse IPv4-mapped clients (`-6`). */
+  ipv6Only: boolean;
   /** Limits, as for the main thread. */
   maxConnections: number | undefined;
   /** Write deadline. */
@@ -63,9 +66,10 @@ scope.onmessage = async (e: MessageEvent<WorkerStart | "stop">) => {
     drainTimeout: job.drainTimeout,
     lingerTimeout: job.lingerTimeout,
     signal: stop.signal,
+    admit: job.ipv6Only ? isIPv6Peer : undefined,
     onConnection: job.quiet
       ? undefined
-      : (remote) => out.say(`got connection from ${remote.hostname}`),
+      : (remote) => out.say(`got connection from ${shown(remote)}`),
   });
   out.flush();
   scope.postMessage({ type: "stats", stats });
