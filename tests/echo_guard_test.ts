@@ -49,7 +49,9 @@ Deno.test("EchoGuard allows a burst, then the rate, per sender address", () => {
 Deno.test("EchoGuard remembers at most maxSenders addresses, forgetting the oldest", () => {
   const clock = manualClock();
   const guard = new EchoGuard(4950, { burst: 1, maxSenders: 3, now: clock.now });
-  for (let i = 0; i < 10_000; i++) guard.check({ hostname: `10.0.${i >> 8}.${i & 255}`, port: 5000 });
+  for (let i = 0; i < 10_000; i++) {
+    guard.check({ hostname: `10.0.${i >> 8}.${i & 255}`, port: 5000 });
+  }
   assertEquals(guard.senders, 3);
   // The last three are still limited; the first was forgotten and starts afresh.
   assertEquals(guard.check({ hostname: "10.0.39.15", port: 5000 }), "rate");
