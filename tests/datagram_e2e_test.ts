@@ -1,6 +1,5 @@
 import { assert, assertEquals, assertMatch } from "./_assert.ts";
 import { bytes, runTool, startTool, ToolProcess, udpSocket } from "./_tools.ts";
-
 for (const host of ["127.0.0.1", "::1", "localhost"]) {
   Deno.test(`talker's datagram to ${host} reaches the IPv6 listener`, async () => {
     const { proc, port } = await startTool("listener", []);
@@ -97,7 +96,7 @@ Deno.test("a 65,527-byte datagram over ::1 arrives whole", async () => {
   const res = await runTool("talker", ["-p", String(port), "::1", "x".repeat(65527)]);
   assertEquals(res.code, 0, res.stderr);
   assertEquals(await proc.exit(), 0);
-  assertMatch(proc.stdout, /received 1 datagrams, 65527 bytes\n/);
+  assertMatch(proc.stdout, /received 1 datagram, 65527 bytes\n/);
 });
 
 Deno.test("listener --max-size says a datagram was cut and keeps its true length", async () => {
