@@ -16,7 +16,7 @@ import { runMain, type ToolInfo } from "../lib/tool.ts";
 /** The listener's name, usage line and help. */
 export const info: ToolInfo = {
   name: "listener",
-  usage: "usage: listener [-p port] [-c count | -k] [--echo]",
+  usage: "usage: listener [-p port] [-H addr] [-4 | -6] [-c count | -k] [--echo]",
   help: `listener: waits for UDP datagrams on an IPv6 socket (which also takes IPv4) and prints
 who sent each, its length and its contents. Exits after one datagram, as the original.
 
@@ -24,21 +24,32 @@ usage: listener [options]
 
 Options:
   -p, --port PORT            port to listen on; 0 picks a free one (default 4950)
-  -H, --host ADDR            address to bind (default: all)
-  -4                         an IPv4 socket instead
+  -H, --host ADDR            address or name to bind, in its own family (default: all,
+                             on the IPv6 socket)
+  -4                         IPv4 only: an IPv4 socket
+  -6                         IPv6 only: datagrams from IPv4 senders are ignored and
+                             counted (Deno cannot make the socket IPv6-only)
   -c, --count N              exit after N datagrams (default 1)
-  -k, --keep                 keep receiving until Ctrl-C or SIGTERM
-  -e, --echo                 send each datagram back to its sender
+  -k, --keep                 keep receiving until Ctrl-C or SIGTERM (not with -c)
+  -e, --echo                 send each datagram back to its sender, except: never to
+                             our own port (a loop), never to a port below 1024, and at
+                             most 100 a second (burst 100) to one sender address
       --max-size N           show at most N bytes of each datagram (its true length is
                              still printed, and a cut one is said to be cut)
-  -q, --quiet                no lines per datagram; a summary at the end
+  -q, --quiet                no lines per datagram; a summary at the end (with --raw,
+                             the bytes are still written)
       --raw                  write each datagram's bytes exactly to stdout; status lines to stderr
   -h, --help                 this help
       --version              version, Deno version and target
 
-With -k or -c, a summary line counts what was received. UDP may drop datagrams under load:
-the count is what arrived, never an estimate. Datagrams are printed escaped (\\n, \\x1b, …)
-so they cannot drive your terminal.`,
+With -k or -c, a summary line counts what was received, for example
+  listener: received 5 datagrams, 20 bytes, echoed 2, not echoed 3 (loop 1, rate 2)
+naming only the reasons that occurred: loop, low port, rate, failed (the send failed).
+With -6, ", ignored N IPv4 datagrams (-6)" is added. The summary is printed also when a
+datagram was not echoed or was ignored. UDP may drop datagrams under load: the count is
+what arrived, never an estimate. Datagrams are printed escaped (\\n, \\x1b, …) so they
+cannot drive your terminal. An echo may go to any sender, so --echo needs --allow-net for
+all hosts: with a narrower grant the listener stops at the first echo with exit code 4.`,
 };
 
 /**
@@ -53,7 +64,8 @@ export function parseListenerArgs(args: string[]): ListenerOptions {
     port: { type: "string", short: "p", default: "4950" },
     host: { type: "string", short: "H" },
     "4": { type: "boolean", short: "4" },
-    count: { type: "string", short: "c", default: "1" },
+    "6": { type: "boolean", short: "6" },
+    count: { type: "string", short: "c" },
     keep: { type: "boolean", short: "k" },
     echo: { type: "boolean", short: "e" },
     "max-size": { type: "string" },
@@ -63,11 +75,20 @@ export function parseListenerArgs(args: string[]): ListenerOptions {
   if (positionals.length > 0) {
     throw new UsageError(`Unexpected argument ${JSON.stringify(positionals[0])}`);
   }
+  if (values.keep === true && values.count !== undefined) {
+    throw new UsageError("Options -k and -c cannot be used together");
+  }
+  const family = familyFlag(values["4"], values["6"], "any");
   return {
     host: values.host as string | undefined,
     port: parsePort(values.port as string),
-    family: familyFlag(values["4"], false, 6),
-    count: parseInteger("--count", values.count as string, 1, Number.MAX_SAFE_INTEGER),
+    family: family === "any" ? undefined : family,
+    count: parseInteger(
+      "--count",
+      (values.count as string | undefined) ?? "1",
+      1,
+      Number.MAX_SAFE_INTEGER,
+    ),
     keep: values.keep === true,
     echo: values.echo === true,
     maxSize: values["max-size"] === undefined

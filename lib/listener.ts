@@ -6,8 +6,10 @@
  */
 import { joinHostPort } from "./address.ts";
 import { bindFirst } from "./bind_first.ts";
-import { describeCause } from "./errors.ts";
+import { EchoGuard } from "./echo_guard.ts";
+import { describeCause, SocketkitError } from "./errors.ts";
 import { escapeBytes, escapeInto, maxEscapedLength } from "./escape.ts";
+import { ExitCode } from "./exit_codes.ts";
 import type { Output } from "./output.ts";
 import { type Family, resolve } from "./resolve.ts";
 
@@ -21,8 +23,12 @@ export interface ListenerOptions {
    */
   port?: number | undefined;
   /**
-   * 6: an IPv6 socket, which also takes IPv4 (dual-stack), as the original; 4: IPv4 only.
-   * @default {6}
+   * 4: IPv4 only. 6: IPv6 only; with no host this is the wildcard `::` socket, which the
+   * kernel makes dual-stack (Deno cannot set `IPV6_V6ONLY`), so datagrams from IPv4-mapped
+   * senders are ignored and counted in {@linkcode ListenerStats.ignored}. `any`: the host's
+   * own family, or with no host `::` then `0.0.0.0`.
+   * @default {undefined} (the host's own family; with no host the original's IPv6 `::`
+   * socket, which also takes IPv4)
    */
   family?: Family | undefined;
   /**
@@ -36,7 +42,9 @@ export interface ListenerOptions {
    */
   keep?: boolean | undefined;
   /**
-   * Send each datagram back to its sender.
+   * Send each datagram back to its sender, through an {@linkcode EchoGuard}: never to the
+   * listener's own port, never to a port below 1024, at most 100 a second (burst 100) to
+   * one sender address.
    * @default {false}
    */
   echo?: boolean | undefined;
@@ -47,7 +55,8 @@ export interface ListenerOptions {
    */
   maxSize?: number | undefined;
   /**
-   * No line per datagram: only count them, for the summary.
+   * No status lines per datagram: only count them, for the summary. With `raw` the bytes
+   * are still written.
    * @default {false}
    */
   quiet?: boolean | undefined;
@@ -60,25 +69,46 @@ export interface ListenerOptions {
   signal?: AbortSignal | undefined;
 }
 
+/** Datagrams that were not echoed, by reason (see {@linkcode EchoGuard}). */
+export interface NotEchoed {
+  /** From the listener's own port: echoing would loop. */
+  loop: number;
+  /** From port 0 or a port below 1024. */
+  lowPort: number;
+  /** Over the sender's rate limit. */
+  rate: number;
+  /** The send failed (the error was printed). */
+  failed: number;
+}
+
 /** What a listener received. */
 export interface ListenerStats {
-  /** Datagrams received. */
+  /** Datagrams received (not counting `ignored` ones). */
   datagrams: number;
   /** Their payload bytes, in all. */
   bytes: number;
   /** Datagrams sent back (`echo`). */
   echoed: number;
+  /** Datagrams not sent back (`echo`), by reason. */
+  notEchoed: NotEchoed;
+  /** IPv4 datagrams ignored by an IPv6-only listener (`family: 6`). */
+  ignored: number;
 }
+
+const V4_MAPPED = /^::ffff:\d+\.\d+\.\d+\.\d+$/i;
 
 /**
  * Runs the listener until it has received `count` datagrams (or, with `keep`, until
  * `signal` aborts), printing each as the original does, with the bytes escaped. Receives
  * into one reused 65,536-byte buffer, so every datagram arrives whole and its true length
- * is reported. In keep or count mode, a summary line ends the run.
+ * is reported. In keep or count mode, or when a datagram was ignored or not echoed, a
+ * summary line ends the run.
  *
  * @param options Where to listen, how many, and what to print.
  * @param out Where lines go.
  * @returns The counts.
+ * @throws {BindError} When no address could be bound.
+ * @throws {SocketkitError} With exit code 4 when Deno may not send an echo to a sender.
  * @example Wait for one datagram on a free port
  * ```ts ignore
  * import { Output } from "./output.ts";
@@ -90,7 +120,7 @@ export async function runListener(options: ListenerOptions, out: Output): Promis
   const port = options.port ?? 4950;
   const candidates = await resolve(options.host, port, {
     passive: true,
-    family: options.family ?? 6,
+    family: options.family ?? (options.host === undefined ? 6 : "any"),
   });
   const conn = bindFirst(candidates, "udp", {
     onError: (c, err) =>
@@ -101,32 +131,52 @@ export async function runListener(options: ListenerOptions, out: Output): Promis
   out.say("waiting to recvfrom...");
   out.flush();
 
-  const stats: ListenerStats = { datagrams: 0, bytes: 0, echoed: 0 };
+  const notEchoed: NotEchoed = { loop: 0, lowPort: 0, rate: 0, failed: 0 };
+  const stats: ListenerStats = { datagrams: 0, bytes: 0, echoed: 0, notEchoed, ignored: 0 };
   const limit = options.keep ? Infinity : options.count ?? 1;
-  const summary = options.keep || limit > 1 || options.quiet;
+  const ipv6Only = options.family === 6;
+  const guard = options.echo ? new EchoGuard(addr.port) : undefined;
   const onStop = () => conn.close();
   options.signal?.addEventListener("abort", onStop, { once: true });
   const buf = new Uint8Array(65536);
-  const report = options.quiet ? undefined : new DatagramReport(out, options);
+  const report = options.quiet && !options.raw ? undefined : new DatagramReport(out, options);
   try {
     while (stats.datagrams < limit && !options.signal?.aborted && !out.closed) {
-      let data: Uint8Array, from: Deno.Addr;
+      let data: Uint8Array, from: Deno.NetAddr;
       try {
-        [data, from] = await conn.receive(buf);
+        [data, from] = await conn.receive(buf) as [Uint8Array, Deno.NetAddr];
       } catch (err) {
         if (options.signal?.aborted) break;
         throw err;
       }
+      if (ipv6Only && V4_MAPPED.test(from.hostname)) {
+        stats.ignored++;
+        continue;
+      }
       stats.datagrams++;
       stats.bytes += data.length;
-      report?.write(data, from as Deno.NetAddr);
-      if (options.echo) {
-        try {
-          await conn.send(data, from);
-          stats.echoed++;
-        } catch (err) {
-          out.error(`sendto: ${describeCause(err)}`);
+      report?.write(data, from);
+      if (guard === undefined) continue;
+      const refusal = guard.check(from);
+      if (refusal !== undefined) {
+        notEchoed[refusal]++;
+        continue;
+      }
+      try {
+        await conn.send(data, from);
+        stats.echoed++;
+      } catch (err) {
+        if (options.signal?.aborted) break; // the socket was closed under the send: stopping
+        if (err instanceof Deno.errors.NotCapable) {
+          throw new SocketkitError(
+            `send udp ${joinHostPort(from.hostname, from.port)}: permission denied: ` +
+              "run again with --allow-net (an echo goes to senders that cannot be known in advance)",
+            ExitCode.Permission,
+            { cause: err },
+          );
         }
+        notEchoed.failed++;
+        out.error(`sendto: ${describeCause(err)}`);
       }
     }
   } finally {
@@ -135,23 +185,50 @@ export async function runListener(options: ListenerOptions, out: Output): Promis
       conn.close();
     } catch { /* closed by the stop signal */ }
   }
-  if (summary) {
-    out.say(
-      `received ${stats.datagrams} datagrams, ${stats.bytes} bytes` +
-        (options.echo ? `, echoed ${stats.echoed}` : ""),
-    );
+  const refused = notEchoed.loop + notEchoed.lowPort + notEchoed.rate + notEchoed.failed;
+  if (options.keep || limit > 1 || options.quiet || refused > 0 || stats.ignored > 0) {
+    out.say(summaryLine(stats, options));
   }
   return stats;
 }
 
 /**
+ * The last line: `received 3 datagrams, 12 bytes, echoed 1, not echoed 2 (loop 1, rate 1)`.
+ * Only the reasons that occurred are named.
+ */
+function summaryLine(stats: ListenerStats, options: ListenerOptions): string {
+  const n = stats.datagrams;
+  let line = `received ${n} ${n === 1 ? "datagram" : "datagrams"}, ${stats.bytes} bytes`;
+  if (options.echo) {
+    line += `, echoed ${stats.echoed}`;
+    const { loop, lowPort, rate, failed } = stats.notEchoed;
+    const reasons = [
+      loop ? `loop ${loop}` : "",
+      lowPort ? `low port ${lowPort}` : "",
+      rate ? `rate ${rate}` : "",
+      failed ? `failed ${failed}` : "",
+    ].filter((r) => r !== "");
+    const total = loop + lowPort + rate + failed;
+    if (total > 0) line += `, not echoed ${total} (${reasons.join(", ")})`;
+  }
+  if (stats.ignored > 0) {
+    line += `, ignored ${stats.ignored} IPv4 ${
+      stats.ignored === 1 ? "datagram" : "datagrams"
+    } (-6)`;
+  }
+  return line;
+}
+
+/**
  * Formats one datagram's lines straight into the output buffer, as bytes: the listener's
  * hot path under a flood, with no string built per datagram but the sender's address.
+ * With `raw`, writes the bytes as they are (and the status lines unless `quiet`).
  */
 class DatagramReport {
   #out: Output;
   #maxSize: number | undefined;
   #raw: boolean;
+  #quiet: boolean;
   #from: Uint8Array;
   #length: Uint8Array;
   #contains: Uint8Array;
@@ -164,6 +241,7 @@ class DatagramReport {
     this.#out = out;
     this.#maxSize = options.maxSize;
     this.#raw = options.raw ?? false;
+    this.#quiet = options.quiet ?? false;
     this.#from = enc.encode(`${out.name}: got packet from `);
     this.#length = enc.encode(`\n${out.name}: packet is `);
     this.#contains = enc.encode(` bytes long\n${out.name}: packet contains "`);
@@ -192,6 +270,7 @@ class DatagramReport {
   }
 
   #slow(data: Uint8Array, shown: Uint8Array, from: Deno.NetAddr, cut: boolean): void {
+    if (this.#quiet) return this.#out.data(shown); // --raw -q: the bytes, no status lines
     const name = this.#out.name;
     let lines = `${name}: got packet from ${from.hostname}\n` +
       `${name}: packet is ${data.length} bytes long\n`;

@@ -1,5 +1,10 @@
 import { assert, assertEquals, assertMatch } from "./_assert.ts";
 import { bytes, runTool, startTool, ToolProcess, udpSocket } from "./_tools.ts";
+import { escapeBytes } from "../lib/escape.ts";
+
+/** Whether text holds a control character other than the line ends the tool writes. */
+// deno-lint-ignore no-control-regex -- finding control characters is the point
+const hasControl = (text: string) => /[\x00-\x09\x0b-\x1f\x7f\x80-\x9f]/.test(text);
 
 for (const host of ["127.0.0.1", "::1", "localhost"]) {
   Deno.test(`talker's datagram to ${host} reaches the IPv6 listener`, async () => {
@@ -97,7 +102,7 @@ Deno.test("a 65,527-byte datagram over ::1 arrives whole", async () => {
   const res = await runTool("talker", ["-p", String(port), "::1", "x".repeat(65527)]);
   assertEquals(res.code, 0, res.stderr);
   assertEquals(await proc.exit(), 0);
-  assertMatch(proc.stdout, /received 1 datagrams, 65527 bytes\n/);
+  assertMatch(proc.stdout, /received 1 datagram, 65527 bytes\n/);
 });
 
 Deno.test("listener --max-size says a datagram was cut and keeps its true length", async () => {
@@ -109,6 +114,39 @@ Deno.test("listener --max-size says a datagram was cut and keeps its true length
     proc.stdout,
     /packet is 10 bytes long\nlistener: packet was cut to 5 bytes \(--max-size\)\nlistener: packet contains "01234"\n/,
   );
+});
+
+Deno.test("listener --max-size cuts a datagram of control bytes and prints the cut part escaped", async () => {
+  const { proc, port } = await startTool("listener", ["--max-size", "6"]);
+  await using _listener = proc;
+  using sock = udpSocket();
+  const payload = new Uint8Array([0x1b, 0x5b, 0x32, 0x4a, 0x00, 0xff, 0x07, 0x0a, 0x41, 0x42]);
+  await sock.send(payload, { transport: "udp", hostname: "::1", port });
+  assertEquals(await proc.exit(), 0);
+  assertMatch(
+    proc.stdout,
+    /packet is 10 bytes long\nlistener: packet was cut to 6 bytes \(--max-size\)\nlistener: packet contains "\\x1b\[2J\\x00\\xff"\n$/,
+  );
+  assert(!hasControl(proc.stdout), JSON.stringify(proc.stdout));
+});
+
+Deno.test("a 60,000-byte datagram of control bytes and invalid UTF-8 is printed whole and escaped", async () => {
+  // 4 bytes of output per input byte would overflow the 64 KiB line buffer: the slow path.
+  const { proc, port } = await startTool("listener", []);
+  await using _listener = proc;
+  using sock = udpSocket();
+  const payload = new Uint8Array(60_000);
+  for (let i = 0; i < payload.length; i++) payload[i] = (i * 7919) % 256; // every byte value
+  payload.set([0xe2, 0x82, 0xac, 0xc3, 0x28, 0x1b, 0x5d, 0x30, 0x3b, 0x07], 100); // €, bad, OSC
+  await sock.send(payload, { transport: "udp", hostname: "::1", port });
+  assertEquals(await proc.exit(), 0);
+  const m = /packet is (\d+) bytes long\nlistener: packet contains "(.*)"\n$/s.exec(proc.stdout);
+  assert(m, proc.stdout.slice(0, 300));
+  assertEquals(Number(m[1]), 60_000);
+  assertEquals(m[2], escapeBytes(payload));
+  assert(m[2]!.length > 60_000 && !m[2]!.includes("\n"), "escaped, on one line");
+  assert(!hasControl(proc.stdout), "no raw control byte on stdout");
+  new TextDecoder("utf-8", { fatal: true }).decode(proc.stdoutBytes); // valid UTF-8 throughout
 });
 
 Deno.test("an empty message is a legal 0-byte datagram", async () => {

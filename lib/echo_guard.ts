@@ -1,0 +1,125 @@
+/**
+ * The guard an echoing listener puts before every reply, so that one forged datagram cannot
+ * start a loop (CVE-2024-2169: a datagram whose source is the listener itself, or another
+ * echo service, bounces for ever) and a flood cannot be turned back at a victim.
+ *
+ * @module
+ */
+
+/**
+ * Why a datagram was not echoed: `loop`, the sender's port is the listener's own; `lowPort`,
+ * the sender's port is 0 or below 1024 (a service, never a client); `rate`, the sender had
+ * used up its share of echoes.
+ */
+export type EchoRefusal = "loop" | "lowPort" | "rate";
+
+/** Options for {@linkcode EchoGuard}. */
+export interface EchoGuardOptions {
+  /**
+   * Echoes per second that one sender address may get, once its burst is spent.
+   * @default {100}
+   */
+  rate?: number | undefined;
+  /**
+   * Echoes one sender address may get at once (the token bucket's size).
+   * @default {100}
+   */
+  burst?: number | undefined;
+  /**
+   * Sender addresses remembered at most. When full, the one remembered longest is forgotten
+   * (it starts again with a full burst), so a flood of forged addresses cannot grow memory.
+   * @default {4096}
+   */
+  maxSenders?: number | undefined;
+  /**
+   * The clock, in milliseconds.
+   * @default {performance.now}
+   */
+  now?: (() => number) | undefined;
+}
+
+interface Bucket {
+  tokens: number;
+  last: number;
+}
+
+/**
+ * Decides, for each datagram, whether an echo may go back to its sender:
+ *
+ * - never to the listener's own port, whatever the address (`loop`). On a wildcard socket
+ *   every local address is the listener itself, and Deno cannot list them without
+ *   `--allow-sys`; a sender elsewhere on the same port is another echo service, and the two
+ *   would bounce a datagram between them for ever;
+ * - never to port 0 or a port below 1024 (`lowPort`): clients send from ephemeral ports, and
+ *   a service there (echo, chargen, DNS) may answer back;
+ * - at most `burst` echoes at once and `rate` a second after that to one sender address,
+ *   whatever its port (`rate`): a token bucket per address, so a sender that varies its port
+ *   gains nothing.
+ *
+ * Addresses are compared as spelled; one socket spells each sender one way. A check costs
+ * no allocation once the sender is known.
+ *
+ * @example Refuse a datagram from the listener's own port
+ * ```ts
+ * import { EchoGuard } from "./echo_guard.ts";
+ * const guard = new EchoGuard(4950);
+ * console.log(guard.check({ hostname: "::ffff:127.0.0.1", port: 4950 })); // loop
+ * console.log(guard.check({ hostname: "::1", port: 53 })); // lowPort
+ * console.log(guard.check({ hostname: "::1", port: 40000 })); // undefined (echo it)
+ * ```
+ */
+export class EchoGuard {
+  /** The listener's own port. */
+  readonly port: number;
+  #rate: number;
+  #burst: number;
+  #max: number;
+  #now: () => number;
+  #senders = new Map<string, Bucket>();
+
+  /**
+   * Creates a guard for a listener bound to `port`.
+   *
+   * @param port The listener's own (bound) port.
+   * @param options The rate limit and how many senders to remember.
+   */
+  constructor(port: number, options: EchoGuardOptions = {}) {
+    this.port = port;
+    this.#rate = options.rate ?? 100;
+    this.#burst = options.burst ?? 100;
+    this.#max = Math.max(1, options.maxSenders ?? 4096);
+    this.#now = options.now ?? (() => performance.now());
+  }
+
+  /** How many sender addresses are remembered now (at most `maxSenders`). */
+  get senders(): number {
+    return this.#senders.size;
+  }
+
+  /**
+   * Whether an echo may go to `to`; a permitted echo uses one of the sender's tokens.
+   *
+   * @param to The sender of the datagram, where the echo would go.
+   * @returns Undefined to echo, or why not.
+   */
+  check(to: { hostname: string; port: number }): EchoRefusal | undefined {
+    if (to.port === this.port) return "loop";
+    if (to.port < 1024) return "lowPort";
+    const now = this.#now();
+    let bucket = this.#senders.get(to.hostname);
+    if (bucket === undefined) {
+      if (this.#senders.size >= this.#max) {
+        this.#senders.delete(this.#senders.keys().next().value!);
+      }
+      bucket = { tokens: this.#burst, last: now };
+      this.#senders.set(to.hostname, bucket);
+    } else {
+      const refill = (now - bucket.last) * this.#rate / 1000;
+      bucket.tokens = Math.min(this.#burst, bucket.tokens + refill);
+      bucket.last = now;
+    }
+    if (bucket.tokens < 1) return "rate";
+    bucket.tokens -= 1;
+    return undefined;
+  }
+}

@@ -1,0 +1,60 @@
+import { assertEquals } from "./_assert.ts";
+import { EchoGuard } from "../lib/echo_guard.ts";
+
+/** A clock the test moves by hand, in milliseconds. */
+function manualClock(): { now: () => number; advance: (ms: number) => void } {
+  let t = 1000;
+  return { now: () => t, advance: (ms) => t += ms };
+}
+
+Deno.test("EchoGuard refuses the listener's own port, whatever the address spelling", () => {
+  const guard = new EchoGuard(4950);
+  for (const hostname of ["::ffff:127.0.0.1", "127.0.0.1", "::1", "127.0.0.2", "10.1.2.3"]) {
+    assertEquals(guard.check({ hostname, port: 4950 }), "loop", hostname);
+  }
+  assertEquals(guard.check({ hostname: "::1", port: 4951 }), undefined);
+});
+
+Deno.test("EchoGuard refuses port 0 and every port below 1024, and allows 1024", () => {
+  const guard = new EchoGuard(4950);
+  for (const port of [0, 7, 19, 53, 1023]) {
+    assertEquals(guard.check({ hostname: "::1", port }), "lowPort", String(port));
+  }
+  assertEquals(guard.check({ hostname: "::1", port: 1024 }), undefined);
+});
+
+Deno.test("EchoGuard allows a burst, then the rate, per sender address", () => {
+  const clock = manualClock();
+  const guard = new EchoGuard(4950, { rate: 100, burst: 100, now: clock.now });
+  const from = { hostname: "::1", port: 40000 };
+  let echoed = 0;
+  for (let i = 0; i < 1000; i++) if (guard.check(from) === undefined) echoed++;
+  assertEquals(echoed, 100);
+  assertEquals(guard.check(from), "rate");
+  clock.advance(50); // 100/s: 5 more tokens
+  echoed = 0;
+  for (let i = 0; i < 1000; i++) if (guard.check(from) === undefined) echoed++;
+  assertEquals(echoed, 5);
+  // Changing the port gains nothing: the bucket belongs to the address.
+  assertEquals(guard.check({ hostname: "::1", port: 40001 }), "rate");
+  // Another address has its own bucket.
+  assertEquals(guard.check({ hostname: "::ffff:127.0.0.1", port: 40000 }), undefined);
+  // An idle sender's bucket refills to the burst, no further.
+  clock.advance(60_000);
+  echoed = 0;
+  for (let i = 0; i < 1000; i++) if (guard.check(from) === undefined) echoed++;
+  assertEquals(echoed, 100);
+});
+
+Deno.test("EchoGuard remembers at most maxSenders addresses, forgetting the oldest", () => {
+  const clock = manualClock();
+  const guard = new EchoGuard(4950, { burst: 1, maxSenders: 3, now: clock.now });
+  for (let i = 0; i < 10_000; i++) {
+    guard.check({ hostname: `10.0.${i >> 8}.${i & 255}`, port: 5000 });
+  }
+  assertEquals(guard.senders, 3);
+  // The last three are still limited; the first was forgotten and starts afresh.
+  assertEquals(guard.check({ hostname: "10.0.39.15", port: 5000 }), "rate");
+  assertEquals(guard.check({ hostname: "10.0.0.0", port: 5000 }), undefined);
+  assertEquals(guard.senders, 3);
+});
