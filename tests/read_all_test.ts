@@ -1,6 +1,11 @@
 import { assertEquals } from "./_assert.ts";
 import { readAll, StreamReader } from "../lib/read_all.ts";
 
+// Deno 2.9 runs tests without its op and resource sanitizers unless asked: ask, so that a
+// timer or socket left running fails the test.
+const test = (name: string, fn: () => void | Promise<void>) =>
+  Deno.test({ name, fn, sanitizeOps: true, sanitizeResources: true });
+
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);
 
@@ -21,7 +26,7 @@ async function tcpPair(): Promise<{ conn: Deno.TcpConn; peer: Deno.TcpConn } & D
   };
 }
 
-Deno.test("readAll() keeps the read a timeout left, so the next readAll() gets every byte", async () => {
+test("readAll() keeps the read a timeout left, so the next readAll() gets every byte", async () => {
   using pair = await tcpPair();
   const first = await readAll(pair.conn, { timeout: 100 }); // the peer is silent
   assertEquals(first, { bytes: new Uint8Array(0), end: "timeout" });
@@ -32,7 +37,7 @@ Deno.test("readAll() keeps the read a timeout left, so the next readAll() gets e
   assertEquals(dec(second.bytes), "sent after the timeout");
 });
 
-Deno.test("readAll() returns what came before a timeout, and the next call the rest", async () => {
+test("readAll() returns what came before a timeout, and the next call the rest", async () => {
   using pair = await tcpPair();
   await pair.peer.write(enc("first half, "));
   const first = await readAll(pair.conn, { timeout: 200 });
@@ -43,7 +48,7 @@ Deno.test("readAll() returns what came before a timeout, and the next call the r
   assertEquals([dec(second.bytes), second.end], ["second half", "eof"]);
 });
 
-Deno.test("StreamReader.read() after a timed-out readAll() gets the late bytes first", async () => {
+test("StreamReader.read() after a timed-out readAll() gets the late bytes first", async () => {
   using pair = await tcpPair();
   const reader = StreamReader.of(pair.conn);
   assertEquals(StreamReader.of(pair.conn), reader); // one reader per stream
@@ -58,7 +63,7 @@ Deno.test("StreamReader.read() after a timed-out readAll() gets the late bytes f
   assertEquals(await reader.read(buf), null);
 });
 
-Deno.test("StreamReader.read() rejects with the signal's reason and keeps the read", async () => {
+test("StreamReader.read() rejects with the signal's reason and keeps the read", async () => {
   using pair = await tcpPair();
   const reader = StreamReader.of(pair.conn);
   const controller = new AbortController();
@@ -74,7 +79,7 @@ Deno.test("StreamReader.read() rejects with the signal's reason and keeps the re
   assertEquals(dec(buf.subarray(0, n ?? 0)), "kept");
 });
 
-Deno.test("readAll() stops at the limit and keeps the bytes past it for the next call", async () => {
+test("readAll() stops at the limit and keeps the bytes past it for the next call", async () => {
   using pair = await tcpPair();
   await pair.peer.write(enc("0123456789"));
   pair.peer.closeWrite();
@@ -92,7 +97,7 @@ Deno.test("readAll() stops at the limit and keeps the bytes past it for the next
   });
 });
 
-Deno.test("readAll() says eof, not limit, when the peer closes after exactly the limit", async () => {
+test("readAll() says eof, not limit, when the peer closes after exactly the limit", async () => {
   using pair = await tcpPair();
   await pair.peer.write(enc("1234"));
   pair.peer.closeWrite();
@@ -102,7 +107,7 @@ Deno.test("readAll() says eof, not limit, when the peer closes after exactly the
   });
 });
 
-Deno.test("readAll() reads a stream that arrives in many pieces to its end", async () => {
+test("readAll() reads a stream that arrives in many pieces to its end", async () => {
   using pair = await tcpPair();
   const reading = readAll(pair.conn, { limit: 200_000, timeout: 10_000 });
   const piece = new Uint8Array(7000).fill(0x61);
