@@ -8,10 +8,9 @@
 /**
  * Deadlines that all last `ms`. Entries expire in the order they were added, so one
  * periodic check (every `ms / 4`, at least 10 ms) finds the expired ones at the front of
- * the queue and hands each to `expire`. An entry expires at most `ms / 4` late (10 ms if `ms`
- * is under 40);
- * never early. No closure or timer is created per entry, and no timer runs while the
- * queue is empty.
+ * the queue and hands each to `expire`. An entry expires at most `ms / 4` late (10 ms if
+ * `ms` is under 40), never early. No closure or timer is created per entry, and no timer
+ * runs while the queue is empty.
  *
  * @example Close a connection that is not done in time
  * ```ts
