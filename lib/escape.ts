@@ -6,6 +6,7 @@
  */
 
 const HEX = "0123456789abcdef";
+const HEX_BYTES = new TextEncoder().encode(HEX);
 const ASCII: string[] = [];
 for (let b = 0; b < 128; b++) {
   if (b === 0x5c) ASCII.push("\\\\");
@@ -68,13 +69,23 @@ export function escapeInto(src: Uint8Array, dst: Uint8Array, off: number): numbe
       i++;
       continue;
     }
-    const cp = decodeOne(src, i);
-    const size = cp < 0 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
-    if (cp >= 0 && !unsafeCodePoint(cp)) {
-      for (let k = 0; k < size; k++) dst[off++] = src[i + k]!;
+    const cp = decodeOne(src, i, n);
+    if (cp < 0) {
+      dst[off++] = BACKSLASH;
+      dst[off++] = 0x78; // x
+      dst[off++] = HEX_BYTES[b >> 4]!;
+      dst[off++] = HEX_BYTES[b & 15]!;
+      i++;
+      continue;
+    }
+    const size = cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+    if (unsafeCodePoint(cp)) {
+      off = writeCodePointEscape(cp, dst, off);
     } else {
-      const text = cp < 0 ? `\\x${HEX[b >> 4]}${HEX[b & 15]}` : `\\u{${cp.toString(16)}}`;
-      for (let k = 0; k < text.length; k++) dst[off++] = text.charCodeAt(k);
+      dst[off++] = b;
+      dst[off++] = src[i + 1]!;
+      if (size > 2) dst[off++] = src[i + 2]!;
+      if (size > 3) dst[off++] = src[i + 3]!;
     }
     i += size;
   }
@@ -84,8 +95,11 @@ export function escapeInto(src: Uint8Array, dst: Uint8Array, off: number): numbe
 /**
  * Renders bytes as text that is safe to print: printable text (ASCII and valid UTF-8) as
  * it is; a backslash, tab, CR and LF as `\\`, `\t`, `\r`, `\n`; every other control
- * character, escape sequence byte and invalid UTF-8 byte as `\xHH`; C1 controls and
- * Unicode bidirectional and invisible format characters as `\u{HHHH}`.
+ * character, escape sequence byte and invalid UTF-8 byte as `\xHH`; every code point that
+ * is a control (C1 included), a format character (bidi controls, zero-width characters,
+ * the Arabic letter mark, tags), a line or paragraph separator, private use, or unassigned
+ * — General_Category Cc, Cf, Zl, Zp, Co or Cn, as this runtime's Unicode tables define
+ * them — as `\u{hhhh}` (lowercase hex, no padding).
  *
  * @param bytes What was received.
  * @returns A string with no control characters in it.
@@ -101,34 +115,63 @@ export function escapeBytes(bytes: Uint8Array): string {
 }
 
 /** Decodes one UTF-8 sequence at `i`, or returns -1 if it is not valid (strictly). */
-function decodeOne(bytes: Uint8Array, i: number): number {
+function decodeOne(bytes: Uint8Array, i: number, n: number): number {
   const b0 = bytes[i]!;
-  const cont = (k: number): number => {
-    const b = bytes[i + k];
-    return b !== undefined && (b & 0xc0) === 0x80 ? b & 0x3f : -1;
-  };
-  if (b0 >= 0xc2 && b0 <= 0xdf) {
-    const c1 = cont(1);
-    return c1 < 0 ? -1 : ((b0 & 0x1f) << 6) | c1;
-  }
-  if (b0 >= 0xe0 && b0 <= 0xef) {
-    const c1 = cont(1), c2 = cont(2);
-    if (c1 < 0 || c2 < 0) return -1;
+  if (b0 < 0xc2 || b0 > 0xf4) return -1;
+  const c1 = i + 1 < n ? bytes[i + 1]! ^ 0x80 : 0xff;
+  if (c1 > 0x3f) return -1;
+  if (b0 < 0xe0) return ((b0 & 0x1f) << 6) | c1;
+  const c2 = i + 2 < n ? bytes[i + 2]! ^ 0x80 : 0xff;
+  if (c2 > 0x3f) return -1;
+  if (b0 < 0xf0) {
     const cp = ((b0 & 0x0f) << 12) | (c1 << 6) | c2;
     return cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff) ? -1 : cp;
   }
-  if (b0 >= 0xf0 && b0 <= 0xf4) {
-    const c1 = cont(1), c2 = cont(2), c3 = cont(3);
-    if (c1 < 0 || c2 < 0 || c3 < 0) return -1;
-    const cp = ((b0 & 0x07) << 18) | (c1 << 12) | (c2 << 6) | c3;
-    return cp < 0x10000 || cp > 0x10ffff ? -1 : cp;
-  }
-  return -1;
+  const c3 = i + 3 < n ? bytes[i + 3]! ^ 0x80 : 0xff;
+  if (c3 > 0x3f) return -1;
+  const cp = ((b0 & 0x07) << 18) | (c1 << 12) | (c2 << 6) | c3;
+  return cp < 0x10000 || cp > 0x10ffff ? -1 : cp;
 }
 
-/** C1 controls, bidi controls, zero-width and other invisible format characters. */
+/** Writes `\u{hhhh}` for `cp` at `off`; returns the offset past it. */
+function writeCodePointEscape(cp: number, dst: Uint8Array, off: number): number {
+  dst[off++] = BACKSLASH;
+  dst[off++] = 0x75; // u
+  dst[off++] = 0x7b; // {
+  let shift = 20;
+  while (shift > 0 && (cp >> shift) === 0) shift -= 4;
+  for (; shift >= 0; shift -= 4) dst[off++] = HEX_BYTES[(cp >> shift) & 15]!;
+  dst[off++] = 0x7d; // }
+  return off;
+}
+
+// The code points never printed as they are: General_Category Cc (controls), Cf (format: bidi
+// controls, zero-width characters, the Arabic letter mark, tags), Zl, Zp (line and paragraph
+// separators), Co (private use) and Cn (unassigned, noncharacters included), as the runtime's
+// own Unicode tables define them. Each code point is looked up once, the first time it is
+// seen, and the answer kept as a bit. The pattern is compiled on the first non-ASCII code
+// point (about 1 ms, once), so an ASCII-only run pays nothing; classifying all of Unicode up
+// front would add about 50 ms to every start.
+const UNSAFE_SOURCE = "[\\p{gc=Cc}\\p{gc=Cf}\\p{gc=Zl}\\p{gc=Zp}\\p{gc=Co}\\p{gc=Cn}]";
+let unsafePattern: RegExp | undefined;
+let known: Uint32Array | undefined;
+let unsafeBits: Uint32Array | undefined;
+
+/** Whether `cp` (a valid, non-ASCII code point) must be escaped. */
 function unsafeCodePoint(cp: number): boolean {
-  return (cp >= 0x80 && cp <= 0x9f) || cp === 0xad || (cp >= 0x200b && cp <= 0x200f) ||
-    (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2060 && cp <= 0x206f) || cp === 0xfeff ||
-    (cp >= 0xfff9 && cp <= 0xfffb);
+  const word = cp >> 5, bit = 1 << (cp & 31);
+  if (known === undefined || unsafeBits === undefined || (known[word]! & bit) === 0) {
+    return lookUp(cp);
+  }
+  return (unsafeBits[word]! & bit) !== 0;
+}
+
+function lookUp(cp: number): boolean {
+  unsafePattern ??= new RegExp(UNSAFE_SOURCE, "u");
+  known ??= new Uint32Array(0x110000 >> 5);
+  unsafeBits ??= new Uint32Array(0x110000 >> 5);
+  const unsafe = unsafePattern.test(String.fromCodePoint(cp));
+  known[cp >> 5]! |= 1 << (cp & 31);
+  if (unsafe) unsafeBits[cp >> 5]! |= 1 << (cp & 31);
+  return unsafe;
 }

@@ -1,4 +1,4 @@
-import { assert, assertEquals, assertRejects } from "./_assert.ts";
+import { assert, assertEquals, assertRejects, errorOf } from "./_assert.ts";
 import { ConnectError, connectFirst } from "../lib/connect_first.ts";
 import { NetError } from "../lib/errors.ts";
 import type { Candidate } from "../lib/resolve.ts";
@@ -49,7 +49,9 @@ Deno.test("connectFirst() lists every reason when no address connects", async ()
 Deno.test("connectFirst() gives up when cancelled", async () => {
   const controller = new AbortController();
   controller.abort();
-  await assertRejects(() =>
-    connectFirst([{ hostname: "127.0.0.1", port: 9, family: 4 }], { signal: controller.signal })
+  await assertRejects(
+    () =>
+      connectFirst([{ hostname: "127.0.0.1", port: 9, family: 4 }], { signal: controller.signal }),
+    errorOf(DOMException, /^AbortError: /),
   );
 });

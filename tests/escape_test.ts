@@ -1,5 +1,5 @@
 import { assert, assertEquals } from "./_assert.ts";
-import { escapeBytes } from "../lib/escape.ts";
+import { escapeBytes, escapeInto, maxEscapedLength } from "../lib/escape.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 
@@ -40,4 +40,97 @@ Deno.test("escapeBytes() never lets a control character through, for every byte"
     // deno-lint-ignore no-control-regex
     assert(!/[\x00-\x1f\x7f-\x9f]/.test(out), `byte ${b}: ${JSON.stringify(out)}`);
   }
+});
+
+// The reference: this runtime's own Unicode tables, by General_Category.
+const UNSAFE = /\p{gc=Cc}|\p{gc=Cf}|\p{gc=Zl}|\p{gc=Zp}|\p{gc=Co}|\p{gc=Cn}/u;
+
+/** What the escaper must make of one code point. */
+function expected(cp: number): string {
+  const ascii: Record<number, string> = { 0x09: "\\t", 0x0a: "\\n", 0x0d: "\\r" };
+  if (cp < 0x80 && UNSAFE.test(String.fromCodePoint(cp))) {
+    return ascii[cp] ?? `\\x${cp.toString(16).padStart(2, "0")}`;
+  }
+  if (cp === 0x5c) return "\\\\";
+  return UNSAFE.test(String.fromCodePoint(cp))
+    ? `\\u{${cp.toString(16)}}`
+    : String.fromCodePoint(cp);
+}
+
+/** Checks every code point from `from` to `to` (surrogates skipped), 4096 at a time. */
+function checkRange(from: number, to: number, select: (unsafe: boolean) => boolean): number {
+  let checked = 0;
+  for (let start = from; start <= to; start += 4096) {
+    const cps: number[] = [];
+    for (let cp = start; cp < Math.min(start + 4096, to + 1); cp++) {
+      if (cp >= 0xd800 && cp <= 0xdfff) continue;
+      if (select(UNSAFE.test(String.fromCodePoint(cp)))) cps.push(cp);
+    }
+    const input = String.fromCodePoint(...cps);
+    if (escapeBytes(enc(input)) === cps.map(expected).join("")) {
+      checked += cps.length;
+      continue;
+    }
+    for (const cp of cps) { // find the first culprit, for the message
+      const got = escapeBytes(enc(String.fromCodePoint(cp)));
+      assertEquals(got, expected(cp), `U+${cp.toString(16).toUpperCase().padStart(4, "0")}`);
+    }
+  }
+  return checked;
+}
+
+Deno.test("escapeBytes() escapes every code point of General_Category Cc, Cf, Zl, Zp, Co, Cn", () => {
+  const checked = checkRange(0, 0x10ffff, (unsafe) => unsafe);
+  // Sanity: the categories are as large as Unicode says (Cn alone is over 800,000).
+  assert(checked > 950_000, `only ${checked} code points selected`);
+});
+
+Deno.test("escapeBytes() passes every other code point through unchanged", () => {
+  const checked = checkRange(0, 0x10ffff, (unsafe) => !unsafe);
+  assert(checked > 150_000, `only ${checked} code points selected`);
+});
+
+Deno.test("escapeBytes() escapes the Arabic letter mark, tags, isolates and noncharacters", () => {
+  const cases: [string, string][] = [
+    ["a\u061cb", "a\\u{61c}b"], // Arabic letter mark (Cf, bidi)
+    ["\u2066x\u2069", "\\u{2066}x\\u{2069}"], // left-to-right isolate ... pop isolate
+    ["\u{e0001}\u{e0041}\u{e007f}", "\\u{e0001}\\u{e0041}\\u{e007f}"], // tag characters (Cf)
+    ["\u{e0000}\u{e0080}", "\\u{e0000}\\u{e0080}"], // unassigned in the tag block (Cn)
+    ["\u0085\u2028\u2029", "\\u{85}\\u{2028}\\u{2029}"], // NEL (Cc), line/paragraph separator
+    ["\ufffe\uffff\u{10ffff}", "\\u{fffe}\\u{ffff}\\u{10ffff}"], // noncharacters (Cn)
+    ["\ue000\u{f0000}", "\\u{e000}\\u{f0000}"], // private use (Co)
+    ["\u00ad\u200d\ufeff", "\\u{ad}\\u{200d}\\u{feff}"], // soft hyphen, ZWJ, BOM (Cf)
+  ];
+  for (const [input, want] of cases) assertEquals(escapeBytes(enc(input)), want);
+});
+
+Deno.test("escapeBytes() prints letters of many scripts, CJK and emoji as they are", () => {
+  const samples = [
+    "Ünïcödé façade", // Latin
+    "αβγ Ωμέγα", // Greek
+    "Привет, мир", // Cyrillic
+    "שלום", // Hebrew
+    "مرحبا بالعالم", // Arabic
+    "नमस्ते", // Devanagari, with combining marks
+    "สวัสดี", // Thai
+    "日本語 中文 𠀀𪜀", // CJK, BMP and supplementary
+    "한국어", // Hangul
+    "😀 🎉 🦀 ❤️ 👍🏽", // emoji, a variation selector, a skin tone modifier
+    "∑∫√ ≤≥ €£¥ ½ ™", // symbols
+    "\u00a0\u3000", // no-break and ideographic spaces (Zs: visible as space)
+  ];
+  for (const text of samples) assertEquals(escapeBytes(enc(text)), text);
+});
+
+Deno.test("escapeInto() stays within maxEscapedLength() for the widest escapes", () => {
+  // 2-byte U+0080 grows 3x, 4-byte U+10FFFF 2.5x, a lone byte 4x.
+  for (const input of ["\u0080".repeat(50), "\u{10ffff}".repeat(50), "\uffff".repeat(50)]) {
+    const src = enc(input);
+    const dst = new Uint8Array(maxEscapedLength(src.length) + 8).fill(0xaa);
+    const end = escapeInto(src, dst, 0);
+    assert(end <= maxEscapedLength(src.length), `${end} > ${maxEscapedLength(src.length)}`);
+    assertEquals(new TextDecoder().decode(dst.subarray(0, end)), escapeBytes(src));
+  }
+  const bytes = new Uint8Array(64).fill(0xff);
+  assertEquals(escapeInto(bytes, new Uint8Array(maxEscapedLength(64)), 0), 256);
 });

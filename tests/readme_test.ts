@@ -30,14 +30,46 @@ Deno.test("each tool's task grants the network and nothing else, and never promp
   assertEquals(config.unstable, ["net"]);
 });
 
-Deno.test("README's exit-code table is the one every tool prints in --help", async () => {
-  const { EXIT_CODE_HELP } = await import("../lib/exit_codes.ts");
+/** The words of a meaning, lowercased, without punctuation or markup. */
+const words = (text: string) => text.toLowerCase().match(/[a-z0-9]+/g) ?? [];
+
+/** Whether every item of `needle` occurs in `haystack`, in the same order. */
+function inOrder(needle: string[], haystack: string[]): boolean {
+  let at = 0;
+  for (const word of needle) {
+    at = haystack.indexOf(word, at);
+    if (at < 0) return false;
+    at++;
+  }
+  return true;
+}
+
+Deno.test("README's exit-code table has the codes and meanings every tool prints in --help", async () => {
+  const { EXIT_CODE_HELP, ExitCode } = await import("../lib/exit_codes.ts");
+  // The source of truth: `  CODE  meaning` lines of the --help table.
+  const help = EXIT_CODE_HELP.split("\n").slice(1).map((line) => {
+    const m = /^\s+(\d+)\s+(.+)$/.exec(line);
+    assert(m, `not a table row: ${JSON.stringify(line)}`);
+    return { code: Number(m[1]), meaning: m[2]! };
+  });
+  assertEquals(help.map((r) => r.code), Object.values(ExitCode));
   const readme = await read("README.md");
-  for (const line of EXIT_CODE_HELP.split("\n").slice(1)) {
-    const code = line.trim().split(/\s+/)[0]!;
+  const start = readme.indexOf("## Exit codes");
+  assert(start >= 0, "README has no Exit codes section");
+  const section = readme.slice(start, readme.indexOf("\n## ", start + 1));
+  const rows = [...section.matchAll(/^\|\s*(\d+)\s*\|\s*(.*?)\s*\|\s*$/gm)].map((m) => ({
+    code: Number(m[1]),
+    meaning: m[2]!,
+  }));
+  assertEquals(rows.map((r) => r.code), help.map((r) => r.code), "README's codes");
+  // README may say more (examples, "as the original"), never less: every word of the
+  // --help meaning must be in README's row, in the same order.
+  for (const [i, { code, meaning }] of help.entries()) {
     assert(
-      new RegExp(`^\\|\\s*${code}\\s*\\|`, "m").test(readme),
-      `README lacks exit code ${code}`,
+      inOrder(words(meaning), words(rows[i]!.meaning)),
+      `exit code ${code}: README says ${JSON.stringify(rows[i]!.meaning)}, --help says ${
+        JSON.stringify(meaning)
+      }`,
     );
   }
 });

@@ -1,4 +1,4 @@
-import { assertEquals, assertRejects } from "./_assert.ts";
+import { assertEquals, assertRejects, errorOf } from "./_assert.ts";
 import { ResolveError } from "../lib/errors.ts";
 import { resolve } from "../lib/resolve.ts";
 
@@ -37,24 +37,35 @@ Deno.test("resolve() with passive and no host gives the wildcard addresses", asy
 });
 
 Deno.test("resolve() refuses an unknown host with a typed error", async () => {
-  await assertRejects(() => resolve("nosuch.invalid", 1), ResolveError);
-  await assertRejects(() => resolve("nosuch.invalid", 1), /getaddrinfo: .*"nosuch\.invalid"/);
+  await assertRejects(
+    () => resolve("nosuch.invalid", 1),
+    errorOf(ResolveError, /getaddrinfo: .*"nosuch\.invalid"/),
+  );
 });
 
 Deno.test("resolve() refuses an empty host name, even for a listening socket", async () => {
-  await assertRejects(() => resolve("", 1), ResolveError);
-  await assertRejects(() => resolve("", 1, { passive: true }), /empty host name/);
+  await assertRejects(() => resolve("", 1), errorOf(ResolveError, /no host name|empty host name/));
+  await assertRejects(
+    () => resolve("", 1, { passive: true }),
+    errorOf(ResolveError, /empty host name/),
+  );
 });
 
 Deno.test("resolve() refuses a literal of the wrong family", async () => {
   await assertRejects(
     () => resolve("::1", 1, { family: 4 }),
-    /Address family for hostname not supported/,
+    errorOf(ResolveError, /Address family for hostname not supported: an IPv6 address with -4/),
   );
-  await assertRejects(() => resolve("127.0.0.1", 1, { family: 6 }), ResolveError);
+  await assertRejects(
+    () => resolve("127.0.0.1", 1, { family: 6 }),
+    errorOf(ResolveError, /an IPv4 address with -6/),
+  );
 });
 
 Deno.test("resolve() refuses a bad family", async () => {
-  // @ts-expect-error: a family from untyped code
-  await assertRejects(() => resolve("::1", 1, { family: 5 }), /ai_family not supported/);
+  await assertRejects(
+    // @ts-expect-error: a family from untyped code
+    () => resolve("::1", 1, { family: 5 }),
+    errorOf(ResolveError, /ai_family not supported: 5/),
+  );
 });
