@@ -8,6 +8,8 @@ import { Dialer } from "./dial.ts";
 import type { SocketkitError } from "./errors.ts";
 import type { Candidate } from "./resolve.ts";
 
+export { type ConnectAttempt, ConnectError } from "./dial.ts";
+
 /** Options for {@linkcode connectFirst}. */
 export interface ConnectFirstOptions {
   /**

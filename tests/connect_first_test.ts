@@ -1,6 +1,5 @@
 import { assert, assertEquals, assertRejects } from "./_assert.ts";
-import { connectFirst } from "../lib/connect_first.ts";
-import { ConnectError } from "../lib/dial.ts";
+import { ConnectError, connectFirst } from "../lib/connect_first.ts";
 import { NetError } from "../lib/errors.ts";
 import type { Candidate } from "../lib/resolve.ts";
 
