@@ -20,6 +20,7 @@ export * from "./lib/client.ts";
 export * from "./lib/connect_first.ts";
 export * from "./lib/connected_datagram.ts";
 export * from "./lib/datagram_limit.ts";
+export * from "./lib/dial.ts";
 export * from "./lib/errors.ts";
 export * from "./lib/escape.ts";
 export * from "./lib/exit_codes.ts";

@@ -10,6 +10,7 @@ import { UsageError } from "../lib/errors.ts";
 import { familyFlag, parseDuration, parseFlags, parseInteger } from "../lib/flags.ts";
 import type { Output } from "../lib/output.ts";
 import { parsePort } from "../lib/port.ts";
+import { onTermination } from "../lib/signals.ts";
 import { runMain, type ToolInfo } from "../lib/tool.ts";
 
 /** The client's name, usage line and help. */
@@ -28,6 +29,10 @@ Options:
       --read-timeout MS      time for the server to send everything and close (default 10s)
       --max-bytes N          stop reading after N bytes (default 65536)
       --raw                  write the received bytes exactly to stdout; status lines to stderr
+      --race                 race the addresses (Happy Eyeballs): start the next one every
+                             race delay, or at once when one fails; print each attempt
+      --race-delay DUR       time between two starts of --race (default 250ms; 10ms to 2s);
+                             implies --race
   -h, --help                 this help
       --version              version, Deno version and target
 
@@ -51,6 +56,8 @@ export function parseClientArgs(args: string[]): { host: string; options: Client
     "read-timeout": { type: "string", default: "10s" },
     "max-bytes": { type: "string", default: "65536" },
     raw: { type: "boolean" },
+    race: { type: "boolean" },
+    "race-delay": { type: "string" },
   });
   if (positionals.length !== 1) throw new UsageError("", { showUsage: true });
   return {
@@ -62,6 +69,10 @@ export function parseClientArgs(args: string[]): { host: string; options: Client
       readTimeout: parseDuration("--read-timeout", values["read-timeout"] as string),
       maxBytes: parseInteger("--max-bytes", values["max-bytes"] as string, 1, 1 << 30),
       raw: values.raw === true,
+      race: values.race === true || values["race-delay"] !== undefined,
+      raceDelay: values["race-delay"] === undefined
+        ? undefined
+        : parseDuration("--race-delay", values["race-delay"] as string),
     },
   };
 }
@@ -76,7 +87,8 @@ export function parseClientArgs(args: string[]): { host: string; options: Client
 export async function main(args: string[], out: Output): Promise<number> {
   const { host, options } = parseClientArgs(args);
   out.statusToStderr = options.raw === true;
-  return await runClient(host, options, out);
+  using stop = onTermination(); // Ctrl-C: print what came so far, exit 130
+  return await runClient(host, { ...options, signal: stop.signal }, out);
 }
 
 if (import.meta.main) await runMain(info, main);

@@ -44,7 +44,8 @@ Durations are milliseconds (500, 500ms) or seconds (2s).`,
  *
  * @param args The arguments.
  * @returns The host, the message's bytes and the talker's options.
- * @throws {UsageError} For anything that is not a valid command line.
+ * @throws {UsageError} For anything that is not a valid command line, and for a message
+ * that was not valid UTF-8 (it cannot reach Deno intact through argv).
  */
 export function parseTalkerArgs(
   args: string[],
@@ -58,9 +59,17 @@ export function parseTalkerArgs(
     raw: { type: "boolean" },
   });
   if (positionals.length !== 2) throw new UsageError("", { showUsage: true });
+  const message = positionals[1]!;
+  if (message.includes("\uFFFD")) {
+    // What the shell passed is gone: Deno decoded argv lossily, each bad byte now U+FFFD.
+    throw new UsageError(
+      "Message is not valid UTF-8 (Deno turns such bytes into U+FFFD in arguments): " +
+        "it cannot be sent as an argument",
+    );
+  }
   return {
     host: positionals[0]!,
-    message: new TextEncoder().encode(positionals[1]!),
+    message: new TextEncoder().encode(message),
     options: {
       port: parsePort(values.port as string, { allowZero: false }),
       family: familyFlag(values["4"], values["6"], "any"),

@@ -1,11 +1,11 @@
 /**
  * The stream client's story, as the original tells it: resolve the host, try each
- * address in turn, say which one connected, and print what the server sent.
+ * address in turn (or race them), say which one connected, and print what the server sent.
  *
  * @module
  */
 import { joinHostPort } from "./address.ts";
-import { ConnectError, connectFirst } from "./connect_first.ts";
+import { ConnectError, Dialer, type DialEvent } from "./dial.ts";
 import { describeCause, netError, TimeoutError } from "./errors.ts";
 import { escapeBytes } from "./escape.ts";
 import { ExitCode } from "./exit_codes.ts";
@@ -45,17 +45,39 @@ export interface ClientOptions {
    * @default {false}
    */
   raw?: boolean | undefined;
+  /**
+   * Race the addresses (Happy Eyeballs) instead of trying them one after the other, and
+   * print each attempt as it starts.
+   * @default {false}
+   */
+  race?: boolean | undefined;
+  /**
+   * Racing: milliseconds between the starts of two attempts (10…2000).
+   * @default {250}
+   */
+  raceDelay?: number | undefined;
+  /**
+   * Stops the client (Ctrl-C): while connecting it gives up, while reading it prints what
+   * came so far; either way it returns 130.
+   */
+  signal?: AbortSignal | undefined;
 }
+
+/** The exit code after an interruption: 128 + SIGINT, as shells report Ctrl-C. */
+const INTERRUPTED = 130;
 
 /**
  * Runs the client against `host`, printing as the original does:
  * `client: connecting to ADDR`, then `client: received '...'` with the bytes escaped.
+ * Racing, each attempt is printed first: `client: trying ADDR ...`.
  *
  * @param host The server's name or address.
- * @param options Port, family, deadlines and output mode.
+ * @param options Port, family, deadlines, dial mode, output mode and interruption.
  * @param out Where lines go.
- * @returns The exit code: 0, or 2 when no address connected.
+ * @returns The exit code: 0; 1 when the server reset the connection; 2 when no address
+ * connected; 130 when `signal` stopped it.
  * @throws {ResolveError} When the host does not resolve (exit 1).
+ * @throws {NetError} When receiving failed before any byte came (exit 1).
  * @throws {TimeoutError} When a deadline passed (exit 3).
  * @example Fetch the greeting from a local server
  * ```ts ignore
@@ -71,38 +93,85 @@ export async function runClient(
 ): Promise<number> {
   const port = options.port ?? 3490;
   const candidates = await resolve(host, port, { family: options.family ?? "any" });
+  const dialer = new Dialer({
+    timeout: options.connectTimeout ?? 10_000,
+    race: options.race ?? false,
+    raceDelay: options.raceDelay,
+    onEvent: (event) => report(event, options.race ?? false, out),
+  });
   let conn: Deno.TcpConn;
   try {
-    conn = await connectFirst(candidates, {
-      timeout: options.connectTimeout ?? 10_000,
-      onError: (c, err) =>
-        out.error(`connect: ${describeCause(err.cause)} (${joinHostPort(c.hostname, c.port)})`),
-    });
+    conn = await dialer.dial(candidates, { signal: options.signal });
   } catch (err) {
+    if (options.signal?.aborted) {
+      out.error("interrupted");
+      return INTERRUPTED;
+    }
     if (!(err instanceof ConnectError)) throw err;
     out.error("failed to connect");
     return ExitCode.NoAddress;
   }
   try {
-    const peer = conn.remoteAddr;
-    out.say(`connecting to ${peer.hostname}`);
-    const readTimeout = options.readTimeout ?? 10_000;
-    const { bytes, end } = await readAll(conn, { limit: options.maxBytes, timeout: readTimeout })
-      .catch((cause) => {
-        throw netError("receive", "tcp", joinHostPort(peer.hostname, peer.port), cause);
-      });
-    if (options.raw) out.data(bytes);
-    else out.say(`received '${escapeBytes(bytes)}'`);
-    if (end === "limit") out.error(`stopped reading after ${bytes.length} bytes (--max-bytes)`);
-    if (end === "reset") out.error(`recv: Connection reset by peer after ${bytes.length} bytes`);
-    if (end === "timeout") {
-      throw new TimeoutError(
-        `recv: ${joinHostPort(peer.hostname, peer.port)} did not close the connection`,
-        readTimeout,
-      );
-    }
-    return ExitCode.Ok;
+    return await receive(conn, options, out);
   } finally {
     conn.close();
   }
+}
+
+/** The original's lines for the dial's steps; `trying` only when racing. */
+function report(event: DialEvent, racing: boolean, out: Output): void {
+  const address = joinHostPort(event.candidate.hostname, event.candidate.port);
+  if (event.type === "attempt" && racing) out.say(`trying ${address} ...`);
+  if (event.type === "failed") {
+    out.error(`connect: ${describeCause(event.error.cause)} (${address})`);
+  }
+  if (event.type === "connected") out.say(`connecting to ${event.candidate.hostname}`);
+}
+
+async function receive(conn: Deno.TcpConn, options: ClientOptions, out: Output): Promise<number> {
+  const peer = joinHostPort(conn.remoteAddr.hostname, conn.remoteAddr.port);
+  const readTimeout = options.readTimeout ?? 10_000;
+  const { bytes, end } = await readAll(untilAborted(conn, options.signal), {
+    limit: options.maxBytes,
+    timeout: readTimeout,
+  }).catch((cause) => {
+    throw netError("receive", "tcp", peer, cause);
+  });
+  if (end === "timeout" && bytes.length === 0 && !options.signal?.aborted) {
+    throw new TimeoutError(`recv: nothing received from ${peer}`, readTimeout);
+  }
+  if (options.raw) out.data(bytes);
+  else out.say(`received '${escapeBytes(bytes)}'`);
+  if (options.signal?.aborted) {
+    out.error(`interrupted after ${bytes.length} bytes`);
+    return INTERRUPTED;
+  }
+  if (end === "limit") out.error(`stopped reading after ${bytes.length} bytes (--max-bytes)`);
+  if (end === "reset") {
+    out.error(`recv: Connection reset by peer after ${bytes.length} bytes`);
+    return ExitCode.Usage;
+  }
+  if (end === "timeout") {
+    throw new TimeoutError(`recv: ${peer} did not close the connection`, readTimeout);
+  }
+  return ExitCode.Ok;
+}
+
+/**
+ * The connection as {@linkcode readAll} sees it: a read ends, as at the end of the stream,
+ * once `signal` aborts, so that what came so far is kept.
+ */
+function untilAborted(conn: Deno.TcpConn, signal: AbortSignal | undefined): Deno.Conn {
+  if (signal === undefined) return conn;
+  const stopped = new Promise<null>((resolve) => {
+    if (signal.aborted) resolve(null);
+    else signal.addEventListener("abort", () => resolve(null), { once: true });
+  });
+  return new Proxy(conn, {
+    get(target, key) {
+      if (key === "read") return (p: Uint8Array) => Promise.race([target.read(p), stopped]);
+      const value = Reflect.get(target, key, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
 }

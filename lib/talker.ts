@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { joinHostPort, toV4Mapped } from "./address.ts";
+import { addressKey, joinHostPort, toV4Mapped } from "./address.ts";
 import { connectDatagram } from "./connected_datagram.ts";
 import { checkDatagramSize } from "./datagram_limit.ts";
 import { escapeBytes } from "./escape.ts";
@@ -45,7 +45,8 @@ export interface TalkerOptions {
 
 /**
  * Where a talker's datagram goes: the first resolved address, IPv4 ones mapped into IPv6
- * unless `family` is 4, and the IP version the datagram will travel over.
+ * unless `family` is 4, and the IP version the datagram will travel over (IPv4 for an
+ * IPv4-mapped address, however it was given).
  *
  * @param candidates Resolved addresses, in order.
  * @param family The family asked for.
@@ -55,6 +56,8 @@ export interface TalkerOptions {
  * import { talkerTarget } from "./talker.ts";
  * console.log(talkerTarget([{ hostname: "127.0.0.1", port: 4950, family: 4 }], "any"));
  * // { hostname: "::ffff:127.0.0.1", port: 4950, wire: 4 }
+ * console.log(talkerTarget([{ hostname: "::ffff:127.0.0.1", port: 4950, family: 6 }], "any").wire);
+ * // 4
  * ```
  */
 export function talkerTarget(
@@ -63,7 +66,9 @@ export function talkerTarget(
 ): { hostname: string; port: number; wire: 4 | 6 } {
   const first = candidates[0]!;
   const hostname = first.family === 4 && family !== 4 ? toV4Mapped(first.hostname) : first.hostname;
-  return { hostname, port: first.port, wire: first.family };
+  // A mapped address (::ffff:a.b.c.d) compares equal to its IPv4 form: it travels over IPv4.
+  const wire = addressKey(hostname).includes(":") ? 6 : 4;
+  return { hostname, port: first.port, wire };
 }
 
 /**

@@ -1,0 +1,254 @@
+import { assert, assertEquals, assertMatch } from "./_assert.ts";
+import { blackHole, canBlackHole } from "./_black_hole.ts";
+import { attemptShare } from "../lib/_dial_deadline.ts";
+import { ConnectError, Dialer, type DialEvent, interleaveFamilies } from "../lib/dial.ts";
+import { NetError, TimeoutError } from "../lib/errors.ts";
+import type { Candidate } from "../lib/resolve.ts";
+
+const ignore = !canBlackHole; // black holes need python3
+
+/** A port on which nothing listens: bind one, read its number, close it. */
+function closedPort(hostname: string): number {
+  const l = Deno.listen({ hostname, port: 0 });
+  const port = l.addr.port;
+  l.close();
+  return port;
+}
+
+function candidate(hostname: string, port: number): Candidate {
+  return { hostname, port, family: hostname.includes(":") ? 6 : 4 };
+}
+
+/** Events as `type host:port[ detail]` lines, easy to compare. */
+function recorder(): { events: string[]; onEvent: (e: DialEvent) => void } {
+  const events: string[] = [];
+  const onEvent = (e: DialEvent) => {
+    const where = `${e.candidate.hostname}:${e.candidate.port}`;
+    const detail = e.type === "abandoned" ? ` ${e.reason}` : "";
+    events.push(`${e.type} ${where}${detail}`);
+  };
+  return { events, onEvent };
+}
+
+/** Milliseconds `fn` took, and what it returned or threw. */
+async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value?: T; error?: unknown }> {
+  const t0 = performance.now();
+  try {
+    const value = await fn();
+    return { ms: performance.now() - t0, value };
+  } catch (error) {
+    return { ms: performance.now() - t0, error };
+  }
+}
+
+Deno.test("attemptShare() splits what is left equally, but gives at least 2 s or all that is left", () => {
+  assertEquals(attemptShare(10_000, 2), 5000);
+  assertEquals(attemptShare(3000, 2), 2000);
+  assertEquals(attemptShare(1500, 3), 1500);
+  assertEquals(attemptShare(4000, 1), 4000);
+});
+
+Deno.test("interleaveFamilies() alternates families, starting with the first address's", () => {
+  const order = interleaveFamilies([
+    candidate("::1", 1),
+    candidate("::2", 1),
+    candidate("::3", 1),
+    candidate("127.0.0.1", 1),
+  ]);
+  assertEquals(order.map((c) => c.hostname), ["::1", "127.0.0.1", "::2", "::3"]);
+});
+
+Deno.test({
+  name: "Dialer gives a black-holed address its share of the deadline, then connects to the next",
+  ignore,
+  async fn() {
+    await using hole = await blackHole("::1");
+    using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const ok = candidate("127.0.0.1", listener.addr.port);
+    const { events, onEvent } = recorder();
+    const failures: unknown[] = [];
+    const { ms, value, error } = await timed(() =>
+      new Dialer({
+        timeout: 5000,
+        onEvent: (e) => {
+          onEvent(e);
+          if (e.type === "failed") failures.push(e.error);
+        },
+      }).dial([candidate("::1", hole.port), ok])
+    );
+    assertEquals(error, undefined);
+    using _conn = value!;
+    using _accepted = await listener.accept();
+    // 5 s over two addresses: 2.5 s each, not the whole deadline for the first.
+    assert(ms >= 2490 && ms < 4000, `connected after ${ms} ms`);
+    assertEquals(events, [
+      `attempt ::1:${hole.port}`,
+      `failed ::1:${hole.port}`,
+      `attempt 127.0.0.1:${ok.port}`,
+      `connected 127.0.0.1:${ok.port}`,
+    ]);
+    const failure = failures[0];
+    assert(failure instanceof NetError && failure.cause instanceof Deno.errors.TimedOut);
+    assertMatch(failure.message, /^dial tcp \[::1\]:\d+: Connection timed out after 25\d\d ms$/);
+  },
+});
+
+Deno.test({
+  name: "Dialer throws a TimeoutError at the deadline when the only address is black-holed",
+  ignore,
+  async fn() {
+    await using hole = await blackHole("127.0.0.1");
+    const { events, onEvent } = recorder();
+    const { ms, error } = await timed(() =>
+      new Dialer({ timeout: 300, onEvent }).dial([candidate("127.0.0.1", hole.port)])
+    );
+    assert(error instanceof TimeoutError, String(error));
+    assertEquals(error.exitCode, 3);
+    assertEquals(error.message, "failed to connect: no address answered within 300 ms");
+    assert(ms >= 295 && ms < 1500, `gave up after ${ms} ms`);
+    assertEquals(events, [
+      `attempt 127.0.0.1:${hole.port}`,
+      `abandoned 127.0.0.1:${hole.port} deadline`,
+    ]);
+  },
+});
+
+Deno.test("Dialer keeps the first failure as the cause when every address fails", async () => {
+  const candidates = [candidate("::1", closedPort("::1")), candidate("127.0.0.1", 1)];
+  const err = await new Dialer({ timeout: 5000 }).dial(candidates).catch((e) => e);
+  assert(err instanceof ConnectError);
+  assertEquals(err.exitCode, 2);
+  assertEquals(err.attempts.map((a) => a.candidate), candidates);
+  assertEquals(err.cause, err.attempts[0]!.error);
+  assert(err.attempts[0]!.error.cause instanceof Deno.errors.ConnectionRefused);
+});
+
+Deno.test({
+  name: "racing Dialer connects to the next address one race delay after a black-holed first",
+  ignore,
+  async fn() {
+    await using hole = await blackHole("::1");
+    using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const ok = candidate("127.0.0.1", listener.addr.port);
+    const { events, onEvent } = recorder();
+    const { ms, value, error } = await timed(() =>
+      new Dialer({ timeout: 5000, race: true, raceDelay: 100, onEvent })
+        .dial([candidate("::1", hole.port), ok])
+    );
+    assertEquals(error, undefined);
+    using _conn = value!;
+    using _accepted = await listener.accept();
+    assert(ms >= 99 && ms < 1000, `connected after ${ms} ms`);
+    assertEquals(events, [
+      `attempt ::1:${hole.port}`,
+      `attempt 127.0.0.1:${ok.port}`,
+      `connected 127.0.0.1:${ok.port}`,
+      `abandoned ::1:${hole.port} lost`,
+    ]);
+  },
+});
+
+Deno.test("racing Dialer interleaves families and starts the next attempt as soon as one fails", async () => {
+  const candidates = [
+    candidate("::1", closedPort("::1")),
+    candidate("::1", closedPort("::1")),
+    candidate("127.0.0.1", closedPort("127.0.0.1")),
+    candidate("127.0.0.1", closedPort("127.0.0.1")),
+  ];
+  const { events, onEvent } = recorder();
+  // With a 2 s delay, only starting on each failure can try all four this fast.
+  const { ms, error } = await timed(() =>
+    new Dialer({ timeout: 10_000, race: true, raceDelay: 2000, onEvent }).dial(candidates)
+  );
+  assert(ms < 1000, `took ${ms} ms`);
+  assert(error instanceof ConnectError, String(error));
+  const order = [0, 2, 1, 3].map((i) => `${candidates[i]!.hostname}:${candidates[i]!.port}`);
+  assertEquals(events.filter((e) => e.startsWith("attempt ")), order.map((a) => `attempt ${a}`));
+  assertEquals(error.attempts.length, 4);
+  assertEquals(error.cause, error.attempts[0]!.error);
+});
+
+Deno.test({
+  name: "racing Dialer abandons every attempt at the deadline with a TimeoutError",
+  ignore,
+  async fn() {
+    await using hole6 = await blackHole("::1");
+    await using hole4 = await blackHole("127.0.0.1");
+    const { events, onEvent } = recorder();
+    const { ms, error } = await timed(() =>
+      new Dialer({ timeout: 400, race: true, raceDelay: 100, onEvent }).dial([
+        candidate("::1", hole6.port),
+        candidate("127.0.0.1", hole4.port),
+      ])
+    );
+    assert(error instanceof TimeoutError, String(error));
+    assert(ms >= 395 && ms < 1500, `gave up after ${ms} ms`);
+    assertEquals(events, [
+      `attempt ::1:${hole6.port}`,
+      `attempt 127.0.0.1:${hole4.port}`,
+      `abandoned ::1:${hole6.port} deadline`,
+      `abandoned 127.0.0.1:${hole4.port} deadline`,
+    ]);
+  },
+});
+
+Deno.test({
+  name: "racing Dialer stops when cancelled, rejecting with the signal's reason",
+  ignore,
+  async fn() {
+    await using hole = await blackHole("127.0.0.1");
+    const { events, onEvent } = recorder();
+    const stop = new AbortController();
+    const reason = new Error("stopped by the test");
+    setTimeout(() => stop.abort(reason), 150);
+    const { ms, error } = await timed(() =>
+      new Dialer({ timeout: 5000, race: true, onEvent })
+        .dial([candidate("127.0.0.1", hole.port)], { signal: stop.signal })
+    );
+    assertEquals(error, reason);
+    assert(ms < 1000, `stopped after ${ms} ms`);
+    assertEquals(events, [
+      `attempt 127.0.0.1:${hole.port}`,
+      `abandoned 127.0.0.1:${hole.port} cancelled`,
+    ]);
+  },
+});
+
+Deno.test({
+  name: "Dialer reports a peer that accepts and resets at once as connected, then a receive error",
+  ignore,
+  async fn() {
+    // The reset races the end of connect(): it is seen either by Deno.connect or by the
+    // first read. Dial until connect() sees it (a few tries on loopback), checking both.
+    const server = new Deno.Command("python3", {
+      args: [new URL("./fixtures/reset_server.py", import.meta.url).pathname, "--data=", "--loop"],
+      stdout: "piped",
+    }).spawn();
+    const lines = server.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    try {
+      const port = Number((await lines.read()).value!.trim());
+      let seenAtConnect = 0;
+      for (let i = 0; i < 200 && seenAtConnect === 0; i++) {
+        const { events, onEvent } = recorder();
+        const err = await new Dialer({ timeout: 5000, onEvent })
+          .dial([candidate("127.0.0.1", port)])
+          .then(async (conn) => {
+            using _ = conn; // the read sees the reset, or the end it leaves
+            return await conn.read(new Uint8Array(16)).catch((e) => e);
+          }, (e) => {
+            seenAtConnect++;
+            assert(e instanceof NetError, String(e));
+            assertEquals([e.op, e.exitCode], ["receive", 1]);
+            return e.cause;
+          });
+        assert(err === null || err instanceof Deno.errors.ConnectionReset, String(err));
+        assertEquals(events, [`attempt 127.0.0.1:${port}`, `connected 127.0.0.1:${port}`]);
+      }
+      if (seenAtConnect === 0) console.log("note: connect() never saw the reset here");
+    } finally {
+      server.kill();
+      await lines.cancel();
+      await server.status;
+    }
+  },
+});
