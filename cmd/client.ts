@@ -25,8 +25,8 @@ usage: client [options] hostname
 Options:
   -p, --port PORT            server port (default 3490)
   -4, -6                     try IPv4 addresses only / IPv6 addresses only
-  -t, --timeout MS           one deadline for all connection attempts (default 10s)
-      --read-timeout MS      time for the server to send everything and close (default 10s)
+  -t, --timeout DUR          one deadline for all connection attempts (default 10s)
+      --read-timeout DUR     time for the server to send everything and close (default 10s)
       --max-bytes N          stop reading after N bytes (default 65536)
       --raw                  write the received bytes exactly to stdout; status lines to stderr
       --race                 race the addresses (Happy Eyeballs): start the next one every
@@ -37,7 +37,7 @@ Options:
       --version              version, Deno version and target
 
 Received bytes are printed escaped (\\n, \\x1b, …) so they cannot drive your terminal.
-Durations are milliseconds (500, 500ms) or seconds (2s).`,
+Durations are seconds (2, 1.5) or take a unit: 500ms, 2s, 1m.`,
 };
 
 /**
@@ -59,6 +59,10 @@ export function parseClientArgs(args: string[]): { host: string; options: Client
     race: { type: "boolean" },
     "race-delay": { type: "string" },
   });
+  if (positionals.length === 2 && isPort(positionals[1]!)) {
+    // `client localhost 3490`, as nc takes it: the port is a flag here.
+    throw new UsageError(`Too many arguments: did you mean -p ${positionals[1]}?`);
+  }
   if (positionals.length !== 1) throw new UsageError("", { showUsage: true });
   return {
     host: positionals[0]!,
@@ -75,6 +79,16 @@ export function parseClientArgs(args: string[]): { host: string; options: Client
         : parseDuration("--race-delay", values["race-delay"] as string),
     },
   };
+}
+
+/** Whether `text` is a port the client could connect to. */
+function isPort(text: string): boolean {
+  try {
+    parsePort(text, { allowZero: false });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -28,9 +28,10 @@ Options:
                              dual-stack socket at accept, and counts them)
       --message TEXT         what to send (default "Hello, world!")
       --max-connections N    clients served at once; more wait in the kernel queue (default 1024, 0 = no limit)
-      --write-timeout MS     drop a client that has not taken the message in this time (default 10s)
-      --drain-timeout MS     on Ctrl-C/SIGTERM, time for clients in flight to finish (default 5s)
-      --linger MS            lingering close: after the message, wait this long for the client
+      --write-timeout DUR    drop a client that has not taken the message in this time (default 10s)
+      --drain-timeout DUR    on Ctrl-C/SIGTERM, time for clients in flight to finish (default 5s;
+                             0 closes them at once)
+      --linger DUR           lingering close: after the message, wait this long for the client
                              to close first, discarding what it sent, so a client that sent
                              data gets a clean end instead of a reset (default 0: close at once,
                              as the original)
@@ -41,7 +42,7 @@ Options:
       --version              version, Deno version and target
 
 Ctrl-C or SIGTERM stops accepting, lets clients in flight finish, prints a summary and exits 0.
-Durations are milliseconds (500, 500ms) or seconds (2s).`,
+Durations are seconds (2, 1.5) or take a unit: 500ms, 2s, 1m.`,
 };
 
 /**
@@ -76,11 +77,13 @@ export function parseServerArgs(args: string[]): ServerOptions {
     quiet: values.quiet === true,
     maxConnections: parseInteger("--max-connections", values["max-connections"] as string, 0, 1e6),
     writeTimeout: parseDuration("--write-timeout", values["write-timeout"] as string),
-    drainTimeout: parseDuration("--drain-timeout", values["drain-timeout"] as string),
+    drainTimeout: parseDuration("--drain-timeout", values["drain-timeout"] as string, {
+      min: 0,
+    }),
     workers: parseInteger("--workers", values.workers as string, 1, 64),
     lingerTimeout: values.linger === undefined
       ? undefined
-      : parseDuration("--linger", values.linger as string),
+      : parseDuration("--linger", values.linger as string, { min: 0 }),
   };
 }
 

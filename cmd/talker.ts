@@ -26,7 +26,7 @@ Options:
   -4                         use an IPv4 socket and IPv4 addresses
   -6                         IPv6 addresses only, no IPv4 mapping (as the original)
   -c, --connect              connected mode: fix the peer (printed); only it can answer
-  -r, --reply MS             connected mode, then wait this long for one answer from the peer
+  -r, --reply DUR            connected mode, then wait this long for one answer from the peer
                              (pair it with 'listener --echo')
       --raw                  write the reply's bytes exactly to stdout
   -h, --help                 this help
@@ -36,7 +36,7 @@ A message that starts with '-' goes after '--': talker ::1 -- -hello
 The largest message is 65507 bytes over IPv4 and 65527 over IPv6; an empty one is a legal
 0-byte datagram. UDP does not guarantee delivery, and Deno reports no ICMP "port
 unreachable": a listener that is not there shows up only as a --reply timeout (exit 3).
-Durations are milliseconds (500, 500ms) or seconds (2s).`,
+Durations are seconds (2, 1.5) or take a unit: 500ms, 2s, 1m.`,
 };
 
 /**

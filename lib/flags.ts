@@ -31,8 +31,10 @@ export interface ParsedFlags {
 /**
  * Parses a command line strictly, in the manner of `node:util`'s `parseArgs` (whose import
  * alone costs a one-shot tool about 14 ms of start-up): unknown options, missing values and
- * values that look like options become a {@linkcode UsageError}. `--` ends the options;
- * short booleans combine (`-kq`); a lone `-` is a positional.
+ * values that look like options become a {@linkcode UsageError}. `--` ends the options, so
+ * what follows may begin with `-`; short options combine as getopt reads them (`-kq`, and a
+ * run may end in one that takes a value: `-cr 1s`, `-cr1s`, `-p0`); a lone `-` is a
+ * positional.
  *
  * @param args The arguments (`Deno.args`).
  * @param table The option table.
@@ -74,18 +76,20 @@ export function parseFlags(args: string[], table: FlagTable): ParsedFlags {
       if (eq >= 0) inline = arg.slice(eq + 1);
       if (!Object.hasOwn(table, name)) throw new UsageError(`Unknown option '--${name}'`);
     } else {
-      name = byShort.get(arg[1]!);
-      if (name === undefined) throw new UsageError(`Unknown option '-${arg[1]}'`);
-      if (table[name]!.type === "boolean") {
-        // -kq: a run of short switches
-        for (const c of arg.slice(2)) {
-          const other = byShort.get(c);
-          if (other === undefined || table[other]!.type !== "boolean") {
-            throw new UsageError(`Unknown option '-${c}'`);
-          }
-          values[other] = true;
+      // A run of short options, read as getopt reads it: switches until one that takes a
+      // value, which takes the rest of the argument (-cr1s, -p0) or the next one (-cr 1s).
+      for (let j = 1; j < arg.length && name === undefined; j++) {
+        const c = arg[j]!;
+        const found = byShort.get(c);
+        if (found === undefined) throw new UsageError(`Unknown option '-${c}'`);
+        if (table[found]!.type === "boolean") {
+          values[found] = true;
+          continue;
         }
-      } else if (arg.length > 2) inline = arg.slice(2);
+        name = found;
+        if (j + 1 < arg.length) inline = arg.slice(j + 1);
+      }
+      if (name === undefined) continue; // only switches: -kq
     }
     const spec = table[name]!;
     if (spec.type === "boolean") {
@@ -138,25 +142,71 @@ export function parseInteger(flag: string, text: string, min: number, max: numbe
   return n;
 }
 
+/** Options for {@linkcode parseDuration}. */
+export interface ParseDurationOptions {
+  /**
+   * The shortest duration allowed, in milliseconds: 0 where "don't wait" makes sense
+   * (`--linger 0`, `--drain-timeout 0`), more for a deadline that must leave some time.
+   * @default {1}
+   */
+  min?: number;
+  /**
+   * The longest duration allowed, in milliseconds.
+   * @default {86400000}
+   */
+  max?: number;
+}
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** A duration as the range message shows it: `0`, `1ms`, `1.5s`, `24h`. */
+function showDuration(ms: number): string {
+  if (ms === 0) return "0";
+  for (const unit of ["h", "m", "s"]) {
+    if (ms % UNIT_MS[unit]! === 0) return `${ms / UNIT_MS[unit]!}${unit}`;
+  }
+  return ms < 1000 ? `${ms}ms` : `${ms / 1000}s`;
+}
+
 /**
- * Parses a duration: milliseconds (`1500`, `1500ms`) or seconds (`1.5s`).
+ * Parses a duration as `nc -w` and `ncat -w` read one: a bare number is seconds (`2`,
+ * `1.5`, `.5`), or it takes a unit (`500ms`, `2s`, `1m`, `1h`). Decimals are allowed with
+ * any unit and rounded up to a whole millisecond; signs, exponents and blanks are not.
  *
  * @param flag The flag's name, for the message.
  * @param text The value as typed.
- * @returns Milliseconds, at least 1 and at most 24 hours.
- * @throws {UsageError} Naming the flag and the value.
- * @example Parse seconds
+ * @param options The range allowed (default 1 ms to 24 hours).
+ * @returns Milliseconds.
+ * @throws {UsageError} Naming the flag, the value and the range.
+ * @example Bare numbers are seconds
  * ```ts
  * import { parseDuration } from "./flags.ts";
- * console.log(parseDuration("--timeout", "2s")); // 2000
+ * console.log(parseDuration("--timeout", "2")); // 2000
+ * console.log(parseDuration("--timeout", "500ms")); // 500
+ * console.log(parseDuration("--linger", "0", { min: 0 })); // 0
  * ```
  */
-export function parseDuration(flag: string, text: string): number {
-  const m = /^([0-9]{1,9}(?:\.[0-9]{1,3})?)(ms|s)?$/.exec(text);
-  const ms = m ? Math.round(Number(m[1]) * (m[2] === "s" ? 1000 : 1)) : NaN;
-  if (!(ms >= 1 && ms <= 86_400_000)) {
+export function parseDuration(
+  flag: string,
+  text: string,
+  options: ParseDurationOptions = {},
+): number {
+  const min = options.min ?? 1;
+  const max = options.max ?? 86_400_000;
+  const m = /^([0-9]{0,9})(?:\.([0-9]{1,9}))?(ms|s|m|h)?$/.exec(text);
+  let ms = NaN;
+  if (m && (m[1] || m[2])) {
+    const unit = UNIT_MS[m[3] ?? "s"]!;
+    const fraction = m[2] ?? "";
+    // Whole part and fraction apart, so 0.07s is 70 ms, not 70.00000000000001.
+    ms = Number(m[1] || "0") * unit +
+      Math.ceil(Number(fraction || "0") * unit / 10 ** fraction.length);
+  }
+  if (!(ms >= min && ms <= max)) {
     throw new UsageError(
-      `Invalid ${flag} ${JSON.stringify(text)}: expected milliseconds (500, 500ms) or seconds (2s)`,
+      `Invalid ${flag} ${JSON.stringify(text)}: expected a duration from ${showDuration(min)} to ${
+        showDuration(max)
+      } (2, 2s, 500ms, 1m)`,
     );
   }
   return ms;

@@ -16,8 +16,9 @@ export interface ParsePortOptions {
 }
 
 /**
- * Parses a port number: a whole decimal number from 0 to 65535 and nothing else
- * (`abc`, `-1`, `65536`, `1.5`, `0x10` and the empty string are refused).
+ * Parses a port number: a whole decimal number from 0 to 65535 and nothing else. Leading
+ * zeros are decimal, as `strtonum()` in nc reads them (`036004` is 36004, not octal);
+ * `abc`, `-1`, `+80`, `65536`, `1.5`, `0x10`, blanks and the empty string are refused.
  *
  * @param text The port as typed.
  * @param options Whether 0 is allowed.
@@ -33,11 +34,8 @@ export function parsePort(text: string, options: ParsePortOptions = {}): number 
   const allowZero = options.allowZero ?? true;
   const low = allowZero ? 0 : 1;
   const expected = `expected a whole number from ${low} to 65535`;
-  if (!/^[0-9]{1,5}$/.test(text)) {
-    throw new UsageError(`Invalid port ${JSON.stringify(text)}: ${expected}`);
-  }
-  const port = Number(text);
-  if (port > 65535 || port < low) {
+  const port = /^[0-9]+$/.test(text) ? Number(text) : NaN;
+  if (!(port >= low && port <= 65535)) {
     throw new UsageError(`Invalid port ${JSON.stringify(text)}: ${expected}`);
   }
   return port;

@@ -43,8 +43,35 @@ const cases: Case[] = [
     /^talker: Message too long for one datagram: 65528 bytes, the limit over IPv6 is 65527 bytes\n$/,
   ],
   ["talker", ["127.0.0.1", "x".repeat(65508)], 1, /the limit over IPv4 is 65507 bytes\n$/],
-  ["talker", ["--reply", "soon", "::1", "x"], 1, /^talker: Invalid --reply "soon"/],
-  ["client", ["--timeout", "0", "x"], 1, /^client: Invalid --timeout "0"/],
+  [
+    "client",
+    ["localhost", "3490"],
+    1,
+    /^client: Too many arguments: did you mean -p 3490\?\n$/,
+  ],
+  ["client", ["-4", "localhost", "036004"], 1, /^client: .*did you mean -p 036004\?\n$/],
+  ["client", ["localhost", "0"], 1, /^usage: client hostname\n$/],
+  ["client", ["localhost", "3490", "x"], 1, /^usage: client hostname\n$/],
+  [
+    "talker",
+    ["--reply", "soon", "::1", "x"],
+    1,
+    /^talker: Invalid --reply "soon": expected a duration from 1ms to 24h \(2, 2s, 500ms, 1m\)\n$/,
+  ],
+  ["talker", ["-cr", "0", "::1", "x"], 1, /^talker: Invalid --reply "0": .* from 1ms to 24h/],
+  ["talker", ["-cr-1s", "::1", "x"], 1, /^talker: Invalid --reply "-1s"/],
+  ["talker", ["::1", "-hello"], 1, /^talker: Unknown option '-h'\n$/],
+  [
+    "client",
+    ["--timeout", "0", "x"],
+    1,
+    /^client: Invalid --timeout "0": expected a duration from 1ms to 24h \(2, 2s, 500ms, 1m\)\n$/,
+  ],
+  ["client", ["-t", "25h", "x"], 1, /^client: Invalid --timeout "25h": .* to 24h/],
+  ["client", ["--read-timeout=1e3", "x"], 1, /^client: Invalid --read-timeout "1e3"/],
+  ["server", ["--write-timeout", "0"], 1, /^server: Invalid --write-timeout "0": .* 1ms to/],
+  ["server", ["--linger=-1"], 1, /^server: Invalid --linger "-1": .* from 0 to 24h/],
+  ["server", ["--drain-timeout", "1d"], 1, /^server: Invalid --drain-timeout "1d": .* 0 to/],
   ["listener", ["-c", "0"], 1, /^listener: Invalid --count "0"/],
   [
     "listener",
@@ -56,12 +83,12 @@ const cases: Case[] = [
   ["server", ["-p"], 1, /^server: Option '-p, --port <value>' argument missing\n$/],
 ];
 for (const tool of ["server", "client", "listener", "talker"]) {
+  const more = tool === "client" ? ["::1"] : tool === "talker" ? ["::1", "x"] : [];
+  // Leading zeros are decimal (as nc reads them), so this is 65536: still out of range.
+  cases.push([tool, ["-p", "0065536", ...more], 1, /Invalid port "0065536": expected a whole/]);
   cases.push([tool, ["--bogus"], 1, new RegExp(`^${tool}: Unknown option '--bogus'\\n$`)]);
   for (const port of BAD_PORTS) {
-    const args = [
-      `--port=${port}`,
-      ...(tool === "client" ? ["::1"] : tool === "talker" ? ["::1", "x"] : []),
-    ];
+    const args = [`--port=${port}`, ...more];
     cases.push([
       tool,
       args,
@@ -81,6 +108,12 @@ cases.push([
   /^client: Invalid port "0": expected a whole number from 1 to 65535\n$/,
 ]);
 cases.push(["talker", ["-p", "0", "::1", "x"], 1, /^talker: Invalid port "0"/]);
+cases.push([
+  "client",
+  ["-p", "000", "::1"],
+  1,
+  /^client: Invalid port "000": .* from 1 to 65535\n$/,
+]);
 
 for (const [tool, args, code, stderr] of cases) {
   const shown = args.map((a) => a.length > 20 ? `<${a.length} bytes>` : JSON.stringify(a)).join(
@@ -165,7 +198,7 @@ Deno.test("client exits 3 when the server never closes within --read-timeout", a
   const accepted = silent.accept();
   const res = await runTool("client", [
     "--read-timeout",
-    "300",
+    "300ms",
     "-p",
     String(silent.addr.port),
     "127.0.0.1",

@@ -63,7 +63,7 @@ Deno.test("connected talker ignores a third socket's datagram and keeps waiting 
 Deno.test("connected talker exits 3 when no reply comes", async () => {
   using silent = udpSocket();
   const port = (silent.addr as Deno.NetAddr).port;
-  const res = await runTool("talker", ["-p", String(port), "-r", "300", "::1", "anyone?"]);
+  const res = await runTool("talker", ["-p", String(port), "-r", "300ms", "::1", "anyone?"]);
   assertEquals(res.code, 3);
   assertEquals(res.stderr, `talker: no reply from [::1]:${port} within 300 ms\n`);
 });

@@ -8,6 +8,14 @@ Deno.test("parsePort() accepts whole numbers from 0 to 65535", () => {
   assertEquals(parsePort("65535"), 65535);
 });
 
+Deno.test("parsePort() reads leading zeros as decimal, as nc's strtonum() does", () => {
+  assertEquals(parsePort("036004"), 36004);
+  assertEquals(parsePort("00080"), 80);
+  assertEquals(parsePort("010"), 10); // not octal 8
+  assertEquals(parsePort("000"), 0);
+  assertEquals(parsePort("0000000000065535"), 65535);
+});
+
 for (
   const bad of [
     "abc",
@@ -22,6 +30,14 @@ for (
     "+80",
     "1e3",
     "999999",
+    "065536",
+    "0x050",
+    "-080",
+    "+080",
+    " 080",
+    "080 ",
+    "08.0",
+    "9".repeat(40),
   ]
 ) {
   Deno.test(`parsePort() refuses ${JSON.stringify(bad)} naming the value`, () => {
@@ -34,4 +50,7 @@ for (
 
 Deno.test("parsePort() refuses 0 where a real port is needed", () => {
   assertThrows(() => parsePort("0", { allowZero: false }), /from 1 to 65535/);
+  assertThrows(() => parsePort("000", { allowZero: false }), {
+    message: 'Invalid port "000": expected a whole number from 1 to 65535',
+  });
 });
