@@ -138,7 +138,8 @@ export async function runListener(options: ListenerOptions, out: Output): Promis
   if (summary) {
     out.say(
       `received ${stats.datagrams} datagrams, ${stats.bytes} bytes` +
-        (options.echo ? `, echoed ${stats.echoed}` : ""),
+        (options.echo ? `, echoed ${stats.echoed}` : "") +
+        (out.dropped ? `, ${out.dropped} log lines dropped` : ""),
     );
   }
   return stats;

@@ -119,7 +119,8 @@ export async function runServer(options: ServerOptions, out: Output): Promise<Se
     stats.acceptErrors += more.acceptErrors;
   }
   out.say(
-    `stopped: ${stats.served} served, ${stats.failed} failed, ${stats.dropped} dropped`,
+    `stopped: ${stats.served} served, ${stats.failed} failed, ${stats.dropped} dropped` +
+      (out.dropped ? `, ${out.dropped} log lines dropped` : ""),
   );
   return stats;
 }
