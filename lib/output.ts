@@ -56,9 +56,10 @@ export interface OutputOptions {
   flushDelayMs?: number | undefined;
   /**
    * The most bytes that may wait per stream while its reader does not keep up, besides the
-   * write in progress (at most 64 KiB). Past it the oldest waiting output is dropped, a
-   * quarter of the bound (64 KiB at most) at a time, and its lines counted in
-   * {@linkcode Output.dropped}: the newest lines (a summary, the last error) are the ones kept.
+   * write in progress and the latest line (64 KiB each at most). Past it the oldest waiting
+   * output is dropped, a quarter of the bound (64 KiB at most) at a time, and its lines
+   * counted in {@linkcode Output.dropped}: the newest lines (a summary, the last error) are
+   * the ones kept.
    * @default {1048576} (1 MiB)
    */
   maxPending?: number | undefined;
@@ -71,6 +72,12 @@ const CHUNK = 64 * 1024;
 const MAX_PENDING = 1024 * 1024;
 /** A write in progress this long lets the other stream's later lines overtake it. */
 const STALL_MS = 200;
+/**
+ * A stream that has been given at most this much in all cannot block a writer: any pipe
+ * (a page at least) or file takes it. Waiting for such a stream needs no bound, and so no
+ * timer (whose first use costs a one-shot tool about 5 ms).
+ */
+const FITS_ANY_PIPE = 4096;
 const encoder = new TextEncoder();
 
 /** Bytes waiting for a stream, in order: `buf[start, used)` is unwritten. */
@@ -92,6 +99,8 @@ interface Lane {
   seq: number;
   /** Unwritten bytes in `chunks`. */
   bytes: number;
+  /** Bytes written so far. */
+  written: number;
   /** Ordering: the stream's bytes from `at` on wait until the other has written up to `wait`. */
   barriers: { at: number; wait: number }[];
   /** The writer is at work (writing, or waiting for the other stream). */
@@ -112,6 +121,7 @@ function lane(sink: ByteSink): Lane {
     current: undefined,
     seq: 0,
     bytes: 0,
+    written: 0,
     barriers: [],
     running: false,
     writing: false,
@@ -119,6 +129,11 @@ function lane(sink: ByteSink): Lane {
     dead: false,
     progress: [],
   };
+}
+
+/** Whether all the lane was ever given fits in any pipe: waiting for it cannot hang. */
+function small(l: Lane): boolean {
+  return l.written + l.bytes <= FITS_ANY_PIPE;
 }
 
 /** The stream position up to which everything is written (or dropped). */
@@ -310,7 +325,9 @@ export class Output {
 
   /**
    * Writes what is pending and waits until it is written, or `timeout` ms at most (a reader
-   * that is gone for good must not hang the exit). Output may still be printed afterwards.
+   * that is gone for good must not hang the exit); with at most 4 KiB ever printed per
+   * stream, which any pipe takes, it waits without a timer. Output may still be printed
+   * afterwards.
    *
    * @param timeout The longest wait, in milliseconds.
    * @returns When everything is written, or the wait is over.
@@ -319,6 +336,9 @@ export class Output {
     this.#delay = undefined; // from now on, every line goes at once
     this.flush();
     if (this.#isIdle()) return;
+    if (small(this.#out) && small(this.#err)) {
+      return await new Promise<void>((resolve) => this.#idle.push(resolve));
+    }
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {
       await new Promise<void>((resolve) => {
@@ -371,14 +391,16 @@ export class Output {
     }
   }
 
-  /** A chunk with `n` free bytes at its end, after dropping the oldest waiting output if needed. */
+  /** A chunk with `n` free bytes at its end, after dropping the oldest waiting output if over. */
   #room(l: Lane, n: number): Chunk {
     const owned = l.running ? 1 : 0; // the writer holds the first chunk
     const maxChunks = Math.ceil(this.#max / this.#fill) + 1;
     while (l.chunks.length > owned) {
       const head = l.chunks[0]!;
       const held = owned ? head.used - head.start : 0;
-      if (l.bytes - held + n <= this.#max && l.chunks.length - owned < maxChunks) break;
+      // Only output already over the bound is dropped, never to make room for this line: so
+      // the last line (a summary counting the drops) never drops lines after it counted them.
+      if (l.bytes - held <= this.#max && l.chunks.length - owned < maxChunks) break;
       const [old] = l.chunks.splice(owned, 1) as [Chunk];
       this.#dropped += countLines(old.buf, old.start, old.used);
       l.bytes -= old.used - old.start;
@@ -449,6 +471,7 @@ export class Output {
           l.since = performance.now();
           try {
             n = "write" in l.sink ? await l.sink.write(view) : l.sink.writeSync(view);
+            if (n <= 0) throw new Deno.errors.WriteZero("Write accepted no bytes");
           } catch (err) {
             this.#fail(l, err);
             break;
@@ -458,6 +481,7 @@ export class Output {
           }
           head.start += n;
           l.bytes -= n;
+          l.written += n;
         }
         if (head.start === head.used && head !== l.current) {
           l.chunks.shift();
@@ -500,12 +524,12 @@ async function progressOrStall(l: Lane): Promise<void> {
   try {
     await new Promise<void>((resolve) => {
       l.progress.push(resolve);
-      if (!l.writing) return;
+      if (!l.writing || small(l)) return;
       timer = setTimeout(resolve, Math.max(0, STALL_MS - (performance.now() - l.since)));
       Deno.unrefTimer(timer);
     });
   } finally {
-    clearTimeout(timer);
+    if (timer !== undefined) clearTimeout(timer);
   }
 }
 
