@@ -187,7 +187,7 @@ export async function runListener(options: ListenerOptions, out: Output): Promis
   }
   const refused = notEchoed.loop + notEchoed.lowPort + notEchoed.rate + notEchoed.failed;
   if (options.keep || limit > 1 || options.quiet || refused > 0 || stats.ignored > 0) {
-    out.say(summaryLine(stats, options));
+    out.say(summaryLine(stats, options, out.dropped));
   }
   return stats;
 }
@@ -196,7 +196,7 @@ export async function runListener(options: ListenerOptions, out: Output): Promis
  * The last line: `received 3 datagrams, 12 bytes, echoed 1, not echoed 2 (loop 1, rate 1)`.
  * Only the reasons that occurred are named.
  */
-function summaryLine(stats: ListenerStats, options: ListenerOptions): string {
+function summaryLine(stats: ListenerStats, options: ListenerOptions, dropped: number): string {
   const n = stats.datagrams;
   let line = `received ${n} ${n === 1 ? "datagram" : "datagrams"}, ${stats.bytes} bytes`;
   if (options.echo) {
@@ -211,6 +211,7 @@ function summaryLine(stats: ListenerStats, options: ListenerOptions): string {
     const total = loop + lowPort + rate + failed;
     if (total > 0) line += `, not echoed ${total} (${reasons.join(", ")})`;
   }
+  if (dropped > 0) line += `, ${dropped} log lines dropped`;
   if (stats.ignored > 0) {
     line += `, ignored ${stats.ignored} IPv4 ${
       stats.ignored === 1 ? "datagram" : "datagrams"

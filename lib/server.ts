@@ -126,7 +126,8 @@ export async function runServer(options: ServerOptions, out: Output): Promise<Se
   }
   out.say(
     `stopped: ${stats.served} served, ${stats.failed} failed, ${stats.dropped} dropped` +
-      (stats.refused > 0 ? `, ${stats.refused} refused (IPv4 clients, -6)` : ""),
+      (stats.refused > 0 ? `, ${stats.refused} refused (IPv4 clients, -6)` : "") +
+      (out.dropped ? `, ${out.dropped} log lines dropped` : ""),
   );
   return stats;
 }

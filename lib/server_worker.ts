@@ -71,7 +71,7 @@ scope.onmessage = async (e: MessageEvent<WorkerStart | "stop">) => {
       ? undefined
       : (remote) => out.say(`got connection from ${shown(remote)}`),
   });
-  out.flush();
+  await out.close(); // its last lines, before the main thread ends it
   scope.postMessage({ type: "stats", stats });
   scope.close();
 };

@@ -6,7 +6,7 @@
  */
 import { ResolveError, SocketkitError, UsageError } from "./errors.ts";
 import { EXIT_CODE_HELP, ExitCode } from "./exit_codes.ts";
-import { Output } from "./output.ts";
+import { Output, OUTPUT_DRAIN_MS } from "./output.ts";
 import { versionLine } from "./version.ts";
 
 /** What a tool tells {@linkcode runTool} about itself. */
@@ -90,12 +90,29 @@ function report(info: ToolInfo, err: unknown, out: Output): number {
   return ExitCode.Internal;
 }
 
+/** Options for {@linkcode runMain}. */
+export interface RunMainOptions {
+  /**
+   * Batch output lines, 5 ms at most (long-running tools): `OutputOptions.flushDelayMs`.
+   * @default {false}
+   */
+  batch?: boolean | undefined;
+  /**
+   * The output bound, in bytes per stream: `OutputOptions.maxPending`.
+   * @default {1048576} (1 MiB)
+   */
+  maxPending?: number | undefined;
+}
+
 /**
- * Runs a tool as a program: {@linkcode runTool}, then exits with its code.
+ * Runs a tool as a program: {@linkcode runTool}, then lets pending output out (for at most
+ * {@linkcode OUTPUT_DRAIN_MS}, so that a reader that is gone cannot hang the exit) and exits
+ * with its code. A promise rejected and never handled is a bug: one `internal error` line
+ * on stderr, exit 70.
  *
  * @param info The tool's name, usage and help.
  * @param main The tool's body.
- * @param options `batch`: batch output lines (long-running tools).
+ * @param options Output batching and bound.
  * @returns Never: the process exits.
  * @example The end of a cmd file
  * ```ts ignore
@@ -106,13 +123,21 @@ function report(info: ToolInfo, err: unknown, out: Output): number {
 export async function runMain(
   info: ToolInfo,
   main: ToolMain,
-  options: { batch?: boolean } = {},
+  options: RunMainOptions = {},
 ): Promise<never> {
-  const out = new Output(info.name, { flushDelayMs: options.batch ? 5 : undefined });
+  const out = new Output(info.name, {
+    flushDelayMs: options.batch ? 5 : undefined,
+    maxPending: options.maxPending,
+  });
+  let failed = false;
   globalThis.addEventListener("unhandledrejection", (event) => {
     event.preventDefault();
+    if (failed) return;
+    failed = true;
     out.error(`internal error: ${String(event.reason)}`);
-    Deno.exit(ExitCode.Internal);
+    void out.close().finally(() => Deno.exit(ExitCode.Internal));
   });
-  Deno.exit(await runTool(info, Deno.args, main, out));
+  const code = await runTool(info, Deno.args, main, out);
+  await out.close(OUTPUT_DRAIN_MS);
+  Deno.exit(failed ? ExitCode.Internal : code);
 }

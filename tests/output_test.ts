@@ -1,0 +1,425 @@
+// Output never stops the work: writes are asynchronous and bounded. Unit tests over real
+// pipes (FIFOs whose read end the test holds) and files, then the tools as processes with a
+// stdout nobody reads, a full disk, a reader that leaves, and a bug.
+import { assert, assertEquals, assertMatch } from "./_assert.ts";
+import { text, toolArgs, ToolProcess, udpSocket } from "./_tools.ts";
+import { Output, OUTPUT_DRAIN_MS } from "../lib/output.ts";
+
+const FIXTURES = new URL("./fixtures/", import.meta.url).pathname;
+const LINUX = Deno.build.os === "linux";
+const FULL = "No space left on device (output dropped from now on)";
+
+/** A pipe whose read end the test holds: nothing is read from it unless the test reads. */
+async function fifo(): Promise<
+  { reader: Deno.FsFile; writer: Deno.FsFile } & AsyncDisposable
+> {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/pipe`;
+  await new Deno.Command("mkfifo", { args: [path] }).output();
+  // Opening one end of a FIFO waits for the other: open both at once.
+  const [reader, writer] = await Promise.all([
+    Deno.open(path, { read: true }),
+    Deno.open(path, { write: true }),
+  ]);
+  let open = true;
+  return {
+    reader,
+    writer,
+    async [Symbol.asyncDispose]() {
+      if (open) {
+        open = false;
+        for (const f of [reader, writer]) {
+          try {
+            f.close();
+          } catch { /* closed by the test */ }
+        }
+      }
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+}
+
+/** A temporary file open for writing; its text is read back by path. */
+async function tempFile(): Promise<{ file: Deno.FsFile; read(): string } & AsyncDisposable> {
+  const path = await Deno.makeTempFile();
+  const file = await Deno.open(path, { write: true });
+  return {
+    file,
+    read: () => Deno.readTextFileSync(path),
+    async [Symbol.asyncDispose]() {
+      file.close();
+      await Deno.remove(path);
+    },
+  };
+}
+
+/** Everything left in a file until its writer closes. */
+async function readToEnd(file: Deno.FsFile): Promise<string> {
+  const buf = new Uint8Array(64 * 1024);
+  const decoder = new TextDecoder();
+  let all = "";
+  let n: number | null;
+  while ((n = await file.read(buf)) !== null) all += decoder.decode(buf.subarray(0, n));
+  return all;
+}
+
+const line = (i: number) => `line ${String(i).padStart(5, "0")}`;
+
+Deno.test("Output keeps stdout and stderr lines in the order they were printed", async () => {
+  await using both = await tempFile();
+  // Stdout is batched and stderr is not: the order must hold anyway.
+  const out = new Output("t", { stdout: both.file, stderr: both.file, flushDelayMs: 5 });
+  out.say("one");
+  out.error("two");
+  out.text("three\n");
+  const at = out.reserve(16);
+  const four = new TextEncoder().encode("four\n");
+  out.buffer.set(four, at);
+  out.commit(at + four.length);
+  out.errorLine("five");
+  out.say("six");
+  await out.close();
+  assertEquals(both.read(), "t: one\nt: two\nthree\nfour\nfive\nt: six\n");
+  assertEquals(out.dropped, 0);
+});
+
+Deno.test("Output never waits on a pipe nobody reads: the oldest lines are dropped and counted, the newest kept", async () => {
+  await using pipe = await fifo();
+  await using err = await tempFile();
+  // Fill the pipe first (64 KiB by default on Linux): from then on every write waits.
+  const filler = new TextEncoder().encode(`${"#".repeat(64 * 1024 - 1)}\n`);
+  for (let off = 0; off < filler.length;) off += await pipe.writer.write(filler.subarray(off));
+  const out = new Output("t", { stdout: pipe.writer, stderr: err.file, maxPending: 16 * 1024 });
+  const count = 20_000; // 280 KB of lines
+  const t0 = performance.now();
+  for (let i = 0; i < count; i++) out.say(line(i));
+  const printing = performance.now() - t0;
+  const waited0 = performance.now();
+  await out.close(300); // nobody reads: gives up after its bound
+  const waited = performance.now() - waited0;
+  assert(waited >= 250 && waited < 1500, `close() waited ${waited.toFixed(0)} ms`);
+  assert(out.dropped > 0, "nothing dropped");
+  // A reader arrives: what was kept comes out, and the count says what did not.
+  const reading = readToEnd(pipe.reader);
+  await out.close();
+  pipe.writer.close();
+  const lines = (await reading).slice(filler.length).trimEnd().split("\n");
+  const numbers = lines.map((l) => Number(l.slice("t: line ".length)));
+  console.log(
+    `${count} lines printed in ${
+      printing.toFixed(0)
+    } ms; ${lines.length} written, ${out.dropped} dropped`,
+  );
+  assertEquals(lines.length + out.dropped, count);
+  assertEquals(numbers[0], 0);
+  assertEquals(numbers.at(-1), count - 1); // the newest line is kept
+  const gaps = numbers.filter((n, i) => i > 0 && n !== numbers[i - 1]! + 1).length;
+  assertEquals(gaps, 1); // one hole, in order on both sides
+  assert(lines.length < 6000, `${lines.length} lines kept: the bound did not hold`);
+  assertEquals(err.read(), "");
+});
+
+Deno.test("Output lets a stderr line go ahead of a stdout write that has hung", async () => {
+  await using pipe = await fifo();
+  await using err = await tempFile();
+  const out = new Output("t", { stdout: pipe.writer, stderr: err.file });
+  for (let i = 0; i < 10_000; i++) out.say(line(i)); // 140 KB: the pipe is full
+  const t0 = performance.now();
+  out.error("accept: Too many open files");
+  while (err.read() === "" && performance.now() - t0 < 3000) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const waited = performance.now() - t0;
+  assertEquals(err.read(), "t: accept: Too many open files\n");
+  assert(waited < 1500, `the error line waited ${waited.toFixed(0)} ms`);
+  // The reader leaves: stdout ends quietly (no error line), the writer stops.
+  pipe.reader.close();
+  await out.close();
+  assert(out.closed);
+  out.say("after the reader left");
+  await out.close();
+  assertEquals(err.read(), "t: accept: Too many open files\n");
+});
+
+Deno.test("Output on a stdout that fails to write says so once on stderr and goes on", async () => {
+  const path = await Deno.makeTempFile();
+  using readOnly = await Deno.open(path, { read: true }); // writing to it fails: EBADF
+  await using err = await tempFile();
+  const out = new Output("t", { stdout: readOnly, stderr: err.file });
+  out.say("one");
+  out.say("two");
+  await out.close();
+  out.say("three");
+  out.error("still here");
+  await out.close();
+  assertEquals(
+    err.read(),
+    `t: stdout: Bad file descriptor (output dropped from now on)\nt: still here\n`,
+  );
+  assertEquals(out.closed, false); // not a reader that left: a tool must go on
+  assertEquals(out.dropped, 3);
+  await Deno.remove(path);
+});
+
+// ---- The tools as processes ----
+
+/** The command line that runs a fixture script like a tool. */
+function fixtureArgs(script: string, args: string[]): string[] {
+  const [run, ...rest] = toolArgs("server", args);
+  const at = rest.findIndex((a) => a.endsWith("/cmd/server.ts"));
+  rest[at] = `${FIXTURES}${script}`;
+  return [run!, ...rest];
+}
+
+/** Reads one client's greeting; gives up after 5 s (a frozen server). */
+async function greeting(port: number): Promise<string> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    conn.close();
+  }, 5000);
+  try {
+    const buf = new Uint8Array(64);
+    let got = "";
+    let n: number | null;
+    while ((n = await conn.read(buf)) !== null) got += text(buf.subarray(0, n));
+    return got;
+  } catch {
+    return "(no greeting within 5 s)";
+  } finally {
+    clearTimeout(timer);
+    if (!timedOut) conn.close();
+  }
+}
+
+/** `count` clients, `atOnce` at a time, for 20 s at most; how many got exactly the greeting. */
+async function clients(port: number, count: number, atOnce: number) {
+  const t0 = performance.now();
+  let started = 0, exact = 0;
+  const wrong = new Set<string>();
+  await Promise.all(Array.from({ length: atOnce }, async () => {
+    while (started < count && performance.now() - t0 < 20_000) {
+      started++;
+      const got = await greeting(port).catch((err) => `(${err})`);
+      if (got === "Hello, world!") exact++;
+      else wrong.add(got);
+    }
+  }));
+  const ms = performance.now() - t0;
+  return { exact, wrong: [...wrong], ms, perSecond: Math.round(count / ms * 1000) };
+}
+
+/** Reads a stream until `pattern` matches what was read; the rest stays unread. */
+async function readUntil(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  pattern: RegExp,
+): Promise<{ read: string; match: RegExpExecArray }> {
+  let read = "";
+  const decoder = new TextDecoder();
+  while (true) {
+    const match = pattern.exec(read);
+    if (match) return { read, match };
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`stream ended before ${pattern}: ${read}`);
+    read += decoder.decode(value, { stream: true });
+  }
+}
+
+Deno.test("server whose stdout is never read serves 3,000 clients, then summarises with the dropped lines counted", async () => {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: fixtureArgs("small_output_server.ts", ["-H", "127.0.0.1", "-p", "0"]),
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const killer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+  const stderr = new Response(child.stderr).text();
+  const stdout = child.stdout.getReader();
+  try {
+    const head = await readUntil(stdout, /listening on .*:(\d+)\n/);
+    const port = Number(head.match[1]);
+    // From here on nobody reads stdout until the server is told to stop.
+    const load = await clients(port, 3000, 100);
+    console.log(
+      `never-read stdout: 3000 clients in ${load.ms.toFixed(0)} ms (${load.perSecond}/s)`,
+    );
+    assertEquals(load.exact, 3000, load.wrong.join("\n"));
+    const t0 = performance.now();
+    child.kill("SIGTERM");
+    let rest = "";
+    for (let r = await stdout.read(); !r.done; r = await stdout.read()) rest += text(r.value);
+    const { code } = await child.status;
+    const ms = performance.now() - t0;
+    assertEquals(code, 0, await stderr);
+    assert(ms < OUTPUT_DRAIN_MS + 1000, `exit took ${ms.toFixed(0)} ms`);
+    const all = head.read + rest;
+    const m = /server: stopped: 3000 served, 0 failed, 0 dropped, (\d+) log lines dropped\n$/
+      .exec(all);
+    assert(m, all.slice(-300));
+    const shown = all.split("server: got connection from 127.0.0.1\n").length - 1;
+    assert(Number(m[1]) > 0);
+    assertEquals(shown + Number(m[1]), 3000, m[0]); // every line is either shown or counted
+    assertEquals(await stderr, "");
+  } finally {
+    clearTimeout(killer);
+    try {
+      child.kill("SIGKILL");
+    } catch { /* already gone */ }
+    await stdout.cancel();
+    await child.status;
+    await stderr;
+  }
+});
+
+Deno.test("server whose stdout reader is gone for good still exits 0 on SIGTERM, within the drain bound", async () => {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: toolArgs("server", ["-H", "127.0.0.1", "-p", "0"]),
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const killer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+  const stderr = new Response(child.stderr).text();
+  const stdout = child.stdout.getReader();
+  try {
+    const { match } = await readUntil(stdout, /listening on .*:(\d+)\n/);
+    const load = await clients(Number(match[1]), 3000, 100); // 114 KB of lines: the pipe fills
+    assertEquals(load.exact, 3000, load.wrong.join("\n"));
+    const t0 = performance.now();
+    child.kill("SIGTERM");
+    const { code } = await child.status;
+    const ms = performance.now() - t0;
+    assertEquals(code, 0);
+    // It waited for its output (the pipe was full) but no longer than the bound.
+    assert(ms > OUTPUT_DRAIN_MS - 300 && ms < OUTPUT_DRAIN_MS + 1500, `exit took ${ms} ms`);
+    assertEquals(await stderr, "");
+  } finally {
+    clearTimeout(killer);
+    try {
+      child.kill("SIGKILL");
+    } catch { /* already gone */ }
+    await stdout.cancel();
+    await child.status;
+    await stderr;
+  }
+});
+
+Deno.test({
+  name: "server with stdout on a full disk serves every client, says so once and exits 0",
+  ignore: !LINUX,
+  async fn() {
+    const port = (() => {
+      using probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+      return probe.addr.port;
+    })();
+    await using proc = new ToolProcess("server", ["-H", "127.0.0.1", "-p", String(port)], {
+      wrap: ["sh", "-c", 'exec "$@" >/dev/full', "sh"],
+    });
+    // Its first line ("waiting for connections...") fails: that is the one line on stderr.
+    await proc.waitFor(/stdout: No space left on device/, { stderr: true });
+    const load = await clients(port, 500, 50);
+    assertEquals(load.exact, 500, load.wrong.join("\n"));
+    proc.kill("SIGTERM");
+    assertEquals(await proc.exit(), 0);
+    assertEquals(proc.stderr, `server: stdout: ${FULL}\n`);
+  },
+});
+
+Deno.test("listener -k whose reader leaves after the first line stops quietly with exit 0", async () => {
+  await using proc = new ToolProcess("listener", ["-k", "-H", "::1", "-p", "0"], {
+    wrap: ["bash", "-c", '"$@" | head -n 1; exit "${PIPESTATUS[0]}"', "bash"],
+  });
+  const port = await proc.port();
+  using sender = udpSocket("::1");
+  const status = proc.exit(10_000);
+  let exited = false;
+  status.finally(() => exited = true);
+  // Datagrams until it notices that nobody reads any more (each one's lines fail to write).
+  for (let i = 0; i < 200 && !exited; i++) {
+    await sender.send(new TextEncoder().encode(`datagram ${i}`), {
+      transport: "udp",
+      hostname: "::1",
+      port,
+    });
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  assertEquals(await status, 0);
+  assertEquals(proc.stdout, `listener: listening on [::1]:${port}\n`);
+  assertEquals(proc.stderr, "");
+});
+
+Deno.test("a tool that leaves a rejected promise unhandled prints one internal error line, exit 70", async () => {
+  const run = async (devFull: boolean) => {
+    const argv = [Deno.execPath(), ...fixtureArgs("unhandled_rejection.ts", [])];
+    const [cmd, ...args] = devFull ? ["sh", "-c", 'exec "$@" >/dev/full', "sh", ...argv] : argv;
+    const { code, stdout, stderr } = await new Deno.Command(cmd!, {
+      args,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    return { code, stdout: text(stdout), stderr: text(stderr) };
+  };
+  const piped = await run(false);
+  assertEquals(piped, {
+    code: 70,
+    stdout: "fixture: about to fail\n", // printed before the exit, not lost
+    stderr: "fixture: internal error: Error: boom\n",
+  });
+  if (!LINUX) return;
+  // With stdout on a full disk too: two lines, no stack trace.
+  const full = await run(true);
+  assertEquals(full.code, 70);
+  assertEquals(full.stderr.split("\n").sort(), [
+    "",
+    "fixture: internal error: Error: boom",
+    `fixture: stdout: ${FULL}`,
+  ]);
+  assertMatch(full.stdout, /^$/);
+});
+
+Deno.test("listener -k whose stdout is never read keeps receiving, then summarises with the dropped lines counted", async () => {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: toolArgs("listener", ["-k", "-H", "::1", "-p", "0"]),
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const killer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+  const stderr = new Response(child.stderr).text();
+  const stdout = child.stdout.getReader();
+  try {
+    const head = await readUntil(stdout, /listening on .*:(\d+)\n/);
+    const to = { transport: "udp" as const, hostname: "::1", port: Number(head.match[1]) };
+    using sender = udpSocket("::1");
+    // 20,000 datagrams of three lines each: 2.2 MB of lines, twice the bound, nobody reading.
+    for (let i = 0; i < 20_000; i++) {
+      await sender.send(new TextEncoder().encode(line(i)), to);
+      if (i % 1000 === 999) await new Promise((r) => setTimeout(r, 10)); // let it keep up
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    child.kill("SIGINT");
+    let rest = "";
+    for (let r = await stdout.read(); !r.done; r = await stdout.read()) rest += text(r.value);
+    assertEquals((await child.status).code, 0);
+    const all = head.read + rest;
+    const m = /listener: received (\d+) datagrams, (\d+) bytes, (\d+) log lines dropped\n$/
+      .exec(all);
+    assert(m, all.slice(-300));
+    const [received, dropped] = [Number(m[1]), Number(m[3])];
+    const shown = all.split("listener: got packet from ::1\n").length - 1;
+    assert(received > 10_000, `${received} received`);
+    assert(dropped > 0);
+    assertEquals(shown * 3 + dropped, received * 3); // whole datagrams, shown or counted
+    assertEquals(await stderr, "");
+  } finally {
+    clearTimeout(killer);
+    try {
+      child.kill("SIGKILL");
+    } catch { /* already gone */ }
+    await stdout.cancel();
+    await child.status;
+    await stderr;
+  }
+});
