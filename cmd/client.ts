@@ -5,13 +5,13 @@
  *
  * @module
  */
-import { type ClientOptions, runClient } from "../lib/client.ts";
-import { UsageError } from "../lib/errors.ts";
-import { familyFlag, parseDuration, parseFlags, parseInteger } from "../lib/flags.ts";
-import type { Output } from "../lib/output.ts";
-import { parsePort } from "../lib/port.ts";
-import { onTermination } from "../lib/signals.ts";
-import { runMain, type ToolInfo } from "../lib/tool.ts";
+import { type ClientOptions, runClient } from "../lib/tools/client.ts";
+import { UsageError } from "../lib/net/errors.ts";
+import { familyFlag, parseDuration, parseFlags, parseInteger } from "../lib/cli/flags.ts";
+import type { Output } from "../lib/cli/output.ts";
+import { parsePort } from "../lib/cli/port.ts";
+import { onTermination } from "../lib/cli/signals.ts";
+import { runMain, type ToolInfo } from "../lib/cli/tool.ts";
 
 /** The client's name, usage line and help. */
 export const info: ToolInfo = {

@@ -5,13 +5,13 @@
  *
  * @module
  */
-import { familyFlag, parseDuration, parseFlags, parseInteger } from "../lib/flags.ts";
-import { parsePort } from "../lib/port.ts";
-import { runServer, type ServerOptions } from "../lib/server.ts";
-import { onTermination } from "../lib/signals.ts";
-import { runMain, type ToolInfo } from "../lib/tool.ts";
-import { UsageError } from "../lib/errors.ts";
-import type { Output } from "../lib/output.ts";
+import { familyFlag, parseDuration, parseFlags, parseInteger } from "../lib/cli/flags.ts";
+import { parsePort } from "../lib/cli/port.ts";
+import { runServer, type ServerOptions } from "../lib/tools/server.ts";
+import { onTermination } from "../lib/cli/signals.ts";
+import { runMain, type ToolInfo } from "../lib/cli/tool.ts";
+import { UsageError } from "../lib/net/errors.ts";
+import type { Output } from "../lib/cli/output.ts";
 
 /** The server's name, usage line and help. */
 export const info: ToolInfo = {

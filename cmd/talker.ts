@@ -5,12 +5,12 @@
  *
  * @module
  */
-import { UsageError } from "../lib/errors.ts";
-import { familyFlag, parseDuration, parseFlags } from "../lib/flags.ts";
-import type { Output } from "../lib/output.ts";
-import { parsePort } from "../lib/port.ts";
-import { runTalker, type TalkerOptions } from "../lib/talker.ts";
-import { runMain, type ToolInfo } from "../lib/tool.ts";
+import { UsageError } from "../lib/net/errors.ts";
+import { familyFlag, parseDuration, parseFlags } from "../lib/cli/flags.ts";
+import type { Output } from "../lib/cli/output.ts";
+import { parsePort } from "../lib/cli/port.ts";
+import { runTalker, type TalkerOptions } from "../lib/tools/talker.ts";
+import { runMain, type ToolInfo } from "../lib/cli/tool.ts";
 
 /** The talker's name, usage line and help. */
 export const info: ToolInfo = {

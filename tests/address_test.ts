@@ -1,5 +1,5 @@
 import { assertEquals } from "./_assert.ts";
-import { addressKey, ipFamily, joinHostPort, sameAddress, toV4Mapped } from "../lib/address.ts";
+import { addressKey, ipFamily, joinHostPort, sameAddress, toV4Mapped } from "../lib/net/address.ts";
 
 Deno.test("ipFamily() tells IPv4 and IPv6 literals from names", () => {
   assertEquals(ipFamily("127.0.0.1"), 4);

@@ -1,5 +1,5 @@
 import { assert, assertEquals } from "./_assert.ts";
-import { BindError, bindFirst } from "../lib/bind_first.ts";
+import { BindError, bindFirst } from "../lib/net/bind_first.ts";
 
 Deno.test("bindFirst() falls back to the next address when one cannot be bound", () => {
   using busy = Deno.listen({ hostname: "::", port: 0 });

@@ -1,7 +1,7 @@
 import { assert, assertEquals, assertRejects, errorOf } from "./_assert.ts";
-import { ConnectError, connectFirst } from "../lib/connect_first.ts";
-import { NetError } from "../lib/errors.ts";
-import type { Candidate } from "../lib/resolve.ts";
+import { ConnectError, connectFirst } from "../lib/net/connect_first.ts";
+import { NetError } from "../lib/net/errors.ts";
+import type { Candidate } from "../lib/net/resolve.ts";
 
 /** A port on which nothing listens: bind one, read its number, close it. */
 function closedPort(hostname: string): number {

@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertRejects } from "./_assert.ts";
-import { connectDatagram, ConnectedDatagram } from "../lib/connected_datagram.ts";
-import { TimeoutError } from "../lib/errors.ts";
+import { connectDatagram, ConnectedDatagram } from "../lib/net/connected_datagram.ts";
+import { TimeoutError } from "../lib/net/errors.ts";
 import { bytes, text, udpSocket } from "./_tools.ts";
 
 Deno.test("ConnectedDatagram drops and counts datagrams from other addresses", async () => {

@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertMatch } from "./_assert.ts";
 import { bytes, runTool, startTool, ToolProcess, udpSocket } from "./_tools.ts";
-import { escapeBytes } from "../lib/escape.ts";
+import { escapeBytes } from "../lib/net/escape.ts";
 
 /** Whether text holds a control character other than the line ends the tool writes. */
 // deno-lint-ignore no-control-regex -- finding control characters is the point

@@ -1,5 +1,5 @@
 import { assert, assertEquals } from "./_assert.ts";
-import { DeadlineQueue } from "../lib/deadline_queue.ts";
+import { DeadlineQueue } from "../lib/net/_deadline_queue.ts";
 
 // Deno 2.9 runs tests without its op and resource sanitizers unless asked: ask, so that a
 // timer or socket left running fails the test.

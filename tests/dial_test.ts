@@ -1,9 +1,9 @@
 import { assert, assertEquals, assertMatch } from "./_assert.ts";
 import { blackHole, canBlackHole } from "./_black_hole.ts";
-import { attemptShare } from "../lib/_dial_deadline.ts";
-import { ConnectError, Dialer, type DialEvent, interleaveFamilies } from "../lib/dial.ts";
-import { NetError, TimeoutError } from "../lib/errors.ts";
-import type { Candidate } from "../lib/resolve.ts";
+import { attemptShare } from "../lib/net/_dial_deadline.ts";
+import { ConnectError, Dialer, type DialEvent, interleaveFamilies } from "../lib/net/dial.ts";
+import { NetError, TimeoutError } from "../lib/net/errors.ts";
+import type { Candidate } from "../lib/net/resolve.ts";
 
 const ignore = !canBlackHole; // black holes need python3
 

@@ -1,5 +1,5 @@
 import { assert, assertEquals } from "./_assert.ts";
-import { escapeBytes, escapeInto, maxEscapedLength } from "../lib/escape.ts";
+import { escapeBytes, escapeInto, maxEscapedLength } from "../lib/net/escape.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 

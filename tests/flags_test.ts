@@ -1,6 +1,6 @@
 import { assertEquals, assertThrows } from "./_assert.ts";
-import { UsageError } from "../lib/errors.ts";
-import { familyFlag, parseDuration, parseFlags, parseInteger } from "../lib/flags.ts";
+import { UsageError } from "../lib/net/errors.ts";
+import { familyFlag, parseDuration, parseFlags, parseInteger } from "../lib/cli/flags.ts";
 
 Deno.test("parseDuration() reads a bare number as seconds, as nc -w and ncat -w do", () => {
   assertEquals(parseDuration("--t", "2"), 2000);

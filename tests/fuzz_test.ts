@@ -7,11 +7,11 @@ import * as client from "../cmd/client.ts";
 import * as listener from "../cmd/listener.ts";
 import * as server from "../cmd/server.ts";
 import * as talker from "../cmd/talker.ts";
-import { Output } from "../lib/output.ts";
-import { UsageError } from "../lib/errors.ts";
-import { EXIT_CODE_HELP } from "../lib/exit_codes.ts";
-import { runTool, type ToolInfo } from "../lib/tool.ts";
-import { versionLine } from "../lib/version.ts";
+import { Output } from "../lib/cli/output.ts";
+import { UsageError } from "../lib/net/errors.ts";
+import { EXIT_CODE_HELP } from "../lib/cli/exit_codes.ts";
+import { runTool, type ToolInfo } from "../lib/cli/tool.ts";
+import { versionLine } from "../lib/cli/version.ts";
 import { runTool as runProcess } from "./_tools.ts";
 
 const tools: [ToolInfo, (args: string[]) => unknown][] = [

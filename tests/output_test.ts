@@ -3,7 +3,7 @@
 // stdout nobody reads, a full disk, a reader that leaves, and a bug.
 import { assert, assertEquals, assertMatch } from "./_assert.ts";
 import { text, toolArgs, ToolProcess, udpSocket } from "./_tools.ts";
-import { Output, OUTPUT_DRAIN_MS } from "../lib/output.ts";
+import { Output, OUTPUT_DRAIN_MS } from "../lib/cli/output.ts";
 
 const FIXTURES = new URL("./fixtures/", import.meta.url).pathname;
 const LINUX = Deno.build.os === "linux";

@@ -1,6 +1,6 @@
 import { assertEquals, assertThrows } from "./_assert.ts";
-import { UsageError } from "../lib/errors.ts";
-import { parsePort } from "../lib/port.ts";
+import { UsageError } from "../lib/net/errors.ts";
+import { parsePort } from "../lib/cli/port.ts";
 
 Deno.test("parsePort() accepts whole numbers from 0 to 65535", () => {
   assertEquals(parsePort("0"), 0);

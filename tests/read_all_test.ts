@@ -1,5 +1,5 @@
 import { assertEquals } from "./_assert.ts";
-import { readAll, StreamReader } from "../lib/read_all.ts";
+import { readAll, StreamReader } from "../lib/net/read_all.ts";
 
 // Deno 2.9 runs tests without its op and resource sanitizers unless asked: ask, so that a
 // timer or socket left running fails the test.

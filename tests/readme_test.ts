@@ -45,7 +45,7 @@ function inOrder(needle: string[], haystack: string[]): boolean {
 }
 
 Deno.test("README's exit-code table has the codes and meanings every tool prints in --help", async () => {
-  const { EXIT_CODE_HELP, ExitCode } = await import("../lib/exit_codes.ts");
+  const { EXIT_CODE_HELP, ExitCode } = await import("../lib/cli/exit_codes.ts");
   // The source of truth: `  CODE  meaning` lines of the --help table.
   const help = EXIT_CODE_HELP.split("\n").slice(1).map((line) => {
     const m = /^\s+(\d+)\s+(.+)$/.exec(line);

@@ -1,6 +1,6 @@
 import { assertEquals, assertRejects, errorOf } from "./_assert.ts";
-import { ResolveError } from "../lib/errors.ts";
-import { resolve } from "../lib/resolve.ts";
+import { ResolveError } from "../lib/net/errors.ts";
+import { resolve } from "../lib/net/resolve.ts";
 
 Deno.test("resolve() returns IP literals with no lookup", async () => {
   assertEquals(await resolve("::1", 3490), [{ hostname: "::1", port: 3490, family: 6 }]);

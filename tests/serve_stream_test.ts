@@ -1,5 +1,5 @@
 import { assert, assertEquals } from "./_assert.ts";
-import { serveStream, type ServeStreamOptions } from "../lib/serve_stream.ts";
+import { serveStream, type ServeStreamOptions } from "../lib/net/serve_stream.ts";
 import { fetchAll, text } from "./_tools.ts";
 
 const HELLO = new TextEncoder().encode("Hello, world!");

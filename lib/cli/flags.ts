@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { UsageError } from "./errors.ts";
-import type { Family } from "./resolve.ts";
+import { UsageError } from "../net/errors.ts";
+import type { Family } from "../net/resolve.ts";
 
 /** One option: a string that takes a value, or a boolean switch. */
 export interface FlagSpec {

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { Output } from "./output.ts";
-import { type ServeStats, serveStream } from "./serve_stream.ts";
+import { Output } from "../cli/output.ts";
+import { type ServeStats, serveStream } from "../net/serve_stream.ts";
 import { isIPv6Peer, shown } from "./server.ts";
 
 /** What the main thread sends a worker to start it. */

@@ -5,13 +5,13 @@
  *
  * @module
  */
-import { addressKey, joinHostPort, toV4Mapped } from "./address.ts";
-import { connectDatagram } from "./connected_datagram.ts";
-import { checkDatagramSize } from "./datagram_limit.ts";
-import { escapeBytes } from "./escape.ts";
-import { ExitCode } from "./exit_codes.ts";
-import type { Output } from "./output.ts";
-import { type Candidate, type Family, resolve } from "./resolve.ts";
+import { addressKey, joinHostPort, toV4Mapped } from "../net/address.ts";
+import { connectDatagram } from "../net/connected_datagram.ts";
+import { checkDatagramSize } from "../net/datagram_limit.ts";
+import { escapeBytes } from "../net/escape.ts";
+import { ExitCode } from "../cli/exit_codes.ts";
+import type { Output } from "../cli/output.ts";
+import { type Candidate, type Family, resolve } from "../net/resolve.ts";
 
 /** Options for {@linkcode runTalker}. */
 export interface TalkerOptions {
@@ -85,7 +85,7 @@ export function talkerTarget(
  * @throws {TimeoutError} When no reply came in time (exit 3).
  * @example Send "hi" to a listener on ::1
  * ```ts ignore
- * import { Output } from "./output.ts";
+ * import { Output } from "../cli/output.ts";
  * import { runTalker } from "./talker.ts";
  * await runTalker("::1", new TextEncoder().encode("hi"), {}, new Output("talker"));
  * ```

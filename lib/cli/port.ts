@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { UsageError } from "./errors.ts";
+import { UsageError } from "../net/errors.ts";
 
 /** Options for {@linkcode parsePort}. */
 export interface ParsePortOptions {

@@ -7,7 +7,7 @@
 import { DialDeadline } from "./_dial_deadline.ts";
 import { joinHostPort } from "./address.ts";
 import { NetError, netError, SocketkitError } from "./errors.ts";
-import { ExitCode } from "./exit_codes.ts";
+import { ExitCode } from "../cli/exit_codes.ts";
 import type { Candidate } from "./resolve.ts";
 
 /**

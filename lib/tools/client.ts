@@ -4,14 +4,14 @@
  *
  * @module
  */
-import { joinHostPort } from "./address.ts";
-import { ConnectError, Dialer, type DialEvent } from "./dial.ts";
-import { describeCause, netError, TimeoutError } from "./errors.ts";
-import { escapeBytes } from "./escape.ts";
-import { ExitCode } from "./exit_codes.ts";
-import type { Output } from "./output.ts";
-import { readAll } from "./read_all.ts";
-import { type Family, resolve } from "./resolve.ts";
+import { joinHostPort } from "../net/address.ts";
+import { ConnectError, Dialer, type DialEvent } from "../net/dial.ts";
+import { describeCause, netError, TimeoutError } from "../net/errors.ts";
+import { escapeBytes } from "../net/escape.ts";
+import { ExitCode } from "../cli/exit_codes.ts";
+import type { Output } from "../cli/output.ts";
+import { readAll } from "../net/read_all.ts";
+import { type Family, resolve } from "../net/resolve.ts";
 
 /** Options for {@linkcode runClient}. */
 export interface ClientOptions {
@@ -81,7 +81,7 @@ const INTERRUPTED = 130;
  * @throws {TimeoutError} When a deadline passed (exit 3).
  * @example Fetch the greeting from a local server
  * ```ts ignore
- * import { Output } from "./output.ts";
+ * import { Output } from "../cli/output.ts";
  * import { runClient } from "./client.ts";
  * await runClient("localhost", { port: 3490 }, new Output("client"));
  * ```

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { ResolveError, SocketkitError, UsageError } from "./errors.ts";
+import { ResolveError, SocketkitError, UsageError } from "../net/errors.ts";
 import { EXIT_CODE_HELP, ExitCode } from "./exit_codes.ts";
 import { Output, OUTPUT_DRAIN_MS } from "./output.ts";
 import { versionLine } from "./version.ts";

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import config from "../deno.json" with { type: "json" };
+import config from "../../deno.json" with { type: "json" };
 
 /** socketkit's version, from deno.json. */
 export const VERSION: string = config.version;

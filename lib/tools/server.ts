@@ -4,12 +4,12 @@
  *
  * @module
  */
-import { fromV4Mapped, joinHostPort } from "./address.ts";
-import { bindFirst } from "./bind_first.ts";
-import { describeCause, NetError, PermissionError, UsageError } from "./errors.ts";
-import type { Output } from "./output.ts";
-import { type Family, resolve } from "./resolve.ts";
-import { type ServeStats, serveStream } from "./serve_stream.ts";
+import { fromV4Mapped, joinHostPort } from "../net/address.ts";
+import { bindFirst } from "../net/bind_first.ts";
+import { describeCause, NetError, PermissionError, UsageError } from "../net/errors.ts";
+import type { Output } from "../cli/output.ts";
+import { type Family, resolve } from "../net/resolve.ts";
+import { type ServeStats, serveStream } from "../net/serve_stream.ts";
 import type { WorkerReply, WorkerStart } from "./server_worker.ts";
 
 /** Options for {@linkcode runServer}. */
@@ -65,7 +65,7 @@ export interface ServerOptions {
  * @returns The counts of clients served, failed and dropped.
  * @example Serve on a free port for half a second
  * ```ts
- * import { Output } from "./output.ts";
+ * import { Output } from "../cli/output.ts";
  * import { runServer } from "./server.ts";
  * await runServer({ host: "127.0.0.1", port: 0, signal: AbortSignal.timeout(500) }, new Output("server"));
  * ```
@@ -167,7 +167,7 @@ async function startWorkers(
     );
   }
   // A worker's modules are read from disk, so --workers needs read access to lib/.
-  const lib = new URL(".", import.meta.url);
+  const lib = new URL("../", import.meta.url);
   if (lib.protocol === "file:") {
     const dir = decodeURIComponent(lib.pathname);
     const { state } = await Deno.permissions.query({ name: "read", path: dir });

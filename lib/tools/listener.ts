@@ -4,14 +4,14 @@
  *
  * @module
  */
-import { joinHostPort } from "./address.ts";
-import { bindFirst } from "./bind_first.ts";
+import { joinHostPort } from "../net/address.ts";
+import { bindFirst } from "../net/bind_first.ts";
 import { EchoGuard } from "./echo_guard.ts";
-import { describeCause, SocketkitError } from "./errors.ts";
-import { escapeBytes, escapeInto, maxEscapedLength } from "./escape.ts";
-import { ExitCode } from "./exit_codes.ts";
-import type { Output } from "./output.ts";
-import { type Family, resolve } from "./resolve.ts";
+import { describeCause, SocketkitError } from "../net/errors.ts";
+import { escapeBytes, escapeInto, maxEscapedLength } from "../net/escape.ts";
+import { ExitCode } from "../cli/exit_codes.ts";
+import type { Output } from "../cli/output.ts";
+import { type Family, resolve } from "../net/resolve.ts";
 
 /** Options for {@linkcode runListener}. */
 export interface ListenerOptions {
@@ -111,7 +111,7 @@ const V4_MAPPED = /^::ffff:\d+\.\d+\.\d+\.\d+$/i;
  * @throws {SocketkitError} With exit code 4 when Deno may not send an echo to a sender.
  * @example Wait for one datagram on a free port
  * ```ts ignore
- * import { Output } from "./output.ts";
+ * import { Output } from "../cli/output.ts";
  * import { runListener } from "./listener.ts";
  * await runListener({ port: 0 }, new Output("listener"));
  * ```

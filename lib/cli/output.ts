@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { describeCause } from "./errors.ts";
+import { describeCause } from "../net/errors.ts";
 
 /** A sink written asynchronously, without blocking the event loop: `Deno.stdout`, a file. */
 export interface AsyncByteSink {

@@ -14,7 +14,7 @@
  *
  * @example Close a connection that is not done in time
  * ```ts
- * import { DeadlineQueue } from "./deadline_queue.ts";
+ * import { DeadlineQueue } from "./_deadline_queue.ts";
  * const deadlines = new DeadlineQueue<string>(1000, (key) => console.log(`${key} expired`));
  * deadlines.add("client 1");
  * deadlines.delete("client 1"); // done in time: nothing expires

@@ -5,7 +5,7 @@
  */
 import { joinHostPort } from "./address.ts";
 import { netError, SocketkitError } from "./errors.ts";
-import { ExitCode } from "./exit_codes.ts";
+import { ExitCode } from "../cli/exit_codes.ts";
 import type { Candidate } from "./resolve.ts";
 
 /** Options for {@linkcode bindFirst}. */

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { DeadlineQueue } from "./deadline_queue.ts";
+import { DeadlineQueue } from "./_deadline_queue.ts";
 
 /** Options for {@linkcode serveStream}. */
 export interface ServeStreamOptions {

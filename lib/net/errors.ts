@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { ExitCode, type ExitCodeValue } from "./exit_codes.ts";
+import { ExitCode, type ExitCodeValue } from "../cli/exit_codes.ts";
 
 /**
  * Base class of every error socketkit throws on purpose.
