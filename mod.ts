@@ -1,34 +1,61 @@
 /**
  * socketkit: the classic client/server programs of a network-programming guide, as a
- * library for scripts. Resolve like `getaddrinfo`, try each address like the original
- * client, serve streams that no client can stall, and talk over connected datagrams.
+ * library for scripts (`deno run --allow-net script.ts`). Resolve like `getaddrinfo`, dial
+ * a host's addresses one after the other or racing them, serve streams that no client can
+ * stall, and talk over connected datagrams. Every failure is a {@linkcode NetError} that
+ * names the operation and the address.
  *
- * @example Fetch the greeting from a socketkit server
- * ```ts ignore
- * import { connectFirst, readAll, resolve } from "./mod.ts";
- * const candidates = await resolve("localhost", 3490);
- * using conn = await connectFirst(candidates, { timeout: 5000 });
- * const { bytes } = await readAll(conn, { timeout: 5000 });
- * console.log(new TextDecoder().decode(bytes)); // Hello, world!
+ * @example Fetch the greeting from a server, as the original client does
+ * ```ts
+ * import { Dialer, readAll, resolve, serveStream } from "@socketkit/socketkit";
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ *
+ * const stop = new AbortController();
+ * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const serving = serveStream(listener, {
+ *   message: new TextEncoder().encode("Hello, world!"),
+ *   signal: stop.signal,
+ * });
+ *
+ * const candidates = await resolve("127.0.0.1", listener.addr.port);
+ * using conn = await new Dialer({ timeout: 5000 }).dial(candidates);
+ * const { bytes, end } = await readAll(conn, { timeout: 5000 });
+ * assertEquals([new TextDecoder().decode(bytes), end], ["Hello, world!", "eof"]);
+ *
+ * stop.abort();
+ * assertEquals((await serving).served, 1);
  * ```
  *
  * @module
  */
-export * from "./lib/net/address.ts";
-export * from "./lib/net/bind_first.ts";
-export * from "./lib/tools/client.ts";
-export * from "./lib/net/connect_first.ts";
-export * from "./lib/net/connected_datagram.ts";
-export * from "./lib/net/datagram_limit.ts";
-export * from "./lib/net/dial.ts";
-export * from "./lib/net/errors.ts";
-export * from "./lib/net/escape.ts";
-export * from "./lib/cli/exit_codes.ts";
-export * from "./lib/tools/listener.ts";
-export * from "./lib/cli/output.ts";
-export * from "./lib/cli/port.ts";
-export * from "./lib/net/read_all.ts";
-export * from "./lib/net/resolve.ts";
-export * from "./lib/net/serve_stream.ts";
-export * from "./lib/tools/server.ts";
-export * from "./lib/tools/talker.ts";
+export { type IPFamily, joinHostPort } from "./lib/net/address.ts";
+export { bindFirst, type BindFirstOptions } from "./lib/net/bind_first.ts";
+export {
+  connectDatagram,
+  type ConnectDatagramOptions,
+  ConnectedDatagram,
+  type DatagramPeer,
+  type ReceiveOptions,
+} from "./lib/net/connected_datagram.ts";
+export { Dialer, type DialerOptions, type DialEvent, type DialOptions } from "./lib/net/dial.ts";
+export {
+  NetError,
+  type NetErrorOptions,
+  type NetOp,
+  type Network,
+  ResolveError,
+} from "./lib/net/errors.ts";
+export { escapeBytes } from "./lib/net/escape.ts";
+export {
+  readAll,
+  type ReadAllOptions,
+  type ReadAllResult,
+  type StreamSource,
+} from "./lib/net/read_all.ts";
+export { type Candidate, type Family, resolve, type ResolveOptions } from "./lib/net/resolve.ts";
+export {
+  type ServeLimits,
+  type ServeStats,
+  serveStream,
+  type ServeStreamOptions,
+} from "./lib/net/serve_stream.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 import { type ClientOptions, runClient } from "../lib/tools/client.ts";
-import { UsageError } from "../lib/net/errors.ts";
+import { UsageError } from "../lib/cli/errors.ts";
 import { familyFlag, parseDuration, parseFlags, parseInteger } from "../lib/cli/flags.ts";
 import type { Output } from "../lib/cli/output.ts";
 import { parsePort } from "../lib/cli/port.ts";

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { UsageError } from "../lib/net/errors.ts";
+import { UsageError } from "../lib/cli/errors.ts";
 import { familyFlag, parseFlags, parseInteger } from "../lib/cli/flags.ts";
 import { type ListenerOptions, runListener } from "../lib/tools/listener.ts";
 import type { Output } from "../lib/cli/output.ts";

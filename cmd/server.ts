@@ -10,7 +10,7 @@ import { parsePort } from "../lib/cli/port.ts";
 import { runServer, type ServerOptions } from "../lib/tools/server.ts";
 import { onTermination } from "../lib/cli/signals.ts";
 import { runMain, type ToolInfo } from "../lib/cli/tool.ts";
-import { UsageError } from "../lib/net/errors.ts";
+import { UsageError } from "../lib/cli/errors.ts";
 import type { Output } from "../lib/cli/output.ts";
 
 /** The server's name, usage line and help. */
@@ -75,15 +75,22 @@ export function parseServerArgs(args: string[]): ServerOptions {
     family: familyFlag(values["4"], values["6"], "any"),
     message: values.message as string,
     quiet: values.quiet === true,
-    maxConnections: parseInteger("--max-connections", values["max-connections"] as string, 0, 1e6),
-    writeTimeout: parseDuration("--write-timeout", values["write-timeout"] as string),
-    drainTimeout: parseDuration("--drain-timeout", values["drain-timeout"] as string, {
-      min: 0,
-    }),
+    limits: {
+      maxConnections: parseInteger(
+        "--max-connections",
+        values["max-connections"] as string,
+        0,
+        1e6,
+      ),
+      writeTimeout: parseDuration("--write-timeout", values["write-timeout"] as string),
+      drainTimeout: parseDuration("--drain-timeout", values["drain-timeout"] as string, {
+        min: 0,
+      }),
+      lingerTimeout: values.linger === undefined
+        ? undefined
+        : parseDuration("--linger", values.linger as string, { min: 0 }),
+    },
     workers: parseInteger("--workers", values.workers as string, 1, 64),
-    lingerTimeout: values.linger === undefined
-      ? undefined
-      : parseDuration("--linger", values.linger as string, { min: 0 }),
   };
 }
 

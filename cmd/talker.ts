@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { UsageError } from "../lib/net/errors.ts";
+import { UsageError } from "../lib/cli/errors.ts";
 import { familyFlag, parseDuration, parseFlags } from "../lib/cli/flags.ts";
 import type { Output } from "../lib/cli/output.ts";
 import { parsePort } from "../lib/cli/port.ts";

@@ -1,5 +1,6 @@
 import { assert, assertEquals } from "./_assert.ts";
-import { BindError, bindFirst } from "../lib/net/bind_first.ts";
+import { bindFirst } from "../lib/net/bind_first.ts";
+import { NetError } from "../lib/net/errors.ts";
 
 Deno.test("bindFirst() falls back to the next address when one cannot be bound", () => {
   using busy = Deno.listen({ hostname: "::", port: 0 });
@@ -16,7 +17,7 @@ Deno.test("bindFirst() falls back to the next address when one cannot be bound",
   assertEquals(failed, ["::"]);
 });
 
-Deno.test("bindFirst() names every address that failed, exit code 2", () => {
+Deno.test("bindFirst() throws the first address's failure as a NetError naming op and address", () => {
   using busy = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   let err: unknown;
   try {
@@ -24,10 +25,12 @@ Deno.test("bindFirst() names every address that failed, exit code 2", () => {
   } catch (e) {
     err = e;
   }
-  assert(err instanceof BindError);
-  assertEquals(err.exitCode, 2);
-  assertEquals(
-    err.message,
-    `failed to bind: listen tcp 127.0.0.1:${busy.addr.port}: Address already in use`,
-  );
+  assert(err instanceof NetError);
+  assertEquals([err.op, err.network, err.address], [
+    "listen",
+    "tcp",
+    `127.0.0.1:${busy.addr.port}`,
+  ]);
+  assert(err.cause instanceof Deno.errors.AddrInUse);
+  assertEquals(err.message, `listen tcp 127.0.0.1:${busy.addr.port}: address already in use`);
 });

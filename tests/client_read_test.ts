@@ -76,7 +76,7 @@ Deno.test({
       assertEquals(res.stdout, "client: connecting to 127.0.0.1\n");
       assertEquals(
         res.stderr,
-        `client: receive tcp 127.0.0.1:${server.port}: Connection reset by peer\n`,
+        `client: read tcp 127.0.0.1:${server.port}: connection reset by peer\n`,
       );
     }
   },
@@ -95,7 +95,7 @@ Deno.test("client says so when nothing came within --read-timeout, exit 3", asyn
   assertEquals(res.stdout, "client: connecting to 127.0.0.1\n");
   assertEquals(
     res.stderr,
-    `client: recv: nothing received from 127.0.0.1:${server.port} within 300 ms\n`,
+    `client: recv: nothing received from 127.0.0.1:${server.port} within 300ms\n`,
   );
 });
 
@@ -112,7 +112,7 @@ Deno.test("client prints what came when the server does not close within --read-
   assertEquals(res.stdout, "client: connecting to 127.0.0.1\nclient: received 'partial'\n");
   assertEquals(
     res.stderr,
-    `client: recv: 127.0.0.1:${server.port} did not close the connection within 300 ms\n`,
+    `client: recv: 127.0.0.1:${server.port} did not close the connection within 300ms\n`,
   );
 });
 

@@ -65,7 +65,7 @@ Deno.test("connected talker exits 3 when no reply comes", async () => {
   const port = (silent.addr as Deno.NetAddr).port;
   const res = await runTool("talker", ["-p", String(port), "-r", "300ms", "::1", "anyone?"]);
   assertEquals(res.code, 3);
-  assertEquals(res.stderr, `talker: no reply from [::1]:${port} within 300 ms\n`);
+  assertEquals(res.stderr, `talker: no reply from [::1]:${port} within 300ms\n`);
 });
 
 Deno.test("listener escapes a terminal escape sequence instead of printing it", async () => {

@@ -13,7 +13,7 @@ Deno.test("every duration flag reads a bare number as seconds", () => {
   const client = parseClientArgs(["-t", "2", "--read-timeout", "1.5", "x"]).options;
   assertEquals([client.connectTimeout, client.readTimeout], [2000, 1500]);
   assertEquals(parseTalkerArgs(["-r", "1", "::1", "x"]).options.replyTimeout, 1000);
-  const server = parseServerArgs([
+  const { limits } = parseServerArgs([
     "--write-timeout",
     "3",
     "--drain-timeout",
@@ -21,7 +21,12 @@ Deno.test("every duration flag reads a bare number as seconds", () => {
     "--linger",
     "2",
   ]);
-  assertEquals([server.writeTimeout, server.drainTimeout, server.lingerTimeout], [3000, 500, 2000]);
+  assertEquals(limits, {
+    maxConnections: 1024,
+    writeTimeout: 3000,
+    drainTimeout: 500,
+    lingerTimeout: 2000,
+  });
 });
 
 Deno.test("client --read-timeout 1 waits a second, not a millisecond, for a slow server", async () => {

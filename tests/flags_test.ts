@@ -1,5 +1,5 @@
 import { assertEquals, assertThrows } from "./_assert.ts";
-import { UsageError } from "../lib/net/errors.ts";
+import { UsageError } from "../lib/cli/errors.ts";
 import { familyFlag, parseDuration, parseFlags, parseInteger } from "../lib/cli/flags.ts";
 
 Deno.test("parseDuration() reads a bare number as seconds, as nc -w and ncat -w do", () => {

@@ -67,7 +67,7 @@ Deno.test("listener --echo without leave to answer the sender exits 4 and says t
   assertMatch(
     proc.stderr,
     new RegExp(
-      `^listener: send udp \\[::1\\]:${sender.port}: permission denied: run again with --allow-net \\(`,
+      `^listener: write udp \\[::1\\]:${sender.port}: permission denied: run again with --allow-net \\(`,
     ),
   );
   assertEquals(proc.stderr.split("\n").length, 2, proc.stderr); // one line

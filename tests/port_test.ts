@@ -1,5 +1,5 @@
 import { assertEquals, assertThrows } from "./_assert.ts";
-import { UsageError } from "../lib/net/errors.ts";
+import { UsageError } from "../lib/cli/errors.ts";
 import { parsePort } from "../lib/cli/port.ts";
 
 Deno.test("parsePort() accepts whole numbers from 0 to 65535", () => {

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { UsageError } from "../net/errors.ts";
+import { UsageError } from "./errors.ts";
 import type { Family } from "../net/resolve.ts";
 
 /** One option: a string that takes a value, or a boolean switch. */

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { UsageError } from "../net/errors.ts";
+import { UsageError } from "./errors.ts";
 
 /** Options for {@linkcode parsePort}. */
 export interface ParsePortOptions {

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { ResolveError, SocketkitError, UsageError } from "../net/errors.ts";
+import { errorLine, exitCodeOf } from "./errors.ts";
 import { EXIT_CODE_HELP, ExitCode } from "./exit_codes.ts";
 import { Output, OUTPUT_DRAIN_MS } from "./output.ts";
 import { versionLine } from "./version.ts";
@@ -69,25 +69,8 @@ export async function runTool(
 }
 
 function report(info: ToolInfo, err: unknown, out: Output): number {
-  if (err instanceof UsageError) {
-    if (err.showUsage) out.errorLine(info.usage);
-    else out.error(err.message);
-    return err.exitCode;
-  }
-  if (err instanceof ResolveError) {
-    out.errorLine(err.message); // the original's line, with no prefix: "getaddrinfo: ..."
-    return err.exitCode;
-  }
-  if (err instanceof SocketkitError) {
-    out.error(err.message);
-    return err.exitCode;
-  }
-  if (err instanceof Deno.errors.NotCapable) {
-    out.error(`permission denied: ${err.message}`);
-    return ExitCode.Permission;
-  }
-  out.error(`internal error: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
-  return ExitCode.Internal;
+  out.errorLine(errorLine(info.name, info.usage, err));
+  return exitCodeOf(err);
 }
 
 /** Options for {@linkcode runMain}. */

@@ -12,12 +12,19 @@
  * `ms` is under 40), never early. No closure or timer is created per entry, and no timer
  * runs while the queue is empty.
  *
- * @example Close a connection that is not done in time
+ * @example Only the connection that is not done in time expires
  * ```ts
  * import { DeadlineQueue } from "./_deadline_queue.ts";
- * const deadlines = new DeadlineQueue<string>(1000, (key) => console.log(`${key} expired`));
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ *
+ * const expired: string[] = [];
+ * const deadlines = new DeadlineQueue<string>(20, (key) => expired.push(key));
  * deadlines.add("client 1");
- * deadlines.delete("client 1"); // done in time: nothing expires
+ * deadlines.add("client 2");
+ * deadlines.delete("client 2"); // done in time: it never expires
+ * assertEquals(deadlines.size, 1);
+ * await new Promise((resolve) => setTimeout(resolve, 60));
+ * assertEquals([expired, deadlines.size], [["client 1"], 0]); // and no timer is left running
  * ```
  */
 export class DeadlineQueue<K = unknown> {

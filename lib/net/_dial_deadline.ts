@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { TimeoutError } from "./errors.ts";
+import { NetError } from "./errors.ts";
 
 /** The least time an attempt gets when the deadline is split, as Go's `partialDeadline`. */
 export const MIN_ATTEMPT_MS = 2000;
@@ -17,10 +17,14 @@ export const MIN_ATTEMPT_MS = 2000;
  * @param remaining Milliseconds left before the deadline.
  * @param left Attempts left, this one included.
  * @returns Milliseconds for this attempt, at most `remaining`.
- * @example Three addresses, ten seconds
+ * @example Three addresses, ten seconds, then less
  * ```ts
  * import { attemptShare } from "./_dial_deadline.ts";
- * console.log(attemptShare(10_000, 3)); // 3333.33…
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ *
+ * assertEquals(attemptShare(10_000, 3), 10_000 / 3); // an equal share
+ * assertEquals(attemptShare(3000, 3), 2000); // never under 2 s…
+ * assertEquals(attemptShare(1500, 3), 1500); // …unless less than that is left
  * ```
  */
 export function attemptShare(remaining: number, left: number): number {
@@ -29,8 +33,20 @@ export function attemptShare(remaining: number, left: number): number {
 }
 
 /**
- * One signal that aborts when the deadline passes (reason: a {@linkcode TimeoutError}) or
+ * One signal that aborts when the deadline passes (reason: a {@linkcode NetError} whose
+ * `timeout` is true, naming `address`) or
  * when the caller's signal does (its reason). Dispose of it to clear the timer.
+ *
+ * @example The deadline passes
+ * ```ts
+ * import { DialDeadline } from "./_dial_deadline.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ *
+ * using deadline = new DialDeadline(20, undefined, "127.0.0.1:3490");
+ * await new Promise((resolve) => deadline.signal.addEventListener("abort", resolve));
+ * assertEquals(deadline.expired, true);
+ * assertEquals(deadline.signal.reason.message, "dial tcp 127.0.0.1:3490: timed out after 20ms");
+ * ```
  */
 export class DialDeadline implements Disposable {
   readonly #controller = new AbortController();
@@ -45,14 +61,15 @@ export class DialDeadline implements Disposable {
    *
    * @param timeout The whole dial's deadline in milliseconds, or undefined for none.
    * @param caller The caller's cancellation signal.
+   * @param address What the timeout error names: the first address, as `host:port`.
    */
-  constructor(timeout: number | undefined, caller: AbortSignal | undefined) {
+  constructor(timeout: number | undefined, caller: AbortSignal | undefined, address: string) {
     this.#timeout = timeout;
     this.#caller = caller;
     if (timeout !== undefined) {
       this.#at = performance.now() + timeout;
       this.#timer = setTimeout(() => {
-        this.#controller.abort(new TimeoutError("failed to connect: no address answered", timeout));
+        this.#controller.abort(new NetError("dial", "tcp", address, undefined, { timeout }));
       }, timeout);
     }
     if (caller?.aborted) this.#onCallerAbort();
@@ -66,7 +83,8 @@ export class DialDeadline implements Disposable {
 
   /** Whether the deadline (not the caller) ended the dial. */
   get expired(): boolean {
-    return this.signal.aborted && this.signal.reason instanceof TimeoutError &&
+    return this.signal.aborted && this.signal.reason instanceof NetError &&
+      this.signal.reason.timeout &&
       !this.#caller?.aborted;
   }
 

@@ -19,7 +19,10 @@ const IPV4 =
  * @example Recognise literals
  * ```ts
  * import { ipFamily } from "./address.ts";
- * console.log(ipFamily("127.0.0.1"), ipFamily("::1"), ipFamily("localhost")); // 4 6 undefined
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ *
+ * assertEquals([ipFamily("127.0.0.1"), ipFamily("::1"), ipFamily("localhost")], [4, 6, undefined]);
+ * assertEquals(ipFamily("256.0.0.1"), undefined);
  * ```
  */
 export function ipFamily(host: string): IPFamily | undefined {
@@ -42,8 +45,11 @@ export function ipFamily(host: string): IPFamily | undefined {
  * @returns `host:port`, with brackets around IPv6.
  * @example Bracket IPv6
  * ```ts
- * import { joinHostPort } from "./address.ts";
- * console.log(joinHostPort("::1", 3490)); // [::1]:3490
+ * import { joinHostPort } from "@socketkit/socketkit";
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ *
+ * assertEquals(joinHostPort("::1", 3490), "[::1]:3490");
+ * assertEquals(joinHostPort("127.0.0.1", 3490), "127.0.0.1:3490");
  * ```
  */
 export function joinHostPort(hostname: string, port: number): string {
@@ -59,7 +65,9 @@ export function joinHostPort(hostname: string, port: number): string {
  * @example Map an address
  * ```ts
  * import { toV4Mapped } from "./address.ts";
- * console.log(toV4Mapped("127.0.0.1")); // ::ffff:127.0.0.1
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ *
+ * assertEquals(toV4Mapped("127.0.0.1"), "::ffff:127.0.0.1");
  * ```
  */
 export function toV4Mapped(ipv4: string): string {
@@ -75,7 +83,11 @@ export function toV4Mapped(ipv4: string): string {
  * @example Compare a mapped and a plain address
  * ```ts
  * import { addressKey } from "./address.ts";
- * console.log(addressKey("::ffff:127.0.0.1") === addressKey("127.0.0.1")); // true
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ *
+ * assertEquals(addressKey("::ffff:127.0.0.1"), addressKey("127.0.0.1"));
+ * assertEquals(addressKey("::ffff:7f00:1"), "127.0.0.1");
+ * assertEquals(addressKey("0:0:0:0:0:0:0:1"), "::1");
  * ```
  */
 export function addressKey(hostname: string): string {
@@ -103,7 +115,11 @@ export function addressKey(hostname: string): string {
  * @example A reply from the mapped form matches the peer
  * ```ts
  * import { sameAddress } from "./address.ts";
- * console.log(sameAddress({ hostname: "::ffff:127.0.0.1", port: 4950 }, { hostname: "127.0.0.1", port: 4950 })); // true
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ *
+ * const peer = { hostname: "127.0.0.1", port: 4950 };
+ * assertEquals(sameAddress({ hostname: "::ffff:127.0.0.1", port: 4950 }, peer), true);
+ * assertEquals(sameAddress({ hostname: "127.0.0.1", port: 4951 }, peer), false);
  * ```
  */
 export function sameAddress(
@@ -122,7 +138,9 @@ export function sameAddress(
  * @example Unmap a dual-stack peer
  * ```ts
  * import { fromV4Mapped } from "./address.ts";
- * console.log(fromV4Mapped("::ffff:127.0.0.1"), fromV4Mapped("::1")); // 127.0.0.1 undefined
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ *
+ * assertEquals([fromV4Mapped("::ffff:127.0.0.1"), fromV4Mapped("::1")], ["127.0.0.1", undefined]);
  * ```
  */
 export function fromV4Mapped(hostname: string): string | undefined {

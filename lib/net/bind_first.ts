@@ -3,15 +3,16 @@
  *
  * @module
  */
-import { joinHostPort } from "./address.ts";
-import { netError, SocketkitError } from "./errors.ts";
-import { ExitCode } from "../cli/exit_codes.ts";
+import { type NetError, opError } from "./errors.ts";
 import type { Candidate } from "./resolve.ts";
 
 /** Options for {@linkcode bindFirst}. */
 export interface BindFirstOptions {
-  /** Called with each address that could not be bound, before the next is tried. */
-  onError?: ((candidate: Candidate, error: SocketkitError) => void) | undefined;
+  /**
+   * Called with each address that could not be bound, before the next is tried.
+   * @default {undefined} (failures are only thrown, the first one, when none could be bound)
+   */
+  onError?: ((candidate: Candidate, error: NetError) => void) | undefined;
   /**
    * TCP only: let other sockets bind the same address and port (`SO_REUSEPORT`, Linux), so
    * that several threads can each accept on it. The address must be free first: a port that
@@ -23,31 +24,6 @@ export interface BindFirstOptions {
 }
 
 /**
- * No candidate could be bound. Exit code 2. The message is the original's
- * (`failed to bind`), followed by each reason.
- *
- * @example Catch it
- * ```ts
- * import { BindError } from "./bind_first.ts";
- * console.log(new BindError([]).exitCode); // 2
- * ```
- */
-export class BindError extends SocketkitError {
-  /** Why each address failed, in order. */
-  readonly errors: SocketkitError[];
-  /** Creates the value from its parts.
-   *
-   * @param errors Each address's failure. */
-  constructor(errors: SocketkitError[]) {
-    super(
-      `failed to bind${errors.length ? `: ${errors.map((e) => e.message).join("; ")}` : ""}`,
-      ExitCode.NoAddress,
-    );
-    this.errors = errors;
-  }
-}
-
-/**
  * Opens a listening socket on the first candidate that can be bound: a TCP listener, or
  * with `transport: "udp"` a datagram socket.
  *
@@ -55,13 +31,26 @@ export class BindError extends SocketkitError {
  * @param transport `tcp` or `udp`.
  * @param options Reporting of each failure.
  * @returns The listening socket; the caller closes it.
- * @throws {BindError} When no address could be bound.
- * @throws {PermissionError} When Deno lacks the net permission.
- * @example Listen on a free port
+ * @throws {NetError} Op `listen`: the first address's failure when none could be bound (each
+ * was reported to `onError`), or at once when Deno lacks the net permission.
+ * @example An address in use is reported, and the next one is bound
  * ```ts
- * import { bindFirst } from "./bind_first.ts";
- * using listener = bindFirst([{ hostname: "127.0.0.1", port: 0, family: 4 }], "tcp");
- * console.log(listener.addr.port > 0); // true
+ * import { bindFirst, type NetError } from "@socketkit/socketkit";
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ *
+ * using taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const failures: string[] = [];
+ * using listener = bindFirst(
+ *   [
+ *     { hostname: "127.0.0.1", port: taken.addr.port, family: 4 },
+ *     { hostname: "127.0.0.1", port: 0, family: 4 },
+ *   ],
+ *   "tcp",
+ *   { onError: (_candidate, error: NetError) => failures.push(error.message) },
+ * );
+ * assertEquals(failures, [`listen tcp 127.0.0.1:${taken.addr.port}: address already in use`]);
+ * assertEquals(listener.addr.hostname, "127.0.0.1");
+ * assertEquals(listener.addr.port === 0 || listener.addr.port === taken.addr.port, false);
  * ```
  */
 export function bindFirst(
@@ -76,11 +65,23 @@ export function bindFirst(
  * @param transport `udp`.
  * @param options Reporting of each failure.
  * @returns The bound socket; the caller closes it.
- * @example Bind a free UDP port
+ * @example Bind a free UDP port and receive on it
  * ```ts
- * import { bindFirst } from "./bind_first.ts";
- * const conn = bindFirst([{ hostname: "::1", port: 0, family: 6 }], "udp");
- * conn.close();
+ * import { bindFirst } from "@socketkit/socketkit";
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ *
+ * // Deno.DatagramConn is not Disposable: close it in `finally`.
+ * const conn = bindFirst([{ hostname: "127.0.0.1", port: 0, family: 4 }], "udp");
+ * const sender = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+ * try {
+ *   await sender.send(new TextEncoder().encode("hi"), conn.addr);
+ *   const [data, from] = await conn.receive();
+ *   assertEquals(new TextDecoder().decode(data), "hi");
+ *   assertEquals((from as Deno.NetAddr).port, (sender.addr as Deno.NetAddr).port);
+ * } finally {
+ *   sender.close();
+ *   conn.close();
+ * }
  * ```
  */
 export function bindFirst(
@@ -93,20 +94,20 @@ export function bindFirst(
   transport: "tcp" | "udp",
   options: BindFirstOptions = {},
 ): Deno.TcpListener | Deno.DatagramConn {
-  const errors: SocketkitError[] = [];
+  const errors: NetError[] = [];
   for (const candidate of candidates) {
     const { hostname, port } = candidate;
     try {
       if (transport === "udp") return Deno.listenDatagram({ transport: "udp", hostname, port });
       return options.reusePort ? listenShared(hostname, port) : Deno.listen({ hostname, port });
     } catch (cause) {
-      const error = netError("listen", transport, joinHostPort(hostname, port), cause);
-      if (error.exitCode === ExitCode.Permission) throw error;
+      const error = opError("listen", transport, hostname, port, cause);
+      if (cause instanceof Deno.errors.NotCapable) throw error;
       errors.push(error);
       options.onError?.(candidate, error);
     }
   }
-  throw new BindError(errors);
+  throw errors[0] ?? opError("listen", transport, "(no address)", 0, new Error("No addresses"));
 }
 
 /**

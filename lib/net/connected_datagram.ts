@@ -6,7 +6,7 @@
  * @module
  */
 import { joinHostPort, sameAddress } from "./address.ts";
-import { netError, TimeoutError } from "./errors.ts";
+import { NetError, opError } from "./errors.ts";
 
 /** Where a {@linkcode ConnectedDatagram} sends and what it accepts. */
 export interface DatagramPeer {
@@ -33,7 +33,7 @@ export interface ConnectDatagramOptions {
 /** Options for {@linkcode ConnectedDatagram.receive}. */
 export interface ReceiveOptions {
   /**
-   * Give up after this many milliseconds with a {@linkcode TimeoutError}. A receive that
+   * Give up after this many milliseconds with a {@linkcode NetError} whose `timeout` is true. A receive that
    * timed out stays pending and is taken over by the next call, so no datagram is lost.
    * @default {undefined} (wait for ever)
    */
@@ -47,19 +47,26 @@ export interface ReceiveOptions {
  * Deno reports no ICMP "port unreachable" for datagram sockets, so a peer that is not
  * there shows up only as a receive timeout.
  *
- * @example Talk to an echo peer
+ * @example Only the peer's answer is returned; a stranger's datagram is counted
  * ```ts
- * import { ConnectedDatagram } from "./connected_datagram.ts";
- * const echo = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
- * using peer = new ConnectedDatagram(
- *   Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 }),
- *   echo.addr as Deno.NetAddr,
- * );
- * await peer.send(new TextEncoder().encode("hi"));
- * const [data, from] = await echo.receive();
- * await echo.send(data, from);
- * console.log(new TextDecoder().decode(await peer.receive({ timeout: 1000 }))); // hi
- * echo.close();
+ * import { ConnectedDatagram } from "@socketkit/socketkit";
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ *
+ * const loopback = { transport: "udp", hostname: "127.0.0.1", port: 0 } as const;
+ * const echo = Deno.listenDatagram(loopback);
+ * const stranger = Deno.listenDatagram(loopback);
+ * try {
+ *   using sock = new ConnectedDatagram(Deno.listenDatagram(loopback), echo.addr as Deno.NetAddr);
+ *   await sock.send(new TextEncoder().encode("hi"));
+ *   const [data, from] = await echo.receive();
+ *   await stranger.send(new TextEncoder().encode("spoof"), sock.localAddr); // arrives first
+ *   await echo.send(data, from);
+ *   assertEquals(new TextDecoder().decode(await sock.receive({ timeout: 1000 })), "hi");
+ *   assertEquals(sock.ignored, 1);
+ * } finally {
+ *   echo.close();
+ *   stranger.close();
+ * }
  * ```
  */
 export class ConnectedDatagram implements Disposable {
@@ -103,7 +110,7 @@ export class ConnectedDatagram implements Disposable {
     try {
       return await this.#conn.send(bytes, this.peer);
     } catch (cause) {
-      throw netError("send", "udp", joinHostPort(this.peer.hostname, this.peer.port), cause);
+      throw opError("write", "udp", this.peer.hostname, this.peer.port, cause);
     }
   }
 
@@ -112,7 +119,7 @@ export class ConnectedDatagram implements Disposable {
    *
    * @param options A timeout.
    * @returns A copy of the datagram's bytes.
-   * @throws {TimeoutError} When the peer sent nothing in time.
+   * @throws {NetError} Op `read`: with `timeout` true when the peer sent nothing in time.
    */
   async receive(options: ReceiveOptions = {}): Promise<Uint8Array> {
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -126,10 +133,8 @@ export class ConnectedDatagram implements Disposable {
         this.#pending ??= this.#conn.receive(this.#buf);
         const got = await Promise.race([this.#pending, expired]);
         if (got === undefined) {
-          throw new TimeoutError(
-            `no reply from ${joinHostPort(this.peer.hostname, this.peer.port)}`,
-            options.timeout!,
-          );
+          const where = joinHostPort(this.peer.hostname, this.peer.port);
+          throw new NetError("read", "udp", where, undefined, { timeout: options.timeout! });
         }
         this.#pending = undefined;
         const [data, from] = got;
@@ -137,9 +142,9 @@ export class ConnectedDatagram implements Disposable {
         this.#ignored++;
       }
     } catch (cause) {
-      if (cause instanceof TimeoutError) throw cause;
+      if (cause instanceof NetError) throw cause;
       this.#pending = undefined;
-      throw netError("receive", "udp", joinHostPort(this.peer.hostname, this.peer.port), cause);
+      throw opError("read", "udp", this.peer.hostname, this.peer.port, cause);
     } finally {
       clearTimeout(timer);
     }
@@ -167,11 +172,23 @@ export class ConnectedDatagram implements Disposable {
  * @param options The local address and port.
  * @returns The connected socket; close it when done.
  * @throws {NetError} When the local address cannot be bound.
- * @example Connect to a listener on ::1
+ * @example A peer that never answers shows up as a receive timeout
  * ```ts
- * import { connectDatagram } from "./connected_datagram.ts";
- * using sock = connectDatagram({ hostname: "::1", port: 4950 });
- * console.log(sock.peer.port); // 4950
+ * import { connectDatagram, NetError } from "@socketkit/socketkit";
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ *
+ * const silent = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+ * const port = (silent.addr as Deno.NetAddr).port;
+ * try {
+ *   using sock = connectDatagram({ hostname: "127.0.0.1", port }, { localHostname: "127.0.0.1" });
+ *   assertEquals([sock.peer.hostname, sock.peer.port], ["127.0.0.1", port]);
+ *   assertEquals(await sock.send(new TextEncoder().encode("anyone?")), 7);
+ *   const err = await sock.receive({ timeout: 50 }).catch((e) => e);
+ *   assertEquals(err instanceof NetError && err.timeout, true);
+ *   assertEquals(err.message, `read udp 127.0.0.1:${port}: timed out after 50ms`);
+ * } finally {
+ *   silent.close();
+ * }
  * ```
  */
 export function connectDatagram(
@@ -186,6 +203,6 @@ export function connectDatagram(
       peer,
     );
   } catch (cause) {
-    throw netError("listen", "udp", joinHostPort(hostname, port), cause);
+    throw opError("listen", "udp", hostname, port, cause);
   }
 }

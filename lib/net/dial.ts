@@ -6,8 +6,7 @@
  */
 import { DialDeadline } from "./_dial_deadline.ts";
 import { joinHostPort } from "./address.ts";
-import { NetError, netError, SocketkitError } from "./errors.ts";
-import { ExitCode } from "../cli/exit_codes.ts";
+import { NetError, opError } from "./errors.ts";
 import type { Candidate } from "./resolve.ts";
 
 /**
@@ -22,7 +21,7 @@ import type { Candidate } from "./resolve.ts";
  */
 export type DialEvent =
   | { type: "attempt"; candidate: Candidate }
-  | { type: "failed"; candidate: Candidate; error: SocketkitError }
+  | { type: "failed"; candidate: Candidate; error: NetError }
   | { type: "connected"; candidate: Candidate }
   | { type: "abandoned"; candidate: Candidate; reason: "lost" | "deadline" | "cancelled" };
 
@@ -48,52 +47,20 @@ export interface DialerOptions {
    * @default {250}
    */
   raceDelay?: number | undefined;
-  /** Told of each attempt, failure, win and abandoned attempt. */
+  /**
+   * Told of each attempt, failure, win and abandoned attempt.
+   * @default {undefined} (no events)
+   */
   onEvent?: ((event: DialEvent) => void) | undefined;
 }
 
 /** Options for {@linkcode Dialer.dial}. */
 export interface DialOptions {
-  /** Cancels the dial; it then rejects with the signal's reason. */
+  /**
+   * Cancels the dial; it then rejects with the signal's reason.
+   * @default {undefined} (only the dialer's `timeout` ends the dial early)
+   */
   signal?: AbortSignal | undefined;
-}
-
-/** One failed attempt, as listed by {@linkcode ConnectError}. */
-export interface ConnectAttempt {
-  /** The address tried. */
-  candidate: Candidate;
-  /** Why it failed. */
-  error: SocketkitError;
-}
-
-/**
- * No candidate connected. Lists every attempt in the order they failed; the first failure
- * is named first, as the most telling one, and is the error's `cause`. Exit code 2.
- *
- * @example Read every reason
- * ```ts
- * import { ConnectError, Dialer } from "./dial.ts";
- * try {
- *   await new Dialer().dial([{ hostname: "127.0.0.1", port: 1, family: 4 }]);
- * } catch (err) {
- *   if (err instanceof ConnectError) console.log(err.attempts.length); // 1
- * }
- * ```
- */
-export class ConnectError extends SocketkitError {
-  /** Every attempt, in the order they failed. */
-  readonly attempts: ConnectAttempt[];
-  /** Creates the value from its parts.
-   *
-   * @param attempts Every failed attempt, in order. */
-  constructor(attempts: ConnectAttempt[]) {
-    super(
-      `failed to connect: ${attempts.map((a) => a.error.message).join("; ") || "no addresses"}`,
-      ExitCode.NoAddress,
-      attempts[0] ? { cause: attempts[0].error } : undefined,
-    );
-    this.attempts = attempts;
-  }
 }
 
 const RACE_DELAY_DEFAULT = 250;
@@ -109,12 +76,15 @@ const RACE_DELAY_MAX = 2000;
  * @example Two of each family
  * ```ts
  * import { interleaveFamilies } from "./dial.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ *
  * const order = interleaveFamilies([
  *   { hostname: "::1", port: 1, family: 6 },
  *   { hostname: "::2", port: 1, family: 6 },
  *   { hostname: "127.0.0.1", port: 1, family: 4 },
+ *   { hostname: "127.0.0.2", port: 1, family: 4 },
  * ]);
- * console.log(order.map((c) => c.hostname)); // [ "::1", "127.0.0.1", "::2" ]
+ * assertEquals(order.map((c) => c.hostname), ["::1", "127.0.0.1", "::2", "127.0.0.2"]);
  * ```
  */
 export function interleaveFamilies(candidates: Candidate[]): Candidate[] {
@@ -136,12 +106,28 @@ export function interleaveFamilies(candidates: Candidate[]): Candidate[] {
  * address that never answers cannot keep the next ones from being tried; or racing them
  * (`race: true`). A Dialer holds settings only: one can serve any number of dials.
  *
- * @example Race a host's addresses
- * ```ts ignore
- * import { Dialer } from "./dial.ts";
- * import { resolve } from "./resolve.ts";
- * const dialer = new Dialer({ timeout: 5000, race: true });
- * using conn = await dialer.dial(await resolve("localhost", 3490));
+ * @example Race two addresses: the one that refuses makes the next start at once
+ * ```ts
+ * import { type Candidate, Dialer, type DialEvent } from "@socketkit/socketkit";
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ *
+ * const gone = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const refused: Candidate = { hostname: "127.0.0.1", port: gone.addr.port, family: 4 };
+ * gone.close(); // nothing listens there now: connection refused
+ * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const open: Candidate = { hostname: "127.0.0.1", port: listener.addr.port, family: 4 };
+ *
+ * const events: string[] = [];
+ * const onEvent = (e: DialEvent) => events.push(`${e.type} ${e.candidate.port}`);
+ * const dialer = new Dialer({ timeout: 1000, race: true, onEvent });
+ * using conn = await dialer.dial([refused, open]);
+ * assertEquals(conn.remoteAddr.port, open.port);
+ * assertEquals(events, [
+ *   `attempt ${refused.port}`,
+ *   `failed ${refused.port}`,
+ *   `attempt ${open.port}`,
+ *   `connected ${open.port}`,
+ * ]);
  * ```
  */
 export class Dialer {
@@ -173,22 +159,41 @@ export class Dialer {
    * @param candidates Addresses from {@linkcode resolve}, in the resolver's order.
    * @param options Cancellation.
    * @returns The connection; the caller closes it.
-   * @throws {ConnectError} When every candidate failed before the deadline (exit 2).
-   * @throws {TimeoutError} When the deadline passed first (exit 3).
-   * @throws {NetError} Op `receive`, when the first peer to accept reset the connection at
-   * once (exit 1): the address answered, so no other is tried.
-   * @throws {PermissionError} When Deno lacks the net permission (exit 4).
+   * @throws {NetError} Op `dial`: the first attempt's error, as the most telling one, when
+   * every candidate failed (each failure was reported as a `failed` event); with `timeout`
+   * true when the deadline passed first; with a `Deno.errors.NotCapable` cause when Deno
+   * lacks the net permission (no other address is tried). Op `read`, when the first peer to
+   * accept reset the connection at once: the address answered, so no other is tried.
    * @example Connect to a local listener
    * ```ts
-   * import { Dialer } from "./dial.ts";
+   * import { Dialer } from "@socketkit/socketkit";
+   * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+   *
    * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
    * const candidates = [{ hostname: "127.0.0.1", port: listener.addr.port, family: 4 as const }];
    * using conn = await new Dialer({ timeout: 1000 }).dial(candidates);
-   * console.log(conn.remoteAddr.port === listener.addr.port); // true
+   * const { hostname, port } = conn.remoteAddr;
+   * assertEquals([hostname, port], ["127.0.0.1", listener.addr.port]);
+   * ```
+   * @example Every address failed: the first failure is thrown
+   * ```ts
+   * import { Dialer, NetError } from "@socketkit/socketkit";
+   * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+   *
+   * const gone = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+   * const port = gone.addr.port;
+   * gone.close(); // nothing listens there now: connection refused
+   * const err = await new Dialer({ timeout: 1000 })
+   *   .dial([{ hostname: "127.0.0.1", port, family: 4 }])
+   *   .catch((e) => e);
+   * assertEquals(err instanceof NetError, true);
+   * assertEquals(err.message, `dial tcp 127.0.0.1:${port}: connection refused`);
    * ```
    */
   async dial(candidates: Candidate[], options: DialOptions = {}): Promise<Deno.TcpConn> {
-    using deadline = new DialDeadline(this.timeout, options.signal);
+    const first = candidates[0];
+    const address = first ? joinHostPort(first.hostname, first.port) : "(no address)";
+    using deadline = new DialDeadline(this.timeout, options.signal, address);
     deadline.signal.throwIfAborted();
     return this.race
       ? await this.#race(interleaveFamilies(candidates), deadline)
@@ -200,7 +205,7 @@ export class Dialer {
   }
 
   async #oneByOne(candidates: Candidate[], deadline: DialDeadline): Promise<Deno.TcpConn> {
-    const attempts: ConnectAttempt[] = [];
+    const attempts: NetError[] = [];
     for (const [i, candidate] of candidates.entries()) {
       if (deadline.signal.aborted) break;
       const share = deadline.share(candidates.length - i);
@@ -216,9 +221,9 @@ export class Dialer {
           break;
         }
         const error = own.signal.aborted
-          ? dialError(candidate, new Deno.errors.TimedOut(`Connection timed out after ${share} ms`))
+          ? dialError(candidate, new Deno.errors.TimedOut(`Connection timed out after ${share}ms`))
           : this.#failure(candidate, cause);
-        attempts.push({ candidate, error });
+        attempts.push(error);
         this.#emit({ type: "failed", candidate, error });
         continue;
       } finally {
@@ -226,14 +231,14 @@ export class Dialer {
       }
       return this.#won(candidate, conn);
     }
-    throw deadline.signal.aborted ? deadline.signal.reason : new ConnectError(attempts);
+    throw deadline.signal.aborted ? deadline.signal.reason : allFailed(attempts);
   }
 
   #race(order: Candidate[], deadline: DialDeadline): Promise<Deno.TcpConn> {
     return new Promise((resolve, reject) => {
       const running = new Set<{ candidate: Candidate; stop: AbortController }>();
       const settling: Promise<void>[] = [];
-      const attempts: ConnectAttempt[] = [];
+      const attempts: NetError[] = [];
       let next = 0;
       let done = false;
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -281,21 +286,21 @@ export class Dialer {
             if (done || deadline.signal.aborted) return;
             try {
               const error = this.#failure(candidate, cause);
-              attempts.push({ candidate, error });
+              attempts.push(error);
               this.#emit({ type: "failed", candidate, error });
             } catch (error) {
-              const accepted = error instanceof NetError && error.op === "receive";
+              const accepted = error instanceof NetError && error.op === "read";
               return finish({ error }, accepted ? "lost" : "cancelled");
             }
             if (next < order.length) start();
-            else if (running.size === 0) finish({ error: new ConnectError(attempts) }, "lost");
+            else if (running.size === 0) finish({ error: allFailed(attempts) }, "lost");
           }),
         );
         if (next < order.length) timer = setTimeout(start, this.raceDelay);
       };
 
       deadline.signal.addEventListener("abort", onDeadline, { once: true });
-      if (order.length === 0) finish({ error: new ConnectError([]) }, "lost");
+      if (order.length === 0) finish({ error: allFailed([]) }, "lost");
       else start();
     });
   }
@@ -316,12 +321,12 @@ export class Dialer {
    * permission, or a reset, which means the peer accepted the connection (a refused SYN is
    * `Connection refused`) and dropped it before the runtime handed it over.
    */
-  #failure(candidate: Candidate, cause: unknown): SocketkitError {
+  #failure(candidate: Candidate, cause: unknown): NetError {
     const error = dialError(candidate, cause);
-    if (error.exitCode === ExitCode.Permission) throw error;
+    if (cause instanceof Deno.errors.NotCapable) throw error;
     if (cause instanceof Deno.errors.ConnectionReset) {
       this.#emit({ type: "connected", candidate });
-      throw new NetError("receive", "tcp", joinHostPort(candidate.hostname, candidate.port), cause);
+      throw opError("read", "tcp", candidate.hostname, candidate.port, cause);
     }
     return error;
   }
@@ -331,8 +336,14 @@ function connect(candidate: Candidate, signal: AbortSignal): Promise<Deno.TcpCon
   return Deno.connect({ hostname: candidate.hostname, port: candidate.port, signal });
 }
 
-function dialError(candidate: Candidate, cause: unknown): SocketkitError {
-  return netError("dial", "tcp", joinHostPort(candidate.hostname, candidate.port), cause);
+function dialError(candidate: Candidate, cause: unknown): NetError {
+  return opError("dial", "tcp", candidate.hostname, candidate.port, cause);
+}
+
+/** What a dial throws when every attempt failed: the first failure, the most telling. */
+function allFailed(attempts: NetError[]): NetError {
+  return attempts[0] ??
+    new NetError("dial", "tcp", "(no address)", new Error("No addresses to try"));
 }
 
 function abandonReason(deadline: DialDeadline): "deadline" | "cancelled" {

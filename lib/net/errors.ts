@@ -1,231 +1,200 @@
 /**
- * Typed errors. Each carries the exit code a tool should end with, and a message that
- * names the operation and the address, in the style of Go's `net.OpError`:
- * `dial tcp [::1]:3490: Connection refused`.
+ * One error type for every socket failure, in the manner of Go's `net.OpError`: the
+ * operation, the network, the address and the cause, so that every message reads
+ * `dial tcp [::1]:3490: connection refused`. A timeout is a {@linkcode NetError} too, whose
+ * message says how long was waited.
  *
  * @module
  */
-import { ExitCode, type ExitCodeValue } from "../cli/exit_codes.ts";
+import { joinHostPort } from "./address.ts";
 
-/**
- * Base class of every error socketkit throws on purpose.
- *
- * @example Tell a socketkit error from a bug
- * ```ts
- * import { SocketkitError, UsageError } from "./errors.ts";
- * const err: unknown = new UsageError("Missing host");
- * console.log(err instanceof SocketkitError); // true
- * ```
- */
-export class SocketkitError extends Error {
-  /** The exit code a tool ends with when this error reaches it. */
-  readonly exitCode: ExitCodeValue;
+/** The operations a {@linkcode NetError} can name: one word for one operation everywhere. */
+export type NetOp = "lookup" | "dial" | "listen" | "accept" | "read" | "write";
+
+/** The network of a {@linkcode NetError}: `tcp`, `udp`, or `ip` for a name lookup. */
+export type Network = "tcp" | "udp" | "ip";
+
+/** Options for {@linkcode NetError}. */
+export interface NetErrorOptions {
   /**
-   * Creates the value from its parts.
-   *
-   * @param message What went wrong, sentence case, no final period.
-   * @param exitCode The tool's exit code for it.
-   * @param options The underlying cause, if any.
+   * The operation ran out of time after this many milliseconds: the error is a timeout, and
+   * its message says how long was waited.
+   * @default {undefined} (not a timeout)
    */
-  constructor(message: string, exitCode: ExitCodeValue, options?: ErrorOptions) {
-    super(message, options);
-    this.name = new.target.name;
-    this.exitCode = exitCode;
-  }
+  timeout?: number | undefined;
 }
 
 /**
- * Bad arguments: an unknown flag, a bad port, a missing host. Exit code 1.
+ * A socket operation failed. `op`, `network` and `address` say what was being done and
+ * where; `cause` is the runtime's error (a `Deno.errors.NotCapable` when a permission was
+ * missing); `timeout` says whether time ran out.
  *
- * @example Reject a bad value
+ * @example A refused connection reads as Go prints it
  * ```ts
- * import { UsageError } from "./errors.ts";
- * const err = new UsageError('Invalid port "abc": expected a whole number from 0 to 65535');
- * console.log(err.exitCode); // 1
+ * import { NetError } from "@socketkit/socketkit";
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ *
+ * const cause = new Deno.errors.ConnectionRefused("Connection refused (os error 111)");
+ * const err = new NetError("dial", "tcp", "[::1]:3490", cause);
+ * assertEquals(err.message, "dial tcp [::1]:3490: connection refused");
+ * assertEquals([err.op, err.network, err.address, err.timeout], ["dial", "tcp", "[::1]:3490", false]);
+ * ```
+ * @example A timeout is a NetError that says how long was waited
+ * ```ts
+ * import { NetError } from "@socketkit/socketkit";
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ *
+ * const err = new NetError("read", "udp", "[::1]:4950", undefined, { timeout: 2000 });
+ * assertEquals(err.message, "read udp [::1]:4950: timed out after 2s");
+ * assertEquals(err.timeout, true);
  * ```
  */
-export class UsageError extends SocketkitError {
-  /** Whether the tool should print its one-line usage after the message. */
-  readonly showUsage: boolean;
-  /**
-   * Creates the value from its parts.
-   *
-   * @param message What is wrong with the arguments.
-   * @param options `showUsage`: print the usage line too.
-   * @default {showUsage: false}
-   */
-  constructor(message: string, options: { showUsage?: boolean } = {}) {
-    super(message, ExitCode.Usage);
-    this.showUsage = options.showUsage ?? false;
-  }
-}
-
-/**
- * A name did not resolve (the system's getaddrinfo said no), or the family asked for does
- * not fit the address. Exit code 1, as the original.
- *
- * @example The message keeps the original's `getaddrinfo:` prefix
- * ```ts
- * import { ResolveError } from "./errors.ts";
- * const err = new ResolveError("nosuch.invalid", "Name or service not known");
- * console.log(err.message); // getaddrinfo: Name or service not known (host "nosuch.invalid")
- * ```
- */
-export class ResolveError extends SocketkitError {
-  /** The host that did not resolve. */
-  readonly host: string;
-  /**
-   * Creates the value from its parts.
-   *
-   * @param host The name or address asked for.
-   * @param reason The resolver's reason, as `gai_strerror` words it.
-   * @param options The underlying cause, if any.
-   */
-  constructor(host: string, reason: string, options?: ErrorOptions) {
-    super(`getaddrinfo: ${reason} (host ${JSON.stringify(host)})`, ExitCode.Usage, options);
-    this.host = host;
-  }
-}
-
-/** The operations a {@linkcode NetError} can name. */
-export type NetOp = "dial" | "listen" | "accept" | "read" | "write" | "send" | "receive";
-
-/**
- * A socket operation failed: `dial tcp [::1]:3490: Connection refused`. The exit code is 2
- * for dial and listen (no address could be used) and 1 for the rest, as the original.
- *
- * @example Wrap a refused connection
- * ```ts
- * import { NetError } from "./errors.ts";
- * const err = new NetError("dial", "tcp", "[::1]:3490", new Error("Connection refused"));
- * console.log(err.message); // dial tcp [::1]:3490: Connection refused
- * ```
- */
-export class NetError extends SocketkitError {
-  /** The operation: dial, listen, send, … */
+export class NetError extends Error {
+  /** What was being done. */
   readonly op: NetOp;
-  /** `tcp` or `udp`. */
-  readonly net: "tcp" | "udp";
-  /** The address as `host:port` (`[::1]:3490`). */
+  /** Over which network. */
+  readonly network: Network;
+  /** Where: `host:port` (`[::1]:3490`), or the name being looked up. */
   readonly address: string;
+  /** Whether the operation ran out of time. */
+  readonly timeout: boolean;
+
   /**
-   * Creates the value from its parts.
+   * Creates the error.
    *
    * @param op The operation that failed.
-   * @param net The transport.
-   * @param address The address it was done on, as `host:port`.
-   * @param cause The runtime's error.
-   */
-  constructor(op: NetOp, net: "tcp" | "udp", address: string, cause: unknown) {
-    super(
-      `${op} ${net} ${address}: ${describeCause(cause)}`,
-      op === "dial" || op === "listen" ? ExitCode.NoAddress : ExitCode.Usage,
-      { cause },
-    );
-    this.op = op;
-    this.net = net;
-    this.address = address;
-  }
-}
-
-/**
- * A peer did not answer within the time allowed. Exit code 3.
- *
- * @example Name what was waited for and how long
- * ```ts
- * import { TimeoutError } from "./errors.ts";
- * const err = new TimeoutError("no reply from [::1]:4950", 1000);
- * console.log(err.message); // no reply from [::1]:4950 within 1000 ms
- * ```
- */
-export class TimeoutError extends SocketkitError {
-  /** How long was waited, in milliseconds. */
-  readonly ms: number;
-  /**
-   * Creates the value from its parts.
-   *
-   * @param what What did not happen in time.
-   * @param ms How long was waited.
-   */
-  constructor(what: string, ms: number) {
-    super(`${what} within ${ms} ms`, ExitCode.Timeout);
-    this.ms = ms;
-  }
-}
-
-/**
- * Deno refused an operation because a permission was not granted. Exit code 4. The
- * message names the exact flag to run again with.
- *
- * @example Say which flag is missing
- * ```ts
- * import { PermissionError } from "./errors.ts";
- * const err = new PermissionError("listen", "0.0.0.0:3490");
- * console.log(err.message); // listen 0.0.0.0:3490: permission denied: run again with --allow-net=0.0.0.0:3490
- * ```
- */
-export class PermissionError extends SocketkitError {
-  /**
-   * Creates the value from its parts.
-   *
-   * @param op What was refused (`listen`, `dial`, `lookup`).
-   * @param target The host, `host:port` or path the permission is needed for.
-   * @param options The runtime's error.
-   * @param permission Which Deno permission: `net` or `read`.
+   * @param network The network.
+   * @param address The address it was done on, as `host:port`, or the name looked up.
+   * @param cause The runtime's error, if any.
+   * @param options `timeout`: how long was waited, for a timeout.
    */
   constructor(
-    op: string,
-    target: string,
-    options?: ErrorOptions,
-    permission: "net" | "read" = "net",
+    op: NetOp,
+    network: Network,
+    address: string,
+    cause: unknown,
+    options: NetErrorOptions = {},
   ) {
-    super(
-      `${op} ${target}: permission denied: run again with --allow-${permission}=${target}`,
-      ExitCode.Permission,
-      options,
-    );
+    const reason = options.timeout !== undefined
+      ? `timed out after ${formatDuration(options.timeout)}`
+      : lowerFirst(describeCause(cause));
+    const where = network === "ip" ? address : `${network} ${address}`;
+    super(`${op} ${where}: ${reason}`, cause === undefined ? undefined : { cause });
+    this.name = "NetError";
+    this.op = op;
+    this.network = network;
+    this.address = address;
+    this.timeout = options.timeout !== undefined;
   }
 }
 
 /**
- * Turns a runtime error into the words `perror()` would print: `Connection refused`,
- * without Deno's `(os error 111)` suffix.
+ * A name did not resolve: the system's `getaddrinfo` said no, or the address asked for is
+ * not of the family asked for. A {@linkcode NetError} with op `lookup`; `reason` holds the
+ * resolver's words, as `gai_strerror` has them.
+ *
+ * @example An address of the wrong family (no lookup is made)
+ * ```ts
+ * import { NetError, resolve, ResolveError } from "@socketkit/socketkit";
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ *
+ * const err = await resolve("127.0.0.1", 3490, { family: 6 }).catch((e) => e);
+ * assertEquals(err instanceof ResolveError && err instanceof NetError, true);
+ * assertEquals([err.op, err.address], ["lookup", "127.0.0.1"]);
+ * assertEquals(err.reason, "Address family for hostname not supported: an IPv4 address with -6");
+ * assertEquals(err.message, `lookup 127.0.0.1: ${err.reason}`);
+ * ```
+ */
+export class ResolveError extends NetError {
+  /** The resolver's reason: `Name or service not known`, … */
+  readonly reason: string;
+
+  /**
+   * Creates the error.
+   *
+   * @param host The name or address asked for.
+   * @param reason The resolver's reason.
+   * @param cause The underlying error, if any.
+   */
+  constructor(host: string, reason: string, cause?: unknown) {
+    super("lookup", "ip", host, cause);
+    this.name = "ResolveError";
+    this.reason = reason;
+    this.message = `lookup ${host}: ${reason}`;
+  }
+}
+
+/**
+ * The words `perror()` would print for a runtime error: `Connection refused`, without
+ * Deno's ` (os error 111)` suffix; a missing permission is `permission denied`.
  *
  * @param cause Any thrown value.
  * @returns A short reason.
- * @example Strip the OS error number
+ * @example Deno's suffix is dropped
  * ```ts
  * import { describeCause } from "./errors.ts";
- * console.log(describeCause(new Error("Connection refused (os error 111)"))); // Connection refused
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ *
+ * const refused = new Deno.errors.ConnectionRefused("Connection refused (os error 111)");
+ * assertEquals(describeCause(refused), "Connection refused");
+ * assertEquals(describeCause(new Deno.errors.NotCapable("Requires net access")), "permission denied");
  * ```
  */
 export function describeCause(cause: unknown): string {
+  if (cause instanceof Deno.errors.NotCapable) return "permission denied";
   const text = cause instanceof Error ? cause.message : String(cause);
   return text.replace(/ \(os error \d+\)$/, "");
 }
 
 /**
- * Wraps a runtime error from a socket operation: a missing permission becomes a
- * {@linkcode PermissionError}, anything else a {@linkcode NetError}.
+ * A duration as people write it: `2s`, `1.5s`, `250ms`, `2m`.
  *
- * @param op The operation.
- * @param net The transport.
- * @param address The address, as `host:port`.
- * @param cause The runtime's error.
- * @returns The typed error to throw.
- * @example Wrap what Deno.connect threw
+ * @param ms Milliseconds.
+ * @returns The duration in the largest unit that keeps it short.
+ * @example Short forms
  * ```ts
- * import { netError } from "./errors.ts";
- * const err = netError("dial", "tcp", "127.0.0.1:1", new Deno.errors.ConnectionRefused("Connection refused"));
- * console.log(err.exitCode); // 2
+ * import { formatDuration } from "./errors.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ *
+ * assertEquals([250, 2000, 1500, 120_000].map(formatDuration), ["250ms", "2s", "1.5s", "2m"]);
  * ```
  */
-export function netError(
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  if (ms >= 60_000 && ms % 60_000 === 0) return `${ms / 60_000}m`;
+  return `${Number((ms / 1000).toFixed(3))}s`;
+}
+
+/**
+ * Wraps a runtime error from a socket operation in a {@linkcode NetError}.
+ *
+ * @param op The operation.
+ * @param network The network.
+ * @param host The address's host.
+ * @param port Its port.
+ * @param cause The runtime's error.
+ * @returns The error to throw.
+ * @example A failed bind
+ * ```ts
+ * import { opError } from "./errors.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ *
+ * const cause = new Deno.errors.AddrInUse("Address already in use (os error 98)");
+ * const err = opError("listen", "tcp", "::1", 3490, cause);
+ * assertEquals([err.message, err.cause === cause], ["listen tcp [::1]:3490: address already in use", true]);
+ * ```
+ */
+export function opError(
   op: NetOp,
-  net: "tcp" | "udp",
-  address: string,
+  network: Network,
+  host: string,
+  port: number,
   cause: unknown,
-): SocketkitError {
-  if (cause instanceof Deno.errors.NotCapable) return new PermissionError(op, address, { cause });
-  return new NetError(op, net, address, cause);
+): NetError {
+  return new NetError(op, network, joinHostPort(host, port), cause);
+}
+
+/** `Connection refused` → `connection refused`, as Go words it; `IPv6 …` stays. */
+function lowerFirst(text: string): string {
+  return /^[A-Z][a-z]/.test(text) ? text[0]!.toLowerCase() + text.slice(1) : text;
 }

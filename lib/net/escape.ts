@@ -27,8 +27,12 @@ const ESCAPES: Uint8Array[] = ASCII.map((t) => new TextEncoder().encode(t));
  * @returns An upper bound on the output's length.
  * @example Size a buffer
  * ```ts
- * import { maxEscapedLength } from "./escape.ts";
- * console.log(maxEscapedLength(10)); // 40
+ * import { escapeInto, maxEscapedLength } from "./escape.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ *
+ * const worst = new Uint8Array(10).fill(0xff); // invalid UTF-8: every byte becomes \xff
+ * const dst = new Uint8Array(maxEscapedLength(worst.length));
+ * assertEquals([dst.length, escapeInto(worst, dst, 0)], [40, 40]);
  * ```
  */
 export function maxEscapedLength(n: number): number {
@@ -47,9 +51,11 @@ export function maxEscapedLength(n: number): number {
  * @example Escape into a buffer
  * ```ts
  * import { escapeInto } from "./escape.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ *
  * const dst = new Uint8Array(16);
  * const end = escapeInto(new Uint8Array([0x68, 0x69, 0x07]), dst, 0);
- * console.log(new TextDecoder().decode(dst.subarray(0, end))); // hi\x07
+ * assertEquals(new TextDecoder().decode(dst.subarray(0, end)), "hi\\x07");
  * ```
  */
 export function escapeInto(src: Uint8Array, dst: Uint8Array, off: number): number {
@@ -105,8 +111,12 @@ export function escapeInto(src: Uint8Array, dst: Uint8Array, off: number): numbe
  * @returns A string with no control characters in it.
  * @example An escape sequence is shown, not run
  * ```ts
- * import { escapeBytes } from "./escape.ts";
- * console.log(escapeBytes(new TextEncoder().encode("\x1b]0;pwned\x07"))); // \x1b]0;pwned\x07
+ * import { escapeBytes } from "@socketkit/socketkit";
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ *
+ * // A terminal title sequence, then "hé", a right-to-left override and a newline.
+ * const bytes = new TextEncoder().encode("\x1b]0;pwned\x07 h\u00e9\u202e\n");
+ * assertEquals(escapeBytes(bytes), "\\x1b]0;pwned\\x07 hé\\u{202e}\\n");
  * ```
  */
 export function escapeBytes(bytes: Uint8Array): string {

@@ -66,6 +66,8 @@ const readers = new WeakMap<StreamSource, StreamReader>();
  * @example A first read times out, the second gets what came later
  * ```ts
  * import { StreamReader } from "./read_all.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ *
  * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
  * using client = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
  * using peer = await listener.accept();
@@ -74,7 +76,8 @@ const readers = new WeakMap<StreamSource, StreamReader>();
  * await peer.write(new TextEncoder().encode("late"));
  * peer.closeWrite();
  * const second = await reader.readAll({ timeout: 1000 });
- * console.log(first.end, second.end, new TextDecoder().decode(second.bytes)); // timeout eof late
+ * assertEquals([first.end, first.bytes.length], ["timeout", 0]);
+ * assertEquals([second.end, new TextDecoder().decode(second.bytes)], ["eof", "late"]);
  * ```
  */
 export class StreamReader {
@@ -216,11 +219,21 @@ function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
  * @param options The size limit and deadline.
  * @returns The bytes and why reading stopped.
  * @throws {unknown} The stream's error, when nothing was read before it.
- * @example Read what a server sends
- * ```ts ignore
- * import { readAll } from "./read_all.ts";
- * using conn = await Deno.connect({ hostname: "127.0.0.1", port: 3490 });
- * const { bytes, end } = await readAll(conn, { limit: 1024, timeout: 5000 });
+ * @example Read up to a limit, then the rest: no byte is lost
+ * ```ts
+ * import { readAll } from "@socketkit/socketkit";
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ *
+ * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * using conn = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+ * {
+ *   using peer = await listener.accept();
+ *   await peer.write(new TextEncoder().encode("Hello, world!"));
+ * } // the peer closes here
+ * const head = await readAll(conn, { limit: 5, timeout: 1000 });
+ * assertEquals([new TextDecoder().decode(head.bytes), head.end], ["Hello", "limit"]);
+ * const rest = await readAll(conn, { timeout: 1000 });
+ * assertEquals([new TextDecoder().decode(rest.bytes), rest.end], [", world!", "eof"]);
  * ```
  */
 export function readAll(conn: StreamSource, options: ReadAllOptions = {}): Promise<ReadAllResult> {

@@ -4,7 +4,7 @@
  * @module
  */
 import { type IPFamily, ipFamily } from "./address.ts";
-import { PermissionError, ResolveError } from "./errors.ts";
+import { ResolveError } from "./errors.ts";
 
 /** Which addresses to ask for: IPv4 only, IPv6 only, or both (`AF_UNSPEC`). */
 export type Family = IPFamily | "any";
@@ -53,10 +53,19 @@ const REASONS: Record<string, string> = {
  * @param options The family and whether the address is for listening.
  * @returns At least one candidate.
  * @throws {ResolveError} For an unknown or empty name, or a literal of the wrong family.
- * @example Resolve a literal
+ * @example A literal is returned as it is; no host, with `passive`, is the wildcards
  * ```ts
- * import { resolve } from "./resolve.ts";
- * console.log(await resolve("::1", 3490)); // [ { hostname: "::1", port: 3490, family: 6 } ]
+ * import { resolve } from "@socketkit/socketkit";
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ *
+ * assertEquals(await resolve("::1", 3490), [{ hostname: "::1", port: 3490, family: 6 }]);
+ * assertEquals(await resolve(undefined, 4950, { passive: true }), [
+ *   { hostname: "::", port: 4950, family: 6 },
+ *   { hostname: "0.0.0.0", port: 4950, family: 4 },
+ * ]);
+ * assertEquals(await resolve(undefined, 4950, { passive: true, family: 4 }), [
+ *   { hostname: "0.0.0.0", port: 4950, family: 4 },
+ * ]);
  * ```
  */
 export async function resolve(
@@ -101,10 +110,13 @@ async function lookupAll(host: string, port: number, family: Family): Promise<Ca
     });
   } catch (err) {
     if (err instanceof Deno.errors.NotCapable || (err as { code?: string }).code === "EPERM") {
-      throw new PermissionError("lookup", host, { cause: err });
+      const denied = err instanceof Deno.errors.NotCapable
+        ? err
+        : new Deno.errors.NotCapable(`Requires net access to "${host}"`);
+      throw new ResolveError(host, "permission denied", denied);
     }
     const code = (err as { code?: string }).code ?? "";
-    throw new ResolveError(host, REASONS[code] ?? (err as Error).message, { cause: err });
+    throw new ResolveError(host, REASONS[code] ?? (err as Error).message, err);
   }
   const seen = new Set<string>();
   const out: Candidate[] = [];

@@ -6,10 +6,8 @@
  */
 import { DeadlineQueue } from "./_deadline_queue.ts";
 
-/** Options for {@linkcode serveStream}. */
-export interface ServeStreamOptions {
-  /** The bytes every client is sent before its connection is closed. */
-  message: Uint8Array;
+/** The limits that keep one client from hurting the others: one object, passed through. */
+export interface ServeLimits {
   /**
    * At most this many clients are served at once; further clients wait in the kernel's
    * queue, since a slot is taken before `accept()` (as Go's LimitListener does). 0 means
@@ -37,7 +35,16 @@ export interface ServeStreamOptions {
    * @default {5000}
    */
   drainTimeout?: number | undefined;
-  /** Stops the server: no more accepts, then a drain bounded by `drainTimeout`. */
+}
+
+/** Options for {@linkcode serveStream}. */
+export interface ServeStreamOptions extends ServeLimits {
+  /** The bytes every client is sent before its connection is closed. */
+  message: Uint8Array;
+  /**
+   * Stops the server: no more accepts, then a drain bounded by `drainTimeout`.
+   * @default {undefined} (serve until the listener is closed)
+   */
   signal?: AbortSignal | undefined;
   /**
    * Decides, at accept, whether a client is served; one that is not is closed before a byte
@@ -45,11 +52,20 @@ export interface ServeStreamOptions {
    * @default {undefined} (everyone is served)
    */
   admit?: ((remote: Deno.NetAddr) => boolean) | undefined;
-  /** Called for each accepted client that is served. */
+  /**
+   * Called for each accepted client that is served.
+   * @default {undefined}
+   */
   onConnection?: ((remote: Deno.NetAddr) => void) | undefined;
-  /** Called for each client that `admit` refused. */
+  /**
+   * Called for each client that `admit` refused.
+   * @default {undefined}
+   */
   onRefused?: ((remote: Deno.NetAddr) => void) | undefined;
-  /** Called when `accept()` fails in a way that calls for a pause, with the pause in ms. */
+  /**
+   * Called when `accept()` fails in a way that calls for a pause, with the pause in ms.
+   * @default {undefined} (such failures are only counted in `acceptErrors`)
+   */
   onAcceptError?: ((error: Error, retryMs: number) => void) | undefined;
 }
 
@@ -80,15 +96,48 @@ const CLIENT_GONE = ["ECONNABORTED", "ECONNRESET", "ENOTCONN", "EPROTO", "EPERM"
  * @param listener A listening TCP socket.
  * @param options The message, limits, deadlines and the stop signal.
  * @returns The counts, once stopped and drained.
- * @example Serve "Hello, world!" on a free port for one second
+ * @example Serve "Hello, world!" to one client, then stop
  * ```ts
- * import { serveStream } from "./serve_stream.ts";
- * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
- * const stats = await serveStream(listener, {
+ * import { readAll, serveStream } from "@socketkit/socketkit";
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ *
+ * const stop = new AbortController();
+ * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 }); // serveStream closes it
+ * const clients: number[] = [];
+ * const serving = serveStream(listener, {
  *   message: new TextEncoder().encode("Hello, world!"),
- *   signal: AbortSignal.timeout(1000),
+ *   signal: stop.signal,
+ *   onConnection: (remote) => clients.push(remote.port),
  * });
- * console.log(stats.served); // 0
+ *
+ * using conn = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+ * const { bytes, end } = await readAll(conn, { timeout: 1000 });
+ * assertEquals([new TextDecoder().decode(bytes), end], ["Hello, world!", "eof"]);
+ *
+ * stop.abort();
+ * assertEquals(await serving, { served: 1, failed: 0, dropped: 0, acceptErrors: 0, refused: 0 });
+ * assertEquals(clients, [conn.localAddr.port]);
+ * ```
+ * @example A client that `admit` refuses is closed before a byte is sent
+ * ```ts
+ * import { readAll, serveStream } from "@socketkit/socketkit";
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ *
+ * const stop = new AbortController();
+ * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const serving = serveStream(listener, {
+ *   message: new TextEncoder().encode("Hello, world!"),
+ *   signal: stop.signal,
+ *   admit: (remote) => remote.hostname !== "127.0.0.1",
+ * });
+ *
+ * using conn = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+ * const { bytes, end } = await readAll(conn, { timeout: 1000 });
+ * assertEquals([bytes.length, end], [0, "eof"]);
+ *
+ * stop.abort();
+ * const { served, refused } = await serving;
+ * assertEquals({ served, refused }, { served: 0, refused: 1 });
  * ```
  */
 export async function serveStream(

@@ -4,13 +4,14 @@
  *
  * @module
  */
-import { joinHostPort } from "../net/address.ts";
-import { ConnectError, Dialer, type DialEvent } from "../net/dial.ts";
-import { describeCause, netError, TimeoutError } from "../net/errors.ts";
-import { escapeBytes } from "../net/escape.ts";
+import { needsGrants } from "../cli/errors.ts";
 import { ExitCode } from "../cli/exit_codes.ts";
 import type { Output } from "../cli/output.ts";
-import { readAll } from "../net/read_all.ts";
+import { ipFamily, joinHostPort } from "../net/address.ts";
+import { Dialer, type DialEvent } from "../net/dial.ts";
+import { describeCause, formatDuration, NetError, opError } from "../net/errors.ts";
+import { escapeBytes } from "../net/escape.ts";
+import { readAll, type StreamSource } from "../net/read_all.ts";
 import { type Family, resolve } from "../net/resolve.ts";
 
 /** Options for {@linkcode runClient}. */
@@ -75,10 +76,10 @@ const INTERRUPTED = 130;
  * @param options Port, family, deadlines, dial mode, output mode and interruption.
  * @param out Where lines go.
  * @returns The exit code: 0; 1 when the server reset the connection; 2 when no address
- * connected; 130 when `signal` stopped it.
+ * connected; 3 when a deadline passed; 130 when `signal` stopped it.
  * @throws {ResolveError} When the host does not resolve (exit 1).
  * @throws {NetError} When receiving failed before any byte came (exit 1).
- * @throws {TimeoutError} When a deadline passed (exit 3).
+ * @throws {PermissionError} Naming every grant the run needs (exit 4).
  * @example Fetch the greeting from a local server
  * ```ts ignore
  * import { Output } from "../cli/output.ts";
@@ -92,7 +93,14 @@ export async function runClient(
   out: Output,
 ): Promise<number> {
   const port = options.port ?? 3490;
-  const candidates = await resolve(host, port, { family: options.family ?? "any" });
+  // What a run needs: the name (for the lookup), then each address with the port.
+  const grants = ipFamily(host) === undefined ? [host] : [];
+  const candidates = await resolve(host, port, { family: options.family ?? "any" }).catch(
+    (err) => {
+      throw needsGrants(err, grants, `(and each address of ${host} with port ${port})`);
+    },
+  );
+  grants.push(...candidates.map((c) => joinHostPort(c.hostname, c.port)));
   const dialer = new Dialer({
     timeout: options.connectTimeout ?? 10_000,
     race: options.race ?? false,
@@ -107,7 +115,13 @@ export async function runClient(
       out.error("interrupted");
       return INTERRUPTED;
     }
-    if (!(err instanceof ConnectError)) throw err;
+    if (!(err instanceof NetError) || err.op !== "dial") throw needsGrants(err, grants);
+    if (err.cause instanceof Deno.errors.NotCapable) throw needsGrants(err, grants);
+    if (err.timeout) {
+      const waited = formatDuration(options.connectTimeout ?? 10_000);
+      out.error(`failed to connect: no address answered within ${waited}`);
+      return ExitCode.Timeout;
+    }
     out.error("failed to connect");
     return ExitCode.NoAddress;
   }
@@ -135,10 +149,12 @@ async function receive(conn: Deno.TcpConn, options: ClientOptions, out: Output):
     limit: options.maxBytes,
     timeout: readTimeout,
   }).catch((cause) => {
-    throw netError("receive", "tcp", peer, cause);
+    throw opError("read", "tcp", conn.remoteAddr.hostname, conn.remoteAddr.port, cause);
   });
+  const within = formatDuration(readTimeout);
   if (end === "timeout" && bytes.length === 0 && !options.signal?.aborted) {
-    throw new TimeoutError(`recv: nothing received from ${peer}`, readTimeout);
+    out.error(`recv: nothing received from ${peer} within ${within}`);
+    return ExitCode.Timeout;
   }
   if (options.raw) out.data(bytes);
   else out.say(`received '${escapeBytes(bytes)}'`);
@@ -152,7 +168,8 @@ async function receive(conn: Deno.TcpConn, options: ClientOptions, out: Output):
     return ExitCode.Usage;
   }
   if (end === "timeout") {
-    throw new TimeoutError(`recv: ${peer} did not close the connection`, readTimeout);
+    out.error(`recv: ${peer} did not close the connection within ${within}`);
+    return ExitCode.Timeout;
   }
   return ExitCode.Ok;
 }
@@ -161,17 +178,11 @@ async function receive(conn: Deno.TcpConn, options: ClientOptions, out: Output):
  * The connection as {@linkcode readAll} sees it: a read ends, as at the end of the stream,
  * once `signal` aborts, so that what came so far is kept.
  */
-function untilAborted(conn: Deno.TcpConn, signal: AbortSignal | undefined): Deno.Conn {
+function untilAborted(conn: Deno.TcpConn, signal: AbortSignal | undefined): StreamSource {
   if (signal === undefined) return conn;
   const stopped = new Promise<null>((resolve) => {
     if (signal.aborted) resolve(null);
     else signal.addEventListener("abort", () => resolve(null), { once: true });
   });
-  return new Proxy(conn, {
-    get(target, key) {
-      if (key === "read") return (p: Uint8Array) => Promise.race([target.read(p), stopped]);
-      const value = Reflect.get(target, key, target);
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
+  return { read: (p: Uint8Array) => Promise.race([conn.read(p), stopped]) };
 }

@@ -4,14 +4,15 @@
  *
  * @module
  */
+import { needsGrants } from "../cli/errors.ts";
+import type { Output } from "../cli/output.ts";
 import { joinHostPort } from "../net/address.ts";
 import { bindFirst } from "../net/bind_first.ts";
+import { describeCause, opError } from "../net/errors.ts";
+import type { Family } from "../net/resolve.ts";
+import { bindReported } from "./bind.ts";
+import { DatagramReport } from "./datagram_report.ts";
 import { EchoGuard } from "./echo_guard.ts";
-import { describeCause, SocketkitError } from "../net/errors.ts";
-import { escapeBytes, escapeInto, maxEscapedLength } from "../net/escape.ts";
-import { ExitCode } from "../cli/exit_codes.ts";
-import type { Output } from "../cli/output.ts";
-import { type Family, resolve } from "../net/resolve.ts";
 
 /** Options for {@linkcode runListener}. */
 export interface ListenerOptions {
@@ -107,8 +108,8 @@ const V4_MAPPED = /^::ffff:\d+\.\d+\.\d+\.\d+$/i;
  * @param options Where to listen, how many, and what to print.
  * @param out Where lines go.
  * @returns The counts.
- * @throws {BindError} When no address could be bound.
- * @throws {SocketkitError} With exit code 4 when Deno may not send an echo to a sender.
+ * @throws {ToolError} When no address could be bound (`failed to bind socket`, exit 2).
+ * @throws {PermissionError} When Deno may not bind, or send an echo to a sender (exit 4).
  * @example Wait for one datagram on a free port
  * ```ts ignore
  * import { Output } from "../cli/output.ts";
@@ -118,14 +119,14 @@ const V4_MAPPED = /^::ffff:\d+\.\d+\.\d+\.\d+$/i;
  */
 export async function runListener(options: ListenerOptions, out: Output): Promise<ListenerStats> {
   const port = options.port ?? 4950;
-  const candidates = await resolve(options.host, port, {
-    passive: true,
-    family: options.family ?? (options.host === undefined ? 6 : "any"),
-  });
-  const conn = bindFirst(candidates, "udp", {
-    onError: (c, err) =>
-      out.error(`bind: ${describeCause(err.cause)} (${joinHostPort(c.hostname, c.port)})`),
-  });
+  const family = options.family ?? (options.host === undefined ? 6 : "any");
+  const where = { host: options.host, port, family };
+  const conn = await bindReported(
+    where,
+    out,
+    "failed to bind socket",
+    (candidates, onError) => bindFirst(candidates, "udp", { onError }),
+  );
   const addr = conn.addr as Deno.NetAddr;
   if (port === 0) out.say(`listening on ${joinHostPort(addr.hostname, addr.port)}`);
   out.say("waiting to recvfrom...");
@@ -168,11 +169,11 @@ export async function runListener(options: ListenerOptions, out: Output): Promis
       } catch (err) {
         if (options.signal?.aborted) break; // the socket was closed under the send: stopping
         if (err instanceof Deno.errors.NotCapable) {
-          throw new SocketkitError(
-            `send udp ${joinHostPort(from.hostname, from.port)}: permission denied: ` +
-              "run again with --allow-net (an echo goes to senders that cannot be known in advance)",
-            ExitCode.Permission,
-            { cause: err },
+          const denied = opError("write", "udp", from.hostname, from.port, err);
+          throw needsGrants(
+            denied,
+            [],
+            "(an echo goes to senders that cannot be known in advance)",
           );
         }
         notEchoed.failed++;
@@ -218,80 +219,4 @@ function summaryLine(stats: ListenerStats, options: ListenerOptions, dropped: nu
     } (-6)`;
   }
   return line;
-}
-
-/**
- * Formats one datagram's lines straight into the output buffer, as bytes: the listener's
- * hot path under a flood, with no string built per datagram but the sender's address.
- * With `raw`, writes the bytes as they are (and the status lines unless `quiet`).
- */
-class DatagramReport {
-  #out: Output;
-  #maxSize: number | undefined;
-  #raw: boolean;
-  #quiet: boolean;
-  #from: Uint8Array;
-  #length: Uint8Array;
-  #contains: Uint8Array;
-  #end = new TextEncoder().encode(`"\n`);
-  #host = "";
-  #hostBytes = new Uint8Array(0);
-
-  constructor(out: Output, options: ListenerOptions) {
-    const enc = new TextEncoder();
-    this.#out = out;
-    this.#maxSize = options.maxSize;
-    this.#raw = options.raw ?? false;
-    this.#quiet = options.quiet ?? false;
-    this.#from = enc.encode(`${out.name}: got packet from `);
-    this.#length = enc.encode(`\n${out.name}: packet is `);
-    this.#contains = enc.encode(` bytes long\n${out.name}: packet contains "`);
-  }
-
-  write(data: Uint8Array, from: Deno.NetAddr): void {
-    const cut = this.#maxSize !== undefined && data.length > this.#maxSize;
-    const shown = cut ? data.subarray(0, this.#maxSize) : data;
-    if (this.#raw || cut) return this.#slow(data, shown, from, cut);
-    if (from.hostname !== this.#host) {
-      this.#host = from.hostname;
-      this.#hostBytes = new TextEncoder().encode(from.hostname);
-    }
-    const need = 160 + this.#hostBytes.length + maxEscapedLength(shown.length);
-    if (need > 65536) return this.#slow(data, shown, from, cut);
-    const offset = this.#out.reserve(need);
-    const buffer = this.#out.buffer;
-    let off = put(buffer, offset, this.#from);
-    off = put(buffer, off, this.#hostBytes);
-    off = put(buffer, off, this.#length);
-    off = putDecimal(buffer, off, data.length);
-    off = put(buffer, off, this.#contains);
-    off = escapeInto(shown, buffer, off);
-    off = put(buffer, off, this.#end);
-    this.#out.commit(off);
-  }
-
-  #slow(data: Uint8Array, shown: Uint8Array, from: Deno.NetAddr, cut: boolean): void {
-    if (this.#quiet) return this.#out.data(shown); // --raw -q: the bytes, no status lines
-    const name = this.#out.name;
-    let lines = `${name}: got packet from ${from.hostname}\n` +
-      `${name}: packet is ${data.length} bytes long\n`;
-    if (cut) lines += `${name}: packet was cut to ${this.#maxSize} bytes (--max-size)\n`;
-    if (this.#raw) {
-      this.#out.status(lines);
-      this.#out.data(shown);
-    } else {
-      this.#out.text(`${lines}${name}: packet contains "${escapeBytes(shown)}"\n`);
-    }
-  }
-}
-
-function put(dst: Uint8Array, off: number, src: Uint8Array): number {
-  dst.set(src, off);
-  return off + src.length;
-}
-
-function putDecimal(dst: Uint8Array, off: number, n: number): number {
-  if (n >= 10) off = putDecimal(dst, off, Math.floor(n / 10));
-  dst[off] = 0x30 + (n % 10);
-  return off + 1;
 }

@@ -4,13 +4,15 @@
  *
  * @module
  */
-import { fromV4Mapped, joinHostPort } from "../net/address.ts";
-import { bindFirst } from "../net/bind_first.ts";
-import { describeCause, NetError, PermissionError, UsageError } from "../net/errors.ts";
 import type { Output } from "../cli/output.ts";
-import { type Family, resolve } from "../net/resolve.ts";
-import { type ServeStats, serveStream } from "../net/serve_stream.ts";
-import type { WorkerReply, WorkerStart } from "./server_worker.ts";
+import { joinHostPort } from "../net/address.ts";
+import { bindFirst } from "../net/bind_first.ts";
+import { describeCause } from "../net/errors.ts";
+import type { Family } from "../net/resolve.ts";
+import { type ServeLimits, type ServeStats, serveStream } from "../net/serve_stream.ts";
+import { bindReported } from "./bind.ts";
+import { isIPv6Peer, shown } from "./server_peer.ts";
+import { startWorkers } from "./server_workers.ts";
 
 /** Options for {@linkcode runServer}. */
 export interface ServerOptions {
@@ -38,14 +40,8 @@ export interface ServerOptions {
    * @default {false}
    */
   quiet?: boolean | undefined;
-  /** See {@linkcode ServeStreamOptions.maxConnections}. */
-  maxConnections?: number | undefined;
-  /** See {@linkcode ServeStreamOptions.writeTimeout}. */
-  writeTimeout?: number | undefined;
-  /** See {@linkcode ServeStreamOptions.lingerTimeout}. */
-  lingerTimeout?: number | undefined;
-  /** See {@linkcode ServeStreamOptions.drainTimeout}. */
-  drainTimeout?: number | undefined;
+  /** The limits every accept thread applies (each its own). */
+  limits?: ServeLimits | undefined;
   /**
    * Accept threads: with more than 1, each binds the same address with `SO_REUSEPORT`
    * (Linux) and the kernel spreads connections across them. Limits apply per thread.
@@ -67,49 +63,43 @@ export interface ServerOptions {
  * ```ts
  * import { Output } from "../cli/output.ts";
  * import { runServer } from "./server.ts";
- * await runServer({ host: "127.0.0.1", port: 0, signal: AbortSignal.timeout(500) }, new Output("server"));
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ * const stats = await runServer(
+ *   { host: "127.0.0.1", port: 0, quiet: true, signal: AbortSignal.timeout(300) },
+ *   new Output("server"),
+ * );
+ * assertEquals(stats.served, 0);
  * ```
  */
 export async function runServer(options: ServerOptions, out: Output): Promise<ServeStats> {
   const port = options.port ?? 3490;
-  const candidates = await resolve(options.host, port, {
-    passive: true,
-    family: options.family ?? "any",
-  });
   const workers = options.workers ?? 1;
-  const listener = bindFirst(candidates, "tcp", {
-    reusePort: workers > 1,
-    onError: (c, err) =>
-      out.error(`bind: ${describeCause(err.cause)} (${joinHostPort(c.hostname, c.port)})`),
-  });
+  const where = { host: options.host, port, family: options.family ?? "any" };
+  const listener = await bindReported(
+    where,
+    out,
+    "failed to bind",
+    (candidates, onError) => bindFirst(candidates, "tcp", { reusePort: workers > 1, onError }),
+  );
   const quiet = options.quiet ?? false;
   const ipv6Only = options.family === 6;
   const message = new TextEncoder().encode(options.message ?? "Hello, world!");
-  const extra = await startWorkers(workers - 1, {
-    hostname: listener.addr.hostname,
-    port: listener.addr.port,
-    message,
-    quiet,
-    ipv6Only,
-    maxConnections: options.maxConnections,
-    writeTimeout: options.writeTimeout,
-    drainTimeout: options.drainTimeout,
-    lingerTimeout: options.lingerTimeout,
-  }, options.signal).catch((err) => {
+  const limits = options.limits ?? {};
+  const { hostname, port: bound } = listener.addr;
+  const extra = await startWorkers(
+    workers - 1,
+    { hostname, port: bound, message, quiet, ipv6Only, limits },
+    options.signal,
+  ).catch((err) => {
     listener.close();
     throw err;
   });
-  if (port === 0) {
-    out.say(`listening on ${joinHostPort(listener.addr.hostname, listener.addr.port)}`);
-  }
+  if (port === 0) out.say(`listening on ${joinHostPort(hostname, bound)}`);
   out.say("waiting for connections...");
   out.flush();
   const stats = await serveStream(listener, {
+    ...limits,
     message,
-    maxConnections: options.maxConnections,
-    writeTimeout: options.writeTimeout,
-    drainTimeout: options.drainTimeout,
-    lingerTimeout: options.lingerTimeout,
     signal: options.signal,
     admit: ipv6Only ? isIPv6Peer : undefined,
     onConnection: quiet ? undefined : (remote) => out.say(`got connection from ${shown(remote)}`),
@@ -130,75 +120,4 @@ export async function runServer(options: ServerOptions, out: Output): Promise<Se
       (out.dropped ? `, ${out.dropped} log lines dropped` : ""),
   );
   return stats;
-}
-
-/**
- * A client's address as the original server prints it: an IPv4 client of the dual-stack
- * socket as `127.0.0.1`, not `::ffff:127.0.0.1`.
- *
- * @param remote The client's address.
- * @returns The address to print.
- */
-export function shown(remote: Deno.NetAddr): string {
-  return fromV4Mapped(remote.hostname) ?? remote.hostname;
-}
-
-/**
- * Whether a client came over IPv6 proper (not as an IPv4-mapped address): the test of an
- * IPv6-only server.
- *
- * @param remote The client's address.
- * @returns False for an IPv4 client of a dual-stack socket.
- */
-export function isIPv6Peer(remote: Deno.NetAddr): boolean {
-  return fromV4Mapped(remote.hostname) === undefined;
-}
-
-/** Starts `count` accept threads; each promise settles with that thread's counts after a stop. */
-async function startWorkers(
-  count: number,
-  job: WorkerStart,
-  signal: AbortSignal | undefined,
-): Promise<Promise<ServeStats>[]> {
-  if (count === 0) return [];
-  if (Deno.mainModule.includes("/deno-compile-")) {
-    throw new UsageError(
-      "--workers is not available in a compiled binary: run from source (deno task server --workers N)",
-    );
-  }
-  // A worker's modules are read from disk, so --workers needs read access to lib/.
-  const lib = new URL("../", import.meta.url);
-  if (lib.protocol === "file:") {
-    const dir = decodeURIComponent(lib.pathname);
-    const { state } = await Deno.permissions.query({ name: "read", path: dir });
-    if (state !== "granted") {
-      throw new PermissionError("--workers", dir, undefined, "read");
-    }
-  }
-  const started = Array.from({ length: count }, () => {
-    const worker = new Worker(new URL("./server_worker.ts", import.meta.url), { type: "module" });
-    let ready!: (err?: string) => void;
-    const isReady = new Promise<string | undefined>((r) => ready = r);
-    const stats = new Promise<ServeStats>((resolve) => {
-      worker.onmessage = (e: MessageEvent<WorkerReply>) => {
-        if (e.data.type === "ready") ready();
-        else if (e.data.type === "error") ready(e.data.message);
-        else {
-          worker.terminate();
-          resolve(e.data.stats);
-        }
-      };
-    });
-    signal?.addEventListener("abort", () => worker.postMessage("stop"), { once: true });
-    worker.postMessage(job);
-    return { isReady, stats, worker };
-  });
-  for (const w of started) {
-    const err = await w.isReady;
-    if (err !== undefined) {
-      for (const o of started) o.worker.terminate();
-      throw new NetError("listen", "tcp", joinHostPort(job.hostname, job.port), new Error(err));
-    }
-  }
-  return started.map((w) => w.stats);
 }

@@ -5,8 +5,8 @@
  * @module
  */
 import { Output } from "../cli/output.ts";
-import { type ServeStats, serveStream } from "../net/serve_stream.ts";
-import { isIPv6Peer, shown } from "./server.ts";
+import { type ServeLimits, type ServeStats, serveStream } from "../net/serve_stream.ts";
+import { isIPv6Peer, shown } from "./server_peer.ts";
 
 /** What the main thread sends a worker to start it. */
 export interface WorkerStart {
@@ -20,14 +20,8 @@ export interface WorkerStart {
   quiet: boolean;
   /** Refuse IPv4-mapped clients (`-6`). */
   ipv6Only: boolean;
-  /** Limits, as for the main thread. */
-  maxConnections: number | undefined;
-  /** Write deadline. */
-  writeTimeout: number | undefined;
-  /** Drain bound. */
-  drainTimeout: number | undefined;
-  /** Lingering close. */
-  lingerTimeout: number | undefined;
+  /** The limits, as for the main thread (each thread applies its own). */
+  limits: ServeLimits;
 }
 
 /** What a worker answers: `ready` once bound, then its counts after a stop. */
@@ -60,11 +54,8 @@ scope.onmessage = async (e: MessageEvent<WorkerStart | "stop">) => {
   }
   scope.postMessage({ type: "ready" });
   const stats = await serveStream(listener, {
+    ...job.limits,
     message: job.message,
-    maxConnections: job.maxConnections,
-    writeTimeout: job.writeTimeout,
-    drainTimeout: job.drainTimeout,
-    lingerTimeout: job.lingerTimeout,
     signal: stop.signal,
     admit: job.ipv6Only ? isIPv6Peer : undefined,
     onConnection: job.quiet

@@ -5,11 +5,13 @@
  *
  * @module
  */
-import { addressKey, joinHostPort, toV4Mapped } from "../net/address.ts";
-import { connectDatagram } from "../net/connected_datagram.ts";
-import { checkDatagramSize } from "../net/datagram_limit.ts";
-import { escapeBytes } from "../net/escape.ts";
+import { needsGrants, UsageError } from "../cli/errors.ts";
 import { ExitCode } from "../cli/exit_codes.ts";
+import { addressKey, type IPFamily, ipFamily, joinHostPort, toV4Mapped } from "../net/address.ts";
+import { connectDatagram } from "../net/connected_datagram.ts";
+import { MAX_DATAGRAM } from "../net/datagram_limit.ts";
+import { formatDuration, NetError } from "../net/errors.ts";
+import { escapeBytes } from "../net/escape.ts";
 import type { Output } from "../cli/output.ts";
 import { type Candidate, type Family, resolve } from "../net/resolve.ts";
 
@@ -82,7 +84,7 @@ export function talkerTarget(
  * @returns The exit code.
  * @throws {ResolveError} When the host does not resolve (exit 1).
  * @throws {UsageError} When the message does not fit in one datagram (exit 1).
- * @throws {TimeoutError} When no reply came in time (exit 3).
+ * @throws {PermissionError} Naming every grant the run needs (exit 4).
  * @example Send "hi" to a listener on ::1
  * ```ts ignore
  * import { Output } from "../cli/output.ts";
@@ -97,12 +99,35 @@ export async function runTalker(
   out: Output,
 ): Promise<number> {
   const family = options.family ?? "any";
-  const candidates = await resolve(host, options.port ?? 4950, { family });
+  const port = options.port ?? 4950;
+  // What a run needs: the name (for the lookup), the local socket, the destination.
+  const grants = ipFamily(host) === undefined ? [host] : [];
+  const candidates = await resolve(host, port, { family }).catch((err) => {
+    throw needsGrants(err, grants, `(and an address of ${host} with port ${port})`);
+  });
   const target = talkerTarget(candidates, family);
   checkDatagramSize(message.length, target.wire);
-  using sock = connectDatagram(target, {
-    localHostname: target.hostname.includes(":") ? "::" : "0.0.0.0",
-  });
+  const local = target.hostname.includes(":") ? "::" : "0.0.0.0";
+  const peer = joinHostPort(target.hostname, target.port);
+  grants.push(joinHostPort(local, 0), peer);
+  try {
+    return await talk(host, message, target, local, options, out);
+  } catch (err) {
+    if (!(err instanceof NetError && err.timeout)) throw needsGrants(err, grants);
+    out.error(`no reply from ${peer} within ${formatDuration(options.replyTimeout ?? 0)}`);
+    return ExitCode.Timeout;
+  }
+}
+
+async function talk(
+  host: string,
+  message: Uint8Array,
+  target: { hostname: string; port: number },
+  local: string,
+  options: TalkerOptions,
+  out: Output,
+): Promise<number> {
+  using sock = connectDatagram(target, { localHostname: local });
   const connected = options.connect || options.replyTimeout !== undefined;
   if (connected) out.say(`connected to ${joinHostPort(target.hostname, target.port)}`);
   const sent = await sock.send(message);
@@ -119,4 +144,15 @@ export async function runTalker(
     if (sock.ignored > 0) out.say(`ignored ${sock.ignored} datagrams from other addresses`);
   }
   return ExitCode.Ok;
+}
+
+/** Refuses, before anything is sent, a payload that does not fit in one datagram. */
+function checkDatagramSize(size: number, family: IPFamily): void {
+  if (size > MAX_DATAGRAM[family]) {
+    throw new UsageError(
+      `Message too long for one datagram: ${size} bytes, the limit over IPv${family} is ${
+        MAX_DATAGRAM[family]
+      } bytes`,
+    );
+  }
 }

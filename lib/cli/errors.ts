@@ -1,0 +1,175 @@
+/**
+ * The one place where an error becomes what a tool prints and the code it exits with. The
+ * library throws {@linkcode NetError}s that know nothing of exit codes; the command line's
+ * own mistakes are {@linkcode UsageError}s.
+ *
+ * @module
+ */
+import { NetError, ResolveError } from "../net/errors.ts";
+import { ExitCode, type ExitCodeValue } from "./exit_codes.ts";
+
+/**
+ * A tool's own failure, ending it with `exitCode` after one line, `tool: message` (the
+ * original's `server: failed to bind`, exit 2).
+ */
+export class ToolError extends Error {
+  /** The code the tool exits with. */
+  readonly exitCode: ExitCodeValue;
+  /**
+   * Creates the value from its parts.
+   *
+   * @param message The line, without the tool's name.
+   * @param exitCode The code the tool exits with.
+   * @param options The underlying error.
+   */
+  constructor(message: string, exitCode: ExitCodeValue, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "ToolError";
+    this.exitCode = exitCode;
+  }
+}
+
+/**
+ * Bad arguments: an unknown flag, a bad port, a missing host. Exit code 1.
+ *
+ * @example Reject a bad value
+ * ```ts
+ * import { UsageError } from "./errors.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ * const err = new UsageError('Invalid port "abc": expected a whole number from 0 to 65535');
+ * assertEquals([err.exitCode, err.showUsage], [1, false]);
+ * ```
+ */
+export class UsageError extends ToolError {
+  /** Whether the tool should print its one-line usage instead of the message. */
+  readonly showUsage: boolean;
+  /**
+   * Creates the value from its parts.
+   *
+   * @param message What is wrong with the arguments.
+   * @param options `showUsage`: print the usage line instead.
+   */
+  constructor(message: string, options: { showUsage?: boolean } = {}) {
+    super(message, ExitCode.Usage);
+    this.name = "UsageError";
+    this.showUsage = options.showUsage ?? false;
+  }
+}
+
+/**
+ * A tool's operation was refused for want of a Deno permission. The message names every
+ * grant the whole run needs, so that running again with it is enough. Exit code 4.
+ */
+export class PermissionError extends ToolError {
+  /**
+   * Creates the value from its parts.
+   *
+   * @param message What was refused and the flag to run again with.
+   * @param options The runtime's error.
+   */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, ExitCode.Permission, options);
+    this.name = "PermissionError";
+  }
+}
+
+/**
+ * Whether an error is Deno refusing an operation for want of a permission.
+ *
+ * @param err Any thrown value.
+ * @returns True for `NotCapable`, or a {@linkcode NetError} caused by it.
+ */
+export function isPermissionDenied(err: unknown): boolean {
+  return err instanceof Deno.errors.NotCapable ||
+    (err instanceof NetError && err.cause instanceof Deno.errors.NotCapable);
+}
+
+/**
+ * Turns a permission failure into a {@linkcode PermissionError} that names all the grants
+ * the run needs (`--allow-net=localhost,127.0.0.1:3490`), not only the one that failed; any
+ * other error is returned as it is.
+ *
+ * @param err What was thrown.
+ * @param grants Every `--allow-net` value the run needs, in order (duplicates are dropped).
+ * @param note Words to add after the flag, such as what cannot be known in advance.
+ * @returns The error to throw.
+ * @example A dial refused for want of a grant
+ * ```ts
+ * import { needsGrants } from "./errors.ts";
+ * import { NetError } from "../net/errors.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ * const refused = new NetError("dial", "tcp", "127.0.0.1:3490", new Deno.errors.NotCapable("no"));
+ * assertEquals(
+ *   (needsGrants(refused, ["localhost", "127.0.0.1:3490"]) as Error).message,
+ *   "dial tcp 127.0.0.1:3490: permission denied: run again with --allow-net=localhost,127.0.0.1:3490",
+ * );
+ * ```
+ */
+export function needsGrants(err: unknown, grants: string[], note = ""): unknown {
+  if (!isPermissionDenied(err) || err instanceof PermissionError) return err;
+  const what = err instanceof NetError ? err.message : "permission denied";
+  const flag = grants.length ? `--allow-net=${[...new Set(grants)].join(",")}` : "--allow-net";
+  return new PermissionError(
+    `${what}: run again with ${flag}${note ? ` ${note}` : ""}`,
+    { cause: err },
+  );
+}
+
+/**
+ * The exit code an error ends a tool with: 1 usage, name resolution or send/receive, 2 no
+ * address could be used (dial, listen), 3 timeout, 4 permission, 70 anything unexpected.
+ *
+ * @param err What reached the tool's entry point.
+ * @returns The exit code.
+ * @example The codes of the errors a client can meet
+ * ```ts
+ * import { exitCodeOf } from "./errors.ts";
+ * import { NetError, ResolveError } from "../net/errors.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ * assertEquals(exitCodeOf(new ResolveError("x.invalid", "Name or service not known")), 1);
+ * assertEquals(exitCodeOf(new NetError("dial", "tcp", "[::1]:1", new Error("refused"))), 2);
+ * assertEquals(exitCodeOf(new NetError("read", "tcp", "[::1]:1", undefined, { timeout: 5 })), 3);
+ * assertEquals(exitCodeOf(new TypeError("bug")), 70);
+ * ```
+ */
+export function exitCodeOf(err: unknown): ExitCodeValue {
+  if (err instanceof ToolError) return err.exitCode;
+  if (isPermissionDenied(err)) return ExitCode.Permission;
+  if (err instanceof NetError) {
+    if (err.timeout) return ExitCode.Timeout;
+    if (err instanceof ResolveError) return ExitCode.Usage;
+    return err.op === "dial" || err.op === "listen" ? ExitCode.NoAddress : ExitCode.Usage;
+  }
+  return ExitCode.Internal;
+}
+
+/**
+ * The line a tool prints on stderr for an error, prefixed with its name (`client: ...`),
+ * except the original's own unprefixed lines (`getaddrinfo: ...`, `usage: ...`).
+ *
+ * @param tool The tool's name.
+ * @param usage The tool's one-line usage.
+ * @param err What reached the tool's entry point.
+ * @returns One line, without newline.
+ * @example A name that does not resolve
+ * ```ts
+ * import { errorLine } from "./errors.ts";
+ * import { ResolveError } from "../net/errors.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ * assertEquals(
+ *   errorLine("client", "usage: client hostname", new ResolveError("x.invalid", "Name or service not known")),
+ *   'getaddrinfo: Name or service not known (host "x.invalid")',
+ * );
+ * ```
+ */
+export function errorLine(tool: string, usage: string, err: unknown): string {
+  if (err instanceof UsageError && err.showUsage) return usage;
+  if (err instanceof ResolveError && !isPermissionDenied(err)) {
+    return `getaddrinfo: ${err.reason} (host ${JSON.stringify(err.address)})`;
+  }
+  if (err instanceof Deno.errors.NotCapable) return `${tool}: permission denied: ${err.message}`;
+  if (exitCodeOf(err) === ExitCode.Internal) {
+    return `${tool}: internal error: ${err instanceof Error ? err.stack ?? err.message : err}`;
+  }
+  return `${tool}: ${(err as Error).message}`;
+}

@@ -1,0 +1,75 @@
+/**
+ * The extra accept threads of `server --workers N`: each is a Worker that binds the same
+ * address with `SO_REUSEPORT` and serves it as the main thread does.
+ *
+ * @module
+ */
+import { PermissionError, UsageError } from "../cli/errors.ts";
+import { opError } from "../net/errors.ts";
+import type { ServeStats } from "../net/serve_stream.ts";
+import type { WorkerReply, WorkerStart } from "./server_worker.ts";
+
+/**
+ * Starts `count` accept threads and waits until each has bound the address.
+ *
+ * @param count How many threads besides the main one.
+ * @param job What each thread serves, and where.
+ * @param signal Stops every thread.
+ * @returns One promise per thread, settling with its counts after a stop.
+ * @throws {UsageError} In a compiled binary, which cannot load worker modules.
+ * @throws {PermissionError} Without read access to `lib/`, where the worker's modules are.
+ * @throws {NetError} When a thread could not bind the address.
+ */
+export async function startWorkers(
+  count: number,
+  job: WorkerStart,
+  signal: AbortSignal | undefined,
+): Promise<Promise<ServeStats>[]> {
+  if (count === 0) return [];
+  if (Deno.mainModule.includes("/deno-compile-")) {
+    throw new UsageError(
+      "--workers is not available in a compiled binary: run from source (deno task server --workers N)",
+    );
+  }
+  await checkReadable(new URL("../", import.meta.url));
+  const started = Array.from({ length: count }, () => start(job, signal));
+  for (const w of started) {
+    const err = await w.isReady;
+    if (err !== undefined) {
+      for (const o of started) o.worker.terminate();
+      throw opError("listen", "tcp", job.hostname, job.port, new Error(err));
+    }
+  }
+  return started.map((w) => w.stats);
+}
+
+/** A worker's modules are read from disk, so `--workers` needs read access to `lib/`. */
+async function checkReadable(lib: URL): Promise<void> {
+  if (lib.protocol !== "file:") return;
+  const dir = decodeURIComponent(lib.pathname);
+  const { state } = await Deno.permissions.query({ name: "read", path: dir });
+  if (state !== "granted") {
+    throw new PermissionError(
+      `--workers ${dir}: permission denied: run again with --allow-read=${dir}`,
+    );
+  }
+}
+
+function start(job: WorkerStart, signal: AbortSignal | undefined) {
+  const worker = new Worker(new URL("./server_worker.ts", import.meta.url), { type: "module" });
+  let ready!: (err?: string) => void;
+  const isReady = new Promise<string | undefined>((r) => ready = r);
+  const stats = new Promise<ServeStats>((resolve) => {
+    worker.onmessage = (e: MessageEvent<WorkerReply>) => {
+      if (e.data.type === "ready") ready();
+      else if (e.data.type === "error") ready(e.data.message);
+      else {
+        worker.terminate();
+        resolve(e.data.stats);
+      }
+    };
+  });
+  signal?.addEventListener("abort", () => worker.postMessage("stop"), { once: true });
+  worker.postMessage(job);
+  return { isReady, stats, worker };
+}
