@@ -1,6 +1,11 @@
 // Helpers for bench.ts and soak.ts: processes, /proc accounting, ports.
 
 /** The checkout's root, with a final slash. */
+export { hasCommand } from "../testing/commands.ts";
+export { freePort } from "../testing/ports.ts";
+export { udpDrops } from "../testing/udp_drops.ts";
+import { hasCommand } from "../testing/commands.ts";
+
 export const ROOT: string = new URL("../", import.meta.url).pathname;
 
 /** The command line that runs one of the project's scripts as a user does (net only). */
@@ -87,35 +92,8 @@ export function memoryKiB(pid: number, key: "VmRSS" | "VmHWM"): number {
 }
 
 /** The kernel's drop counter for the UDP socket on `port`, from /proc/net/udp6. */
-export function udpDrops(port: number): number | undefined {
-  try {
-    return dropsFromUdpTable(Deno.readTextFileSync("/proc/net/udp6"), port);
-  } catch {
-    return undefined;
-  }
-}
 
 /** The drop counter of the socket bound to `port` in the text of /proc/net/udp6. */
-export function dropsFromUdpTable(table: string, port: number): number | undefined {
-  const hex = port.toString(16).toUpperCase().padStart(4, "0");
-  const line = table.split("\n").find((l) => l.trim().split(/\s+/)[1]?.endsWith(`:${hex}`));
-  const drops = line?.trim().split(/\s+/).at(-1);
-  return drops === undefined ? undefined : Number(drops);
-}
-
-/** A free port on loopback, found by binding port 0 and releasing it. */
-export function freePort(transport: "tcp" | "udp" = "tcp"): number {
-  if (transport === "udp") {
-    const c = Deno.listenDatagram({ transport: "udp", hostname: "::", port: 0 });
-    const port = (c.addr as Deno.NetAddr).port;
-    c.close();
-    return port;
-  }
-  const l = Deno.listen({ hostname: "::", port: 0 });
-  const port = l.addr.port;
-  l.close();
-  return port;
-}
 
 /** Waits until something accepts TCP connections on [::1]:port. */
 export async function waitForTcp(port: number, timeoutMs = 15_000): Promise<void> {
@@ -138,16 +116,6 @@ export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeou
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
-}
-
-/** Whether a program is on PATH. */
-export function hasCommand(name: string): boolean {
-  try {
-    return new Deno.Command("sh", { args: ["-c", `command -v ${name}`], stdout: "null" })
-      .outputSync().success;
-  } catch {
-    return false;
-  }
 }
 
 /** Builds the C datagram sender; undefined when there is no C compiler. */

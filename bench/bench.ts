@@ -4,6 +4,7 @@
 //
 // Environment: BENCH_SECONDS (per stream run, default 3), BENCH_QUICK=1 (shorter runs).
 import { chartSvg } from "./chart.ts";
+import type { DgramRow, StreamRow } from "./_rows.ts";
 import {
   compileFlood,
   cpuTicks,
@@ -133,19 +134,6 @@ async function load(port: number, concurrency: number, seconds: number): Promise
   };
 }
 
-interface StreamRow {
-  name: string;
-  connsPerSec: number;
-  p50us: number;
-  p99us: number;
-  lat1p50us: number;
-  lat1p99us: number;
-  cpuUsPerConn: number;
-  peakKiB: number;
-  errors: number;
-  wrong: number;
-  generatorCpuPct: number;
-}
 const streamRows: StreamRow[] = [];
 
 // Every server is started at once (each on its own port; an idle one costs nothing), then
@@ -260,15 +248,6 @@ const dgramSpecs: DgramSpec[] = [
   },
 ];
 const rates = QUICK ? [50_000, 200_000] : [50_000, 100_000, 200_000];
-interface DgramRow {
-  name: string;
-  offered: number;
-  sent: number;
-  received: number;
-  receivedPerSec: number;
-  lossPct: number;
-  kernelDrops: number | null;
-}
 const dgramRows: DgramRow[] = [];
 const flood = await compileFlood(`${ROOT}bench/peers/udp_flood.c`, `${RESULTS}udp_flood.tmp`);
 if (!flood) skipped.push("datagrams: no C compiler (cc) to build the sender");

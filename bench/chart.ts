@@ -1,5 +1,5 @@
 // An SVG bar chart of a benchmark run: connections/s per server, datagrams/s per receiver.
-import type { DgramRow, StreamRow } from "./bench.ts";
+import type { DgramRow, StreamRow } from "./_rows.ts";
 
 const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;");
 

@@ -57,7 +57,7 @@ export function compileArgs(
     "--unstable-net",
     ...flags,
     `--target=${target}`,
-    ...(tool === "server" ? [`--include=${ROOT}lib/server_worker.ts`] : []),
+    ...(tool === "server" ? [`--include=${ROOT}lib/tools/server_worker.ts`] : []),
     `--output=${outDir}/${binary}${target.includes("windows") ? ".exe" : ""}`,
     `${ROOT}cmd/${tool}.ts`,
   ];
@@ -102,8 +102,30 @@ async function denoDir(): Promise<string> {
   return JSON.parse(new TextDecoder().decode(out.stdout)).denoDir;
 }
 
+/**
+ * What a build would do, as JSON on stdout (`--plan [--out DIR]`): the targets, the host's,
+ * why its runtime is missing (or null), and each tool's binary, flags and `deno compile`
+ * arguments. The tests read the build from here, as a user would, instead of importing it.
+ */
+async function plan(outDir: string): Promise<void> {
+  const host = hostTarget();
+  const binaries = Object.fromEntries(
+    Object.entries(BINARIES).map((
+      [tool, b],
+    ) => [tool, { ...b, args: compileArgs(tool, host, outDir) }]),
+  );
+  const missing = (await missingRuntime(host)) ?? null;
+  console.log(JSON.stringify({ targets: TARGETS, host, missing, binaries }));
+}
+
 async function main(): Promise<number> {
   const args = Deno.args;
+  if (args.includes("--plan")) {
+    await plan(
+      args.includes("--out") ? args[args.indexOf("--out") + 1]! : `${ROOT}dist/${hostTarget()}`,
+    );
+    return 0;
+  }
   const targets = args.includes("--all")
     ? [...TARGETS]
     : args.includes("--target")

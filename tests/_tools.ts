@@ -1,4 +1,7 @@
 // Test helpers: run the tools as a user does, as real processes, and always stop them.
+export { hasCommand } from "../testing/commands.ts";
+export { freePort } from "../testing/ports.ts";
+export { bytes, text } from "../testing/text.ts";
 const ROOT = new URL("../", import.meta.url);
 const CONFIG = new URL("deno.json", ROOT).pathname;
 
@@ -159,20 +162,6 @@ export async function startTool(
   }
 }
 
-/** Whether a program is installed (for interop tests). */
-export function hasCommand(name: string): boolean {
-  try {
-    const { success } = new Deno.Command("sh", {
-      args: ["-c", `command -v ${name}`],
-      stdout: "null",
-      stderr: "null",
-    }).outputSync();
-    return success;
-  } catch {
-    return false;
-  }
-}
-
 /** Reads everything a TCP server sends until it closes. */
 export async function fetchAll(hostname: string, port: number): Promise<Uint8Array> {
   using conn = await Deno.connect({ hostname, port });
@@ -188,9 +177,6 @@ export async function fetchAll(hostname: string, port: number): Promise<Uint8Arr
   }
   return out;
 }
-
-export const text = (b: Uint8Array): string => new TextDecoder().decode(b);
-export const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
 
 /** A datagram socket on `hostname`, port 0, that `using` closes. */
 export function udpSocket(hostname = "::1"): Deno.DatagramConn & Disposable & { port: number } {

@@ -2,9 +2,28 @@
 // are checked here always; the compiled binaries are built and run only where deno compile
 // has its runtime (DENORT_BIN or Deno's cache), and the test says "skipped: <reason>" otherwise.
 import { assert, assertEquals, assertMatch } from "./_assert.ts";
-import { BINARIES, compileArgs, hostTarget, missingRuntime, TARGETS } from "../scripts/compile.ts";
+import { text } from "./_tools.ts";
 
-const text = (b: Uint8Array) => new TextDecoder().decode(b);
+/** What `scripts/compile.ts --plan` says a build does: read as a user would, not imported. */
+interface Plan {
+  targets: string[];
+  host: string;
+  missing: string | null;
+  binaries: Record<string, { binary: string; flags: string[]; args: string[] }>;
+}
+
+async function buildPlan(outDir = "/tmp/out"): Promise<Plan> {
+  const script = new URL("../scripts/compile.ts", import.meta.url).pathname;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-read", "--allow-env", "--allow-run", script, "--plan", "--out", outDir],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert(out.success, text(out.stderr));
+  return JSON.parse(text(out.stdout));
+}
+
+const { targets: TARGETS, host, missing: missingReason, binaries: BINARIES } = await buildPlan();
 
 Deno.test("every release target is one that deno compile --target accepts", async () => {
   // An invalid target makes deno compile list the valid ones, before it downloads anything.
@@ -27,7 +46,7 @@ Deno.test("each binary is built with exactly the permissions the README document
       .exec(readme);
     assert(row, `README has no row for ${binary}`);
     assertEquals(row[1], flags.join(" "));
-    const args = compileArgs(tool, "x86_64-unknown-linux-gnu", "/tmp/out");
+    const args = BINARIES[tool]!.args;
     for (const f of flags) assert(args.includes(f));
     assert(
       !args.some((a) => /^--allow-(read|write|env|run|sys|ffi|all)|^-A$/.test(a)),
@@ -37,7 +56,7 @@ Deno.test("each binary is built with exactly the permissions the README document
   }
 });
 
-const missing = await missingRuntime(hostTarget());
+const missing = missingReason ?? undefined;
 if (missing) console.log(`skipped: compiled-binary tests: ${missing}`);
 
 Deno.test({
@@ -46,10 +65,9 @@ Deno.test({
   async fn() {
     const dir = await Deno.makeTempDir();
     try {
+      const plan = await buildPlan(dir);
       for (const tool of ["server", "client"]) {
-        const res = await new Deno.Command(Deno.execPath(), {
-          args: compileArgs(tool, hostTarget(), dir),
-        })
+        const res = await new Deno.Command(Deno.execPath(), { args: plan.binaries[tool]!.args })
           .output();
         assert(res.success, text(res.stderr));
       }
@@ -82,7 +100,7 @@ Deno.test({
         .output();
       assertMatch(
         text(version.stdout),
-        new RegExp(`^client \\(socketkit .*\\) deno .* ${hostTarget()}\\n$`),
+        new RegExp(`^client \\(socketkit .*\\) deno .* ${host}\\n$`),
       );
       server.kill("SIGTERM");
       reader.releaseLock();
@@ -101,7 +119,8 @@ Deno.test({
     const dir = await Deno.makeTempDir();
     try {
       const res = await new Deno.Command(Deno.execPath(), {
-        args: compileArgs("client", hostTarget(), dir, ["--allow-net=127.0.0.1", "--no-prompt"]),
+        args: (await buildPlan(dir)).binaries.client!.args
+          .map((a) => a === "--allow-net" ? "--allow-net=127.0.0.1" : a),
       }).output();
       assert(res.success, text(res.stderr));
       const out = await new Deno.Command(`${dir}/sk-client`, { args: ["::1"], stdin: "null" })

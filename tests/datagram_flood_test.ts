@@ -2,7 +2,7 @@
 // what it says it received plus what the kernel says it dropped is exactly what was sent.
 import { assert, assertEquals } from "./_assert.ts";
 import { bytes, startTool, text, udpSocket } from "./_tools.ts";
-import { dropsFromUdpTable } from "../bench/_bench_tools.ts";
+import { dropsFromUdpTable } from "../testing/udp_drops.ts";
 
 /** The kernel's drop counter for the UDP socket bound to `port` (/proc/net/udp6), if readable. */
 async function kernelDrops(port: number): Promise<number | undefined> {

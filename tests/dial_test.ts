@@ -1,4 +1,5 @@
 import { assert, assertEquals, assertMatch } from "./_assert.ts";
+import { freePort } from "./_tools.ts";
 import { blackHole, canBlackHole } from "./_black_hole.ts";
 import { attemptShare } from "../lib/net/_dial_deadline.ts";
 import { Dialer, type DialEvent, interleaveFamilies } from "../lib/net/dial.ts";
@@ -6,14 +7,6 @@ import { NetError } from "../lib/net/errors.ts";
 import type { Candidate } from "../lib/net/resolve.ts";
 
 const ignore = !canBlackHole; // black holes need python3
-
-/** A port on which nothing listens: bind one, read its number, close it. */
-function closedPort(hostname: string): number {
-  const l = Deno.listen({ hostname, port: 0 });
-  const port = l.addr.port;
-  l.close();
-  return port;
-}
 
 function candidate(hostname: string, port: number): Candidate {
   return { hostname, port, family: hostname.includes(":") ? 6 : 4 };
@@ -113,7 +106,7 @@ Deno.test({
 });
 
 Deno.test("Dialer throws the first failure when every address fails, reporting each", async () => {
-  const candidates = [candidate("::1", closedPort("::1")), candidate("127.0.0.1", 1)];
+  const candidates = [candidate("::1", freePort("tcp", "::1")), candidate("127.0.0.1", 1)];
   const failed: NetError[] = [];
   const onEvent = (e: DialEvent) => e.type === "failed" && failed.push(e.error);
   const err = await new Dialer({ timeout: 5000, onEvent }).dial(candidates).catch((e) => e);
@@ -127,7 +120,7 @@ Deno.test("Dialer throws the first failure when every address fails, reporting e
 Deno.test("Dialer tries the next address when the first refuses, in order", async () => {
   using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const candidates = [
-    candidate("::1", closedPort("::1")),
+    candidate("::1", freePort("tcp", "::1")),
     candidate("127.0.0.1", listener.addr.port),
   ];
   const { events, onEvent } = recorder();
@@ -172,10 +165,10 @@ Deno.test({
 
 Deno.test("racing Dialer interleaves families and starts the next attempt as soon as one fails", async () => {
   const candidates = [
-    candidate("::1", closedPort("::1")),
-    candidate("::1", closedPort("::1")),
-    candidate("127.0.0.1", closedPort("127.0.0.1")),
-    candidate("127.0.0.1", closedPort("127.0.0.1")),
+    candidate("::1", freePort("tcp", "::1")),
+    candidate("::1", freePort("tcp", "::1")),
+    candidate("127.0.0.1", freePort("tcp", "127.0.0.1")),
+    candidate("127.0.0.1", freePort("tcp", "127.0.0.1")),
   ];
   const { events, onEvent } = recorder();
   const failed: NetError[] = [];
