@@ -4,6 +4,7 @@
 //
 // Environment: BENCH_SECONDS (per stream run, default 3), BENCH_QUICK=1 (shorter runs).
 import { chartSvg } from "./chart.ts";
+import { benchDial } from "./dial.ts";
 import type { DgramRow, StreamRow } from "./_rows.ts";
 import {
   compileFlood,
@@ -338,6 +339,11 @@ const oneShot: Record<string, number> = {};
   }
 }
 results.oneShot = oneShot;
+
+// ---------------------------------------------------------------- dialing a black hole
+const dial = await benchDial(QUICK ? 1 : 3);
+if (typeof dial === "string") skipped.push(`dialer: ${dial}`);
+else results.dial = dial;
 results.skipped = skipped;
 
 // ---------------------------------------------------------------- report
@@ -399,6 +405,17 @@ lines.push(
     f2(oneShot.client! / oneShot.bareClient!)
   })`,
 );
+if (typeof dial !== "string") {
+  lines.push(
+    "",
+    "Time to connect to a name whose first address (::1) is black-holed and whose second " +
+      "(127.0.0.1) accepts (median ms, min–max)",
+    "",
+    "| dialer | median ms | min–max |",
+    "| --- | ---: | ---: |",
+    ...dial.map((r) => `| ${r.name} | ${f0(r.medianMs)} | ${f0(r.minMs)}–${f0(r.maxMs)} |`),
+  );
+}
 for (const s of skipped) lines.push(`skipped: ${s}`);
 const table = lines.join("\n");
 console.log(table);
@@ -406,5 +423,3 @@ await Deno.writeTextFile(`${RESULTS}table.md`, table + "\n");
 await Deno.writeTextFile(`${RESULTS}latest.json`, JSON.stringify(results, null, 2) + "\n");
 await Deno.writeTextFile(`${RESULTS}chart.svg`, chartSvg(streamRows, dgramRows));
 console.log(`\nwrote bench/results/latest.json, table.md, chart.svg`);
-
-export type { DgramRow, Proc, StreamRow };

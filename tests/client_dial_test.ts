@@ -2,31 +2,9 @@
 // other and racing. A name with two addresses needs /etc/hosts: the client runs in a
 // private mount namespace where a hosts file of ours is bound over /etc/hosts.
 import { assert, assertEquals } from "./_assert.ts";
-import { blackHole, canBlackHole } from "./_black_hole.ts";
+import { blackHole, canBlackHole } from "../testing/black_hole.ts";
 import { runTool, startTool, ToolProcess } from "./_tools.ts";
-
-/** The command that runs the rest of the line with `hostsFile` as /etc/hosts. */
-function withHosts(hostsFile: string): string[] {
-  return ["unshare", "-m", "sh", "-c", 'mount --bind "$0" /etc/hosts && exec "$@"', hostsFile];
-}
-
-/** Why a private /etc/hosts cannot be had here, or undefined when it can. */
-function privateHostsUnavailable(): string | undefined {
-  if (!canBlackHole) return "python3 is not installed";
-  const file = Deno.makeTempFileSync({ suffix: ".hosts" });
-  try {
-    Deno.writeTextFileSync(file, "127.0.0.1 probe.test\n");
-    const [cmd, ...args] = [...withHosts(file), "cat", "/etc/hosts"];
-    const res = new Deno.Command(cmd!, { args, stdout: "piped", stderr: "piped" }).outputSync();
-    const seen = new TextDecoder().decode(res.stdout);
-    if (seen.includes("probe.test")) return undefined;
-    return `unshare -m cannot bind a hosts file: ${new TextDecoder().decode(res.stderr).trim()}`;
-  } catch (err) {
-    return `unshare is not available: ${err}`;
-  } finally {
-    Deno.removeSync(file);
-  }
-}
+import { privateHostsUnavailable, withHosts } from "../testing/private_hosts.ts";
 
 const noPrivateHosts = privateHostsUnavailable();
 if (noPrivateHosts) console.log(`skipping the two-address client tests: ${noPrivateHosts}`);

@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertMatch } from "./_assert.ts";
 import { freePort } from "./_tools.ts";
-import { blackHole, canBlackHole } from "./_black_hole.ts";
+import { blackHole, canBlackHole } from "../testing/black_hole.ts";
 import { attemptShare } from "../lib/net/_dial_deadline.ts";
 import { Dialer, type DialEvent, interleaveFamilies } from "../lib/net/dial.ts";
 import { NetError } from "../lib/net/errors.ts";

@@ -1,6 +1,10 @@
-// A black-holed TCP address for tests: connect() to it hangs (SYNs dropped), see
-// fixtures/black_hole.py. Needs python3; stopped by `await using`.
-import { hasCommand } from "./_tools.ts";
+/**
+ * A black-holed TCP address, for the tests and the benchmark: connect() to it hangs (SYNs
+ * dropped), see black_hole.py. Needs python3; stopped by `await using`.
+ *
+ * @module
+ */
+import { hasCommand } from "./commands.ts";
 
 /** Whether black holes can be made here (python3 installed). */
 export const canBlackHole: boolean = hasCommand("python3");
@@ -17,7 +21,7 @@ export interface BlackHole extends AsyncDisposable {
  */
 export async function blackHole(hostname: string, port = 0): Promise<BlackHole> {
   const child = new Deno.Command("python3", {
-    args: [new URL("./fixtures/black_hole.py", import.meta.url).pathname, hostname, String(port)],
+    args: [new URL("./black_hole.py", import.meta.url).pathname, hostname, String(port)],
     stdin: "piped",
     stdout: "piped",
     stderr: "piped",
