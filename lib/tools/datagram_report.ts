@@ -6,13 +6,22 @@
  */
 import type { Output } from "../cli/output.ts";
 import { escapeBytes, escapeInto, maxEscapedLength } from "../net/escape.ts";
-import type { ListenerOptions } from "./listener.ts";
 
 /**
  * Formats one datagram's lines straight into the output buffer, as bytes: the listener's
  * hot path under a flood, with no string built per datagram but the sender's address.
  * With `raw`, writes the bytes as they are (and the status lines unless `quiet`).
  */
+/** What {@linkcode DatagramReport} shows of each datagram. */
+export interface ReportOptions {
+  /** Show at most this many bytes, saying when a datagram was cut. */
+  maxSize?: number | undefined;
+  /** Write the payload's exact bytes to stdout, the status lines to stderr. */
+  raw?: boolean | undefined;
+  /** With `raw`: the payload only, no status lines. */
+  quiet?: boolean | undefined;
+}
+
 export class DatagramReport {
   #out: Output;
   #maxSize: number | undefined;
@@ -25,7 +34,7 @@ export class DatagramReport {
   #host = "";
   #hostBytes = new Uint8Array(0);
 
-  constructor(out: Output, options: ListenerOptions) {
+  constructor(out: Output, options: ReportOptions) {
     const enc = new TextEncoder();
     this.#out = out;
     this.#maxSize = options.maxSize;
