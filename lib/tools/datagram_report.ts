@@ -7,11 +7,6 @@
 import type { Output } from "../cli/output.ts";
 import { escapeBytes, escapeInto, maxEscapedLength } from "../net/escape.ts";
 
-/**
- * Formats one datagram's lines straight into the output buffer, as bytes: the listener's
- * hot path under a flood, with no string built per datagram but the sender's address.
- * With `raw`, writes the bytes as they are (and the status lines unless `quiet`).
- */
 /** What {@linkcode DatagramReport} shows of each datagram. */
 export interface ReportOptions {
   /** Show at most this many bytes, saying when a datagram was cut. */
@@ -22,6 +17,11 @@ export interface ReportOptions {
   quiet?: boolean | undefined;
 }
 
+/**
+ * Formats one datagram's lines straight into the output buffer, as bytes: the listener's
+ * hot path under a flood, with no string built per datagram but the sender's address.
+ * With `raw`, writes the bytes as they are (and the status lines unless `quiet`).
+ */
 export class DatagramReport {
   #out: Output;
   #maxSize: number | undefined;
