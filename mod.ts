@@ -5,6 +5,10 @@
  * stall, and talk over connected datagrams. Every failure is a {@linkcode NetError} that
  * names the operation and the address.
  *
+ * The four tools are entry points of their own, each exporting its `info`, its
+ * `parse…Args` and its `main`: `@socketkit/socketkit/server`, `/client`, `/listener` and
+ * `/talker`.
+ *
  * @example Fetch the greeting from a server, as the original client does
  * ```ts
  * import { Dialer, readAll, resolve, serveStream } from "@socketkit/socketkit";

@@ -13,7 +13,23 @@ import { parsePort } from "../lib/cli/port.ts";
 import { onTermination } from "../lib/cli/signals.ts";
 import { runMain, type ToolInfo } from "../lib/cli/tool.ts";
 
-/** The client's name, usage line and help. */
+// The types in the signatures below, so that this entry point's docs are complete.
+export type { ToolInfo } from "../lib/cli/tool.ts";
+export type { Output } from "../lib/cli/output.ts";
+export type { ClientOptions } from "../lib/tools/client.ts";
+
+/**
+ * The client's name, usage line and help.
+ *
+ * @example The original's usage line
+ * ```ts
+ * import { info } from "@socketkit/socketkit/client";
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ *
+ * assertEquals([info.name, info.usage], ["client", "usage: client hostname"]);
+ * assertEquals(info.help.includes("-t, --timeout DUR"), true);
+ * ```
+ */
 export const info: ToolInfo = {
   name: "client",
   usage: "usage: client hostname",
@@ -46,6 +62,24 @@ Durations are seconds (2, 1.5) or take a unit: 500ms, 2s, 1m.`,
  * @param args The arguments.
  * @returns The host and the client's options.
  * @throws {UsageError} For anything that is not a valid command line.
+ * @example Flags, and the port given as nc takes it
+ * ```ts
+ * import { parseClientArgs } from "@socketkit/socketkit/client";
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ *
+ * const { host, options } = parseClientArgs(["-p", "8080", "--race-delay", "100ms", "localhost"]);
+ * assertEquals([host, options.port], ["localhost", 8080]);
+ * assertEquals([options.race, options.raceDelay], [true, 100]);
+ * assertEquals([options.connectTimeout, options.readTimeout], [10_000, 10_000]);
+ *
+ * let message = "";
+ * try {
+ *   parseClientArgs(["localhost", "3490"]);
+ * } catch (e) {
+ *   message = (e as Error).message;
+ * }
+ * assertEquals(message, "Too many arguments: did you mean -p 3490?");
+ * ```
  */
 export function parseClientArgs(args: string[]): { host: string; options: ClientOptions } {
   const { values, positionals } = parseFlags(args, {
@@ -97,6 +131,30 @@ function isPort(text: string): boolean {
  * @param args The arguments.
  * @param out Where lines go.
  * @returns The exit code.
+ * @example Fetch the greeting from a local server
+ * ```ts
+ * import { serveStream } from "@socketkit/socketkit";
+ * import { main } from "@socketkit/socketkit/client";
+ * import { Output } from "../lib/cli/output.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ *
+ * const stop = new AbortController();
+ * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const serving = serveStream(listener, {
+ *   message: new TextEncoder().encode("Hello, world!"),
+ *   signal: stop.signal,
+ * });
+ * let printed = "";
+ * const sink = {
+ *   writeSync: (p: Uint8Array) => (printed += new TextDecoder().decode(p), p.length),
+ * };
+ * const out = new Output("client", { stdout: sink, stderr: sink });
+ * assertEquals(await main(["-p", String(listener.addr.port), "127.0.0.1"], out), 0);
+ * stop.abort();
+ * await serving;
+ * await out.close();
+ * assertEquals(printed, "client: connecting to 127.0.0.1\nclient: received 'Hello, world!'\n");
+ * ```
  */
 export async function main(args: string[], out: Output): Promise<number> {
   const { host, options } = parseClientArgs(args);

@@ -13,7 +13,24 @@ import { parsePort } from "../lib/cli/port.ts";
 import { onTermination } from "../lib/cli/signals.ts";
 import { runMain, type ToolInfo } from "../lib/cli/tool.ts";
 
-/** The listener's name, usage line and help. */
+// The types in the signatures below, so that this entry point's docs are complete.
+export type { ToolInfo } from "../lib/cli/tool.ts";
+export type { Output } from "../lib/cli/output.ts";
+export type { ListenerOptions } from "../lib/tools/listener.ts";
+
+/**
+ * The listener's name, usage line and help.
+ *
+ * @example The usage line
+ * ```ts
+ * import { info } from "@socketkit/socketkit/listener";
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ *
+ * assertEquals(info.name, "listener");
+ * assertEquals(info.usage, "usage: listener [-p port] [-H addr] [-4 | -6] [-c count | -k] [--echo]");
+ * assertEquals(info.help.includes("-e, --echo"), true);
+ * ```
+ */
 export const info: ToolInfo = {
   name: "listener",
   usage: "usage: listener [-p port] [-H addr] [-4 | -6] [-c count | -k] [--echo]",
@@ -58,6 +75,25 @@ all hosts: with a narrower grant the listener stops at the first echo with exit 
  * @param args The arguments.
  * @returns The listener's options (without the stop signal).
  * @throws {UsageError} For anything that is not a valid command line.
+ * @example One datagram by default; -k and -c do not mix
+ * ```ts
+ * import { parseListenerArgs } from "@socketkit/socketkit/listener";
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ *
+ * const defaults = parseListenerArgs([]);
+ * assertEquals([defaults.port, defaults.count, defaults.keep], [4950, 1, false]);
+ * assertEquals(defaults.family, undefined); // both: the IPv6 socket takes IPv4 too
+ * const options = parseListenerArgs(["-4", "-p", "0", "-c", "5", "--echo"]);
+ * assertEquals([options.port, options.count, options.echo, options.family], [0, 5, true, 4]);
+ *
+ * let message = "";
+ * try {
+ *   parseListenerArgs(["-k", "-c", "5"]);
+ * } catch (e) {
+ *   message = (e as Error).message;
+ * }
+ * assertEquals(message, "Options -k and -c cannot be used together");
+ * ```
  */
 export function parseListenerArgs(args: string[]): ListenerOptions {
   const { values, positionals } = parseFlags(args, {
@@ -105,6 +141,41 @@ export function parseListenerArgs(args: string[]): ListenerOptions {
  * @param args The arguments.
  * @param out Where lines go.
  * @returns The exit code.
+ * @example Receive one datagram, as the original
+ * ```ts
+ * import { main } from "@socketkit/socketkit/listener";
+ * import { Output } from "../lib/cli/output.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ *
+ * let printed = "";
+ * const sink = {
+ *   writeSync: (p: Uint8Array) => (printed += new TextDecoder().decode(p), p.length),
+ * };
+ * const out = new Output("listener", { stdout: sink, stderr: sink });
+ * const running = main(["-H", "127.0.0.1", "-p", "0"], out);
+ * // Wait (1 s at most) for the port the system picked.
+ * let port = 0;
+ * for (let i = 0; i < 100 && port === 0; i++) {
+ *   await new Promise((resolve) => setTimeout(resolve, 10));
+ *   port = Number(/listening on 127\.0\.0\.1:(\d+)/.exec(printed)?.[1] ?? 0);
+ * }
+ * const sender = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+ * try {
+ *   const to = { transport: "udp", hostname: "127.0.0.1", port } as const;
+ *   await sender.send(new TextEncoder().encode("hi\n"), to);
+ * } finally {
+ *   sender.close();
+ * }
+ * assertEquals(await running, 0);
+ * await out.close();
+ * assertEquals(printed.split("\n").slice(1), [
+ *   "listener: waiting to recvfrom...",
+ *   "listener: got packet from 127.0.0.1",
+ *   "listener: packet is 3 bytes long",
+ *   'listener: packet contains "hi\\n"',
+ *   "",
+ * ]);
+ * ```
  */
 export async function main(args: string[], out: Output): Promise<number> {
   const options = parseListenerArgs(args);

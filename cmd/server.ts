@@ -13,7 +13,24 @@ import { runMain, type ToolInfo } from "../lib/cli/tool.ts";
 import { UsageError } from "../lib/cli/errors.ts";
 import type { Output } from "../lib/cli/output.ts";
 
-/** The server's name, usage line and help. */
+// The types in the signatures below, so that this entry point's docs are complete.
+export type { ToolInfo } from "../lib/cli/tool.ts";
+export type { Output } from "../lib/cli/output.ts";
+export type { ServerOptions } from "../lib/tools/server.ts";
+
+/**
+ * The server's name, usage line and help.
+ *
+ * @example The original's usage line, extended
+ * ```ts
+ * import { info } from "@socketkit/socketkit/server";
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ *
+ * assertEquals(info.name, "server");
+ * assertEquals(info.usage, "usage: server [-p port] [-H host] [-4|-6] [--message text]");
+ * assertEquals(info.help.includes("-p, --port PORT"), true);
+ * ```
+ */
 export const info: ToolInfo = {
   name: "server",
   usage: "usage: server [-p port] [-H host] [-4|-6] [--message text]",
@@ -51,6 +68,17 @@ Durations are seconds (2, 1.5) or take a unit: 500ms, 2s, 1m.`,
  * @param args The arguments.
  * @returns The server's options (without the stop signal).
  * @throws {UsageError} For anything that is not a valid command line.
+ * @example Defaults, and flags in milliseconds
+ * ```ts
+ * import { parseServerArgs } from "@socketkit/socketkit/server";
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ *
+ * const defaults = parseServerArgs([]);
+ * assertEquals([defaults.port, defaults.message, defaults.workers], [3490, "Hello, world!", 1]);
+ * const options = parseServerArgs(["-p", "0", "--message", "hi", "--write-timeout", "2s", "-6"]);
+ * assertEquals([options.port, options.message, options.family], [0, "hi", 6]);
+ * assertEquals(options.limits?.writeTimeout, 2000);
+ * ```
  */
 export function parseServerArgs(args: string[]): ServerOptions {
   const { values, positionals } = parseFlags(args, {
@@ -100,6 +128,40 @@ export function parseServerArgs(args: string[]): ServerOptions {
  * @param args The arguments.
  * @param out Where lines go.
  * @returns The exit code.
+ * @example Serve one client, then stop on SIGTERM
+ * ```ts
+ * import { readAll } from "@socketkit/socketkit";
+ * import { main } from "@socketkit/socketkit/server";
+ * import { Output } from "../lib/cli/output.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ *
+ * let printed = "";
+ * const sink = {
+ *   writeSync: (p: Uint8Array) => (printed += new TextDecoder().decode(p), p.length),
+ * };
+ * const out = new Output("server", { stdout: sink, stderr: sink });
+ * const running = main(["-H", "127.0.0.1", "-p", "0"], out);
+ * // Wait (1 s at most) for the port the system picked.
+ * let port = 0;
+ * for (let i = 0; i < 100 && port === 0; i++) {
+ *   await new Promise((resolve) => setTimeout(resolve, 10));
+ *   port = Number(/listening on 127\.0\.0\.1:(\d+)/.exec(printed)?.[1] ?? 0);
+ * }
+ * {
+ *   using conn = await Deno.connect({ hostname: "127.0.0.1", port });
+ *   const { bytes } = await readAll(conn, { timeout: 1000 });
+ *   assertEquals(new TextDecoder().decode(bytes), "Hello, world!");
+ * }
+ * Deno.kill(Deno.pid, "SIGTERM"); // as `kill PID`: stop accepting, drain, summarize
+ * assertEquals(await running, 0);
+ * await out.close();
+ * assertEquals(printed.split("\n").slice(1), [
+ *   "server: waiting for connections...",
+ *   "server: got connection from 127.0.0.1",
+ *   "server: stopped: 1 served, 0 failed, 0 dropped",
+ *   "",
+ * ]);
+ * ```
  */
 export async function main(args: string[], out: Output): Promise<number> {
   const options = parseServerArgs(args);

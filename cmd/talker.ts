@@ -12,7 +12,23 @@ import { parsePort } from "../lib/cli/port.ts";
 import { runTalker, type TalkerOptions } from "../lib/tools/talker.ts";
 import { runMain, type ToolInfo } from "../lib/cli/tool.ts";
 
-/** The talker's name, usage line and help. */
+// The types in the signatures below, so that this entry point's docs are complete.
+export type { ToolInfo } from "../lib/cli/tool.ts";
+export type { Output } from "../lib/cli/output.ts";
+export type { TalkerOptions } from "../lib/tools/talker.ts";
+
+/**
+ * The talker's name, usage line and help.
+ *
+ * @example The original's usage line
+ * ```ts
+ * import { info } from "@socketkit/socketkit/talker";
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ *
+ * assertEquals([info.name, info.usage], ["talker", "usage: talker hostname message"]);
+ * assertEquals(info.help.includes("-r, --reply DUR"), true);
+ * ```
+ */
 export const info: ToolInfo = {
   name: "talker",
   usage: "usage: talker hostname message",
@@ -46,6 +62,16 @@ Durations are seconds (2, 1.5) or take a unit: 500ms, 2s, 1m.`,
  * @returns The host, the message's bytes and the talker's options.
  * @throws {UsageError} For anything that is not a valid command line, and for a message
  * that was not valid UTF-8 (it cannot reach Deno intact through argv).
+ * @example A message that starts with '-' goes after '--'
+ * ```ts
+ * import { parseTalkerArgs } from "@socketkit/socketkit/talker";
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ *
+ * const { host, message, options } = parseTalkerArgs(["-c", "-p", "5000", "::1", "--", "-hello"]);
+ * assertEquals([host, new TextDecoder().decode(message)], ["::1", "-hello"]);
+ * assertEquals([options.port, options.connect, options.replyTimeout], [5000, true, undefined]);
+ * assertEquals(parseTalkerArgs(["-r", "2", "::1", "hi"]).options.replyTimeout, 2000);
+ * ```
  */
 export function parseTalkerArgs(
   args: string[],
@@ -88,6 +114,29 @@ export function parseTalkerArgs(
  * @param args The arguments.
  * @param out Where lines go.
  * @returns The exit code.
+ * @example Send one datagram to a local socket
+ * ```ts
+ * import { main } from "@socketkit/socketkit/talker";
+ * import { Output } from "../lib/cli/output.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ *
+ * let printed = "";
+ * const sink = {
+ *   writeSync: (p: Uint8Array) => (printed += new TextDecoder().decode(p), p.length),
+ * };
+ * const out = new Output("talker", { stdout: sink, stderr: sink });
+ * const sock = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+ * try {
+ *   const port = String((sock.addr as Deno.NetAddr).port);
+ *   assertEquals(await main(["-4", "-p", port, "127.0.0.1", "hello"], out), 0);
+ *   const [data] = await sock.receive();
+ *   assertEquals(new TextDecoder().decode(data), "hello");
+ * } finally {
+ *   sock.close();
+ * }
+ * await out.close();
+ * assertEquals(printed, "talker: sent 5 bytes to 127.0.0.1\n");
+ * ```
  */
 export async function main(args: string[], out: Output): Promise<number> {
   const { host, message, options } = parseTalkerArgs(args);

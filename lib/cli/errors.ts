@@ -11,6 +11,17 @@ import { ExitCode, type ExitCodeValue } from "./exit_codes.ts";
 /**
  * A tool's own failure, ending it with `exitCode` after one line, `tool: message` (the
  * original's `server: failed to bind`, exit 2).
+ *
+ * @example The original server's failure
+ * ```ts
+ * import { errorLine, exitCodeOf, ToolError } from "./errors.ts";
+ * import { ExitCode } from "./exit_codes.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ *
+ * const err = new ToolError("failed to bind", ExitCode.NoAddress);
+ * assertEquals(exitCodeOf(err), 2);
+ * assertEquals(errorLine("server", "usage: server", err), "server: failed to bind");
+ * ```
  */
 export class ToolError extends Error {
   /** The code the tool exits with. */
@@ -59,6 +70,15 @@ export class UsageError extends ToolError {
 /**
  * A tool's operation was refused for want of a Deno permission. The message names every
  * grant the whole run needs, so that running again with it is enough. Exit code 4.
+ *
+ * @example Exit code 4
+ * ```ts
+ * import { exitCodeOf, PermissionError } from "./errors.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ *
+ * const err = new PermissionError("listen udp [::]:4950: permission denied: run again with …");
+ * assertEquals([err.name, err.exitCode, exitCodeOf(err)], ["PermissionError", 4, 4]);
+ * ```
  */
 export class PermissionError extends ToolError {
   /**
@@ -78,6 +98,18 @@ export class PermissionError extends ToolError {
  *
  * @param err Any thrown value.
  * @returns True for `NotCapable`, or a {@linkcode NetError} caused by it.
+ * @example Only a missing permission counts
+ * ```ts
+ * import { isPermissionDenied } from "./errors.ts";
+ * import { NetError } from "../net/errors.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ *
+ * const denied = new Deno.errors.NotCapable("Requires net access");
+ * assertEquals(isPermissionDenied(denied), true);
+ * assertEquals(isPermissionDenied(new NetError("dial", "tcp", "[::1]:1", denied)), true);
+ * const refused = new NetError("dial", "tcp", "[::1]:1", new Error("Connection refused"));
+ * assertEquals(isPermissionDenied(refused), false);
+ * ```
  */
 export function isPermissionDenied(err: unknown): boolean {
   return err instanceof Deno.errors.NotCapable ||
@@ -99,10 +131,15 @@ export function isPermissionDenied(err: unknown): boolean {
  * import { NetError } from "../net/errors.ts";
  * import { deepStrictEqual as assertEquals } from "node:assert/strict";
  * const refused = new NetError("dial", "tcp", "127.0.0.1:3490", new Deno.errors.NotCapable("no"));
+ * const err = needsGrants(refused, ["localhost", "127.0.0.1:3490", "localhost"]) as Error;
  * assertEquals(
- *   (needsGrants(refused, ["localhost", "127.0.0.1:3490"]) as Error).message,
+ *   err.message,
  *   "dial tcp 127.0.0.1:3490: permission denied: run again with --allow-net=localhost,127.0.0.1:3490",
  * );
+ * assertEquals([err.name, err.cause === refused], ["PermissionError", true]);
+ * // Any other error is returned as it is.
+ * const reset = new NetError("read", "tcp", "127.0.0.1:3490", new Error("Connection reset"));
+ * assertEquals(needsGrants(reset, ["127.0.0.1:3490"]) === reset, true);
  * ```
  */
 export function needsGrants(err: unknown, grants: string[], note = ""): unknown {

@@ -9,10 +9,13 @@
 /**
  * Exit codes shared by all tools.
  *
- * @example Exit with the code for a usage error
+ * @example The original programs' codes are kept
  * ```ts
  * import { ExitCode } from "./exit_codes.ts";
- * console.log(ExitCode.Usage); // 1
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ *
+ * assertEquals([ExitCode.Ok, ExitCode.Usage, ExitCode.NoAddress], [0, 1, 2]);
+ * assertEquals([ExitCode.Timeout, ExitCode.Permission, ExitCode.Internal], [3, 4, 70]);
  * ```
  */
 export const ExitCode = {
@@ -36,10 +39,14 @@ export type ExitCodeValue = typeof ExitCode[keyof typeof ExitCode];
 /**
  * The exit-code table as printed in every tool's `--help` and in the README.
  *
- * @example Print the table
+ * @example The table lists every code of {@linkcode ExitCode}, in order
  * ```ts
- * import { EXIT_CODE_HELP } from "./exit_codes.ts";
- * console.log(EXIT_CODE_HELP);
+ * import { EXIT_CODE_HELP, ExitCode } from "./exit_codes.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ *
+ * const listed = [...EXIT_CODE_HELP.matchAll(/^ {2}(\d+) /gm)].map((m) => Number(m[1]));
+ * assertEquals(listed, Object.values(ExitCode));
+ * assertEquals(EXIT_CODE_HELP.split("\n")[0], "Exit codes:");
  * ```
  */
 export const EXIT_CODE_HELP: string = `Exit codes:

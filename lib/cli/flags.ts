@@ -42,8 +42,17 @@ export interface ParsedFlags {
  * @example Parse a port flag
  * ```ts
  * import { parseFlags } from "./flags.ts";
- * const { values } = parseFlags(["-p", "80"], { port: { type: "string", short: "p" } });
- * console.log(values.port); // 80
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ *
+ * const table = {
+ *   port: { type: "string", short: "p", default: "3490" },
+ *   keep: { type: "boolean", short: "k" },
+ * } as const;
+ * assertEquals(parseFlags(["-kp80", "host", "--", "-x"], table), {
+ *   values: { port: "80", keep: true },
+ *   positionals: ["host", "-x"],
+ * });
+ * assertEquals(parseFlags([], table).values, { port: "3490" });
  * ```
  */
 export function parseFlags(args: string[], table: FlagTable): ParsedFlags {
@@ -129,7 +138,16 @@ export function parseFlags(args: string[], table: FlagTable): ParsedFlags {
  * @example Parse a count
  * ```ts
  * import { parseInteger } from "./flags.ts";
- * console.log(parseInteger("--count", "5", 1, 1e9)); // 5
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ *
+ * assertEquals(parseInteger("--count", "5", 1, 1e9), 5);
+ * let message = "";
+ * try {
+ *   parseInteger("--count", "0", 1, 1e9);
+ * } catch (e) {
+ *   message = (e as Error).message;
+ * }
+ * assertEquals(message, 'Invalid --count "0": expected a whole number from 1 to 1000000000');
  * ```
  */
 export function parseInteger(flag: string, text: string, min: number, max: number): number {
@@ -181,9 +199,13 @@ function showDuration(ms: number): string {
  * @example Bare numbers are seconds
  * ```ts
  * import { parseDuration } from "./flags.ts";
- * console.log(parseDuration("--timeout", "2")); // 2000
- * console.log(parseDuration("--timeout", "500ms")); // 500
- * console.log(parseDuration("--linger", "0", { min: 0 })); // 0
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ *
+ * assertEquals(parseDuration("--timeout", "2"), 2000);
+ * assertEquals(parseDuration("--timeout", ".5"), 500);
+ * assertEquals(parseDuration("--timeout", "500ms"), 500);
+ * assertEquals(parseDuration("--timeout", "1m"), 60_000);
+ * assertEquals(parseDuration("--linger", "0", { min: 0 }), 0);
  * ```
  */
 export function parseDuration(
@@ -219,10 +241,21 @@ export function parseDuration(
  * @param ipv6 Whether `-6` was given.
  * @param fallback The family when neither was.
  * @returns 4, 6 or the fallback.
- * @example Neither flag
+ * @example One flag, neither, or both
  * ```ts
  * import { familyFlag } from "./flags.ts";
- * console.log(familyFlag(false, false, "any")); // any
+ * import { UsageError } from "./errors.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ *
+ * assertEquals([familyFlag(true, undefined, "any"), familyFlag(false, false, "any")], [4, "any"]);
+ * let err: unknown;
+ * try {
+ *   familyFlag(true, true, "any");
+ * } catch (e) {
+ *   err = e;
+ * }
+ * assertEquals(err instanceof UsageError, true);
+ * assertEquals((err as UsageError).message, "Options -4 and -6 cannot be used together");
  * ```
  */
 export function familyFlag(ipv4: unknown, ipv6: unknown, fallback: Family): Family {

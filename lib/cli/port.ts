@@ -27,7 +27,16 @@ export interface ParsePortOptions {
  * @example Parse a port
  * ```ts
  * import { parsePort } from "./port.ts";
- * console.log(parsePort("3490")); // 3490
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ *
+ * assertEquals([parsePort("3490"), parsePort("036004"), parsePort("0")], [3490, 36004, 0]);
+ * let message = "";
+ * try {
+ *   parsePort("0", { allowZero: false });
+ * } catch (e) {
+ *   message = (e as Error).message;
+ * }
+ * assertEquals(message, 'Invalid port "0": expected a whole number from 1 to 65535');
  * ```
  */
 export function parsePort(text: string, options: ParsePortOptions = {}): number {

@@ -15,11 +15,19 @@ export interface TerminationSignal extends Disposable {
  * a second one exits at once with 130, as a user pressing Ctrl-C twice expects.
  *
  * @returns The signal, disposable.
- * @example Stop a loop on Ctrl-C
- * ```ts ignore
+ * @example SIGTERM aborts the signal instead of killing the process
+ * ```ts
  * import { onTermination } from "./signals.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ *
  * using stop = onTermination();
- * while (!stop.signal.aborted) await new Promise((r) => setTimeout(r, 100));
+ * assertEquals(stop.signal.aborted, false);
+ * Deno.kill(Deno.pid, "SIGTERM"); // as `kill PID` from a shell
+ * // A signal listener does not keep the event loop alive: poll, for 1 s at most.
+ * for (let i = 0; i < 100 && !stop.signal.aborted; i++) {
+ *   await new Promise((resolve) => setTimeout(resolve, 10));
+ * }
+ * assertEquals(stop.signal.aborted, true);
  * ```
  */
 export function onTermination(): TerminationSignal {

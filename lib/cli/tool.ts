@@ -31,14 +31,28 @@ export type ToolMain = (args: string[], out: Output) => Promise<number>;
  * @param main The tool's body.
  * @param out Where output goes.
  * @returns The exit code.
- * @example Run a tool that only greets
+ * @example A tool that greets, and refuses a second argument
  * ```ts
  * import { runTool } from "./tool.ts";
- * const code = await runTool({ name: "hi", usage: "usage: hi", help: "" }, [], async (_args, out) => {
- *   out.say("hello");
- *   return 0;
+ * import { Output } from "./output.ts";
+ * import { UsageError } from "./errors.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ *
+ * const printed = { out: "", err: "" };
+ * const sink = (to: "out" | "err") => ({
+ *   writeSync: (p: Uint8Array) => (printed[to] += new TextDecoder().decode(p), p.length),
  * });
- * console.log(code); // 0
+ * const out = new Output("hi", { stdout: sink("out"), stderr: sink("err") });
+ * const info = { name: "hi", usage: "usage: hi [name]", help: "hi: greets NAME" };
+ * const main = async (args: string[], out: Output) => {
+ *   if (args.length > 1) throw new UsageError("", { showUsage: true });
+ *   out.say(`hello ${args[0] ?? "world"}`);
+ *   return 0;
+ * };
+ * assertEquals(await runTool(info, ["you"], main, out), 0);
+ * assertEquals(await runTool(info, ["you", "me"], main, out), 1);
+ * await out.close();
+ * assertEquals(printed, { out: "hi: hello you\n", err: "usage: hi [name]\n" });
  * ```
  */
 export async function runTool(
@@ -97,7 +111,7 @@ export interface RunMainOptions {
  * @param main The tool's body.
  * @param options Output batching and bound.
  * @returns Never: the process exits.
- * @example The end of a cmd file
+ * @example The end of a cmd file (not run as a doc test: runMain exits the process)
  * ```ts ignore
  * import { runMain } from "./tool.ts";
  * if (import.meta.main) await runMain(info, main);

@@ -13,10 +13,16 @@ export const VERSION: string = config.version;
  *
  * @param tool The tool's name.
  * @returns One line, e.g. `server (socketkit 0.1.0) deno 2.9.6 x86_64-unknown-linux-gnu`.
- * @example Print it
+ * @example The line names the tool, socketkit's version from deno.json, and the runtime
  * ```ts
- * import { versionLine } from "./version.ts";
- * console.log(versionLine("server"));
+ * import { VERSION, versionLine } from "./version.ts";
+ * import config from "../../deno.json" with { type: "json" };
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ *
+ * assertEquals(VERSION, config.version);
+ * const line = versionLine("server");
+ * assertEquals(line.startsWith(`server (socketkit ${config.version}) deno `), true);
+ * assertEquals(line.endsWith(` ${Deno.version.deno} ${Deno.build.target}`), true);
  * ```
  */
 export function versionLine(tool: string): string {

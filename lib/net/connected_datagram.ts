@@ -33,8 +33,9 @@ export interface ConnectDatagramOptions {
 /** Options for {@linkcode ConnectedDatagram.receive}. */
 export interface ReceiveOptions {
   /**
-   * Give up after this many milliseconds with a {@linkcode NetError} whose `timeout` is true. A receive that
-   * timed out stays pending and is taken over by the next call, so no datagram is lost.
+   * Give up after this many milliseconds with a {@linkcode NetError} whose `timeout` is
+   * true. A receive that timed out stays pending and is taken over by the next call, so no
+   * datagram is lost.
    * @default {undefined} (wait for ever)
    */
   timeout?: number | undefined;

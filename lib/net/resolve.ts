@@ -47,8 +47,8 @@ const REASONS: Record<string, string> = {
  * Resolves a host and port to the addresses to try, in the system resolver's order
  * (`/etc/hosts` included). IP literals are returned as they are, with no lookup.
  *
- * @param host A name, an IP literal, or (with `passive`) undefined or empty for the
- * wildcard addresses.
+ * @param host A name, an IP literal, or (with `passive`) undefined for the wildcard
+ * addresses. An empty name is refused, even with `passive`.
  * @param port The port every candidate gets.
  * @param options The family and whether the address is for listening.
  * @returns At least one candidate.
@@ -66,6 +66,8 @@ const REASONS: Record<string, string> = {
  * assertEquals(await resolve(undefined, 4950, { passive: true, family: 4 }), [
  *   { hostname: "0.0.0.0", port: 4950, family: 4 },
  * ]);
+ * const empty = await resolve("", 4950, { passive: true }).catch((e) => e);
+ * assertEquals(empty.message, "lookup : Name or service not known: empty host name");
  * ```
  */
 export async function resolve(
