@@ -12,7 +12,8 @@ export interface TerminationSignal extends Disposable {
 
 /**
  * Turns the first SIGINT or SIGTERM into an aborted signal, so a tool can stop cleanly;
- * a second one exits at once with 130, as a user pressing Ctrl-C twice expects.
+ * a second one exits at once with 128 + the signal's number, as a shell reports it: 130 for
+ * Ctrl-C pressed twice, 143 for SIGTERM.
  *
  * @returns The signal, disposable.
  * @example SIGTERM aborts the signal instead of killing the process
@@ -33,15 +34,18 @@ export interface TerminationSignal extends Disposable {
 export function onTermination(): TerminationSignal {
   const controller = new AbortController();
   const names: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
-  const handler = () => {
-    if (controller.signal.aborted) Deno.exit(130);
-    controller.abort();
-  };
-  for (const name of names) Deno.addSignalListener(name, handler);
+  const handlers = names.map((name) => {
+    const handler = () => {
+      if (controller.signal.aborted) Deno.exit(name === "SIGTERM" ? 143 : 130);
+      controller.abort();
+    };
+    Deno.addSignalListener(name, handler);
+    return [name, handler] as const;
+  });
   return {
     signal: controller.signal,
     [Symbol.dispose]() {
-      for (const name of names) Deno.removeSignalListener(name, handler);
+      for (const [name, handler] of handlers) Deno.removeSignalListener(name, handler);
     },
   };
 }

@@ -121,7 +121,7 @@ export class ResolveError extends NetError {
     super("lookup", "ip", host, cause);
     this.name = "ResolveError";
     this.reason = reason;
-    this.message = `lookup ${host}: ${reason}`;
+    this.message = `lookup ${host === "" ? '""' : host}: ${reason}`;
   }
 }
 

@@ -67,7 +67,7 @@ const REASONS: Record<string, string> = {
  *   { hostname: "0.0.0.0", port: 4950, family: 4 },
  * ]);
  * const empty = await resolve("", 4950, { passive: true }).catch((e) => e);
- * assertEquals(empty.message, "lookup : Name or service not known: empty host name");
+ * assertEquals(empty.message, 'lookup "": Name or service not known: empty host name');
  * ```
  */
 export async function resolve(

@@ -62,10 +62,11 @@ interface Bucket {
  * @example Refuse a datagram from the listener's own port
  * ```ts
  * import { EchoGuard } from "./echo_guard.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
  * const guard = new EchoGuard(4950);
- * console.log(guard.check({ hostname: "::ffff:127.0.0.1", port: 4950 })); // loop
- * console.log(guard.check({ hostname: "::1", port: 53 })); // lowPort
- * console.log(guard.check({ hostname: "::1", port: 40000 })); // undefined (echo it)
+ * assertEquals(guard.check({ hostname: "::ffff:127.0.0.1", port: 4950 }), "loop");
+ * assertEquals(guard.check({ hostname: "::1", port: 53 }), "lowPort");
+ * assertEquals(guard.check({ hostname: "::1", port: 40000 }), undefined); // echo it
  * ```
  */
 export class EchoGuard {

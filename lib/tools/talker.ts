@@ -56,10 +56,15 @@ export interface TalkerOptions {
  * @example An IPv4 host from an IPv6 socket
  * ```ts
  * import { talkerTarget } from "./talker.ts";
- * console.log(talkerTarget([{ hostname: "127.0.0.1", port: 4950, family: 4 }], "any"));
- * // { hostname: "::ffff:127.0.0.1", port: 4950, wire: 4 }
- * console.log(talkerTarget([{ hostname: "::ffff:127.0.0.1", port: 4950, family: 6 }], "any").wire);
- * // 4
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ * assertEquals(
+ *   talkerTarget([{ hostname: "127.0.0.1", port: 4950, family: 4 }], "any"),
+ *   { hostname: "::ffff:127.0.0.1", port: 4950, wire: 4 },
+ * );
+ * assertEquals(
+ *   talkerTarget([{ hostname: "::ffff:127.0.0.1", port: 4950, family: 6 }], "any").wire,
+ *   4,
+ * );
  * ```
  */
 export function talkerTarget(
