@@ -107,7 +107,9 @@ export async function runServer(options: ServerOptions, out: Output): Promise<Se
       if (ms === 5) out.error(`accept: ${describeCause(err)} (pausing, retrying from ${ms} ms)`);
     },
   });
-  for (const more of await Promise.all(extra)) {
+  let droppedLines = out.dropped;
+  for (const { stats: more, droppedLines: theirs } of await Promise.all(extra)) {
+    droppedLines += theirs;
     stats.served += more.served;
     stats.failed += more.failed;
     stats.dropped += more.dropped;
@@ -117,7 +119,7 @@ export async function runServer(options: ServerOptions, out: Output): Promise<Se
   out.say(
     `stopped: ${stats.served} served, ${stats.failed} failed, ${stats.dropped} dropped` +
       (stats.refused > 0 ? `, ${stats.refused} refused (IPv4 clients, -6)` : "") +
-      (out.dropped ? `, ${out.dropped} log lines dropped` : ""),
+      (droppedLines ? `, ${droppedLines} log lines dropped` : ""),
   );
   return stats;
 }

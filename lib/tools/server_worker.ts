@@ -28,7 +28,7 @@ export interface WorkerStart {
 export type WorkerReply =
   | { type: "ready" }
   | { type: "error"; message: string }
-  | { type: "stats"; stats: ServeStats };
+  | { type: "stats"; stats: ServeStats; droppedLines: number };
 
 /** The worker's own scope, typed without a triple-slash `lib` directive (JSR bans them). */
 const scope = self as unknown as {
@@ -63,6 +63,6 @@ scope.onmessage = async (e: MessageEvent<WorkerStart | "stop">) => {
       : (remote) => out.say(`got connection from ${shown(remote)}`),
   });
   await out.close(); // its last lines, before the main thread ends it
-  scope.postMessage({ type: "stats", stats });
+  scope.postMessage({ type: "stats", stats, droppedLines: out.dropped });
   scope.close();
 };

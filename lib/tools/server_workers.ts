@@ -9,13 +9,22 @@ import { opError } from "../net/errors.ts";
 import type { ServeStats } from "../net/serve_stream.ts";
 import type { WorkerReply, WorkerStart } from "./server_worker.ts";
 
+/** What an accept thread did, reported when it stops. */
+export interface WorkerResult {
+  /** Its clients' counts. */
+  stats: ServeStats;
+  /** Log lines its own output had to drop. */
+  droppedLines: number;
+}
+
 /**
  * Starts `count` accept threads and waits until each has bound the address.
  *
  * @param count How many threads besides the main one.
  * @param job What each thread serves, and where.
  * @param signal Stops every thread.
- * @returns One promise per thread, settling with its counts after a stop.
+ * @returns One promise per thread, settling with its counts (and its dropped log lines)
+ * after a stop.
  * @throws {UsageError} In a compiled binary, which cannot load worker modules.
  * @throws {PermissionError} Without read access to `lib/`, where the worker's modules are.
  * @throws {NetError} When a thread could not bind the address.
@@ -24,7 +33,7 @@ export async function startWorkers(
   count: number,
   job: WorkerStart,
   signal: AbortSignal | undefined,
-): Promise<Promise<ServeStats>[]> {
+): Promise<Promise<WorkerResult>[]> {
   if (count === 0) return [];
   if (Deno.mainModule.includes("/deno-compile-")) {
     throw new UsageError(
@@ -59,13 +68,13 @@ function start(job: WorkerStart, signal: AbortSignal | undefined) {
   const worker = new Worker(new URL("./server_worker.ts", import.meta.url), { type: "module" });
   let ready!: (err?: string) => void;
   const isReady = new Promise<string | undefined>((r) => ready = r);
-  const stats = new Promise<ServeStats>((resolve) => {
+  const stats = new Promise<WorkerResult>((resolve) => {
     worker.onmessage = (e: MessageEvent<WorkerReply>) => {
       if (e.data.type === "ready") ready();
       else if (e.data.type === "error") ready(e.data.message);
       else {
         worker.terminate();
-        resolve(e.data.stats);
+        resolve({ stats: e.data.stats, droppedLines: e.data.droppedLines });
       }
     };
   });
