@@ -28,6 +28,7 @@
  *
  * @module
  */
+export { AccessList, AccessSpecError } from "./lib/net/access_list.ts";
 export { type IPFamily, joinHostPort } from "./lib/net/address.ts";
 export { bindFirst, type BindFirstOptions } from "./lib/net/bind_first.ts";
 export {
