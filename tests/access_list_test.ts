@@ -53,7 +53,10 @@ Deno.test("AccessList reads every IPv6 spelling, /0 and /128", () => {
   assertEquals(access.admits("::1"), true);
   assertEquals(new AccessList({ allow: ["0.0.0.0/0"] }).admits("192.0.2.1"), true);
   assertEquals(new AccessList({ allow: ["0.0.0.0/0"] }).admits("::2"), false);
-  assertEquals(new AccessList({ deny: ["::/0"] }).admits("127.0.0.1"), false);
+  // An IPv6 block is about IPv6 peers: ::/0 does not cover IPv4, even mapped.
+  assertEquals(new AccessList({ deny: ["::/0"] }).admits("127.0.0.1"), true);
+  assertEquals(new AccessList({ deny: ["::/0"] }).admits("::ffff:127.0.0.1"), true);
+  assertEquals(new AccessList({ deny: ["::/0"] }).admits("::1"), false);
 });
 
 Deno.test("AccessList refuses a malformed spec, naming it and why", () => {

@@ -10,6 +10,8 @@ import { ipFamily } from "./address.ts";
 interface Prefix {
   value: bigint;
   bits: number;
+  /** Whether the rule is about IPv4 (an IPv4 spec, or one inside `::ffff:0:0/96`). */
+  v4: boolean;
 }
 
 /** A spec that is not an address or CIDR block; the message names it and says why. */
@@ -83,10 +85,17 @@ function parseSpec(spec: string): Prefix {
       throw new AccessSpecError(spec, `prefix length must be from 0 to ${max}`);
     }
   }
-  return { value, bits: v4 ? bits + 96 : bits };
+  const total = v4 ? bits + 96 : bits;
+  return { value, bits: total, v4: total >= 96 && isMapped(value) };
 }
 
+function isMapped(value: bigint): boolean {
+  return value >> 32n === 0xffffn;
+}
+
+/** Whether `value` is inside `rule`; an IPv6 rule never matches an IPv4 peer, nor back. */
 function matches(rule: Prefix, value: bigint): boolean {
+  if (rule.v4 !== isMapped(value)) return false;
   const shift = BigInt(128 - rule.bits);
   return (rule.value >> shift) === (value >> shift);
 }
@@ -95,7 +104,8 @@ function matches(rule: Prefix, value: bigint): boolean {
  * Which peers may talk to us, as ncat documents `--allow` and `--deny`: with any allow rule,
  * only peers that match one are admitted; a deny rule wins over an allow rule. With no rules
  * everyone is admitted. An IPv4-mapped peer (`::ffff:127.0.0.1`, as a dual-stack socket
- * shows an IPv4 client) is matched as its IPv4 address.
+ * shows an IPv4 client) is matched as its IPv4 address; an IPv6 rule (`::/0`) matches only
+ * IPv6 peers, an IPv4 rule only IPv4 ones.
  *
  * @example Allow a network, deny one host in it
  * ```ts
