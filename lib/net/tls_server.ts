@@ -12,6 +12,7 @@
  * @module
  */
 import { createSecureContext, type SecureContext, TLSSocket } from "node:tls";
+import { X509Certificate } from "node:crypto";
 import { connDuplex } from "./_conn_duplex.ts";
 import type { LayeredConn, StreamLayer } from "./serve_stream.ts";
 
@@ -52,8 +53,29 @@ export function tlsServerLayer(config: TlsServerConfig): StreamLayer {
     key: config.key,
     ...(config.clientCa ? { ca: config.clientCa } : {}),
   });
+  const cas =
+    (config.clientCa?.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g) ?? [])
+      .map((pem) => new X509Certificate(pem));
   const mutual = config.clientCa !== undefined;
-  return { open: (conn) => open(conn, context, mutual, config.alpn) };
+  return { open: (conn) => open(conn, context, mutual, config.alpn, cas) };
+}
+
+/**
+ * Our own check of a client certificate, since Deno 2.9's `node:tls` over a wrapped stream
+ * neither rejects nor flags (`authorized`) one from an unknown CA: it must be signed by one
+ * of `cas` (directly: no intermediates) and be within its validity dates.
+ */
+function issuedByOneOf(raw: Uint8Array | undefined, cas: X509Certificate[]): boolean {
+  if (raw === undefined || raw.length === 0) return false;
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(raw);
+  } catch {
+    return false;
+  }
+  const now = Date.now();
+  if (now < Date.parse(cert.validFrom) || now > Date.parse(cert.validTo)) return false;
+  return cas.some((ca) => cert.checkIssued(ca) && cert.verify(ca.publicKey));
 }
 
 function open(
@@ -61,8 +83,10 @@ function open(
   context: SecureContext,
   mutual: boolean,
   alpn: string[] | undefined,
+  cas: X509Certificate[],
 ): Promise<LayeredConn> {
-  const socket = new TLSSocket(connDuplex(conn), {
+  const raw = connDuplex(conn);
+  const socket = new TLSSocket(raw, {
     isServer: true,
     secureContext: context,
     requestCert: mutual,
@@ -70,13 +94,30 @@ function open(
     ...(alpn ? { ALPNProtocols: alpn } : {}),
   });
   return new Promise((resolve, reject) => {
+    let failed = false;
     const fail = (err?: unknown) => {
-      socket.destroy();
-      reject(err ?? new Deno.errors.ConnectionReset("closed during the TLS handshake"));
+      if (failed) return;
+      failed = true;
+      // Let the alert that says why (certificate required, unknown CA) reach the client
+      // before the connection closes: end the raw stream, then destroy, 100 ms at most.
+      const finish = () => {
+        clearTimeout(timer);
+        socket.destroy();
+        reject(err ?? new Deno.errors.ConnectionReset("closed during the TLS handshake"));
+      };
+      const timer = setTimeout(finish, 100);
+      raw.once("finish", finish);
+      raw.once("close", finish);
+      raw.end();
     };
     socket.once("error", fail);
     socket.once("close", () => fail());
     socket.once("secure", () => {
+      // Never trust the handshake alone: a client certificate must have been verified.
+      if (mutual && !issuedByOneOf(socket.getPeerCertificate()?.raw, cas)) {
+        fail(new Error("client certificate is not trusted"));
+        return;
+      }
       socket.off("error", fail);
       socket.off("close", fail);
       socket.on("error", () => {/* reported through the pending write or end */});
