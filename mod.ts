@@ -55,8 +55,10 @@ export {
 } from "./lib/net/read_all.ts";
 export { type Candidate, type Family, resolve, type ResolveOptions } from "./lib/net/resolve.ts";
 export {
+  type LayeredConn,
   type ServeLimits,
   type ServeStats,
   serveStream,
   type ServeStreamOptions,
+  type StreamLayer,
 } from "./lib/net/serve_stream.ts";

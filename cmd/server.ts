@@ -114,9 +114,12 @@ export function parseServerArgs(args: string[]): ServerOptions {
       lingerTimeout: values.linger === undefined
         ? undefined
         : parseDuration("--linger", values.linger as string, { min: 0 }),
-      handshakeTimeout: values["handshake-timeout"] === undefined
-        ? undefined
-        : parseDuration("--handshake-timeout", values["handshake-timeout"] as string),
+      ...(values["handshake-timeout"] === undefined ? {} : {
+        handshakeTimeout: parseDuration(
+          "--handshake-timeout",
+          values["handshake-timeout"] as string,
+        ),
+      }),
     },
     access: parseAccessFlags(values.allow as string[], values.deny as string[]),
     tls: parseTlsFlags(values),
