@@ -7,6 +7,7 @@
  */
 import { type ClientOptions, runClient } from "../lib/tools/client.ts";
 import { UsageError } from "../lib/cli/errors.ts";
+import { parseAlpn, tlsOnly } from "../lib/cli/tls_flags.ts";
 import { familyFlag, parseDuration, parseFlags, parseInteger } from "../lib/cli/flags.ts";
 import type { Output } from "../lib/cli/output.ts";
 import { parsePort } from "../lib/cli/port.ts";
@@ -17,6 +18,7 @@ import { runMain, type ToolInfo } from "../lib/cli/tool.ts";
 export type { ToolInfo } from "../lib/cli/tool.ts";
 export type { Output } from "../lib/cli/output.ts";
 export type { ClientOptions } from "../lib/tools/client.ts";
+export type { TlsFiles } from "../lib/tools/tls_files.ts";
 
 /**
  * The client's name, usage line and help.
@@ -49,9 +51,20 @@ Options:
                              race delay, or at once when one fails; print each attempt
       --race-delay DUR       time between two starts of --race (default 250ms; 10ms to 2s);
                              implies --race
+      --tls                  connect over TLS: verify the server against the default roots
+                             (or --ca); print the TLS version and the server's subject; a
+                             certificate that fails verification ends the run (exit 2)
+      --ca FILE              trust only the CAs in FILE (PEM); - reads it from stdin
+      --servername NAME      the name the certificate must be valid for, sent as SNI
+                             (default: hostname)
+      --alpn LIST            ALPN protocols to offer, comma-separated (h2,http/1.1)
+      --cert FILE            client certificate (PEM) for mutual TLS, with --key
+      --key FILE             its private key (PEM); - reads it from stdin
   -h, --help                 this help
       --version              version, Deno version and target
 
+TLS files are read once at start: run with --allow-read=FILE,... for them, or give them
+on stdin (client --tls --ca - localhost < ca.pem), which needs no permission.
 Received bytes are printed escaped (\\n, \\x1b, …) so they cannot drive your terminal.
 Durations are seconds (2, 1.5) or take a unit: 500ms, 2s, 1m.`,
 };
@@ -92,6 +105,12 @@ export function parseClientArgs(args: string[]): { host: string; options: Client
     raw: { type: "boolean" },
     race: { type: "boolean" },
     "race-delay": { type: "string" },
+    tls: { type: "boolean" },
+    ca: { type: "string" },
+    servername: { type: "string" },
+    alpn: { type: "string" },
+    cert: { type: "string" },
+    key: { type: "string" },
   });
   if (positionals.length === 2 && isPort(positionals[1]!)) {
     // `client localhost 3490`, as nc takes it: the port is a flag here.
@@ -111,7 +130,26 @@ export function parseClientArgs(args: string[]): { host: string; options: Client
       raceDelay: values["race-delay"] === undefined
         ? undefined
         : parseDuration("--race-delay", values["race-delay"] as string),
+      tls: parseTlsFlags(values),
     },
+  };
+}
+
+function parseTlsFlags(values: Record<string, unknown>): ClientOptions["tls"] {
+  tlsOnly(values, ["ca", "servername", "alpn", "cert", "key"]);
+  if (values.tls !== true) return undefined;
+  if ((values.cert === undefined) !== (values.key === undefined)) {
+    throw new UsageError("Options --cert and --key go together");
+  }
+  if (values.cert === "-" && values.ca === "-") {
+    throw new UsageError("Options --cert and --ca cannot both read stdin");
+  }
+  return {
+    ca: values.ca as string | undefined,
+    cert: values.cert as string | undefined,
+    key: values.key as string | undefined,
+    servername: values.servername as string | undefined,
+    alpn: parseAlpn(values.alpn as string | undefined),
   };
 }
 

@@ -6,6 +6,7 @@
  * @module
  */
 import { UsageError } from "../lib/cli/errors.ts";
+import { parseAccessFlags } from "../lib/cli/tls_flags.ts";
 import { familyFlag, parseFlags, parseInteger } from "../lib/cli/flags.ts";
 import { type ListenerOptions, runListener } from "../lib/tools/listener.ts";
 import type { Output } from "../lib/cli/output.ts";
@@ -53,6 +54,11 @@ Options:
                              most 100 a second (burst 100) to one sender address
       --max-size N           show at most N bytes of each datagram (its true length is
                              still printed, and a cut one is said to be cut)
+      --allow SPEC           hear only senders matching SPEC: an address or CIDR block
+                             (127.0.0.1, 10.0.0.0/8, ::1, fe80::/10); repeatable
+      --deny SPEC            refuse senders matching SPEC, even if allowed; repeatable.
+                             A refused datagram is dropped (never echoed), printed (at
+                             most 10 lines a second) and counted
   -q, --quiet                no lines per datagram; a summary at the end (with --raw,
                              the bytes are still written)
       --raw                  write each datagram's bytes exactly to stdout; status lines to stderr
@@ -107,6 +113,8 @@ export function parseListenerArgs(args: string[]): ListenerOptions {
     "max-size": { type: "string" },
     quiet: { type: "boolean", short: "q" },
     raw: { type: "boolean" },
+    allow: { type: "string", multiple: true },
+    deny: { type: "string", multiple: true },
   });
   if (positionals.length > 0) {
     throw new UsageError(`Unexpected argument ${JSON.stringify(positionals[0])}`);
@@ -132,6 +140,7 @@ export function parseListenerArgs(args: string[]): ListenerOptions {
       : parseInteger("--max-size", values["max-size"] as string, 0, 65536),
     quiet: values.quiet === true,
     raw: values.raw === true,
+    access: parseAccessFlags(values.allow as string[], values.deny as string[]),
   };
 }
 

@@ -11,12 +11,15 @@ import { runServer, type ServerOptions } from "../lib/tools/server.ts";
 import { onTermination } from "../lib/cli/signals.ts";
 import { runMain, type ToolInfo } from "../lib/cli/tool.ts";
 import { UsageError } from "../lib/cli/errors.ts";
+import { parseAccessFlags, parseAlpn, tlsOnly } from "../lib/cli/tls_flags.ts";
 import type { Output } from "../lib/cli/output.ts";
 
 // The types in the signatures below, so that this entry point's docs are complete.
 export type { ToolInfo } from "../lib/cli/tool.ts";
 export type { Output } from "../lib/cli/output.ts";
 export type { ServerOptions } from "../lib/tools/server.ts";
+export type { TlsFiles } from "../lib/tools/tls_files.ts";
+export type { AccessRules } from "../lib/tools/server_peer.ts";
 
 /**
  * The server's name, usage line and help.
@@ -52,11 +55,27 @@ Options:
                              to close first, discarding what it sent, so a client that sent
                              data gets a clean end instead of a reset (default 0: close at once,
                              as the original)
+      --allow SPEC           serve only peers matching SPEC: an address or CIDR block
+                             (127.0.0.1, 10.0.0.0/8, ::1, fe80::/10); repeatable
+      --deny SPEC            refuse peers matching SPEC, even if allowed; repeatable.
+                             A refused client is closed before a byte is sent, printed
+                             (at most 10 lines a second) and counted; IPv4 clients of
+                             the dual-stack socket are matched as IPv4
+      --tls                  serve over TLS; needs --cert and --key
+      --cert FILE            certificate chain (PEM); - reads it from stdin
+      --key FILE             private key (PEM); - reads it from stdin
+      --client-ca FILE       require a client certificate signed by a CA in FILE (mutual TLS)
+      --alpn LIST            ALPN protocols to offer, comma-separated (h2,http/1.1)
+      --handshake-timeout DUR  drop a client that has not finished the TLS handshake in
+                             this time, counted as a failed handshake (default 10s)
   -q, --quiet                no line per connection
       --workers N            accept threads sharing the port (SO_REUSEPORT, Linux; default 1);
                              limits apply per thread
   -h, --help                 this help
       --version              version, Deno version and target
+
+TLS files are read once at start: run with --allow-read=FILE,... for them, or give them
+on stdin (cat cert.pem key.pem | server --tls --cert - --key -), which needs no permission.
 
 Ctrl-C or SIGTERM stops accepting, lets clients in flight finish, prints a summary and exits 0.
 Durations are seconds (2, 1.5) or take a unit: 500ms, 2s, 1m.`,
@@ -93,6 +112,14 @@ export function parseServerArgs(args: string[]): ServerOptions {
     linger: { type: "string" },
     quiet: { type: "boolean", short: "q" },
     workers: { type: "string", default: "1" },
+    allow: { type: "string", multiple: true },
+    deny: { type: "string", multiple: true },
+    tls: { type: "boolean" },
+    cert: { type: "string" },
+    key: { type: "string" },
+    "client-ca": { type: "string" },
+    alpn: { type: "string" },
+    "handshake-timeout": { type: "string" },
   });
   if (positionals.length > 0) {
     throw new UsageError(`Unexpected argument ${JSON.stringify(positionals[0])}`);
@@ -117,8 +144,33 @@ export function parseServerArgs(args: string[]): ServerOptions {
       lingerTimeout: values.linger === undefined
         ? undefined
         : parseDuration("--linger", values.linger as string, { min: 0 }),
+      ...(values["handshake-timeout"] === undefined ? {} : {
+        handshakeTimeout: parseDuration(
+          "--handshake-timeout",
+          values["handshake-timeout"] as string,
+        ),
+      }),
     },
+    access: parseAccessFlags(values.allow as string[], values.deny as string[]),
+    tls: parseTlsFlags(values),
     workers: parseInteger("--workers", values.workers as string, 1, 64),
+  };
+}
+
+function parseTlsFlags(values: Record<string, unknown>): ServerOptions["tls"] {
+  tlsOnly(values, ["cert", "key", "client-ca", "alpn", "handshake-timeout"]);
+  if (values.tls !== true) return undefined;
+  if (values.cert === undefined || values.key === undefined) {
+    throw new UsageError("Option --tls needs --cert FILE and --key FILE");
+  }
+  if (values.cert === "-" && values["client-ca"] === "-") {
+    throw new UsageError("Options --cert and --client-ca cannot both read stdin");
+  }
+  return {
+    cert: values.cert as string,
+    key: values.key as string,
+    clientCa: values["client-ca"] as string | undefined,
+    alpn: parseAlpn(values.alpn as string | undefined),
   };
 }
 

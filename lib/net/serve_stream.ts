@@ -35,6 +35,41 @@ export interface ServeLimits {
    * @default {5000}
    */
   drainTimeout?: number | undefined;
+  /**
+   * With a `layer` (TLS): a client must have finished its handshake within this many
+   * milliseconds, or it is dropped and counted in `failedHandshakes`.
+   * @default {10000}
+   */
+  handshakeTimeout?: number | undefined;
+}
+
+/**
+ * A layer run on each accepted client before the message, such as TLS: `open` runs its
+ * handshake. It runs in the client's own task, under `handshakeTimeout`, so the accept loop
+ * never waits on it.
+ */
+export interface StreamLayer {
+  /**
+   * Runs the layer's handshake on an accepted connection.
+   *
+   * @param conn The accepted connection; closing it must make the handshake fail.
+   * @returns The connection as the layer carries it, once the handshake is done.
+   */
+  open(conn: Deno.TcpConn): Promise<LayeredConn>;
+}
+
+/** A client's connection through a {@linkcode StreamLayer}. */
+export interface LayeredConn {
+  /** What the handshake settled, for the connection line (`TLSv1.3, ALPN h2`). */
+  readonly description: string;
+  /** Writes all of `bytes`. */
+  write(bytes: Uint8Array): Promise<void>;
+  /** Ends our side cleanly (TLS: `close_notify`, then FIN); resolves once sent. */
+  closeWrite(): Promise<void>;
+  /** Discards what the client sends until it closes its side. */
+  discardUntilEnd(): Promise<void>;
+  /** Closes the connection at once. */
+  close(): void;
 }
 
 /** Options for {@linkcode serveStream}. */
@@ -53,10 +88,21 @@ export interface ServeStreamOptions extends ServeLimits {
    */
   admit?: ((remote: Deno.NetAddr) => boolean) | undefined;
   /**
-   * Called for each accepted client that is served.
+   * A layer run on each client before the message (TLS): the message then goes through it.
+   * @default {undefined} (the message is written to the TCP connection)
+   */
+  layer?: StreamLayer | undefined;
+  /**
+   * Called for each accepted client that is served: at accept, or with a `layer` once its
+   * handshake is done, with the layer's `description`.
    * @default {undefined}
    */
-  onConnection?: ((remote: Deno.NetAddr) => void) | undefined;
+  onConnection?: ((remote: Deno.NetAddr, description?: string) => void) | undefined;
+  /**
+   * With a `layer`: called for each client whose handshake failed or timed out.
+   * @default {undefined}
+   */
+  onHandshakeError?: ((remote: Deno.NetAddr, error: unknown) => void) | undefined;
   /**
    * Called for each client that `admit` refused.
    * @default {undefined}
@@ -81,6 +127,8 @@ export interface ServeStats {
   acceptErrors: number;
   /** Clients that `admit` refused: closed at accept, sent nothing. */
   refused: number;
+  /** With a `layer`: clients whose handshake failed or timed out, sent nothing. */
+  failedHandshakes: number;
 }
 
 /** Accept failures that only concern one client, which went away before it was accepted. */
@@ -115,7 +163,14 @@ const CLIENT_GONE = ["ECONNABORTED", "ECONNRESET", "ENOTCONN", "EPROTO", "EPERM"
  * assertEquals([new TextDecoder().decode(bytes), end], ["Hello, world!", "eof"]);
  *
  * stop.abort();
- * assertEquals(await serving, { served: 1, failed: 0, dropped: 0, acceptErrors: 0, refused: 0 });
+ * assertEquals(await serving, {
+ *   served: 1,
+ *   failed: 0,
+ *   dropped: 0,
+ *   acceptErrors: 0,
+ *   refused: 0,
+ *   failedHandshakes: 0,
+ * });
  * assertEquals(clients, [conn.localAddr.port]);
  * ```
  * @example A client that `admit` refuses is closed before a byte is sent
@@ -144,7 +199,14 @@ export async function serveStream(
   listener: Deno.TcpListener,
   options: ServeStreamOptions,
 ): Promise<ServeStats> {
-  const stats: ServeStats = { served: 0, failed: 0, dropped: 0, acceptErrors: 0, refused: 0 };
+  const stats: ServeStats = {
+    served: 0,
+    failed: 0,
+    dropped: 0,
+    acceptErrors: 0,
+    refused: 0,
+    failedHandshakes: 0,
+  };
   const max = options.maxConnections ?? 1024;
   const writeTimeout = options.writeTimeout ?? 10_000;
   const lingerTimeout = options.lingerTimeout ?? 0;
@@ -157,6 +219,12 @@ export async function serveStream(
     write: new DeadlineQueue(writeTimeout, drop),
     linger: lingerTimeout > 0 ? new DeadlineQueue(lingerTimeout, drop) : undefined,
     wake: undefined,
+    layer: options.layer,
+    handshake: options.layer
+      ? new DeadlineQueue(options.handshakeTimeout ?? 10_000, drop)
+      : undefined,
+    onConnection: options.onConnection,
+    onHandshakeError: options.onHandshakeError,
   };
   const live = state.live;
   const onStop = () => {
@@ -195,7 +263,7 @@ export async function serveStream(
         conn.close();
         continue;
       }
-      options.onConnection?.(conn.remoteAddr);
+      if (!state.layer) options.onConnection?.(conn.remoteAddr);
       new Session(conn, state);
     }
   } finally {
@@ -217,6 +285,10 @@ interface ServerState {
   linger: DeadlineQueue<Session> | undefined;
   /** Wakes the accept loop when it waits for a free slot. */
   wake: (() => void) | undefined;
+  layer: StreamLayer | undefined;
+  handshake: DeadlineQueue<Session> | undefined;
+  onConnection: ServeStreamOptions["onConnection"];
+  onHandshakeError: ServeStreamOptions["onHandshakeError"];
 }
 
 /** One client being served; `drop()` ends it early, counting it as dropped if unserved. */
@@ -225,21 +297,69 @@ class Session {
   #conn: Deno.TcpConn;
   #state: ServerState;
   #closed = false;
+  #layered: LayeredConn | undefined;
 
   constructor(conn: Deno.TcpConn, state: ServerState) {
     this.#conn = conn;
     this.#state = state;
     state.live.add(this);
-    state.write.add(this);
-    this.done = this.#run();
+    if (state.handshake) {
+      state.handshake.add(this);
+      this.done = this.#runLayered();
+    } else {
+      state.write.add(this);
+      this.done = this.#run();
+    }
   }
 
   drop(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#layered?.close();
     try {
       this.#conn.close();
     } catch { /* already closed */ }
+  }
+
+  /** A client through the layer: handshake under its deadline, then as {@linkcode #run}. */
+  async #runLayered(): Promise<void> {
+    const { message, stats, write, linger, handshake } = this.#state;
+    const remote = this.#conn.remoteAddr;
+    let sent = false;
+    try {
+      try {
+        this.#layered = await this.#state.layer!.open(this.#conn);
+        if (this.#closed) throw new Deno.errors.TimedOut("handshake timed out");
+      } catch (err) {
+        stats.failedHandshakes++;
+        this.#state.onHandshakeError?.(remote, this.#closed ? new Deno.errors.TimedOut() : err);
+        return;
+      }
+      handshake!.delete(this);
+      this.#state.onConnection?.(remote, this.#layered.description);
+      write.add(this);
+      await this.#layered.write(message);
+      await this.#layered.closeWrite();
+      sent = true;
+      stats.served++;
+      write.delete(this);
+      if (linger) {
+        linger.add(this);
+        await this.#layered.discardUntilEnd();
+      }
+    } catch {
+      if (!sent) {
+        if (this.#closed) stats.dropped++;
+        else stats.failed++;
+      }
+    } finally {
+      handshake!.delete(this);
+      write.delete(this);
+      linger?.delete(this);
+      this.drop();
+      this.#state.live.delete(this);
+      this.#state.wake?.();
+    }
   }
 
   async #run(): Promise<void> {

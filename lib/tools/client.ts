@@ -13,6 +13,8 @@ import { describeCause, formatDuration, NetError, opError } from "../net/errors.
 import { escapeBytes } from "../net/escape.ts";
 import { readAll, type StreamSource } from "../net/read_all.ts";
 import { type Family, resolve } from "../net/resolve.ts";
+import type { TlsClientConn } from "../net/tls_client.ts";
+import { loadTlsFiles, type TlsFiles } from "./tls_files.ts";
 
 /** Options for {@linkcode runClient}. */
 export interface ClientOptions {
@@ -58,6 +60,16 @@ export interface ClientOptions {
    */
   raceDelay?: number | undefined;
   /**
+   * `--tls`: verify the server against the default roots or `ca`, optionally present a
+   * client certificate (`cert`, `key`), offer ALPN protocols; the certificate must be valid
+   * for `servername` (default: the host as given). A refused certificate ends the run with
+   * one line and exit code 2, before any byte is read.
+   * @default {undefined} (plain TCP)
+   */
+  tls?:
+    | (TlsFiles & { servername?: string | undefined; alpn?: string[] | undefined })
+    | undefined;
+  /**
    * Stops the client (Ctrl-C): while connecting it gives up, while reading it prints what
    * came so far; either way it returns 130.
    */
@@ -93,6 +105,7 @@ export async function runClient(
   out: Output,
 ): Promise<number> {
   const port = options.port ?? 3490;
+  const pem = options.tls ? await loadTlsFiles(options.tls) : undefined;
   // What a run needs: the name (for the lookup), then each address with the port.
   const grants = ipFamily(host) === undefined ? [host] : [];
   const candidates = await resolve(host, port, { family: options.family ?? "any" }).catch(
@@ -125,10 +138,36 @@ export async function runClient(
     out.error("failed to connect");
     return ExitCode.NoAddress;
   }
+  let secure: TlsClientConn | undefined;
+  if (options.tls) {
+    const { startTlsClient, TlsError } = await import("../net/tls_client.ts");
+    try {
+      secure = await startTlsClient(conn, {
+        servername: options.tls.servername ?? host,
+        ca: pem?.ca,
+        cert: pem?.cert,
+        key: pem?.key,
+        alpn: options.tls.alpn,
+        timeout: options.readTimeout ?? 10_000,
+      });
+    } catch (err) {
+      if (!(err instanceof TlsError)) throw err;
+      out.error(`tls: ${err.message}`);
+      if (/timed out/.test(err.message)) return ExitCode.Timeout;
+      return err.untrusted ? ExitCode.NoAddress : ExitCode.Usage;
+    }
+    out.say(
+      `tls: ${secure.protocol}${secure.alpnProtocol ? `, ALPN ${secure.alpnProtocol}` : ""}, ` +
+        `subject ${secure.subject || "(none)"}`,
+    );
+  }
   try {
-    return await receive(conn, options, out);
+    return await receive(conn, options, out, secure?.source);
   } finally {
-    conn.close();
+    secure?.close();
+    try {
+      conn.close();
+    } catch { /* closed with the TLS connection */ }
   }
 }
 
@@ -142,10 +181,15 @@ function report(event: DialEvent, racing: boolean, out: Output): void {
   if (event.type === "connected") out.say(`connecting to ${event.candidate.hostname}`);
 }
 
-async function receive(conn: Deno.TcpConn, options: ClientOptions, out: Output): Promise<number> {
+async function receive(
+  conn: Deno.TcpConn,
+  options: ClientOptions,
+  out: Output,
+  source: StreamSource = conn,
+): Promise<number> {
   const peer = joinHostPort(conn.remoteAddr.hostname, conn.remoteAddr.port);
   const readTimeout = options.readTimeout ?? 10_000;
-  const { bytes, end } = await readAll(untilAborted(conn, options.signal), {
+  const { bytes, end } = await readAll(untilAborted(source, options.signal), {
     limit: options.maxBytes,
     timeout: readTimeout,
   }).catch((cause) => {
@@ -178,7 +222,7 @@ async function receive(conn: Deno.TcpConn, options: ClientOptions, out: Output):
  * The connection as {@linkcode readAll} sees it: a read ends, as at the end of the stream,
  * once `signal` aborts, so that what came so far is kept.
  */
-function untilAborted(conn: Deno.TcpConn, signal: AbortSignal | undefined): StreamSource {
+function untilAborted(conn: StreamSource, signal: AbortSignal | undefined): StreamSource {
   if (signal === undefined) return conn;
   const stopped = new Promise<null>((resolve) => {
     if (signal.aborted) resolve(null);

@@ -6,13 +6,15 @@
  */
 import { needsGrants } from "../cli/errors.ts";
 import type { Output } from "../cli/output.ts";
-import { joinHostPort } from "../net/address.ts";
+import { addressKey, joinHostPort } from "../net/address.ts";
 import { bindFirst } from "../net/bind_first.ts";
 import { describeCause, opError } from "../net/errors.ts";
 import type { Family } from "../net/resolve.ts";
 import { bindReported } from "./bind.ts";
 import { DatagramReport } from "./datagram_report.ts";
 import { EchoGuard } from "./echo_guard.ts";
+import { AccessList } from "../net/access_list.ts";
+import { LimitedLines } from "./limited_lines.ts";
 
 /** Options for {@linkcode runListener}. */
 export interface ListenerOptions {
@@ -66,6 +68,13 @@ export interface ListenerOptions {
    * @default {false}
    */
   raw?: boolean | undefined;
+  /**
+   * `--allow` and `--deny`: which senders are heard (ncat's rules). A refused datagram is
+   * dropped unprinted and never echoed; each refusal is one line (at most 10 a second) and
+   * counted in {@linkcode ListenerStats.refused}.
+   * @default {undefined} (everyone is heard)
+   */
+  access?: { allow?: string[] | undefined; deny?: string[] | undefined } | undefined;
   /** Stops the listener; the summary is still printed. */
   signal?: AbortSignal | undefined;
 }
@@ -94,6 +103,8 @@ export interface ListenerStats {
   notEchoed: NotEchoed;
   /** IPv4 datagrams ignored by an IPv6-only listener (`family: 6`). */
   ignored: number;
+  /** Datagrams from senders the access rules refuse (`access`). */
+  refused?: number;
 }
 
 const V4_MAPPED = /^::ffff:\d+\.\d+\.\d+\.\d+$/i;
@@ -140,6 +151,9 @@ export async function runListener(options: ListenerOptions, out: Output): Promis
   const onStop = () => conn.close();
   options.signal?.addEventListener("abort", onStop, { once: true });
   const buf = new Uint8Array(65536);
+  const access = options.access ? new AccessList(options.access) : undefined;
+  const refusals = new LimitedLines(out, "refusals");
+  if (access) stats.refused = 0;
   const report = options.quiet && !options.raw ? undefined : new DatagramReport(out, options);
   try {
     while (stats.datagrams < limit && !options.signal?.aborted && !out.closed) {
@@ -152,6 +166,11 @@ export async function runListener(options: ListenerOptions, out: Output): Promis
       }
       if (ipv6Only && V4_MAPPED.test(from.hostname)) {
         stats.ignored++;
+        continue;
+      }
+      if (access && !access.admits(from.hostname)) {
+        stats.refused!++;
+        refusals.add(`refused datagram from ${addressKey(from.hostname)}`);
         continue;
       }
       stats.datagrams++;
@@ -186,8 +205,11 @@ export async function runListener(options: ListenerOptions, out: Output): Promis
       conn.close();
     } catch { /* closed by the stop signal */ }
   }
+  refusals.flush();
   const refused = notEchoed.loop + notEchoed.lowPort + notEchoed.rate + notEchoed.failed;
-  if (options.keep || limit > 1 || options.quiet || refused > 0 || stats.ignored > 0) {
+  if (
+    options.keep || limit > 1 || options.quiet || refused > 0 || stats.ignored > 0 || stats.refused
+  ) {
     out.say(summaryLine(stats, options, out.dropped));
   }
   return stats;
@@ -217,6 +239,9 @@ function summaryLine(stats: ListenerStats, options: ListenerOptions, dropped: nu
     line += `, ignored ${stats.ignored} IPv4 ${
       stats.ignored === 1 ? "datagram" : "datagrams"
     } (-6)`;
+  }
+  if (stats.refused) {
+    line += `, refused ${stats.refused} ${stats.refused === 1 ? "datagram" : "datagrams"}`;
   }
   return line;
 }

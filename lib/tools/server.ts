@@ -10,9 +10,12 @@ import { bindFirst } from "../net/bind_first.ts";
 import { describeCause } from "../net/errors.ts";
 import type { Family } from "../net/resolve.ts";
 import { type ServeLimits, type ServeStats, serveStream } from "../net/serve_stream.ts";
+import type { TlsServerConfig } from "../net/tls_server.ts";
 import { bindReported } from "./bind.ts";
-import { isIPv6Peer, shown } from "./server_peer.ts";
+import { type AccessRules, admission, shown } from "./server_peer.ts";
 import { startWorkers } from "./server_workers.ts";
+import { LimitedLines } from "./limited_lines.ts";
+import { loadTlsFiles, type TlsFiles } from "./tls_files.ts";
 
 /** Options for {@linkcode runServer}. */
 export interface ServerOptions {
@@ -48,6 +51,19 @@ export interface ServerOptions {
    * @default {1}
    */
   workers?: number | undefined;
+  /**
+   * `--allow` and `--deny`: which peers are served (ncat's rules: with any allow rule only
+   * matching peers; a deny rule wins). A refused client is closed before a byte is sent,
+   * printed (at most 10 lines a second) and counted.
+   * @default {undefined} (everyone is served)
+   */
+  access?: AccessRules | undefined;
+  /**
+   * `--tls`: serve every client over TLS, with these files (read once, before binding) and
+   * ALPN protocols; with `clientCa`, a client certificate is required (mutual TLS).
+   * @default {undefined} (plain TCP)
+   */
+  tls?: (TlsFiles & { alpn?: string[] | undefined }) | undefined;
   /** Stops the server gracefully. */
   signal?: AbortSignal | undefined;
 }
@@ -74,6 +90,12 @@ export interface ServerOptions {
 export async function runServer(options: ServerOptions, out: Output): Promise<ServeStats> {
   const port = options.port ?? 3490;
   const workers = options.workers ?? 1;
+  let tls: TlsServerConfig | undefined;
+  if (options.tls) {
+    const pem = await loadTlsFiles(options.tls);
+    tls = { cert: pem.cert!, key: pem.key!, clientCa: pem.clientCa, alpn: options.tls.alpn };
+  }
+  const layer = tls ? (await import("../net/tls_server.ts")).tlsServerLayer(tls) : undefined;
   const where = { host: options.host, port, family: options.family ?? "any" };
   const listener = await bindReported(
     where,
@@ -82,13 +104,14 @@ export async function runServer(options: ServerOptions, out: Output): Promise<Se
     (candidates, onError) => bindFirst(candidates, "tcp", { reusePort: workers > 1, onError }),
   );
   const quiet = options.quiet ?? false;
+  const handshakes = new LimitedLines(out, "failed handshakes", { stderr: true });
   const ipv6Only = options.family === 6;
   const message = new TextEncoder().encode(options.message ?? "Hello, world!");
   const limits = options.limits ?? {};
   const { hostname, port: bound } = listener.addr;
   const extra = await startWorkers(
     workers - 1,
-    { hostname, port: bound, message, quiet, ipv6Only, limits },
+    { hostname, port: bound, message, quiet, ipv6Only, limits, access: options.access, tls },
     options.signal,
   ).catch((err) => {
     listener.close();
@@ -97,12 +120,23 @@ export async function runServer(options: ServerOptions, out: Output): Promise<Se
   if (port === 0) out.say(`listening on ${joinHostPort(hostname, bound)}`);
   out.say("waiting for connections...");
   out.flush();
+  const refusals = new LimitedLines(out, "refusals");
   const stats = await serveStream(listener, {
     ...limits,
     message,
     signal: options.signal,
-    admit: ipv6Only ? isIPv6Peer : undefined,
-    onConnection: quiet ? undefined : (remote) => out.say(`got connection from ${shown(remote)}`),
+    admit: admission(ipv6Only, options.access),
+    layer,
+    onRefused: options.access
+      ? (remote) => refusals.add(`refused connection from ${shown(remote)}`)
+      : undefined,
+    onHandshakeError: quiet
+      ? undefined
+      : (remote, err) =>
+        handshakes.add(`tls: handshake failed from ${shown(remote)}: ${handshakeCause(err)}`),
+    onConnection: quiet
+      ? undefined
+      : (remote, tls) => out.say(`got connection from ${shown(remote)}${tls ? ` (${tls})` : ""}`),
     onAcceptError: (err, ms) => {
       if (ms === 5) out.error(`accept: ${describeCause(err)} (pausing, retrying from ${ms} ms)`);
     },
@@ -115,11 +149,24 @@ export async function runServer(options: ServerOptions, out: Output): Promise<Se
     stats.dropped += more.dropped;
     stats.acceptErrors += more.acceptErrors;
     stats.refused += more.refused;
+    stats.failedHandshakes += more.failedHandshakes;
   }
+  refusals.flush();
+  handshakes.flush();
+  const byAccess = options.access !== undefined &&
+    (options.access.allow?.length || options.access.deny?.length);
   out.say(
     `stopped: ${stats.served} served, ${stats.failed} failed, ${stats.dropped} dropped` +
-      (stats.refused > 0 ? `, ${stats.refused} refused (IPv4 clients, -6)` : "") +
+      (stats.refused > 0
+        ? `, ${stats.refused} refused${byAccess ? "" : " (IPv4 clients, -6)"}`
+        : "") +
+      (tls ? `, ${stats.failedHandshakes} failed handshakes` : "") +
       (droppedLines ? `, ${droppedLines} log lines dropped` : ""),
   );
   return stats;
+}
+
+/** Why a handshake failed, in a few words. */
+function handshakeCause(err: unknown): string {
+  return err instanceof Deno.errors.TimedOut ? "timed out" : describeCause(err);
 }
