@@ -1,7 +1,7 @@
 // server --tls and client --tls against real peers (openssl s_client/s_server, ncat --ssl),
 // byte for byte, with certificates made by openssl at test time; mutual TLS; file errors.
 import { assert, assertEquals, assertMatch } from "./_assert.ts";
-import { makeCerts } from "./_certs.ts";
+import { makeCerts } from "../testing/certs.ts";
 import { hasCommand, runTool, text, toolArgs, ToolProcess } from "./_tools.ts";
 
 const ignore = !hasCommand("openssl");

@@ -1,5 +1,9 @@
-// Certificates made with openssl at test time: a CA, a server certificate for localhost,
-// 127.0.0.1 and ::1, a client certificate, and a second CA that nobody trusts.
+/**
+ * Certificates made with openssl at test (or benchmark) time: a CA, a server certificate for
+ * localhost, 127.0.0.1 and ::1, a client certificate, and a second CA that nobody trusts.
+ *
+ * @module
+ */
 
 /** Paths of the PEM files in a temporary directory (removed by `using`). */
 export interface TestCerts extends Disposable {
