@@ -35,12 +35,29 @@ export interface ServeLimits {
    * @default {5000}
    */
   drainTimeout?: number | undefined;
+  /**
+   * Echo mode: a client that neither sends nor closes for this many milliseconds is
+   * dropped.
+   * @default {60000}
+   */
+  idleTimeout?: number | undefined;
 }
 
 /** Options for {@linkcode serveStream}. */
 export interface ServeStreamOptions extends ServeLimits {
-  /** The bytes every client is sent before its connection is closed. */
+  /**
+   * The bytes every client is sent before its connection is closed (in echo mode: first,
+   * before the echo; may be empty).
+   */
   message: Uint8Array;
+  /**
+   * Echo mode: after the message, every client's bytes are sent back to it as they arrive,
+   * until it half-closes; then our side is closed. The write deadline holds for each
+   * write (a client that sends but never reads is dropped), and `idleTimeout` for a client
+   * that neither sends nor closes.
+   * @default {false}
+   */
+  echo?: boolean | undefined;
   /**
    * Stops the server: no more accepts, then a drain bounded by `drainTimeout`.
    * @default {undefined} (serve until the listener is closed)
@@ -81,6 +98,8 @@ export interface ServeStats {
   acceptErrors: number;
   /** Clients that `admit` refused: closed at accept, sent nothing. */
   refused: number;
+  /** Echo mode: bytes sent back, in all. */
+  echoed: number;
 }
 
 /** Accept failures that only concern one client, which went away before it was accepted. */
@@ -115,7 +134,8 @@ const CLIENT_GONE = ["ECONNABORTED", "ECONNRESET", "ENOTCONN", "EPROTO", "EPERM"
  * assertEquals([new TextDecoder().decode(bytes), end], ["Hello, world!", "eof"]);
  *
  * stop.abort();
- * assertEquals(await serving, { served: 1, failed: 0, dropped: 0, acceptErrors: 0, refused: 0 });
+ * const { served, failed, dropped, refused } = await serving;
+ * assertEquals({ served, failed, dropped, refused }, { served: 1, failed: 0, dropped: 0, refused: 0 });
  * assertEquals(clients, [conn.localAddr.port]);
  * ```
  * @example A client that `admit` refuses is closed before a byte is sent
@@ -144,7 +164,14 @@ export async function serveStream(
   listener: Deno.TcpListener,
   options: ServeStreamOptions,
 ): Promise<ServeStats> {
-  const stats: ServeStats = { served: 0, failed: 0, dropped: 0, acceptErrors: 0, refused: 0 };
+  const stats: ServeStats = {
+    served: 0,
+    failed: 0,
+    dropped: 0,
+    acceptErrors: 0,
+    refused: 0,
+    echoed: 0,
+  };
   const max = options.maxConnections ?? 1024;
   const writeTimeout = options.writeTimeout ?? 10_000;
   const lingerTimeout = options.lingerTimeout ?? 0;
@@ -156,6 +183,7 @@ export async function serveStream(
     live: new Set(),
     write: new DeadlineQueue(writeTimeout, drop),
     linger: lingerTimeout > 0 ? new DeadlineQueue(lingerTimeout, drop) : undefined,
+    idle: options.echo ? new DeadlineQueue(options.idleTimeout ?? 60_000, drop) : undefined,
     wake: undefined,
   };
   const live = state.live;
@@ -207,6 +235,8 @@ export async function serveStream(
 }
 
 const scratch = new Uint8Array(16 * 1024);
+/** Echo mode: each client's read buffer. */
+const ECHO_CHUNK = 64 * 1024;
 
 /** What every client of one server shares. */
 interface ServerState {
@@ -215,6 +245,8 @@ interface ServerState {
   live: Set<Session>;
   write: DeadlineQueue<Session>;
   linger: DeadlineQueue<Session> | undefined;
+  /** Echo mode: the idle deadline of every client waiting for its next bytes. */
+  idle: DeadlineQueue<Session> | undefined;
   /** Wakes the accept loop when it waits for a free slot. */
   wake: (() => void) | undefined;
 }
@@ -234,6 +266,29 @@ class Session {
     this.done = this.#run();
   }
 
+  /**
+   * Echo mode: sends back what the client sends until it half-closes. Reading waits under
+   * the idle deadline, writing under the write deadline; either drops the client.
+   */
+  async #echo(idle: DeadlineQueue<Session>): Promise<void> {
+    const { stats, write } = this.#state;
+    const conn = this.#conn;
+    write.delete(this);
+    const buf = new Uint8Array(ECHO_CHUNK);
+    while (true) {
+      idle.add(this);
+      const n = await conn.read(buf);
+      if (n === null) break;
+      idle.delete(this);
+      write.add(this);
+      let off = 0;
+      while (off < n) off += await conn.write(buf.subarray(off, n));
+      write.delete(this);
+      stats.echoed += n;
+    }
+    idle.delete(this);
+  }
+
   drop(): void {
     if (this.#closed) return;
     this.#closed = true;
@@ -243,13 +298,14 @@ class Session {
   }
 
   async #run(): Promise<void> {
-    const { message, stats, write, linger } = this.#state;
+    const { message, stats, write, linger, idle } = this.#state;
     const conn = this.#conn;
     let sent = false;
     try {
       // Writes may be short: loop until every byte is written (or the deadline drops us).
-      let off = await conn.write(message);
+      let off = message.length === 0 ? 0 : await conn.write(message);
       while (off < message.length) off += await conn.write(message.subarray(off));
+      if (idle !== undefined) await this.#echo(idle);
       sent = true;
       stats.served++;
       write.delete(this);
@@ -266,6 +322,7 @@ class Session {
     } finally {
       write.delete(this);
       linger?.delete(this);
+      idle?.delete(this);
       this.drop();
       this.#state.live.delete(this);
       this.#state.wake?.();

@@ -31,10 +31,16 @@ export interface ServerOptions {
    */
   family?: Family | undefined;
   /**
-   * What every client is sent.
-   * @default {"Hello, world!"}
+   * What every client is sent: text, or bytes as they are.
+   * @default {"Hello, world!"; nothing in echo mode}
    */
-  message?: string | undefined;
+  message?: string | Uint8Array | undefined;
+  /**
+   * Echo mode: send every client's bytes back as they arrive, until it half-closes (after
+   * `message`, if one is given).
+   * @default {false}
+   */
+  echo?: boolean | undefined;
   /**
    * Do not print a line per connection.
    * @default {false}
@@ -83,12 +89,15 @@ export async function runServer(options: ServerOptions, out: Output): Promise<Se
   );
   const quiet = options.quiet ?? false;
   const ipv6Only = options.family === 6;
-  const message = new TextEncoder().encode(options.message ?? "Hello, world!");
+  const echo = options.echo ?? false;
+  const message = typeof options.message === "string"
+    ? new TextEncoder().encode(options.message)
+    : options.message ?? (echo ? new Uint8Array(0) : new TextEncoder().encode("Hello, world!"));
   const limits = options.limits ?? {};
   const { hostname, port: bound } = listener.addr;
   const extra = await startWorkers(
     workers - 1,
-    { hostname, port: bound, message, quiet, ipv6Only, limits },
+    { hostname, port: bound, message, quiet, ipv6Only, limits, echo },
     options.signal,
   ).catch((err) => {
     listener.close();
@@ -100,6 +109,7 @@ export async function runServer(options: ServerOptions, out: Output): Promise<Se
   const stats = await serveStream(listener, {
     ...limits,
     message,
+    echo,
     signal: options.signal,
     admit: ipv6Only ? isIPv6Peer : undefined,
     onConnection: quiet ? undefined : (remote) => out.say(`got connection from ${shown(remote)}`),
@@ -113,10 +123,12 @@ export async function runServer(options: ServerOptions, out: Output): Promise<Se
     stats.dropped += more.dropped;
     stats.acceptErrors += more.acceptErrors;
     stats.refused += more.refused;
+    stats.echoed += more.echoed;
   }
   out.say(
     `stopped: ${stats.served} served, ${stats.failed} failed, ${stats.dropped} dropped` +
       (stats.refused > 0 ? `, ${stats.refused} refused (IPv4 clients, -6)` : "") +
+      (echo ? `, ${stats.echoed} bytes echoed` : "") +
       (out.dropped ? `, ${out.dropped} log lines dropped` : ""),
   );
   return stats;

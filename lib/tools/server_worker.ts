@@ -22,6 +22,8 @@ export interface WorkerStart {
   ipv6Only: boolean;
   /** The limits, as for the main thread (each thread applies its own). */
   limits: ServeLimits;
+  /** Echo mode. */
+  echo?: boolean | undefined;
 }
 
 /** What a worker answers: `ready` once bound, then its counts after a stop. */
@@ -56,6 +58,7 @@ scope.onmessage = async (e: MessageEvent<WorkerStart | "stop">) => {
   const stats = await serveStream(listener, {
     ...job.limits,
     message: job.message,
+    echo: job.echo,
     signal: stop.signal,
     admit: job.ipv6Only ? isIPv6Peer : undefined,
     onConnection: job.quiet
