@@ -59,3 +59,9 @@ export {
   serveStream,
   type ServeStreamOptions,
 } from "./lib/net/serve_stream.ts";
+export {
+  type PingResult,
+  type PingStats,
+  udpPing,
+  type UdpPingOptions,
+} from "./lib/net/udp_ping.ts";

@@ -102,9 +102,9 @@ export function parseServerArgs(args: string[]): ServerOptions {
       lingerTimeout: values.linger === undefined
         ? undefined
         : parseDuration("--linger", values.linger as string, { min: 0 }),
-      idleTimeout: values["idle-timeout"] === undefined
-        ? undefined
-        : parseDuration("--idle-timeout", values["idle-timeout"] as string),
+      ...(values["idle-timeout"] === undefined ? {} : {
+        idleTimeout: parseDuration("--idle-timeout", values["idle-timeout"] as string),
+      }),
     },
     workers: parseInteger("--workers", values.workers as string, 1, 64),
   };
