@@ -65,3 +65,4 @@ export {
   udpPing,
   type UdpPingOptions,
 } from "./lib/net/udp_ping.ts";
+export { hexDump } from "./lib/net/hex_dump.ts";

@@ -16,7 +16,7 @@ import { runMain, type ToolInfo } from "../lib/cli/tool.ts";
 /** The listener's name, usage line and help. */
 export const info: ToolInfo = {
   name: "listener",
-  usage: "usage: listener [-p port] [-H addr] [-4 | -6] [-c count | -k] [--echo]",
+  usage: "usage: listener [-p port] [-H addr] [-4 | -6] [-c count | -k] [--echo] [--hex | --raw]",
   help: `listener: waits for UDP datagrams on an IPv6 socket (which also takes IPv4) and prints
 who sent each, its length and its contents. Exits after one datagram, as the original.
 
@@ -39,6 +39,11 @@ Options:
   -q, --quiet                no lines per datagram; a summary at the end (with --raw,
                              the bytes are still written)
       --raw                  write each datagram's bytes exactly to stdout; status lines to stderr
+  -d, --delimiter TEXT       with --raw, write TEXT after each datagram's bytes, so that
+                             datagrams can be told apart on a pipe; \\n \\r \\t \\0 \\\\ and
+                             \\xHH are read as escapes (--delimiter '\\n')
+  -x, --hex                  show each datagram as a hex dump (offset, hex bytes, printable
+                             column), as hexdump -C does
   -h, --help                 this help
       --version              version, Deno version and target
 
@@ -71,7 +76,15 @@ export function parseListenerArgs(args: string[]): ListenerOptions {
     "max-size": { type: "string" },
     quiet: { type: "boolean", short: "q" },
     raw: { type: "boolean" },
+    delimiter: { type: "string", short: "d" },
+    hex: { type: "boolean", short: "x" },
   });
+  if (values.delimiter !== undefined && values.raw !== true) {
+    throw new UsageError("Option --delimiter needs --raw");
+  }
+  if (values.hex === true && values.raw === true) {
+    throw new UsageError("Options --hex and --raw cannot be used together");
+  }
   if (positionals.length > 0) {
     throw new UsageError(`Unexpected argument ${JSON.stringify(positionals[0])}`);
   }
@@ -96,7 +109,48 @@ export function parseListenerArgs(args: string[]): ListenerOptions {
       : parseInteger("--max-size", values["max-size"] as string, 0, 65536),
     quiet: values.quiet === true,
     raw: values.raw === true,
+    ...(values.hex === true ? { hex: true } : {}),
+    ...(values.delimiter === undefined
+      ? {}
+      : { delimiter: parseEscapes(values.delimiter as string) }),
   };
+}
+
+/**
+ * Reads `\n`, `\r`, `\t`, `\0`, `\\` and `\xHH` in a delimiter as the bytes they name;
+ * everything else is taken as UTF-8 text.
+ *
+ * @param text The delimiter as typed.
+ * @returns Its bytes.
+ * @throws {UsageError} For an unknown escape.
+ */
+export function parseEscapes(text: string): Uint8Array {
+  const out: number[] = [];
+  const enc = new TextEncoder();
+  const named: Record<string, number> = { n: 10, r: 13, t: 9, "0": 0, "\\": 92 };
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c !== "\\") {
+      const code = text.codePointAt(i)!;
+      if (code > 0xffff) i++;
+      out.push(...enc.encode(String.fromCodePoint(code)));
+      continue;
+    }
+    const e = text[++i];
+    const hex = /^[0-9a-fA-F]{2}$/.exec(text.slice(i + 1, i + 3));
+    if (e !== undefined && e in named) out.push(named[e]!);
+    else if (e === "x" && hex) {
+      out.push(parseInt(hex[0], 16));
+      i += 2;
+    } else {
+      throw new UsageError(
+        `Invalid --delimiter ${
+          JSON.stringify(text)
+        }: unknown escape (use \\n \\r \\t \\0 \\\\ \\xHH)`,
+      );
+    }
+  }
+  return new Uint8Array(out);
 }
 
 /**
