@@ -16,7 +16,7 @@ import { runMain, type ToolInfo } from "../lib/cli/tool.ts";
 /** The listener's name, usage line and help. */
 export const info: ToolInfo = {
   name: "listener",
-  usage: "usage: listener [-p port] [-H addr] [-4 | -6] [-c count | -k] [--echo] [--hex | --raw]",
+  usage: "usage: listener [-p port] [-H addr] [-4 | -6] [-c count | -k] [--echo]",
   help: `listener: waits for UDP datagrams on an IPv6 socket (which also takes IPv4) and prints
 who sent each, its length and its contents. Exits after one datagram, as the original.
 
