@@ -102,8 +102,9 @@ export async function clientSession(
   const startReadDeadline = () => readTimer = setTimeout(() => end("timeout"), readTimeout);
 
   let sendError: unknown;
+  let sendDone: Promise<void> = Promise.resolve();
   if (sending) {
-    void (async () => {
+    sendDone = (async () => {
       try {
         if (options.send !== undefined) await writeAll(conn, options.send, touch);
         if (options.input !== undefined) {
@@ -146,6 +147,9 @@ export async function clientSession(
         throw opError("read", "tcp", hostname, port, err);
       }
       if (n === null) {
+        // The server is done sending; the session is over once we are too (it may still
+        // read: nc -N half-closes as soon as its own input ends).
+        await Promise.race([sendDone, stopped]);
         end("eof");
         break;
       }
