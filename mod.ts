@@ -66,3 +66,10 @@ export {
   type ServeStreamOptions,
   type StreamLayer,
 } from "./lib/net/serve_stream.ts";
+export {
+  type PingResult,
+  type PingStats,
+  udpPing,
+  type UdpPingOptions,
+} from "./lib/net/udp_ping.ts";
+export { hexDump } from "./lib/net/hex_dump.ts";

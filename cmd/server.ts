@@ -13,6 +13,10 @@ import { runMain, type ToolInfo } from "../lib/cli/tool.ts";
 import { UsageError } from "../lib/cli/errors.ts";
 import { parseAccessFlags, parseAlpn, tlsOnly } from "../lib/cli/tls_flags.ts";
 import type { Output } from "../lib/cli/output.ts";
+import { readInput } from "../lib/cli/stdin.ts";
+
+/** The largest `--message -` read from standard input: 1 MiB. */
+const MAX_MESSAGE = 1 << 20;
 
 // The types in the signatures below, so that this entry point's docs are complete.
 export type { ToolInfo } from "../lib/cli/tool.ts";
@@ -46,9 +50,14 @@ Options:
   -H, --host ADDR            address to bind (default: all, IPv6 dual-stack, else IPv4)
   -4, -6                     bind IPv4 only / IPv6 only (-6 closes IPv4 clients of the
                              dual-stack socket at accept, and counts them)
-      --message TEXT         what to send (default "Hello, world!")
+      --message TEXT         what to send (default "Hello, world!"); '-' reads it from
+                             standard input, bytes as they are, up to 1 MiB
+  -e, --echo                 echo: send each client's bytes back as they arrive, until it
+                             half-closes; no greeting unless --message is given (sent first)
+      --idle-timeout DUR     echo: drop a client that neither sends nor closes (default 60s)
       --max-connections N    clients served at once; more wait in the kernel queue (default 1024, 0 = no limit)
-      --write-timeout DUR    drop a client that has not taken the message in this time (default 10s)
+      --write-timeout DUR    drop a client that has not taken the message (echo: each echoed
+                             chunk) in this time (default 10s)
       --drain-timeout DUR    on Ctrl-C/SIGTERM, time for clients in flight to finish (default 5s;
                              0 closes them at once)
       --linger DUR           lingering close: after the message, wait this long for the client
@@ -105,7 +114,9 @@ export function parseServerArgs(args: string[]): ServerOptions {
     host: { type: "string", short: "H" },
     "4": { type: "boolean", short: "4" },
     "6": { type: "boolean", short: "6" },
-    message: { type: "string", default: "Hello, world!" },
+    message: { type: "string" },
+    echo: { type: "boolean", short: "e" },
+    "idle-timeout": { type: "string" },
     "max-connections": { type: "string", default: "1024" },
     "write-timeout": { type: "string", default: "10s" },
     "drain-timeout": { type: "string", default: "5s" },
@@ -128,7 +139,9 @@ export function parseServerArgs(args: string[]): ServerOptions {
     host: values.host as string | undefined,
     port: parsePort(values.port as string),
     family: familyFlag(values["4"], values["6"], "any"),
-    message: values.message as string,
+    message: values.message as string | undefined ??
+      (values.echo === true ? undefined : "Hello, world!"),
+    echo: values.echo === true,
     quiet: values.quiet === true,
     limits: {
       maxConnections: parseInteger(
@@ -149,6 +162,9 @@ export function parseServerArgs(args: string[]): ServerOptions {
           "--handshake-timeout",
           values["handshake-timeout"] as string,
         ),
+      }),
+      ...(values["idle-timeout"] === undefined ? {} : {
+        idleTimeout: parseDuration("--idle-timeout", values["idle-timeout"] as string),
       }),
     },
     access: parseAccessFlags(values.allow as string[], values.deny as string[]),
@@ -217,6 +233,7 @@ function parseTlsFlags(values: Record<string, unknown>): ServerOptions["tls"] {
  */
 export async function main(args: string[], out: Output): Promise<number> {
   const options = parseServerArgs(args);
+  if (options.message === "-") options.message = await readInput("--message -", MAX_MESSAGE);
   using stop = onTermination();
   await runServer({ ...options, signal: stop.signal }, out);
   return 0;

@@ -485,3 +485,49 @@ async function runToolStdin(tool: string, args: string[], perms: string[]) {
   const res = await runTool(tool, args, { perms });
   return { code: res.code, stdout: res.stdoutBytes, stderr: res.stderr };
 }
+
+Deno.test({
+  name: "server --tls --echo sends every byte back over TLS, then closes after the client's end",
+  ignore,
+  async fn() {
+    const certs = sharedCerts();
+    const { proc, port } = await tlsServer(certs.dir, [
+      "--cert",
+      certs.serverCert,
+      "--key",
+      certs.serverKey,
+      "--echo",
+    ]);
+    await using server = proc;
+    const payload = new Uint8Array(200_000);
+    for (let off = 0; off < payload.length; off += 65536) {
+      crypto.getRandomValues(payload.subarray(off, off + 65536));
+    }
+    using conn = await Deno.connectTls({
+      hostname: "127.0.0.1",
+      port,
+      caCerts: [await Deno.readTextFile(certs.ca)],
+    });
+    const reading = (async () => {
+      const chunks: Uint8Array[] = [];
+      const buf = new Uint8Array(65536);
+      let n: number | null;
+      while ((n = await conn.read(buf)) !== null) chunks.push(buf.slice(0, n));
+      const all = new Uint8Array(chunks.reduce((a, c) => a + c.length, 0));
+      let off = 0;
+      for (const c of chunks) {
+        all.set(c, off);
+        off += c.length;
+      }
+      return all;
+    })();
+    for (let off = 0; off < payload.length;) off += await conn.write(payload.subarray(off));
+    await conn.closeWrite();
+    const back = await reading;
+    assertEquals(back.length, payload.length);
+    assert(back.every((b, i) => b === payload[i]), "the echo differs from what was sent");
+    proc.kill("SIGTERM");
+    assertEquals(await proc.exit(), 0);
+    assertMatch(proc.stdout, /stopped: 1 served, .*200000 bytes echoed/);
+  },
+});

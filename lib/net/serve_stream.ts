@@ -36,6 +36,12 @@ export interface ServeLimits {
    */
   drainTimeout?: number | undefined;
   /**
+   * Echo mode: a client that neither sends nor closes for this many milliseconds is
+   * dropped.
+   * @default {60000}
+   */
+  idleTimeout?: number | undefined;
+  /**
    * With a `layer` (TLS): a client must have finished its handshake within this many
    * milliseconds, or it is dropped and counted in `failedHandshakes`.
    * @default {10000}
@@ -62,6 +68,8 @@ export interface StreamLayer {
 export interface LayeredConn {
   /** What the handshake settled, for the connection line (`TLSv1.3, ALPN h2`). */
   readonly description: string;
+  /** Reads what the client sent into `p`: the count, or null at the end of its stream. */
+  read(p: Uint8Array): Promise<number | null>;
   /** Writes all of `bytes`. */
   write(bytes: Uint8Array): Promise<void>;
   /** Ends our side cleanly (TLS: `close_notify`, then FIN); resolves once sent. */
@@ -74,8 +82,19 @@ export interface LayeredConn {
 
 /** Options for {@linkcode serveStream}. */
 export interface ServeStreamOptions extends ServeLimits {
-  /** The bytes every client is sent before its connection is closed. */
+  /**
+   * The bytes every client is sent before its connection is closed (in echo mode: first,
+   * before the echo; may be empty).
+   */
   message: Uint8Array;
+  /**
+   * Echo mode: after the message, every client's bytes are sent back to it as they arrive,
+   * until it half-closes; then our side is closed. The write deadline holds for each
+   * write (a client that sends but never reads is dropped), and `idleTimeout` for a client
+   * that neither sends nor closes.
+   * @default {false}
+   */
+  echo?: boolean | undefined;
   /**
    * Stops the server: no more accepts, then a drain bounded by `drainTimeout`.
    * @default {undefined} (serve until the listener is closed)
@@ -129,6 +148,8 @@ export interface ServeStats {
   refused: number;
   /** With a `layer`: clients whose handshake failed or timed out, sent nothing. */
   failedHandshakes: number;
+  /** Echo mode: bytes sent back, in all. */
+  echoed: number;
 }
 
 /** Accept failures that only concern one client, which went away before it was accepted. */
@@ -163,14 +184,8 @@ const CLIENT_GONE = ["ECONNABORTED", "ECONNRESET", "ENOTCONN", "EPROTO", "EPERM"
  * assertEquals([new TextDecoder().decode(bytes), end], ["Hello, world!", "eof"]);
  *
  * stop.abort();
- * assertEquals(await serving, {
- *   served: 1,
- *   failed: 0,
- *   dropped: 0,
- *   acceptErrors: 0,
- *   refused: 0,
- *   failedHandshakes: 0,
- * });
+ * const { served, failed, dropped, refused } = await serving;
+ * assertEquals({ served, failed, dropped, refused }, { served: 1, failed: 0, dropped: 0, refused: 0 });
  * assertEquals(clients, [conn.localAddr.port]);
  * ```
  * @example A client that `admit` refuses is closed before a byte is sent
@@ -206,6 +221,7 @@ export async function serveStream(
     acceptErrors: 0,
     refused: 0,
     failedHandshakes: 0,
+    echoed: 0,
   };
   const max = options.maxConnections ?? 1024;
   const writeTimeout = options.writeTimeout ?? 10_000;
@@ -218,6 +234,7 @@ export async function serveStream(
     live: new Set(),
     write: new DeadlineQueue(writeTimeout, drop),
     linger: lingerTimeout > 0 ? new DeadlineQueue(lingerTimeout, drop) : undefined,
+    idle: options.echo ? new DeadlineQueue(options.idleTimeout ?? 60_000, drop) : undefined,
     wake: undefined,
     layer: options.layer,
     handshake: options.layer
@@ -275,6 +292,8 @@ export async function serveStream(
 }
 
 const scratch = new Uint8Array(16 * 1024);
+/** Echo mode: each client's read buffer. */
+const ECHO_CHUNK = 64 * 1024;
 
 /** What every client of one server shares. */
 interface ServerState {
@@ -283,6 +302,8 @@ interface ServerState {
   live: Set<Session>;
   write: DeadlineQueue<Session>;
   linger: DeadlineQueue<Session> | undefined;
+  /** Echo mode: the idle deadline of every client waiting for its next bytes. */
+  idle: DeadlineQueue<Session> | undefined;
   /** Wakes the accept loop when it waits for a free slot. */
   wake: (() => void) | undefined;
   layer: StreamLayer | undefined;
@@ -312,6 +333,28 @@ class Session {
     }
   }
 
+  /**
+   * Echo mode: sends back what the client sends until it half-closes. Reading waits under
+   * the idle deadline, writing under the write deadline; either drops the client. `io` is
+   * the plain connection or the layer's (TLS).
+   */
+  async #echo(idle: DeadlineQueue<Session>, io: EchoIO): Promise<void> {
+    const { stats, write } = this.#state;
+    write.delete(this);
+    const buf = new Uint8Array(ECHO_CHUNK);
+    while (true) {
+      idle.add(this);
+      const n = await io.read(buf);
+      if (n === null) break;
+      idle.delete(this);
+      write.add(this);
+      await io.write(buf.subarray(0, n));
+      write.delete(this);
+      stats.echoed += n;
+    }
+    idle.delete(this);
+  }
+
   drop(): void {
     if (this.#closed) return;
     this.#closed = true;
@@ -323,7 +366,7 @@ class Session {
 
   /** A client through the layer: handshake under its deadline, then as {@linkcode #run}. */
   async #runLayered(): Promise<void> {
-    const { message, stats, write, linger, handshake } = this.#state;
+    const { message, stats, write, linger, handshake, idle } = this.#state;
     const remote = this.#conn.remoteAddr;
     let sent = false;
     try {
@@ -338,7 +381,8 @@ class Session {
       handshake!.delete(this);
       this.#state.onConnection?.(remote, this.#layered.description);
       write.add(this);
-      await this.#layered.write(message);
+      if (message.length > 0) await this.#layered.write(message);
+      if (idle !== undefined) await this.#echo(idle, this.#layered);
       await this.#layered.closeWrite();
       sent = true;
       stats.served++;
@@ -356,6 +400,7 @@ class Session {
       handshake!.delete(this);
       write.delete(this);
       linger?.delete(this);
+      idle?.delete(this);
       this.drop();
       this.#state.live.delete(this);
       this.#state.wake?.();
@@ -363,13 +408,20 @@ class Session {
   }
 
   async #run(): Promise<void> {
-    const { message, stats, write, linger } = this.#state;
+    const { message, stats, write, linger, idle } = this.#state;
     const conn = this.#conn;
+    const writeAll = async (bytes: Uint8Array) => {
+      let off = 0;
+      while (off < bytes.length) off += await conn.write(bytes.subarray(off));
+    };
     let sent = false;
     try {
       // Writes may be short: loop until every byte is written (or the deadline drops us).
-      let off = await conn.write(message);
+      let off = message.length === 0 ? 0 : await conn.write(message);
       while (off < message.length) off += await conn.write(message.subarray(off));
+      if (idle !== undefined) {
+        await this.#echo(idle, { read: (p) => conn.read(p), write: writeAll });
+      }
       sent = true;
       stats.served++;
       write.delete(this);
@@ -386,11 +438,18 @@ class Session {
     } finally {
       write.delete(this);
       linger?.delete(this);
+      idle?.delete(this);
       this.drop();
       this.#state.live.delete(this);
       this.#state.wake?.();
     }
   }
+}
+
+/** What an echo reads from and writes to. */
+interface EchoIO {
+  read(p: Uint8Array): Promise<number | null>;
+  write(bytes: Uint8Array): Promise<void>;
 }
 
 async function drain(live: Set<Session>, drainTimeout: number): Promise<void> {

@@ -147,6 +147,45 @@ export function formatSubject(subject: object | undefined): string {
   return Object.entries(subject).map(([k, v]) => `${k}=${v}`).join(", ");
 }
 
+/** Leftovers of a chunk bigger than the last read asked for, per socket. */
+const leftovers = new WeakMap<TLSSocket, Uint8Array>();
+
+/**
+ * Reads what the client sent into `p`, as `Deno.Conn.read` does: the count, or null once
+ * the client ended its side. The socket stays in paused mode, so nothing is lost between
+ * reads.
+ */
+async function readInto(socket: TLSSocket, p: Uint8Array): Promise<number | null> {
+  while (true) {
+    const chunk = leftovers.get(socket) ?? (socket.read() as Uint8Array | null);
+    if (chunk !== null && chunk.length > 0) {
+      const n = Math.min(p.length, chunk.length);
+      p.set(chunk.subarray(0, n));
+      if (n < chunk.length) leftovers.set(socket, chunk.subarray(n));
+      else leftovers.delete(socket);
+      return n;
+    }
+    if (socket.readableEnded || socket.destroyed) return null;
+    await new Promise<void>((resolve, reject) => {
+      const done = () => {
+        socket.off("readable", done);
+        socket.off("end", done);
+        socket.off("close", done);
+        socket.off("error", failed);
+        resolve();
+      };
+      const failed = (err: Error) => {
+        done();
+        reject(err);
+      };
+      socket.once("readable", done);
+      socket.once("end", done);
+      socket.once("close", done);
+      socket.once("error", failed);
+    });
+  }
+}
+
 function layered(socket: TLSSocket, description: string): LayeredConn {
   const settle = (start: (done: (err?: Error | null) => void) => void) =>
     new Promise<void>((resolve, reject) => {
@@ -160,6 +199,7 @@ function layered(socket: TLSSocket, description: string): LayeredConn {
     });
   return {
     description,
+    read: (p) => readInto(socket, p),
     write: (bytes) => settle((done) => socket.write(bytes, done)),
     closeWrite: () => settle((done) => socket.end(() => done())),
     discardUntilEnd: () =>

@@ -15,6 +15,7 @@ import { readAll, type StreamSource } from "../net/read_all.ts";
 import { type Family, resolve } from "../net/resolve.ts";
 import type { TlsClientConn } from "../net/tls_client.ts";
 import { loadTlsFiles, type TlsFiles } from "./tls_files.ts";
+import { clientSession } from "./client_session.ts";
 
 /** Options for {@linkcode runClient}. */
 export interface ClientOptions {
@@ -69,6 +70,32 @@ export interface ClientOptions {
   tls?:
     | (TlsFiles & { servername?: string | undefined; alpn?: string[] | undefined })
     | undefined;
+  /**
+   * Bytes to send once connected (`--send`).
+   * @default {undefined}
+   */
+  send?: Uint8Array | undefined;
+  /**
+   * A stream to send to its end once connected, after `send` (`--stdin`: `Deno.stdin`).
+   * @default {undefined}
+   */
+  input?: StreamSource | undefined;
+  /**
+   * After sending, half-close the connection (`closeWrite()`, as `nc -N`) and go on
+   * reading until the server closes; false keeps the write side open (`--no-shutdown`).
+   * @default {true}
+   */
+  shutdown?: boolean | undefined;
+  /**
+   * Port check (`-z`): connect, say so, close without reading.
+   * @default {false}
+   */
+  probe?: boolean | undefined;
+  /**
+   * End the session when no byte has moved either way for this many milliseconds.
+   * @default {undefined}
+   */
+  idleTimeout?: number | undefined;
   /**
    * Stops the client (Ctrl-C): while connecting it gives up, while reading it prints what
    * came so far; either way it returns 130.
@@ -162,7 +189,15 @@ export async function runClient(
     );
   }
   try {
-    return await receive(conn, options, out, secure?.source);
+    if (options.probe) {
+      out.say(`connected to ${joinHostPort(conn.remoteAddr.hostname, conn.remoteAddr.port)}`);
+      return ExitCode.Ok;
+    }
+    if (secure) return await receive(conn, options, out, secure.source);
+    const twoWay = options.raw || options.send !== undefined || options.input !== undefined ||
+      options.idleTimeout !== undefined;
+    if (twoWay) return await clientSession(conn, options, out);
+    return await receive(conn, options, out);
   } finally {
     secure?.close();
     try {

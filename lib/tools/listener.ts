@@ -75,6 +75,18 @@ export interface ListenerOptions {
    * @default {undefined} (everyone is heard)
    */
   access?: { allow?: string[] | undefined; deny?: string[] | undefined } | undefined;
+  /**
+   * Show each datagram as a hex dump (offset, hex bytes, printable column) instead of the
+   * escaped `packet contains` line.
+   * @default {false}
+   */
+  hex?: boolean | undefined;
+  /**
+   * With `raw`, written after each datagram's bytes, so that datagrams can be told apart
+   * on a pipe.
+   * @default {undefined} (nothing)
+   */
+  delimiter?: Uint8Array | undefined;
   /** Stops the listener; the summary is still printed. */
   signal?: AbortSignal | undefined;
 }

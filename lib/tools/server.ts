@@ -34,10 +34,16 @@ export interface ServerOptions {
    */
   family?: Family | undefined;
   /**
-   * What every client is sent.
-   * @default {"Hello, world!"}
+   * What every client is sent: text, or bytes as they are.
+   * @default {"Hello, world!"; nothing in echo mode}
    */
-  message?: string | undefined;
+  message?: string | Uint8Array | undefined;
+  /**
+   * Echo mode: send every client's bytes back as they arrive, until it half-closes (after
+   * `message`, if one is given).
+   * @default {false}
+   */
+  echo?: boolean | undefined;
   /**
    * Do not print a line per connection.
    * @default {false}
@@ -106,12 +112,15 @@ export async function runServer(options: ServerOptions, out: Output): Promise<Se
   const quiet = options.quiet ?? false;
   const handshakes = new LimitedLines(out, "failed handshakes", { stderr: true });
   const ipv6Only = options.family === 6;
-  const message = new TextEncoder().encode(options.message ?? "Hello, world!");
+  const echo = options.echo ?? false;
+  const message = typeof options.message === "string"
+    ? new TextEncoder().encode(options.message)
+    : options.message ?? (echo ? new Uint8Array(0) : new TextEncoder().encode("Hello, world!"));
   const limits = options.limits ?? {};
   const { hostname, port: bound } = listener.addr;
   const extra = await startWorkers(
     workers - 1,
-    { hostname, port: bound, message, quiet, ipv6Only, limits, access: options.access, tls },
+    { hostname, port: bound, message, quiet, ipv6Only, limits, access: options.access, tls, echo },
     options.signal,
   ).catch((err) => {
     listener.close();
@@ -124,6 +133,7 @@ export async function runServer(options: ServerOptions, out: Output): Promise<Se
   const stats = await serveStream(listener, {
     ...limits,
     message,
+    echo,
     signal: options.signal,
     admit: admission(ipv6Only, options.access),
     layer,
@@ -150,6 +160,7 @@ export async function runServer(options: ServerOptions, out: Output): Promise<Se
     stats.acceptErrors += more.acceptErrors;
     stats.refused += more.refused;
     stats.failedHandshakes += more.failedHandshakes;
+    stats.echoed += more.echoed;
   }
   refusals.flush();
   handshakes.flush();
@@ -161,6 +172,7 @@ export async function runServer(options: ServerOptions, out: Output): Promise<Se
         ? `, ${stats.refused} refused${byAccess ? "" : " (IPv4 clients, -6)"}`
         : "") +
       (tls ? `, ${stats.failedHandshakes} failed handshakes` : "") +
+      (echo ? `, ${stats.echoed} bytes echoed` : "") +
       (droppedLines ? `, ${droppedLines} log lines dropped` : ""),
   );
   return stats;

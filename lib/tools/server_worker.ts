@@ -28,6 +28,8 @@ export interface WorkerStart {
   access?: AccessRules | undefined;
   /** `--tls`: the PEM text and ALPN protocols. */
   tls?: TlsServerConfig | undefined;
+  /** Echo mode. */
+  echo?: boolean | undefined;
 }
 
 /** What a worker answers: `ready` once bound, then its counts after a stop. */
@@ -66,6 +68,7 @@ scope.onmessage = async (e: MessageEvent<WorkerStart | "stop">) => {
   const stats = await serveStream(listener, {
     ...job.limits,
     message: job.message,
+    echo: job.echo,
     signal: stop.signal,
     admit: admission(job.ipv6Only, job.access),
     layer,

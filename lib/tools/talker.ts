@@ -14,6 +14,8 @@ import { formatDuration, NetError } from "../net/errors.ts";
 import { escapeBytes } from "../net/escape.ts";
 import type { Output } from "../cli/output.ts";
 import { type Candidate, type Family, resolve } from "../net/resolve.ts";
+import type { ConnectedDatagram } from "../net/connected_datagram.ts";
+import { type PingResult, type PingStats, udpPing } from "../net/udp_ping.ts";
 
 /** Options for {@linkcode runTalker}. */
 export interface TalkerOptions {
@@ -43,6 +45,16 @@ export interface TalkerOptions {
    * @default {false}
    */
   raw?: boolean | undefined;
+  /**
+   * Send the message (each of the messages) this many times.
+   * @default {1}
+   */
+  count?: number | undefined;
+  /**
+   * Milliseconds between two sends.
+   * @default {1000}
+   */
+  interval?: number | undefined;
 }
 
 /**
@@ -99,10 +111,11 @@ export function talkerTarget(
  */
 export async function runTalker(
   host: string,
-  message: Uint8Array,
+  message: Uint8Array | Uint8Array[],
   options: TalkerOptions,
   out: Output,
 ): Promise<number> {
+  const messages = Array.isArray(message) ? message : [message];
   const family = options.family ?? "any";
   const port = options.port ?? 4950;
   // What a run needs: the name (for the lookup), the local socket, the destination.
@@ -111,12 +124,17 @@ export async function runTalker(
     throw needsGrants(err, grants, `(and an address of ${host} with port ${port})`);
   });
   const target = talkerTarget(candidates, family);
-  checkDatagramSize(message.length, target.wire);
+  for (const m of messages) checkDatagramSize(m.length, target.wire);
   const local = target.hostname.includes(":") ? "::" : "0.0.0.0";
   const peer = joinHostPort(target.hostname, target.port);
   grants.push(joinHostPort(local, 0), peer);
   try {
-    return await talk(host, message, target, local, options, out);
+    const count = options.count ?? 1;
+    if (count === 1 && messages.length === 1) {
+      return await talk(host, messages[0]!, target, local, options, out);
+    }
+    const all = Array.from({ length: count }, () => messages).flat();
+    return await talkMany(host, all, target, local, options, out);
   } catch (err) {
     if (!(err instanceof NetError && err.timeout)) throw needsGrants(err, grants);
     out.error(`no reply from ${peer} within ${formatDuration(options.replyTimeout ?? 0)}`);
@@ -149,6 +167,71 @@ async function talk(
     if (sock.ignored > 0) out.say(`ignored ${sock.ignored} datagrams from other addresses`);
   }
   return ExitCode.Ok;
+}
+
+/**
+ * Several datagrams, paced: each says `sent N bytes to HOST`; with a reply timeout, a UDP
+ * ping: each reply matched to its request and timed, and a summary at the end.
+ */
+async function talkMany(
+  host: string,
+  messages: Uint8Array[],
+  target: { hostname: string; port: number },
+  local: string,
+  options: TalkerOptions,
+  out: Output,
+): Promise<number> {
+  using sock = connectDatagram(target, { localHostname: local });
+  const peer = joinHostPort(target.hostname, target.port);
+  const interval = options.interval ?? 1000;
+  if (options.connect || options.replyTimeout !== undefined) out.say(`connected to ${peer}`);
+  if (options.replyTimeout === undefined) {
+    for (const [i, m] of messages.entries()) {
+      if (i > 0) await new Promise((resolve) => setTimeout(resolve, interval));
+      out.say(`sent ${await sock.send(m)} bytes to ${host}`);
+    }
+    return ExitCode.Ok;
+  }
+  out.flush();
+  const stats = await udpPing(sock, messages, {
+    interval,
+    timeout: options.replyTimeout,
+    onResult: (r) => pingLine(r, sock, options, out),
+  });
+  out.say(pingSummary(stats, sock));
+  return stats.replies === 0 ? ExitCode.Timeout : ExitCode.Ok;
+}
+
+function pingLine(r: PingResult, sock: ConnectedDatagram, options: TalkerOptions, out: Output) {
+  if (r.reply === undefined) {
+    out.say(`no reply for seq=${r.seq} within ${formatDuration(options.replyTimeout ?? 0)}`);
+    return;
+  }
+  out.say(
+    `${r.reply.length} bytes from ${sock.peer.hostname}: seq=${r.seq} time=${ms(r.rtt ?? 0)} ms`,
+  );
+  if (options.raw) out.data(r.reply);
+}
+
+/** `5 sent, 5 replies, 0% lost, rtt min/avg/max = 0.081/0.105/0.160 ms`, and what was odd. */
+function pingSummary(stats: PingStats, sock: ConnectedDatagram): string {
+  const lost = stats.sent === 0 ? 0 : Math.round((stats.sent - stats.replies) / stats.sent * 100);
+  let line = `${stats.sent} sent, ${stats.replies} ${
+    stats.replies === 1 ? "reply" : "replies"
+  }, ${lost}% lost`;
+  if (stats.rtts.length > 0) {
+    const min = Math.min(...stats.rtts);
+    const max = Math.max(...stats.rtts);
+    const avg = stats.rtts.reduce((a, b) => a + b, 0) / stats.rtts.length;
+    line += `, rtt min/avg/max = ${ms(min)}/${ms(avg)}/${ms(max)} ms`;
+  }
+  if (stats.late > 0) line += `, ${stats.late} late`;
+  if (sock.ignored > 0) line += `, ignored ${sock.ignored} datagrams from other addresses`;
+  return line;
+}
+
+function ms(n: number): string {
+  return n.toFixed(3);
 }
 
 /** Refuses, before anything is sent, a payload that does not fit in one datagram. */
