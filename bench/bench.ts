@@ -6,6 +6,7 @@
 import { chartSvg } from "./chart.ts";
 import { benchDial } from "./dial.ts";
 import { benchTls } from "./tls.ts";
+import { echoThroughput, udpPingRtt } from "./echo.ts";
 import type { DgramRow, StreamRow } from "./_rows.ts";
 import {
   compileFlood,
@@ -350,6 +351,12 @@ else results.dial = dial;
 const tls = await benchTls(QUICK ? 1 : SECONDS);
 skipped.push(...tls.skipped);
 results.tls = tls.rows;
+
+// ---------------------------------------------------------------- echo and UDP ping
+const echo = await echoThroughput(QUICK ? 1 : 2);
+const ping = await udpPingRtt(50);
+results.echo = echo;
+results.ping = ping;
 results.skipped = skipped;
 
 // ---------------------------------------------------------------- report
@@ -436,6 +443,27 @@ if (tls.rows.length) {
         plainTls ? f2(r.cpuUsPerConn / plainTls.cpuUsPerConn) : "–"
       } | ${r.errors} |`
     ),
+  );
+}
+{
+  const plainEcho = (clients: number) =>
+    echo.find((r) => r.server.startsWith("plain Deno") && r.clients === clients);
+  lines.push(
+    "",
+    "Echo over loopback (MiB/s; each client sends and reads back at once)",
+    "",
+    "| server | clients | MiB/s | × plain |",
+    "| --- | ---: | ---: | ---: |",
+    ...echo.map((r) => {
+      const base = plainEcho(r.clients);
+      return `| ${r.server} | ${r.clients} | ${f0(r.mibPerSec)} | ${
+        base ? f2(r.mibPerSec / base.mibPerSec) : "–"
+      } |`;
+    }),
+    "",
+    "UDP ping (talker -n 50 -i 10ms --connect -r 1s)",
+    "",
+    ...ping.map((r) => `- against ${r.peer}: ${r.summary}`),
   );
 }
 for (const s of skipped) lines.push(`skipped: ${s}`);
