@@ -81,6 +81,18 @@ const cases: Case[] = [
   ],
   ["server", ["--max-connections", "x"], 1, /^server: Invalid --max-connections "x"/],
   ["server", ["-p"], 1, /^server: Option '-p, --port <value>' argument missing\n$/],
+  [
+    "client",
+    ["--tls", "--send", "x", "::1"],
+    1,
+    /^client: Option --send does not work with --tls yet\n$/,
+  ],
+  [
+    "client",
+    ["--tls", "--stdin", "::1"],
+    1,
+    /^client: Option --stdin does not work with --tls yet\n$/,
+  ],
 ];
 for (const tool of ["server", "client", "listener", "talker"]) {
   const more = tool === "client" ? ["::1"] : tool === "talker" ? ["::1", "x"] : [];
