@@ -63,3 +63,4 @@ export {
   serveStream,
   type ServeStreamOptions,
 } from "./lib/net/serve_stream.ts";
+export { type OnStep, type Step, type StepCall, type StepNote } from "./lib/net/steps.ts";

@@ -12,9 +12,15 @@ import type { Output } from "../lib/cli/output.ts";
 import { parsePort } from "../lib/cli/port.ts";
 import { onTermination } from "../lib/cli/signals.ts";
 import { runMain, type ToolInfo } from "../lib/cli/tool.ts";
+import { parseViewFlags, VIEW_FLAGS, VIEW_HELP } from "../lib/cli/view_flags.ts";
+import { Reporter, type ViewOptions } from "../lib/cli/reporter.ts";
 
 // The types in the signatures below, so that this entry point's docs are complete.
 export type { ToolInfo } from "../lib/cli/tool.ts";
+export type { Reporter, Terminal, ViewOptions } from "../lib/cli/reporter.ts";
+export type { StatusFigures } from "../lib/cli/status_line.ts";
+export type { ColourMode } from "../lib/cli/colour.ts";
+export type { EventName } from "../lib/cli/json.ts";
 export type { Output } from "../lib/cli/output.ts";
 export type { ListenerOptions } from "../lib/tools/listener.ts";
 
@@ -56,6 +62,7 @@ Options:
   -q, --quiet                no lines per datagram; a summary at the end (with --raw,
                              the bytes are still written)
       --raw                  write each datagram's bytes exactly to stdout; status lines to stderr
+${VIEW_HELP}
   -h, --help                 this help
       --version              version, Deno version and target
 
@@ -95,7 +102,7 @@ all hosts: with a narrower grant the listener stops at the first echo with exit 
  * assertEquals(message, "Options -k and -c cannot be used together");
  * ```
  */
-export function parseListenerArgs(args: string[]): ListenerOptions {
+export function parseListenerArgs(args: string[]): ListenerOptions & { view: ViewOptions } {
   const { values, positionals } = parseFlags(args, {
     port: { type: "string", short: "p", default: "4950" },
     host: { type: "string", short: "H" },
@@ -107,6 +114,7 @@ export function parseListenerArgs(args: string[]): ListenerOptions {
     "max-size": { type: "string" },
     quiet: { type: "boolean", short: "q" },
     raw: { type: "boolean" },
+    ...VIEW_FLAGS,
   });
   if (positionals.length > 0) {
     throw new UsageError(`Unexpected argument ${JSON.stringify(positionals[0])}`);
@@ -116,6 +124,7 @@ export function parseListenerArgs(args: string[]): ListenerOptions {
   }
   const family = familyFlag(values["4"], values["6"], "any");
   return {
+    view: parseViewFlags(values),
     host: values.host as string | undefined,
     port: parsePort(values.port as string),
     family: family === "any" ? undefined : family,
@@ -178,10 +187,15 @@ export function parseListenerArgs(args: string[]): ListenerOptions {
  * ```
  */
 export async function main(args: string[], out: Output): Promise<number> {
-  const options = parseListenerArgs(args);
+  const { view, ...options } = parseListenerArgs(args);
   out.statusToStderr = options.raw === true;
+  const reporter = new Reporter(out, view);
   using stop = onTermination();
-  await runListener({ ...options, signal: stop.signal }, out);
+  try {
+    await runListener({ ...options, signal: stop.signal, reporter }, out);
+  } finally {
+    reporter.stop();
+  }
   return 0;
 }
 

@@ -10,11 +10,17 @@ import { parsePort } from "../lib/cli/port.ts";
 import { runServer, type ServerOptions } from "../lib/tools/server.ts";
 import { onTermination } from "../lib/cli/signals.ts";
 import { runMain, type ToolInfo } from "../lib/cli/tool.ts";
+import { parseViewFlags, VIEW_FLAGS, VIEW_HELP } from "../lib/cli/view_flags.ts";
+import { Reporter, type ViewOptions } from "../lib/cli/reporter.ts";
 import { UsageError } from "../lib/cli/errors.ts";
 import type { Output } from "../lib/cli/output.ts";
 
 // The types in the signatures below, so that this entry point's docs are complete.
 export type { ToolInfo } from "../lib/cli/tool.ts";
+export type { Reporter, Terminal, ViewOptions } from "../lib/cli/reporter.ts";
+export type { StatusFigures } from "../lib/cli/status_line.ts";
+export type { ColourMode } from "../lib/cli/colour.ts";
+export type { EventName } from "../lib/cli/json.ts";
 export type { Output } from "../lib/cli/output.ts";
 export type { ServerOptions } from "../lib/tools/server.ts";
 
@@ -55,6 +61,7 @@ Options:
   -q, --quiet                no line per connection
       --workers N            accept threads sharing the port (SO_REUSEPORT, Linux; default 1);
                              limits apply per thread
+${VIEW_HELP}
   -h, --help                 this help
       --version              version, Deno version and target
 
@@ -80,7 +87,7 @@ Durations are seconds (2, 1.5) or take a unit: 500ms, 2s, 1m.`,
  * assertEquals(options.limits?.writeTimeout, 2000);
  * ```
  */
-export function parseServerArgs(args: string[]): ServerOptions {
+export function parseServerArgs(args: string[]): ServerOptions & { view: ViewOptions } {
   const { values, positionals } = parseFlags(args, {
     port: { type: "string", short: "p", default: "3490" },
     host: { type: "string", short: "H" },
@@ -93,11 +100,13 @@ export function parseServerArgs(args: string[]): ServerOptions {
     linger: { type: "string" },
     quiet: { type: "boolean", short: "q" },
     workers: { type: "string", default: "1" },
+    ...VIEW_FLAGS,
   });
   if (positionals.length > 0) {
     throw new UsageError(`Unexpected argument ${JSON.stringify(positionals[0])}`);
   }
   return {
+    view: parseViewFlags(values),
     host: values.host as string | undefined,
     port: parsePort(values.port as string),
     family: familyFlag(values["4"], values["6"], "any"),
@@ -164,9 +173,14 @@ export function parseServerArgs(args: string[]): ServerOptions {
  * ```
  */
 export async function main(args: string[], out: Output): Promise<number> {
-  const options = parseServerArgs(args);
+  const { view, ...options } = parseServerArgs(args);
+  const reporter = new Reporter(out, view);
   using stop = onTermination();
-  await runServer({ ...options, signal: stop.signal }, out);
+  try {
+    await runServer({ ...options, signal: stop.signal, reporter }, out);
+  } finally {
+    reporter.stop();
+  }
   return 0;
 }
 

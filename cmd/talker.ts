@@ -11,9 +11,15 @@ import type { Output } from "../lib/cli/output.ts";
 import { parsePort } from "../lib/cli/port.ts";
 import { runTalker, type TalkerOptions } from "../lib/tools/talker.ts";
 import { runMain, type ToolInfo } from "../lib/cli/tool.ts";
+import { parseViewFlags, VIEW_FLAGS, VIEW_HELP } from "../lib/cli/view_flags.ts";
+import { Reporter, type ViewOptions } from "../lib/cli/reporter.ts";
 
 // The types in the signatures below, so that this entry point's docs are complete.
 export type { ToolInfo } from "../lib/cli/tool.ts";
+export type { Reporter, Terminal, ViewOptions } from "../lib/cli/reporter.ts";
+export type { StatusFigures } from "../lib/cli/status_line.ts";
+export type { ColourMode } from "../lib/cli/colour.ts";
+export type { EventName } from "../lib/cli/json.ts";
 export type { Output } from "../lib/cli/output.ts";
 export type { TalkerOptions } from "../lib/tools/talker.ts";
 
@@ -45,6 +51,7 @@ Options:
   -r, --reply DUR            connected mode, then wait this long for one answer from the peer
                              (pair it with 'listener --echo')
       --raw                  write the reply's bytes exactly to stdout
+${VIEW_HELP}
   -h, --help                 this help
       --version              version, Deno version and target
 
@@ -75,7 +82,7 @@ Durations are seconds (2, 1.5) or take a unit: 500ms, 2s, 1m.`,
  */
 export function parseTalkerArgs(
   args: string[],
-): { host: string; message: Uint8Array; options: TalkerOptions } {
+): { host: string; message: Uint8Array; options: TalkerOptions; view: ViewOptions } {
   const { values, positionals } = parseFlags(args, {
     port: { type: "string", short: "p", default: "4950" },
     "4": { type: "boolean", short: "4" },
@@ -83,6 +90,7 @@ export function parseTalkerArgs(
     connect: { type: "boolean", short: "c" },
     reply: { type: "string", short: "r" },
     raw: { type: "boolean" },
+    ...VIEW_FLAGS,
   });
   if (positionals.length !== 2) throw new UsageError("", { showUsage: true });
   const message = positionals[1]!;
@@ -94,6 +102,7 @@ export function parseTalkerArgs(
     );
   }
   return {
+    view: parseViewFlags(values),
     host: positionals[0]!,
     message: new TextEncoder().encode(message),
     options: {
@@ -139,9 +148,10 @@ export function parseTalkerArgs(
  * ```
  */
 export async function main(args: string[], out: Output): Promise<number> {
-  const { host, message, options } = parseTalkerArgs(args);
+  const { host, message, options, view } = parseTalkerArgs(args);
   out.statusToStderr = options.raw === true;
-  return await runTalker(host, message, options, out);
+  const reporter = new Reporter(out, view);
+  return await runTalker(host, message, { ...options, reporter }, out);
 }
 
 if (import.meta.main) await runMain(info, main);

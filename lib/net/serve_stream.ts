@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { type OnStep, stepAddress } from "./steps.ts";
 import { DeadlineQueue } from "./_deadline_queue.ts";
 
 /** The limits that keep one client from hurting the others: one object, passed through. */
@@ -67,6 +68,11 @@ export interface ServeStreamOptions extends ServeLimits {
    * @default {undefined} (such failures are only counted in `acceptErrors`)
    */
   onAcceptError?: ((error: Error, retryMs: number) => void) | undefined;
+  /**
+   * Told of each `accept`, `send` and `close`, as the socket calls they stand for.
+   * @default {undefined} (no steps: nothing is built per connection)
+   */
+  onStep?: OnStep | undefined;
 }
 
 /** What happened to the clients of one {@linkcode serveStream} run. */
@@ -157,6 +163,7 @@ export async function serveStream(
     write: new DeadlineQueue(writeTimeout, drop),
     linger: lingerTimeout > 0 ? new DeadlineQueue(lingerTimeout, drop) : undefined,
     wake: undefined,
+    onStep: options.onStep,
   };
   const live = state.live;
   const onStop = () => {
@@ -189,10 +196,17 @@ export async function serveStream(
         await sleep(pause, signal);
         continue;
       }
+      options.onStep?.({
+        call: "accept",
+        args: "",
+        result: stepAddress(conn.remoteAddr),
+        note: "task-per-client",
+      });
       if (options.admit && !options.admit(conn.remoteAddr)) {
         stats.refused++;
         options.onRefused?.(conn.remoteAddr);
         conn.close();
+        options.onStep?.({ call: "close", args: "", result: "refused" });
         continue;
       }
       options.onConnection?.(conn.remoteAddr);
@@ -217,6 +231,7 @@ interface ServerState {
   linger: DeadlineQueue<Session> | undefined;
   /** Wakes the accept loop when it waits for a free slot. */
   wake: (() => void) | undefined;
+  onStep: OnStep | undefined;
 }
 
 /** One client being served; `drop()` ends it early, counting it as dropped if unserved. */
@@ -252,6 +267,7 @@ class Session {
       while (off < message.length) off += await conn.write(message.subarray(off));
       sent = true;
       stats.served++;
+      this.#state.onStep?.({ call: "send", args: `${message.length} bytes` });
       write.delete(this);
       if (linger) {
         await conn.closeWrite();
@@ -267,6 +283,7 @@ class Session {
       write.delete(this);
       linger?.delete(this);
       this.drop();
+      this.#state.onStep?.({ call: "close", args: "" });
       this.#state.live.delete(this);
       this.#state.wake?.();
     }

@@ -15,6 +15,8 @@ export interface ReportOptions {
   raw?: boolean | undefined;
   /** With `raw`: the payload only, no status lines. */
   quiet?: boolean | undefined;
+  /** The lines' prefix (the tool's name, coloured on a terminal). @default {out.name} */
+  name?: string | undefined;
 }
 
 /**
@@ -33,6 +35,7 @@ export class DatagramReport {
   #end = new TextEncoder().encode(`"\n`);
   #host = "";
   #hostBytes = new Uint8Array(0);
+  #name: string;
 
   constructor(out: Output, options: ReportOptions) {
     const enc = new TextEncoder();
@@ -40,9 +43,10 @@ export class DatagramReport {
     this.#maxSize = options.maxSize;
     this.#raw = options.raw ?? false;
     this.#quiet = options.quiet ?? false;
-    this.#from = enc.encode(`${out.name}: got packet from `);
-    this.#length = enc.encode(`\n${out.name}: packet is `);
-    this.#contains = enc.encode(` bytes long\n${out.name}: packet contains "`);
+    const name = this.#name = options.name ?? out.name;
+    this.#from = enc.encode(`${name}: got packet from `);
+    this.#length = enc.encode(`\n${name}: packet is `);
+    this.#contains = enc.encode(` bytes long\n${name}: packet contains "`);
   }
 
   write(data: Uint8Array, from: Deno.NetAddr): void {
@@ -69,7 +73,7 @@ export class DatagramReport {
 
   #slow(data: Uint8Array, shown: Uint8Array, from: Deno.NetAddr, cut: boolean): void {
     if (this.#quiet) return this.#out.data(shown); // --raw -q: the bytes, no status lines
-    const name = this.#out.name;
+    const name = this.#name;
     let lines = `${name}: got packet from ${from.hostname}\n` +
       `${name}: packet is ${data.length} bytes long\n`;
     if (cut) lines += `${name}: packet was cut to ${this.#maxSize} bytes (--max-size)\n`;

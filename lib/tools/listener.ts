@@ -6,6 +6,11 @@
  */
 import { needsGrants } from "../cli/errors.ts";
 import type { Output } from "../cli/output.ts";
+import { jsonAddress, jsonBytes } from "../cli/json.ts";
+import { Reporter } from "../cli/reporter.ts";
+import { udpKernelDrops } from "../cli/status_line.ts";
+import { ANSI } from "../cli/colour.ts";
+import { stepAddress } from "../net/steps.ts";
 import { joinHostPort } from "../net/address.ts";
 import { bindFirst } from "../net/bind_first.ts";
 import { describeCause, opError } from "../net/errors.ts";
@@ -68,6 +73,11 @@ export interface ListenerOptions {
   raw?: boolean | undefined;
   /** Stops the listener; the summary is still printed. */
   signal?: AbortSignal | undefined;
+  /**
+   * Reports the events in the views asked for.
+   * @default {undefined} (the original's lines)
+   */
+  reporter?: Reporter | undefined;
 }
 
 /** Datagrams that were not echoed, by reason (see {@linkcode EchoGuard}). */
@@ -119,17 +129,23 @@ const V4_MAPPED = /^::ffff:\d+\.\d+\.\d+\.\d+$/i;
  */
 export async function runListener(options: ListenerOptions, out: Output): Promise<ListenerStats> {
   const port = options.port ?? 4950;
+  const r = options.reporter ?? Reporter.plain(out);
   const family = options.family ?? (options.host === undefined ? 6 : "any");
   const where = { host: options.host, port, family };
   const conn = await bindReported(
     where,
     out,
     "failed to bind socket",
-    (candidates, onError) => bindFirst(candidates, "udp", { onError }),
+    (candidates, onError) => bindFirst(candidates, "udp", { onError, onStep: r.onStep }),
+    r,
+    "udp",
   );
   const addr = conn.addr as Deno.NetAddr;
-  if (port === 0) out.say(`listening on ${joinHostPort(addr.hostname, addr.port)}`);
-  out.say("waiting to recvfrom...");
+  if (r.json) r.event("listening", { address: jsonAddress(addr) });
+  else {
+    if (port === 0) r.say(`listening on ${joinHostPort(addr.hostname, addr.port)}`);
+    r.say("waiting to recvfrom...");
+  }
   out.flush();
 
   const notEchoed: NotEchoed = { loop: 0, lowPort: 0, rate: 0, failed: 0 };
@@ -140,7 +156,22 @@ export async function runListener(options: ListenerOptions, out: Output): Promis
   const onStop = () => conn.close();
   options.signal?.addEventListener("abort", onStop, { once: true });
   const buf = new Uint8Array(65536);
-  const report = options.quiet && !options.raw ? undefined : new DatagramReport(out, options);
+  const name = r.colour ? ANSI.name(out.name) : undefined;
+  const report = options.quiet && !options.raw || r.json
+    ? undefined
+    : new DatagramReport(out, { ...options, name });
+  const eachJson = r.json && !options.quiet;
+  const refusedCount = () => notEchoed.loop + notEchoed.lowPort + notEchoed.rate + notEchoed.failed;
+  if (options.keep) {
+    r.live(() => ({
+      unit: "datagrams",
+      total: stats.datagrams,
+      bytes: stats.bytes,
+      droppedLines: out.dropped,
+      kernelDrops: udpKernelDrops(addr.port),
+      refused: refusedCount(),
+    }), options.quiet ?? false);
+  }
   try {
     while (stats.datagrams < limit && !options.signal?.aborted && !out.closed) {
       let data: Uint8Array, from: Deno.NetAddr;
@@ -150,6 +181,11 @@ export async function runListener(options: ListenerOptions, out: Output): Promis
         if (options.signal?.aborted) break;
         throw err;
       }
+      r.onStep?.({
+        call: "recvfrom",
+        args: "",
+        result: `${data.length} bytes from ${stepAddress(from)}`,
+      });
       if (ipv6Only && V4_MAPPED.test(from.hostname)) {
         stats.ignored++;
         continue;
@@ -157,16 +193,20 @@ export async function runListener(options: ListenerOptions, out: Output): Promis
       stats.datagrams++;
       stats.bytes += data.length;
       report?.write(data, from);
+      if (eachJson) datagramEvent(r, data, from, options.maxSize);
       if (guard === undefined) continue;
       const refusal = guard.check(from);
       if (refusal !== undefined) {
         notEchoed[refusal]++;
+        if (r.json) r.refused({ from: jsonAddress(from), reason: REASON[refusal] });
         continue;
       }
       try {
         await conn.send(data, from);
         stats.echoed++;
+        r.onStep?.({ call: "sendto", args: `${data.length} bytes, ${stepAddress(from)}` });
       } catch (err) {
+        r.onStep?.({ call: "sendto", args: stepAddress(from), error: err });
         if (options.signal?.aborted) break; // the socket was closed under the send: stopping
         if (err instanceof Deno.errors.NotCapable) {
           const denied = opError("write", "udp", from.hostname, from.port, err);
@@ -177,7 +217,7 @@ export async function runListener(options: ListenerOptions, out: Output): Promis
           );
         }
         notEchoed.failed++;
-        out.error(`sendto: ${describeCause(err)}`);
+        r.error(`sendto: ${describeCause(err)}`, { to: jsonAddress(from) });
       }
     }
   } finally {
@@ -185,12 +225,44 @@ export async function runListener(options: ListenerOptions, out: Output): Promis
     try {
       conn.close();
     } catch { /* closed by the stop signal */ }
+    r.onStep?.({ call: "close", args: "" });
   }
-  const refused = notEchoed.loop + notEchoed.lowPort + notEchoed.rate + notEchoed.failed;
-  if (options.keep || limit > 1 || options.quiet || refused > 0 || stats.ignored > 0) {
-    out.say(summaryLine(stats, options, out.dropped));
-  }
+  const refused = refusedCount();
+  const printed = options.keep || limit > 1 || options.quiet || refused > 0 || stats.ignored > 0;
+  const { loop, lowPort, rate, failed } = notEchoed;
+  r.summary(
+    {
+      datagrams: stats.datagrams,
+      bytes: stats.bytes,
+      echoed: stats.echoed,
+      not_echoed: { loop, low_port: lowPort, rate, failed },
+      ignored: stats.ignored,
+      dropped_lines: out.dropped,
+    },
+    printed ? summaryLine(stats, options, out.dropped) : undefined,
+  );
   return stats;
+}
+
+/** The JSON names of the reasons a datagram was not echoed. */
+const REASON: Record<keyof NotEchoed, string> = {
+  loop: "loop",
+  lowPort: "low_port",
+  rate: "rate",
+  failed: "failed",
+};
+
+/** A datagram's JSON event: `data` as shown (cut to `maxSize`), `data_base64` all of it. */
+function datagramEvent(
+  r: Reporter,
+  data: Uint8Array,
+  from: Deno.NetAddr,
+  maxSize: number | undefined,
+): void {
+  const cut = maxSize !== undefined && data.length > maxSize;
+  const fields = { from: jsonAddress(from), ...jsonBytes(data), truncated: cut };
+  if (cut) fields.data = jsonBytes(data.subarray(0, maxSize)).data;
+  r.event("datagram", fields);
 }
 
 /**

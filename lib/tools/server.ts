@@ -5,6 +5,8 @@
  * @module
  */
 import type { Output } from "../cli/output.ts";
+import { jsonAddress } from "../cli/json.ts";
+import { Reporter } from "../cli/reporter.ts";
 import { joinHostPort } from "../net/address.ts";
 import { bindFirst } from "../net/bind_first.ts";
 import { describeCause } from "../net/errors.ts";
@@ -50,6 +52,12 @@ export interface ServerOptions {
   workers?: number | undefined;
   /** Stops the server gracefully. */
   signal?: AbortSignal | undefined;
+  /**
+   * Reports the events in the views asked for (only this thread's: other `workers` print
+   * nothing per connection in JSON mode, and are counted in the summary).
+   * @default {undefined} (the original's lines)
+   */
+  reporter?: Reporter | undefined;
 }
 
 /**
@@ -74,12 +82,15 @@ export interface ServerOptions {
 export async function runServer(options: ServerOptions, out: Output): Promise<ServeStats> {
   const port = options.port ?? 3490;
   const workers = options.workers ?? 1;
+  const r = options.reporter ?? Reporter.plain(out);
   const where = { host: options.host, port, family: options.family ?? "any" };
   const listener = await bindReported(
     where,
     out,
     "failed to bind",
-    (candidates, onError) => bindFirst(candidates, "tcp", { reusePort: workers > 1, onError }),
+    (candidates, onError) =>
+      bindFirst(candidates, "tcp", { reusePort: workers > 1, onError, onStep: r.onStep }),
+    r,
   );
   const quiet = options.quiet ?? false;
   const ipv6Only = options.family === 6;
@@ -88,24 +99,52 @@ export async function runServer(options: ServerOptions, out: Output): Promise<Se
   const { hostname, port: bound } = listener.addr;
   const extra = await startWorkers(
     workers - 1,
-    { hostname, port: bound, message, quiet, ipv6Only, limits },
+    { hostname, port: bound, message, quiet: quiet || r.json, ipv6Only, limits },
     options.signal,
   ).catch((err) => {
     listener.close();
     throw err;
   });
-  if (port === 0) out.say(`listening on ${joinHostPort(hostname, bound)}`);
-  out.say("waiting for connections...");
+  if (r.json) r.event("listening", { address: jsonAddress(listener.addr) });
+  else {
+    if (port === 0) r.say(`listening on ${joinHostPort(hostname, bound)}`);
+    r.say("waiting for connections...");
+  }
   out.flush();
+  const onConnection = quiet
+    ? undefined
+    : r.json
+    ? (remote: Deno.NetAddr) => r.event("connection", { from: jsonAddress(remote) })
+    : (remote: Deno.NetAddr) => r.say(`got connection from ${shown(remote)}`);
+  // The live view's figures (counted only when it is on).
+  const seen = { accepted: 0, refused: 0 };
+  const live = r.live(() => ({
+    unit: "connections",
+    total: seen.accepted,
+    droppedLines: out.dropped,
+    refused: seen.refused,
+  }), quiet);
   const stats = await serveStream(listener, {
     ...limits,
     message,
     signal: options.signal,
     admit: ipv6Only ? isIPv6Peer : undefined,
-    onConnection: quiet ? undefined : (remote) => out.say(`got connection from ${shown(remote)}`),
+    onConnection: live
+      ? (remote) => {
+        seen.accepted++;
+        onConnection?.(remote);
+      }
+      : onConnection,
+    onRefused: live || r.json
+      ? (remote) => {
+        seen.refused++;
+        r.refused({ from: jsonAddress(remote), reason: "ipv4" });
+      }
+      : undefined,
     onAcceptError: (err, ms) => {
-      if (ms === 5) out.error(`accept: ${describeCause(err)} (pausing, retrying from ${ms} ms)`);
+      if (ms === 5) r.error(`accept: ${describeCause(err)} (pausing, retrying from ${ms} ms)`);
     },
+    onStep: r.onStep,
   });
   let droppedLines = out.dropped;
   for (const { stats: more, droppedLines: theirs } of await Promise.all(extra)) {
@@ -116,7 +155,15 @@ export async function runServer(options: ServerOptions, out: Output): Promise<Se
     stats.acceptErrors += more.acceptErrors;
     stats.refused += more.refused;
   }
-  out.say(
+  r.summary(
+    {
+      served: stats.served,
+      failed: stats.failed,
+      dropped: stats.dropped,
+      refused: stats.refused,
+      accept_errors: stats.acceptErrors,
+      dropped_lines: droppedLines,
+    },
     `stopped: ${stats.served} served, ${stats.failed} failed, ${stats.dropped} dropped` +
       (stats.refused > 0 ? `, ${stats.refused} refused (IPv4 clients, -6)` : "") +
       (droppedLines ? `, ${droppedLines} log lines dropped` : ""),

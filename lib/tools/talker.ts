@@ -13,6 +13,8 @@ import { MAX_DATAGRAM } from "../net/datagram_limit.ts";
 import { formatDuration, NetError } from "../net/errors.ts";
 import { escapeBytes } from "../net/escape.ts";
 import type { Output } from "../cli/output.ts";
+import { jsonAddress, jsonBytes } from "../cli/json.ts";
+import { Reporter } from "../cli/reporter.ts";
 import { type Candidate, type Family, resolve } from "../net/resolve.ts";
 
 /** Options for {@linkcode runTalker}. */
@@ -43,6 +45,11 @@ export interface TalkerOptions {
    * @default {false}
    */
   raw?: boolean | undefined;
+  /**
+   * Reports the events in the views asked for.
+   * @default {undefined} (the original's lines)
+   */
+  reporter?: Reporter | undefined;
 }
 
 /**
@@ -105,21 +112,25 @@ export async function runTalker(
 ): Promise<number> {
   const family = options.family ?? "any";
   const port = options.port ?? 4950;
+  const r = options.reporter ?? Reporter.plain(out);
   // What a run needs: the name (for the lookup), the local socket, the destination.
   const grants = ipFamily(host) === undefined ? [host] : [];
-  const candidates = await resolve(host, port, { family }).catch((err) => {
-    throw needsGrants(err, grants, `(and an address of ${host} with port ${port})`);
-  });
+  const candidates = await resolve(host, port, { family, onStep: r.onStep, transport: "udp" })
+    .catch((err) => {
+      throw needsGrants(err, grants, `(and an address of ${host} with port ${port})`);
+    });
   const target = talkerTarget(candidates, family);
   checkDatagramSize(message.length, target.wire);
   const local = target.hostname.includes(":") ? "::" : "0.0.0.0";
   const peer = joinHostPort(target.hostname, target.port);
   grants.push(joinHostPort(local, 0), peer);
   try {
-    return await talk(host, message, target, local, options, out);
+    return await talk(host, message, target, local, options, out, r);
   } catch (err) {
     if (!(err instanceof NetError && err.timeout)) throw needsGrants(err, grants);
-    out.error(`no reply from ${peer} within ${formatDuration(options.replyTimeout ?? 0)}`);
+    r.error(`no reply from ${peer} within ${formatDuration(options.replyTimeout ?? 0)}`, {
+      errno: "ETIMEDOUT",
+    });
     return ExitCode.Timeout;
   }
 }
@@ -131,22 +142,39 @@ async function talk(
   local: string,
   options: TalkerOptions,
   out: Output,
+  r: Reporter,
 ): Promise<number> {
-  using sock = connectDatagram(target, { localHostname: local });
+  using sock = connectDatagram(target, { localHostname: local, onStep: r.onStep });
   const connected = options.connect || options.replyTimeout !== undefined;
-  if (connected) out.say(`connected to ${joinHostPort(target.hostname, target.port)}`);
+  const to = { to: jsonAddress(target) };
+  if (connected) {
+    r.event(
+      "connected",
+      { address: to.to },
+      `connected to ${joinHostPort(target.hostname, target.port)}`,
+    );
+  }
   const sent = await sock.send(message);
-  out.say(`sent ${sent} bytes to ${host}`);
+  r.event("sent", { ...to, host, size: sent }, `sent ${sent} bytes to ${host}`);
   if (options.replyTimeout === undefined) return ExitCode.Ok;
   out.flush();
   try {
     const reply = await sock.receive({ timeout: options.replyTimeout });
-    out.say(`got reply from ${sock.peer.hostname}`);
-    out.say(`reply is ${reply.length} bytes long`);
-    if (options.raw) out.data(reply);
-    else out.say(`reply contains "${escapeBytes(reply)}"`);
+    if (r.json) r.event("reply", { from: jsonAddress(sock.peer), ...jsonBytes(reply) });
+    else {
+      r.say(`got reply from ${sock.peer.hostname}`);
+      r.say(`reply is ${reply.length} bytes long`);
+      if (options.raw) out.data(reply);
+      else r.say(`reply contains "${escapeBytes(reply)}"`);
+    }
   } finally {
-    if (sock.ignored > 0) out.say(`ignored ${sock.ignored} datagrams from other addresses`);
+    if (sock.ignored > 0) {
+      r.event(
+        "summary",
+        { ignored: sock.ignored },
+        `ignored ${sock.ignored} datagrams from other addresses`,
+      );
+    }
   }
   return ExitCode.Ok;
 }

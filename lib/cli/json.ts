@@ -1,0 +1,110 @@
+/**
+ * The `--json` view: one JSON object per event on stdout (JSON Lines), each with `event`,
+ * `time` (RFC 3339, milliseconds, UTC), `tool` and the event's fields in snake_case. The
+ * schema is `schema/events.schema.json`.
+ *
+ * @module
+ */
+import { escapeBytes } from "../net/escape.ts";
+
+/** The events the tools emit. */
+export type EventName =
+  | "listening"
+  | "connection"
+  | "attempt"
+  | "connected"
+  | "sent"
+  | "received"
+  | "datagram"
+  | "reply"
+  | "refused"
+  | "error"
+  | "summary";
+
+/** An address as the JSON view writes it. */
+export interface JsonAddress {
+  /** The IP address, without brackets. */
+  address: string;
+  /** The port. */
+  port: number;
+  /** `IPv4` or `IPv6`. */
+  family: "IPv4" | "IPv6";
+}
+
+/**
+ * An address for the JSON view.
+ *
+ * @param addr A host and port.
+ * @returns `{ address, port, family }`.
+ * @example
+ * ```ts
+ * import { jsonAddress } from "./json.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ * assertEquals(jsonAddress({ hostname: "::1", port: 4950 }), { address: "::1", port: 4950, family: "IPv6" });
+ * ```
+ */
+export function jsonAddress(addr: { hostname: string; port: number }): JsonAddress {
+  return {
+    address: addr.hostname,
+    port: addr.port,
+    family: addr.hostname.includes(":") ? "IPv6" : "IPv4",
+  };
+}
+
+/**
+ * Received bytes for the JSON view: `size`, `data` (escaped as the human lines show it)
+ * and `data_base64` (the exact bytes).
+ *
+ * @param bytes What came.
+ * @returns The three fields.
+ * @example
+ * ```ts
+ * import { jsonBytes } from "./json.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ * assertEquals(jsonBytes(new TextEncoder().encode("hi\n")), { size: 3, data: "hi\\n", data_base64: "aGkK" });
+ * ```
+ */
+export function jsonBytes(
+  bytes: Uint8Array,
+): { size: number; data: string; data_base64: string } {
+  return { size: bytes.length, data: escapeBytes(bytes), data_base64: toBase64(bytes) };
+}
+
+/**
+ * One event as a JSON line (with the newline).
+ *
+ * @param tool The tool's name.
+ * @param event The event.
+ * @param fields Its fields, in snake_case.
+ * @returns The line.
+ * @example
+ * ```ts
+ * import { jsonLine } from "./json.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ * const line = JSON.parse(jsonLine("talker", "sent", { size: 2 }));
+ * assertEquals([line.event, line.tool, line.size], ["sent", "talker", 2]);
+ * assertEquals(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/.test(line.time), true);
+ * ```
+ */
+export function jsonLine(tool: string, event: EventName, fields: object): string {
+  return `{"event":"${event}","time":"${new Date().toISOString()}","tool":${JSON.stringify(tool)}${
+    objectTail(fields)
+  }}\n`;
+}
+
+/** `fields` as `,"key":value...`, or nothing for an empty object. */
+function objectTail(fields: object): string {
+  const body = JSON.stringify(fields);
+  return body === "{}" ? "" : `,${body.slice(1, -1)}`;
+}
+
+const base64 = (Uint8Array.prototype as { toBase64?: () => string }).toBase64;
+
+function toBase64(bytes: Uint8Array): string {
+  if (base64 !== undefined) return base64.call(bytes);
+  let binary = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(binary);
+}
