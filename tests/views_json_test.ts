@@ -120,3 +120,18 @@ Deno.test("--json and --raw do not mix", async () => {
   assertMatch(res.stderr, /Options --json and --raw cannot be used together/);
   parseEvents(res.stdout);
 });
+
+Deno.test("--color always colours even a pipe; by default a pipe gets none", async () => {
+  using closed = udpSocket("127.0.0.1");
+  const args = ["-p", String(closed.port), "127.0.0.1"];
+  const always = await runTool("client", ["--color", "always", ...args]);
+  assertEquals(
+    always.stderr.split("\n")[1],
+    "\x1b[2mclient\x1b[22m: \x1b[31mfailed to connect\x1b[39m",
+  );
+  const auto = await runTool("client", args);
+  assertEquals(auto.stderr.includes("\x1b"), false);
+  const bad = await runTool("client", ["--color", "sometimes", ...args]);
+  assertEquals(bad.code, 1);
+  assertMatch(bad.stderr, /Cannot parse --color "sometimes": expected auto, always or never/);
+});
