@@ -1,6 +1,6 @@
 // --json: every line every tool writes is one event, valid against the schema (ajv).
 import { assert, assertEquals, assertMatch } from "./_assert.ts";
-import { runTool, ToolProcess, udpSocket } from "./_tools.ts";
+import { fetchAll, runTool, ToolProcess, udpSocket } from "./_tools.ts";
 import { parseEvents } from "./_events.ts";
 
 const names = (events: { event: string }[]) => events.map((e) => e.event);
@@ -134,4 +134,32 @@ Deno.test("--color always colours even a pipe; by default a pipe gets none", asy
   const bad = await runTool("client", ["--color", "sometimes", ...args]);
   assertEquals(bad.code, 1);
   assertMatch(bad.stderr, /Cannot parse --color "sometimes": expected auto, always or never/);
+});
+
+Deno.test("README's --json examples are valid events, one per tool at least", async () => {
+  const readme = await Deno.readTextFile(new URL("../README.md", import.meta.url));
+  const lines = readme.split("\n").filter((l) => l.startsWith('{"event":'));
+  const events = parseEvents(lines.join("\n") + "\n");
+  assertEquals(
+    [...new Set(events.map((e) => e.tool))].sort(),
+    ["client", "listener", "server", "talker"],
+  );
+});
+
+Deno.test("server -6 --json: an IPv4 client is a refused event, counted in the summary", async () => {
+  const { proc, port } = await startJson("server", ["-6"]);
+  await using _server = proc;
+  await fetchAll("127.0.0.1", port); // closed at accept, sent nothing
+  await proc.waitFor(/"event":"refused"/);
+  proc.kill("SIGTERM");
+  assertEquals(await proc.exit(), 0);
+  const events = parseEvents(proc.stdout);
+  assertEquals(names(events), ["listening", "refused", "summary"]);
+  assertEquals(events[1]!.from, {
+    address: "127.0.0.1",
+    port: (events[1]!.from as { port: number }).port,
+    family: "IPv4",
+  });
+  assertEquals(events[1]!.reason, "ipv4");
+  assertEquals([events[2]!.served, events[2]!.refused], [0, 1]);
 });

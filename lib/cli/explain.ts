@@ -22,7 +22,12 @@ const WHY: Record<StepCall, string> = {
   recv: "reads what the peer sent; 0 bytes means it closed",
   sendto: "sends one datagram to an address: no connection",
   recvfrom: "takes one whole datagram and the address it came from",
-  close: "frees the socket; on a stream, the peer sees the end",
+  close: "frees the socket (a stream's peer then reads the end)",
+};
+
+/** Why, where a datagram socket's call means something else. */
+const WHY_DATAGRAM: Partial<Record<StepCall, string>> = {
+  connect: "no handshake on a datagram socket",
 };
 
 /** Where Deno does it differently from the C program. */
@@ -63,7 +68,8 @@ export function explainLine(step: Step, sinceStartMs: number): string {
   } else if (step.result !== undefined) {
     line += ` -> ${step.result}`;
   }
-  line += `  // ${WHY[step.call]}`;
+  const datagram = step.note === "user-space-filter" ? WHY_DATAGRAM[step.call] : undefined;
+  line += `  // ${datagram ?? WHY[step.call]}`;
   if (step.note !== undefined) line += `; in Deno: ${DENO[step.note]}`;
   return line;
 }

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { fromV4Mapped } from "../net/address.ts";
 import { escapeBytes } from "../net/escape.ts";
 
 /** The events the tools emit. */
@@ -32,7 +33,8 @@ export interface JsonAddress {
 }
 
 /**
- * An address for the JSON view.
+ * An address for the JSON view. An IPv4-mapped address (`::ffff:127.0.0.1`, an IPv4 peer of
+ * the dual-stack socket) is given as the IPv4 address it is, as the human lines show it.
  *
  * @param addr A host and port.
  * @returns `{ address, port, family }`.
@@ -41,14 +43,12 @@ export interface JsonAddress {
  * import { jsonAddress } from "./json.ts";
  * import { deepStrictEqual as assertEquals } from "node:assert/strict";
  * assertEquals(jsonAddress({ hostname: "::1", port: 4950 }), { address: "::1", port: 4950, family: "IPv6" });
+ * assertEquals(jsonAddress({ hostname: "::ffff:127.0.0.1", port: 1 }).family, "IPv4");
  * ```
  */
 export function jsonAddress(addr: { hostname: string; port: number }): JsonAddress {
-  return {
-    address: addr.hostname,
-    port: addr.port,
-    family: addr.hostname.includes(":") ? "IPv6" : "IPv4",
-  };
+  const address = fromV4Mapped(addr.hostname) ?? addr.hostname;
+  return { address, port: addr.port, family: address.includes(":") ? "IPv6" : "IPv4" };
 }
 
 /**
