@@ -6,7 +6,7 @@
  */
 import { needsGrants } from "../cli/errors.ts";
 import type { Output } from "../cli/output.ts";
-import { jsonAddress, jsonBytes } from "../cli/json.ts";
+import { DatagramJson, jsonAddress } from "../cli/json.ts";
 import { Reporter } from "../cli/reporter.ts";
 import { udpKernelDrops } from "../cli/status_line.ts";
 import { ANSI } from "../cli/colour.ts";
@@ -160,7 +160,7 @@ export async function runListener(options: ListenerOptions, out: Output): Promis
   const report = options.quiet && !options.raw || r.json
     ? undefined
     : new DatagramReport(out, { ...options, name });
-  const eachJson = r.json && !options.quiet;
+  const eachJson = r.json && !options.quiet ? new DatagramJson(out.name) : undefined;
   const refusedCount = () => notEchoed.loop + notEchoed.lowPort + notEchoed.rate + notEchoed.failed;
   if (options.keep) {
     r.live(() => ({
@@ -193,7 +193,7 @@ export async function runListener(options: ListenerOptions, out: Output): Promis
       stats.datagrams++;
       stats.bytes += data.length;
       report?.write(data, from);
-      if (eachJson) datagramEvent(r, data, from, options.maxSize);
+      if (eachJson) out.text(eachJson.line(data, from, options.maxSize));
       if (guard === undefined) continue;
       const refusal = guard.check(from);
       if (refusal !== undefined) {
@@ -251,19 +251,6 @@ const REASON: Record<keyof NotEchoed, string> = {
   rate: "rate",
   failed: "failed",
 };
-
-/** A datagram's JSON event: `data` as shown (cut to `maxSize`), `data_base64` all of it. */
-function datagramEvent(
-  r: Reporter,
-  data: Uint8Array,
-  from: Deno.NetAddr,
-  maxSize: number | undefined,
-): void {
-  const cut = maxSize !== undefined && data.length > maxSize;
-  const fields = { from: jsonAddress(from), ...jsonBytes(data), truncated: cut };
-  if (cut) fields.data = jsonBytes(data.subarray(0, maxSize)).data;
-  r.event("datagram", fields);
-}
 
 /**
  * The last line: `received 3 datagrams, 12 bytes, echoed 1, not echoed 2 (loop 1, rate 1)`.
