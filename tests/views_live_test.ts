@@ -13,7 +13,9 @@ class Pane implements AsyncDisposable {
 
   static async start(tool: string, args: string[], redirect = "", env = ""): Promise<Pane> {
     const pane = new Pane();
-    const argv = env + [Deno.execPath(), ...toolArgs(tool, args)].map(quote).join(" ");
+    // The tool sees the pane as a person's terminal: NO_COLOR (set by CI) only when asked.
+    const argv = `env -u NO_COLOR ${env}` +
+      [Deno.execPath(), ...toolArgs(tool, args)].map(quote).join(" ");
     // Dead panes stay, so what the tool printed last can still be read.
     await tmux("new-session", "-d", "-s", pane.session, "-x", "120", "-y", "30");
     await tmux("set-option", "-t", pane.session, "remain-on-exit", "on");
