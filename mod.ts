@@ -32,6 +32,7 @@
  *
  * @module
  */
+export { AccessList, AccessSpecError } from "./lib/net/access_list.ts";
 export { type IPFamily, joinHostPort } from "./lib/net/address.ts";
 export { bindFirst, type BindFirstOptions } from "./lib/net/bind_first.ts";
 export {
@@ -58,9 +59,18 @@ export {
 } from "./lib/net/read_all.ts";
 export { type Candidate, type Family, resolve, type ResolveOptions } from "./lib/net/resolve.ts";
 export {
+  type LayeredConn,
   type ServeLimits,
   type ServeStats,
   serveStream,
   type ServeStreamOptions,
+  type StreamLayer,
 } from "./lib/net/serve_stream.ts";
 export { type OnStep, type Step, type StepCall, type StepNote } from "./lib/net/steps.ts";
+export {
+  type PingResult,
+  type PingStats,
+  udpPing,
+  type UdpPingOptions,
+} from "./lib/net/udp_ping.ts";
+export { hexDump } from "./lib/net/hex_dump.ts";

@@ -5,6 +5,8 @@
 // Environment: BENCH_SECONDS (per stream run, default 3), BENCH_QUICK=1 (shorter runs).
 import { chartSvg } from "./chart.ts";
 import { benchDial } from "./dial.ts";
+import { benchTls } from "./tls.ts";
+import { echoThroughput, udpPingRtt } from "./echo.ts";
 import type { DgramRow, StreamRow } from "./_rows.ts";
 import {
   compileFlood,
@@ -344,6 +346,17 @@ results.oneShot = oneShot;
 const dial = await benchDial(QUICK ? 1 : 3);
 if (typeof dial === "string") skipped.push(`dialer: ${dial}`);
 else results.dial = dial;
+
+// ---------------------------------------------------------------- TLS handshakes
+const tls = await benchTls(QUICK ? 1 : SECONDS);
+skipped.push(...tls.skipped);
+results.tls = tls.rows;
+
+// ---------------------------------------------------------------- echo and UDP ping
+const echo = await echoThroughput(QUICK ? 1 : 2);
+const ping = await udpPingRtt(50);
+results.echo = echo;
+results.ping = ping;
 results.skipped = skipped;
 
 // ---------------------------------------------------------------- report
@@ -414,6 +427,43 @@ if (typeof dial !== "string") {
     "| dialer | median ms | min–max |",
     "| --- | ---: | ---: |",
     ...dial.map((r) => `| ${r.name} | ${f0(r.medianMs)} | ${f0(r.minMs)}–${f0(r.maxMs)} |`),
+  );
+}
+if (tls.rows.length) {
+  const plainTls = tls.rows.find((r) => r.name === "plain Deno TLS loop");
+  lines.push(
+    "",
+    `TLS: ${QUICK ? 1 : SECONDS} s of 16 clients at once over ::1, each a full handshake ` +
+      "(TLS 1.3, P-256) and the greeting",
+    "",
+    "| server | handshakes/s | CPU µs/conn | × plain | errors |",
+    "| --- | ---: | ---: | ---: | ---: |",
+    ...tls.rows.map((r) =>
+      `| ${r.name} | ${f0(r.handshakesPerSec)} | ${f0(r.cpuUsPerConn)} | ${
+        plainTls ? f2(r.cpuUsPerConn / plainTls.cpuUsPerConn) : "–"
+      } | ${r.errors} |`
+    ),
+  );
+}
+{
+  const plainEcho = (clients: number) =>
+    echo.find((r) => r.server.startsWith("plain Deno") && r.clients === clients);
+  lines.push(
+    "",
+    "Echo over loopback (MiB/s; each client sends and reads back at once)",
+    "",
+    "| server | clients | MiB/s | × plain |",
+    "| --- | ---: | ---: | ---: |",
+    ...echo.map((r) => {
+      const base = plainEcho(r.clients);
+      return `| ${r.server} | ${r.clients} | ${f0(r.mibPerSec)} | ${
+        base ? f2(r.mibPerSec / base.mibPerSec) : "–"
+      } |`;
+    }),
+    "",
+    "UDP ping (talker -n 50 -i 10ms --connect -r 1s)",
+    "",
+    ...ping.map((r) => `- against ${r.peer}: ${r.summary}`),
   );
 }
 for (const s of skipped) lines.push(`skipped: ${s}`);

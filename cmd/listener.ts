@@ -6,6 +6,7 @@
  * @module
  */
 import { UsageError } from "../lib/cli/errors.ts";
+import { parseAccessFlags } from "../lib/cli/tls_flags.ts";
 import { familyFlag, parseFlags, parseInteger } from "../lib/cli/flags.ts";
 import { type ListenerOptions, runListener } from "../lib/tools/listener.ts";
 import type { Output } from "../lib/cli/output.ts";
@@ -59,9 +60,19 @@ Options:
                              most 100 a second (burst 100) to one sender address
       --max-size N           show at most N bytes of each datagram (its true length is
                              still printed, and a cut one is said to be cut)
+      --allow SPEC           hear only senders matching SPEC: an address or CIDR block
+                             (127.0.0.1, 10.0.0.0/8, ::1, fe80::/10); repeatable
+      --deny SPEC            refuse senders matching SPEC, even if allowed; repeatable.
+                             A refused datagram is dropped (never echoed), printed (at
+                             most 10 lines a second) and counted
   -q, --quiet                no lines per datagram; a summary at the end (with --raw,
                              the bytes are still written)
       --raw                  write each datagram's bytes exactly to stdout; status lines to stderr
+  -d, --delimiter TEXT       with --raw, write TEXT after each datagram's bytes, so that
+                             datagrams can be told apart on a pipe; \\n \\r \\t \\0 \\\\ and
+                             \\xHH are read as escapes (--delimiter '\\n')
+  -x, --hex                  show each datagram as a hex dump (offset, hex bytes, printable
+                             column), as hexdump -C does
 ${VIEW_HELP}
   -h, --help                 this help
       --version              version, Deno version and target
@@ -114,8 +125,18 @@ export function parseListenerArgs(args: string[]): ListenerOptions & { view: Vie
     "max-size": { type: "string" },
     quiet: { type: "boolean", short: "q" },
     raw: { type: "boolean" },
+    allow: { type: "string", multiple: true },
+    deny: { type: "string", multiple: true },
+    delimiter: { type: "string", short: "d" },
+    hex: { type: "boolean", short: "x" },
     ...VIEW_FLAGS,
   });
+  if (values.delimiter !== undefined && values.raw !== true) {
+    throw new UsageError("Option --delimiter needs --raw");
+  }
+  if (values.hex === true && values.raw === true) {
+    throw new UsageError("Options --hex and --raw cannot be used together");
+  }
   if (positionals.length > 0) {
     throw new UsageError(`Unexpected argument ${JSON.stringify(positionals[0])}`);
   }
@@ -141,7 +162,49 @@ export function parseListenerArgs(args: string[]): ListenerOptions & { view: Vie
       : parseInteger("--max-size", values["max-size"] as string, 0, 65536),
     quiet: values.quiet === true,
     raw: values.raw === true,
+    access: parseAccessFlags(values.allow as string[], values.deny as string[]),
+    ...(values.hex === true ? { hex: true } : {}),
+    ...(values.delimiter === undefined
+      ? {}
+      : { delimiter: parseEscapes(values.delimiter as string) }),
   };
+}
+
+/**
+ * Reads `\n`, `\r`, `\t`, `\0`, `\\` and `\xHH` in a delimiter as the bytes they name;
+ * everything else is taken as UTF-8 text.
+ *
+ * @param text The delimiter as typed.
+ * @returns Its bytes.
+ * @throws {UsageError} For an unknown escape.
+ */
+export function parseEscapes(text: string): Uint8Array {
+  const out: number[] = [];
+  const enc = new TextEncoder();
+  const named: Record<string, number> = { n: 10, r: 13, t: 9, "0": 0, "\\": 92 };
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c !== "\\") {
+      const code = text.codePointAt(i)!;
+      if (code > 0xffff) i++;
+      out.push(...enc.encode(String.fromCodePoint(code)));
+      continue;
+    }
+    const e = text[++i];
+    const hex = /^[0-9a-fA-F]{2}$/.exec(text.slice(i + 1, i + 3));
+    if (e !== undefined && e in named) out.push(named[e]!);
+    else if (e === "x" && hex) {
+      out.push(parseInt(hex[0], 16));
+      i += 2;
+    } else {
+      throw new UsageError(
+        `Invalid --delimiter ${
+          JSON.stringify(text)
+        }: unknown escape (use \\n \\r \\t \\0 \\\\ \\xHH)`,
+      );
+    }
+  }
+  return new Uint8Array(out);
 }
 
 /**

@@ -6,7 +6,12 @@
  * @module
  */
 import { UsageError } from "../lib/cli/errors.ts";
-import { familyFlag, parseDuration, parseFlags } from "../lib/cli/flags.ts";
+import { familyFlag, parseDuration, parseFlags, parseInteger } from "../lib/cli/flags.ts";
+import { readInput } from "../lib/cli/stdin.ts";
+import { MAX_DATAGRAM } from "../lib/net/datagram_limit.ts";
+
+/** The most standard input `--lines` reads: 16 MiB. */
+const MAX_LINES_INPUT = 16 << 20;
 import type { Output } from "../lib/cli/output.ts";
 import { parsePort } from "../lib/cli/port.ts";
 import { runTalker, type TalkerOptions } from "../lib/tools/talker.ts";
@@ -51,10 +56,22 @@ Options:
   -r, --reply DUR            connected mode, then wait this long for one answer from the peer
                              (pair it with 'listener --echo')
       --raw                  write the reply's bytes exactly to stdout
+      --hex                  MESSAGE is hex digits: talker --hex ::1 00ff41 sends 3 bytes
+      --lines                send each line of standard input as its own datagram (no
+                             MESSAGE, or '-'); the newline is not sent
+  -n, --count N              send the message (each line) N times (default 1)
+  -i, --interval DUR         time between two sends (default 1s)
 ${VIEW_HELP}
   -h, --help                 this help
       --version              version, Deno version and target
 
+MESSAGE '-' sends standard input, bytes as they are, as one datagram.
+With -n or --lines and --reply, talker is a UDP ping (against 'listener --echo -k'): each
+reply is matched to its request by its bytes and timed, and a summary ends the run:
+  talker: 5 sent, 5 replies, 0% lost, rtt min/avg/max = 0.081/0.105/0.160 ms
+A reply after its --reply time is counted as late, never matched to a later request (with
+identical payloads a late reply that comes while the next request waits cannot be told
+apart: --lines with distinct lines matches exactly). Exit 3 when no reply came at all.
 A message that starts with '-' goes after '--': talker ::1 -- -hello
 The largest message is 65507 bytes over IPv4 and 65527 over IPv6; an empty one is a legal
 0-byte datagram. UDP does not guarantee delivery, and Deno reports no ICMP "port
@@ -82,7 +99,14 @@ Durations are seconds (2, 1.5) or take a unit: 500ms, 2s, 1m.`,
  */
 export function parseTalkerArgs(
   args: string[],
-): { host: string; message: Uint8Array; options: TalkerOptions; view: ViewOptions } {
+): {
+  host: string;
+  message: Uint8Array;
+  stdin?: "message" | "lines";
+  hex?: boolean;
+  options: TalkerOptions;
+  view: ViewOptions;
+} {
   const { values, positionals } = parseFlags(args, {
     port: { type: "string", short: "p", default: "4950" },
     "4": { type: "boolean", short: "4" },
@@ -90,10 +114,23 @@ export function parseTalkerArgs(
     connect: { type: "boolean", short: "c" },
     reply: { type: "string", short: "r" },
     raw: { type: "boolean" },
+    hex: { type: "boolean" },
+    lines: { type: "boolean" },
+    count: { type: "string", short: "n" },
+    interval: { type: "string", short: "i" },
     ...VIEW_FLAGS,
   });
+  const lines = values.lines === true;
+  if (lines && positionals.length === 1) positionals.push("-");
   if (positionals.length !== 2) throw new UsageError("", { showUsage: true });
   const message = positionals[1]!;
+  if (lines && message !== "-") {
+    throw new UsageError("Option --lines reads standard input: give no MESSAGE, or '-'");
+  }
+  if (lines && values.hex === true) {
+    throw new UsageError("Options --lines and --hex cannot be used together");
+  }
+  const stdin = lines ? "lines" : message === "-" ? "message" : undefined;
   if (message.includes("\uFFFD")) {
     // What the shell passed is gone: Deno decoded argv lossily, each bad byte now U+FFFD.
     throw new UsageError(
@@ -104,7 +141,13 @@ export function parseTalkerArgs(
   return {
     view: parseViewFlags(values),
     host: positionals[0]!,
-    message: new TextEncoder().encode(message),
+    message: stdin !== undefined
+      ? new Uint8Array(0)
+      : values.hex === true
+      ? parseHex(message)
+      : new TextEncoder().encode(message),
+    ...(stdin === undefined ? {} : { stdin }),
+    ...(values.hex === true ? { hex: true } : {}),
     options: {
       port: parsePort(values.port as string, { allowZero: false }),
       family: familyFlag(values["4"], values["6"], "any"),
@@ -113,8 +156,46 @@ export function parseTalkerArgs(
         ? undefined
         : parseDuration("--reply", values.reply as string),
       raw: values.raw === true,
+      count: values.count === undefined
+        ? undefined
+        : parseInteger("--count", values.count as string, 1, 1_000_000),
+      interval: values.interval === undefined
+        ? undefined
+        : parseDuration("--interval", values.interval as string, { min: 0 }),
     },
   };
+}
+
+/**
+ * Reads hex digits as bytes: `00ff41` is 3 bytes. Spaces and colons between bytes are
+ * allowed (`00 ff 41`, `00:ff:41`).
+ *
+ * @param text The digits.
+ * @returns The bytes.
+ * @throws {UsageError} For anything but an even number of hex digits.
+ */
+export function parseHex(text: string): Uint8Array {
+  const digits = text.replace(/[\s:]/g, "");
+  if (!/^(?:[0-9a-fA-F]{2})*$/.test(digits)) {
+    throw new UsageError(
+      `Invalid hex message ${JSON.stringify(text)}: expected pairs of hex digits (00ff41)`,
+    );
+  }
+  const out = new Uint8Array(digits.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(digits.slice(2 * i, 2 * i + 2), 16);
+  return out;
+}
+
+/** Splits standard input into lines, without their `\n`; a last unterminated line counts. */
+function splitLines(input: Uint8Array): Uint8Array[] {
+  const lines: Uint8Array[] = [];
+  let start = 0;
+  for (let i = input.indexOf(10); i !== -1; i = input.indexOf(10, start)) {
+    lines.push(input.subarray(start, i));
+    start = i + 1;
+  }
+  if (start < input.length) lines.push(input.subarray(start));
+  return lines;
 }
 
 /**
@@ -148,10 +229,20 @@ export function parseTalkerArgs(
  * ```
  */
 export async function main(args: string[], out: Output): Promise<number> {
-  const { host, message, options, view } = parseTalkerArgs(args);
-  out.statusToStderr = options.raw === true;
-  const reporter = new Reporter(out, view);
-  return await runTalker(host, message, { ...options, reporter }, out);
+  const { host, message, stdin, hex, options: parsed, view } = parseTalkerArgs(args);
+  out.statusToStderr = parsed.raw === true;
+  const options = { ...parsed, reporter: new Reporter(out, view) };
+  if (stdin === undefined) return await runTalker(host, message, options, out);
+  // One datagram's worth and a byte more: too much is refused before anything is sent.
+  const limit = stdin === "lines" ? MAX_LINES_INPUT : MAX_DATAGRAM[6] * (hex ? 3 : 1);
+  const input = await readInput(stdin === "lines" ? "--lines" : "MESSAGE -", limit);
+  if (stdin === "lines") {
+    const lines = splitLines(input);
+    if (lines.length === 0) throw new UsageError("Option --lines: standard input has no line");
+    return await runTalker(host, lines, options, out);
+  }
+  const payload = hex ? parseHex(new TextDecoder().decode(input)) : input;
+  return await runTalker(host, payload, options, out);
 }
 
 if (import.meta.main) await runMain(info, main);

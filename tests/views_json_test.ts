@@ -163,3 +163,36 @@ Deno.test("server -6 --json: an IPv4 client is a refused event, counted in the s
   assertEquals(events[1]!.reason, "ipv4");
   assertEquals([events[2]!.served, events[2]!.refused], [0, 1]);
 });
+
+Deno.test("talker ping --json: a reply event per seq with its round trip, then a summary", async () => {
+  const { proc, port } = await startJson("listener", ["-H", "::1", "-k", "--echo"]);
+  await using _listener = proc;
+  const args = ["--json", "-p", String(port), "-n", "2", "-i", "50ms", "-r", "2s", "::1", "hi"];
+  const res = await runTool("talker", args);
+  assertEquals(res.code, 0, res.stderr);
+  const events = parseEvents(res.stdout);
+  assertEquals(names(events), ["connected", "reply", "reply", "summary"]);
+  assertEquals([events[1]!.seq, events[2]!.seq], [1, 2]);
+  assert(typeof events[1]!.rtt_ms === "number");
+  assertEquals([events[3]!.sent, events[3]!.replies, events[3]!.lost_pct], [2, 2, 0]);
+});
+
+Deno.test("listener --deny --json: a denied sender is a refused event", async () => {
+  const args = ["-H", "127.0.0.1", "-c", "1", "--deny", "127.0.0.2"];
+  const { proc, port } = await startJson("listener", args);
+  await using _listener = proc;
+  const to = { transport: "udp", hostname: "127.0.0.1", port } as const;
+  const denied = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.2", port: 0 });
+  try {
+    await denied.send(new TextEncoder().encode("no"), to);
+  } finally {
+    denied.close();
+  }
+  await proc.waitFor(/"event":"refused"/);
+  using heard = udpSocket("127.0.0.1");
+  await heard.send(new TextEncoder().encode("yes"), to);
+  assertEquals(await proc.exit(), 0);
+  const events = parseEvents(proc.stdout);
+  assertEquals(names(events), ["listening", "refused", "datagram", "summary"]);
+  assertEquals([events[1]!.reason, events[2]!.data, events[3]!.refused], ["denied", "yes", 1]);
+});

@@ -15,6 +15,12 @@ export interface FlagSpec {
   short?: string;
   /** The value when the option is not given (strings only). */
   default?: string;
+  /**
+   * Repeatable (strings only): every value given, in order, as a `string[]` (empty when the
+   * option is not given), instead of the last one.
+   * @default {false}
+   */
+  multiple?: boolean;
 }
 
 /** The option table, by long name. */
@@ -22,8 +28,8 @@ export type FlagTable = Record<string, FlagSpec>;
 
 /** What {@linkcode parseFlags} returns. */
 export interface ParsedFlags {
-  /** Option values by long name. */
-  values: Record<string, string | boolean | undefined>;
+  /** Option values by long name (`string[]` for a `multiple` option). */
+  values: Record<string, string | boolean | string[] | undefined>;
   /** The arguments that are not options. */
   positionals: string[];
 }
@@ -62,6 +68,7 @@ export function parseFlags(args: string[], table: FlagTable): ParsedFlags {
   for (const [name, spec] of Object.entries(table)) {
     if (spec.short) byShort.set(spec.short, name);
     if (spec.default !== undefined) values[name] = spec.default;
+    if (spec.multiple) values[name] = [];
   }
   const label = (name: string) => {
     const short = table[name]!.short;
@@ -121,7 +128,8 @@ export function parseFlags(args: string[], table: FlagTable): ParsedFlags {
       inline = next;
       i++;
     }
-    values[name] = inline;
+    if (spec.multiple) (values[name] as string[]).push(inline);
+    else values[name] = inline;
   }
   return { values, positionals };
 }

@@ -47,7 +47,9 @@ export const VIEW_HELP =
  * });
  * ```
  */
-export function parseViewFlags(values: Record<string, string | boolean | undefined>): ViewOptions {
+export function parseViewFlags(
+  values: Record<string, string | boolean | string[] | undefined>,
+): ViewOptions {
   const color = (values.color as string | undefined) ?? "auto";
   if (color !== "auto" && color !== "always" && color !== "never") {
     throw new UsageError(`Cannot parse --color "${color}": expected auto, always or never`);

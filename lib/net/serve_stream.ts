@@ -36,12 +36,66 @@ export interface ServeLimits {
    * @default {5000}
    */
   drainTimeout?: number | undefined;
+  /**
+   * Echo mode: a client that neither sends nor closes for this many milliseconds is
+   * dropped.
+   * @default {60000}
+   */
+  idleTimeout?: number | undefined;
+  /**
+   * With a `layer` (TLS): a client must have finished its handshake within this many
+   * milliseconds, or it is dropped and counted in `failedHandshakes`.
+   * @default {10000}
+   */
+  handshakeTimeout?: number | undefined;
+}
+
+/**
+ * A layer run on each accepted client before the message, such as TLS: `open` runs its
+ * handshake. It runs in the client's own task, under `handshakeTimeout`, so the accept loop
+ * never waits on it.
+ */
+export interface StreamLayer {
+  /**
+   * Runs the layer's handshake on an accepted connection.
+   *
+   * @param conn The accepted connection; closing it must make the handshake fail.
+   * @returns The connection as the layer carries it, once the handshake is done.
+   */
+  open(conn: Deno.TcpConn): Promise<LayeredConn>;
+}
+
+/** A client's connection through a {@linkcode StreamLayer}. */
+export interface LayeredConn {
+  /** What the handshake settled, for the connection line (`TLSv1.3, ALPN h2`). */
+  readonly description: string;
+  /** Reads what the client sent into `p`: the count, or null at the end of its stream. */
+  read(p: Uint8Array): Promise<number | null>;
+  /** Writes all of `bytes`. */
+  write(bytes: Uint8Array): Promise<void>;
+  /** Ends our side cleanly (TLS: `close_notify`, then FIN); resolves once sent. */
+  closeWrite(): Promise<void>;
+  /** Discards what the client sends until it closes its side. */
+  discardUntilEnd(): Promise<void>;
+  /** Closes the connection at once. */
+  close(): void;
 }
 
 /** Options for {@linkcode serveStream}. */
 export interface ServeStreamOptions extends ServeLimits {
-  /** The bytes every client is sent before its connection is closed. */
+  /**
+   * The bytes every client is sent before its connection is closed (in echo mode: first,
+   * before the echo; may be empty).
+   */
   message: Uint8Array;
+  /**
+   * Echo mode: after the message, every client's bytes are sent back to it as they arrive,
+   * until it half-closes; then our side is closed. The write deadline holds for each
+   * write (a client that sends but never reads is dropped), and `idleTimeout` for a client
+   * that neither sends nor closes.
+   * @default {false}
+   */
+  echo?: boolean | undefined;
   /**
    * Stops the server: no more accepts, then a drain bounded by `drainTimeout`.
    * @default {undefined} (serve until the listener is closed)
@@ -54,10 +108,21 @@ export interface ServeStreamOptions extends ServeLimits {
    */
   admit?: ((remote: Deno.NetAddr) => boolean) | undefined;
   /**
-   * Called for each accepted client that is served.
+   * A layer run on each client before the message (TLS): the message then goes through it.
+   * @default {undefined} (the message is written to the TCP connection)
+   */
+  layer?: StreamLayer | undefined;
+  /**
+   * Called for each accepted client that is served: at accept, or with a `layer` once its
+   * handshake is done, with the layer's `description`.
    * @default {undefined}
    */
-  onConnection?: ((remote: Deno.NetAddr) => void) | undefined;
+  onConnection?: ((remote: Deno.NetAddr, description?: string) => void) | undefined;
+  /**
+   * With a `layer`: called for each client whose handshake failed or timed out.
+   * @default {undefined}
+   */
+  onHandshakeError?: ((remote: Deno.NetAddr, error: unknown) => void) | undefined;
   /**
    * Called for each client that `admit` refused.
    * @default {undefined}
@@ -87,6 +152,10 @@ export interface ServeStats {
   acceptErrors: number;
   /** Clients that `admit` refused: closed at accept, sent nothing. */
   refused: number;
+  /** With a `layer`: clients whose handshake failed or timed out, sent nothing. */
+  failedHandshakes: number;
+  /** Echo mode: bytes sent back, in all. */
+  echoed: number;
 }
 
 /** Accept failures that only concern one client, which went away before it was accepted. */
@@ -121,7 +190,8 @@ const CLIENT_GONE = ["ECONNABORTED", "ECONNRESET", "ENOTCONN", "EPROTO", "EPERM"
  * assertEquals([new TextDecoder().decode(bytes), end], ["Hello, world!", "eof"]);
  *
  * stop.abort();
- * assertEquals(await serving, { served: 1, failed: 0, dropped: 0, acceptErrors: 0, refused: 0 });
+ * const { served, failed, dropped, refused } = await serving;
+ * assertEquals({ served, failed, dropped, refused }, { served: 1, failed: 0, dropped: 0, refused: 0 });
  * assertEquals(clients, [conn.localAddr.port]);
  * ```
  * @example A client that `admit` refuses is closed before a byte is sent
@@ -150,7 +220,15 @@ export async function serveStream(
   listener: Deno.TcpListener,
   options: ServeStreamOptions,
 ): Promise<ServeStats> {
-  const stats: ServeStats = { served: 0, failed: 0, dropped: 0, acceptErrors: 0, refused: 0 };
+  const stats: ServeStats = {
+    served: 0,
+    failed: 0,
+    dropped: 0,
+    acceptErrors: 0,
+    refused: 0,
+    failedHandshakes: 0,
+    echoed: 0,
+  };
   const max = options.maxConnections ?? 1024;
   const writeTimeout = options.writeTimeout ?? 10_000;
   const lingerTimeout = options.lingerTimeout ?? 0;
@@ -162,8 +240,15 @@ export async function serveStream(
     live: new Set(),
     write: new DeadlineQueue(writeTimeout, drop),
     linger: lingerTimeout > 0 ? new DeadlineQueue(lingerTimeout, drop) : undefined,
+    idle: options.echo ? new DeadlineQueue(options.idleTimeout ?? 60_000, drop) : undefined,
     wake: undefined,
     onStep: options.onStep,
+    layer: options.layer,
+    handshake: options.layer
+      ? new DeadlineQueue(options.handshakeTimeout ?? 10_000, drop)
+      : undefined,
+    onConnection: options.onConnection,
+    onHandshakeError: options.onHandshakeError,
   };
   const live = state.live;
   const onStop = () => {
@@ -209,7 +294,7 @@ export async function serveStream(
         options.onStep?.({ call: "close", args: "", result: "refused" });
         continue;
       }
-      options.onConnection?.(conn.remoteAddr);
+      if (!state.layer) options.onConnection?.(conn.remoteAddr);
       new Session(conn, state);
     }
   } finally {
@@ -221,6 +306,8 @@ export async function serveStream(
 }
 
 const scratch = new Uint8Array(16 * 1024);
+/** Echo mode: each client's read buffer. */
+const ECHO_CHUNK = 64 * 1024;
 
 /** What every client of one server shares. */
 interface ServerState {
@@ -229,9 +316,15 @@ interface ServerState {
   live: Set<Session>;
   write: DeadlineQueue<Session>;
   linger: DeadlineQueue<Session> | undefined;
+  /** Echo mode: the idle deadline of every client waiting for its next bytes. */
+  idle: DeadlineQueue<Session> | undefined;
   /** Wakes the accept loop when it waits for a free slot. */
   wake: (() => void) | undefined;
   onStep: OnStep | undefined;
+  layer: StreamLayer | undefined;
+  handshake: DeadlineQueue<Session> | undefined;
+  onConnection: ServeStreamOptions["onConnection"];
+  onHandshakeError: ServeStreamOptions["onHandshakeError"];
 }
 
 /** One client being served; `drop()` ends it early, counting it as dropped if unserved. */
@@ -240,34 +333,115 @@ class Session {
   #conn: Deno.TcpConn;
   #state: ServerState;
   #closed = false;
+  #layered: LayeredConn | undefined;
 
   constructor(conn: Deno.TcpConn, state: ServerState) {
     this.#conn = conn;
     this.#state = state;
     state.live.add(this);
-    state.write.add(this);
-    this.done = this.#run();
+    if (state.handshake) {
+      state.handshake.add(this);
+      this.done = this.#runLayered();
+    } else {
+      state.write.add(this);
+      this.done = this.#run();
+    }
+  }
+
+  /**
+   * Echo mode: sends back what the client sends until it half-closes. Reading waits under
+   * the idle deadline, writing under the write deadline; either drops the client. `io` is
+   * the plain connection or the layer's (TLS).
+   */
+  async #echo(idle: DeadlineQueue<Session>, io: EchoIO): Promise<void> {
+    const { stats, write } = this.#state;
+    write.delete(this);
+    const buf = new Uint8Array(ECHO_CHUNK);
+    while (true) {
+      idle.add(this);
+      const n = await io.read(buf);
+      if (n === null) break;
+      idle.delete(this);
+      write.add(this);
+      await io.write(buf.subarray(0, n));
+      write.delete(this);
+      stats.echoed += n;
+    }
+    idle.delete(this);
   }
 
   drop(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#layered?.close();
     try {
       this.#conn.close();
     } catch { /* already closed */ }
   }
 
+  /** A client through the layer: handshake under its deadline, then as {@linkcode #run}. */
+  async #runLayered(): Promise<void> {
+    const { message, stats, write, linger, handshake, idle } = this.#state;
+    const remote = this.#conn.remoteAddr;
+    let sent = false;
+    try {
+      try {
+        this.#layered = await this.#state.layer!.open(this.#conn);
+        if (this.#closed) throw new Deno.errors.TimedOut("handshake timed out");
+      } catch (err) {
+        stats.failedHandshakes++;
+        this.#state.onHandshakeError?.(remote, this.#closed ? new Deno.errors.TimedOut() : err);
+        return;
+      }
+      handshake!.delete(this);
+      this.#state.onConnection?.(remote, this.#layered.description);
+      write.add(this);
+      if (message.length > 0) await this.#layered.write(message);
+      this.#state.onStep?.({ call: "send", args: `${message.length} bytes` });
+      if (idle !== undefined) await this.#echo(idle, this.#layered);
+      await this.#layered.closeWrite();
+      sent = true;
+      stats.served++;
+      write.delete(this);
+      if (linger) {
+        linger.add(this);
+        await this.#layered.discardUntilEnd();
+      }
+    } catch {
+      if (!sent) {
+        if (this.#closed) stats.dropped++;
+        else stats.failed++;
+      }
+    } finally {
+      handshake!.delete(this);
+      write.delete(this);
+      linger?.delete(this);
+      idle?.delete(this);
+      this.drop();
+      this.#state.onStep?.({ call: "close", args: "" });
+      this.#state.live.delete(this);
+      this.#state.wake?.();
+    }
+  }
+
   async #run(): Promise<void> {
-    const { message, stats, write, linger } = this.#state;
+    const { message, stats, write, linger, idle } = this.#state;
     const conn = this.#conn;
+    const writeAll = async (bytes: Uint8Array) => {
+      let off = 0;
+      while (off < bytes.length) off += await conn.write(bytes.subarray(off));
+    };
     let sent = false;
     try {
       // Writes may be short: loop until every byte is written (or the deadline drops us).
-      let off = await conn.write(message);
+      let off = message.length === 0 ? 0 : await conn.write(message);
       while (off < message.length) off += await conn.write(message.subarray(off));
+      this.#state.onStep?.({ call: "send", args: `${message.length} bytes` });
+      if (idle !== undefined) {
+        await this.#echo(idle, { read: (p) => conn.read(p), write: writeAll });
+      }
       sent = true;
       stats.served++;
-      this.#state.onStep?.({ call: "send", args: `${message.length} bytes` });
       write.delete(this);
       if (linger) {
         await conn.closeWrite();
@@ -282,12 +456,19 @@ class Session {
     } finally {
       write.delete(this);
       linger?.delete(this);
+      idle?.delete(this);
       this.drop();
       this.#state.onStep?.({ call: "close", args: "" });
       this.#state.live.delete(this);
       this.#state.wake?.();
     }
   }
+}
+
+/** What an echo reads from and writes to. */
+interface EchoIO {
+  read(p: Uint8Array): Promise<number | null>;
+  write(bytes: Uint8Array): Promise<void>;
 }
 
 async function drain(live: Set<Session>, drainTimeout: number): Promise<void> {

@@ -16,6 +16,9 @@ import { describeCause, formatDuration, NetError, opError } from "../net/errors.
 import { escapeBytes } from "../net/escape.ts";
 import { readAll, type StreamSource } from "../net/read_all.ts";
 import { type Family, resolve } from "../net/resolve.ts";
+import type { TlsClientConn } from "../net/tls_client.ts";
+import { loadTlsFiles, type TlsFiles } from "./tls_files.ts";
+import { clientSession } from "./client_session.ts";
 
 /** Options for {@linkcode runClient}. */
 export interface ClientOptions {
@@ -61,6 +64,42 @@ export interface ClientOptions {
    */
   raceDelay?: number | undefined;
   /**
+   * `--tls`: verify the server against the default roots or `ca`, optionally present a
+   * client certificate (`cert`, `key`), offer ALPN protocols; the certificate must be valid
+   * for `servername` (default: the host as given). A refused certificate ends the run with
+   * one line and exit code 2, before any byte is read.
+   * @default {undefined} (plain TCP)
+   */
+  tls?:
+    | (TlsFiles & { servername?: string | undefined; alpn?: string[] | undefined })
+    | undefined;
+  /**
+   * Bytes to send once connected (`--send`).
+   * @default {undefined}
+   */
+  send?: Uint8Array | undefined;
+  /**
+   * A stream to send to its end once connected, after `send` (`--stdin`: `Deno.stdin`).
+   * @default {undefined}
+   */
+  input?: StreamSource | undefined;
+  /**
+   * After sending, half-close the connection (`closeWrite()`, as `nc -N`) and go on
+   * reading until the server closes; false keeps the write side open (`--no-shutdown`).
+   * @default {true}
+   */
+  shutdown?: boolean | undefined;
+  /**
+   * Port check (`-z`): connect, say so, close without reading.
+   * @default {false}
+   */
+  probe?: boolean | undefined;
+  /**
+   * End the session when no byte has moved either way for this many milliseconds.
+   * @default {undefined}
+   */
+  idleTimeout?: number | undefined;
+  /**
    * Stops the client (Ctrl-C): while connecting it gives up, while reading it prints what
    * came so far; either way it returns 130.
    */
@@ -102,6 +141,7 @@ export async function runClient(
 ): Promise<number> {
   const port = options.port ?? 3490;
   const r = options.reporter ?? Reporter.plain(out);
+  const pem = options.tls ? await loadTlsFiles(options.tls) : undefined;
   // What a run needs: the name (for the lookup), then each address with the port.
   const grants = ipFamily(host) === undefined ? [host] : [];
   const candidates = await resolve(host, port, {
@@ -138,10 +178,45 @@ export async function runClient(
     r.error("failed to connect", { errno: errnoName(err) ?? null });
     return ExitCode.NoAddress;
   }
+  let secure: TlsClientConn | undefined;
+  if (options.tls) {
+    const { startTlsClient, TlsError } = await import("../net/tls_client.ts");
+    try {
+      secure = await startTlsClient(conn, {
+        servername: options.tls.servername ?? host,
+        ca: pem?.ca,
+        cert: pem?.cert,
+        key: pem?.key,
+        alpn: options.tls.alpn,
+        timeout: options.readTimeout ?? 10_000,
+      });
+    } catch (err) {
+      if (!(err instanceof TlsError)) throw err;
+      r.error(`tls: ${err.message}`);
+      if (/timed out/.test(err.message)) return ExitCode.Timeout;
+      return err.untrusted ? ExitCode.NoAddress : ExitCode.Usage;
+    }
+    r.say(
+      `tls: ${secure.protocol}${secure.alpnProtocol ? `, ALPN ${secure.alpnProtocol}` : ""}, ` +
+        `subject ${secure.subject || "(none)"}`,
+    );
+  }
   try {
+    if (options.probe) {
+      const at = joinHostPort(conn.remoteAddr.hostname, conn.remoteAddr.port);
+      r.event("connected", { address: jsonAddress(conn.remoteAddr) }, `connected to ${at}`);
+      return ExitCode.Ok;
+    }
+    if (secure) return await receive(conn, options, out, r, secure.source);
+    const twoWay = options.raw || options.send !== undefined || options.input !== undefined ||
+      options.idleTimeout !== undefined;
+    if (twoWay) return await clientSession(conn, options, out);
     return await receive(conn, options, out, r);
   } finally {
-    conn.close();
+    secure?.close();
+    try {
+      conn.close();
+    } catch { /* closed with the TLS connection */ }
     r.onStep?.({ call: "close", args: "" });
   }
 }
@@ -167,10 +242,11 @@ async function receive(
   options: ClientOptions,
   out: Output,
   r: Reporter,
+  source: StreamSource = conn,
 ): Promise<number> {
   const peer = joinHostPort(conn.remoteAddr.hostname, conn.remoteAddr.port);
   const readTimeout = options.readTimeout ?? 10_000;
-  const { bytes, end } = await readAll(untilAborted(conn, options.signal), {
+  const { bytes, end } = await readAll(untilAborted(source, options.signal), {
     limit: options.maxBytes,
     timeout: readTimeout,
   }).catch((cause) => {
@@ -210,7 +286,7 @@ async function receive(
  * The connection as {@linkcode readAll} sees it: a read ends, as at the end of the stream,
  * once `signal` aborts, so that what came so far is kept.
  */
-function untilAborted(conn: Deno.TcpConn, signal: AbortSignal | undefined): StreamSource {
+function untilAborted(conn: StreamSource, signal: AbortSignal | undefined): StreamSource {
   if (signal === undefined) return conn;
   const stopped = new Promise<null>((resolve) => {
     if (signal.aborted) resolve(null);

@@ -6,6 +6,7 @@
  */
 import type { Output } from "../cli/output.ts";
 import { escapeBytes, escapeInto, maxEscapedLength } from "../net/escape.ts";
+import { hexDump } from "../net/hex_dump.ts";
 
 /** What {@linkcode DatagramReport} shows of each datagram. */
 export interface ReportOptions {
@@ -17,6 +18,10 @@ export interface ReportOptions {
   quiet?: boolean | undefined;
   /** The lines' prefix (the tool's name, coloured on a terminal). @default {out.name} */
   name?: string | undefined;
+  /** Each datagram as a hex dump instead of the escaped `packet contains` line. */
+  hex?: boolean | undefined;
+  /** With `raw`, written after each datagram's bytes. */
+  delimiter?: Uint8Array | undefined;
 }
 
 /**
@@ -29,6 +34,8 @@ export class DatagramReport {
   #maxSize: number | undefined;
   #raw: boolean;
   #quiet: boolean;
+  #hex: boolean;
+  #delimiter: Uint8Array | undefined;
   #from: Uint8Array;
   #length: Uint8Array;
   #contains: Uint8Array;
@@ -43,6 +50,8 @@ export class DatagramReport {
     this.#maxSize = options.maxSize;
     this.#raw = options.raw ?? false;
     this.#quiet = options.quiet ?? false;
+    this.#hex = options.hex ?? false;
+    this.#delimiter = options.delimiter;
     const name = this.#name = options.name ?? out.name;
     this.#from = enc.encode(`${name}: got packet from `);
     this.#length = enc.encode(`\n${name}: packet is `);
@@ -52,7 +61,7 @@ export class DatagramReport {
   write(data: Uint8Array, from: Deno.NetAddr): void {
     const cut = this.#maxSize !== undefined && data.length > this.#maxSize;
     const shown = cut ? data.subarray(0, this.#maxSize) : data;
-    if (this.#raw || cut) return this.#slow(data, shown, from, cut);
+    if (this.#raw || cut || this.#hex) return this.#slow(data, shown, from, cut);
     if (from.hostname !== this.#host) {
       this.#host = from.hostname;
       this.#hostBytes = new TextEncoder().encode(from.hostname);
@@ -71,15 +80,23 @@ export class DatagramReport {
     this.#out.commit(off);
   }
 
+  /** The datagram's bytes, then the delimiter if one was asked for. */
+  #rawData(bytes: Uint8Array): void {
+    this.#out.data(bytes);
+    if (this.#delimiter !== undefined) this.#out.data(this.#delimiter);
+  }
+
   #slow(data: Uint8Array, shown: Uint8Array, from: Deno.NetAddr, cut: boolean): void {
-    if (this.#quiet) return this.#out.data(shown); // --raw -q: the bytes, no status lines
+    if (this.#quiet) return this.#rawData(shown); // --raw -q: the bytes, no status lines
     const name = this.#name;
     let lines = `${name}: got packet from ${from.hostname}\n` +
       `${name}: packet is ${data.length} bytes long\n`;
     if (cut) lines += `${name}: packet was cut to ${this.#maxSize} bytes (--max-size)\n`;
     if (this.#raw) {
       this.#out.status(lines);
-      this.#out.data(shown);
+      this.#rawData(shown);
+    } else if (this.#hex) {
+      this.#out.text(lines + hexDump(shown));
     } else {
       this.#out.text(`${lines}${name}: packet contains "${escapeBytes(shown)}"\n`);
     }

@@ -11,13 +11,15 @@ import { Reporter } from "../cli/reporter.ts";
 import { udpKernelDrops } from "../cli/status_line.ts";
 import { ANSI } from "../cli/colour.ts";
 import { stepAddress } from "../net/steps.ts";
-import { joinHostPort } from "../net/address.ts";
+import { addressKey, joinHostPort } from "../net/address.ts";
 import { bindFirst } from "../net/bind_first.ts";
 import { describeCause, opError } from "../net/errors.ts";
 import type { Family } from "../net/resolve.ts";
 import { bindReported } from "./bind.ts";
 import { DatagramReport } from "./datagram_report.ts";
 import { EchoGuard } from "./echo_guard.ts";
+import { AccessList } from "../net/access_list.ts";
+import { LimitedLines } from "./limited_lines.ts";
 
 /** Options for {@linkcode runListener}. */
 export interface ListenerOptions {
@@ -71,6 +73,25 @@ export interface ListenerOptions {
    * @default {false}
    */
   raw?: boolean | undefined;
+  /**
+   * `--allow` and `--deny`: which senders are heard (ncat's rules). A refused datagram is
+   * dropped unprinted and never echoed; each refusal is one line (at most 10 a second) and
+   * counted in {@linkcode ListenerStats.refused}.
+   * @default {undefined} (everyone is heard)
+   */
+  access?: { allow?: string[] | undefined; deny?: string[] | undefined } | undefined;
+  /**
+   * Show each datagram as a hex dump (offset, hex bytes, printable column) instead of the
+   * escaped `packet contains` line.
+   * @default {false}
+   */
+  hex?: boolean | undefined;
+  /**
+   * With `raw`, written after each datagram's bytes, so that datagrams can be told apart
+   * on a pipe.
+   * @default {undefined} (nothing)
+   */
+  delimiter?: Uint8Array | undefined;
   /** Stops the listener; the summary is still printed. */
   signal?: AbortSignal | undefined;
   /**
@@ -104,6 +125,8 @@ export interface ListenerStats {
   notEchoed: NotEchoed;
   /** IPv4 datagrams ignored by an IPv6-only listener (`family: 6`). */
   ignored: number;
+  /** Datagrams from senders the access rules refuse (`access`). */
+  refused?: number;
 }
 
 const V4_MAPPED = /^::ffff:\d+\.\d+\.\d+\.\d+$/i;
@@ -156,12 +179,16 @@ export async function runListener(options: ListenerOptions, out: Output): Promis
   const onStop = () => conn.close();
   options.signal?.addEventListener("abort", onStop, { once: true });
   const buf = new Uint8Array(65536);
+  const access = options.access ? new AccessList(options.access) : undefined;
+  const refusals = new LimitedLines(out, "refusals");
+  if (access) stats.refused = 0;
   const name = r.colour ? ANSI.name(out.name) : undefined;
   const report = options.quiet && !options.raw || r.json
     ? undefined
     : new DatagramReport(out, { ...options, name });
   const eachJson = r.json && !options.quiet ? new DatagramJson(out.name) : undefined;
-  const refusedCount = () => notEchoed.loop + notEchoed.lowPort + notEchoed.rate + notEchoed.failed;
+  const refusedCount = () =>
+    notEchoed.loop + notEchoed.lowPort + notEchoed.rate + notEchoed.failed + (stats.refused ?? 0);
   if (options.keep) {
     r.live(() => ({
       unit: "datagrams",
@@ -188,6 +215,12 @@ export async function runListener(options: ListenerOptions, out: Output): Promis
       });
       if (ipv6Only && V4_MAPPED.test(from.hostname)) {
         stats.ignored++;
+        continue;
+      }
+      if (access && !access.admits(from.hostname)) {
+        stats.refused!++;
+        if (r.json) r.refused({ from: jsonAddress(from), reason: "denied" });
+        else refusals.add(`refused datagram from ${addressKey(from.hostname)}`);
         continue;
       }
       stats.datagrams++;
@@ -227,8 +260,10 @@ export async function runListener(options: ListenerOptions, out: Output): Promis
     } catch { /* closed by the stop signal */ }
     r.onStep?.({ call: "close", args: "" });
   }
-  const refused = refusedCount();
-  const printed = options.keep || limit > 1 || options.quiet || refused > 0 || stats.ignored > 0;
+  refusals.flush();
+  const refused = notEchoed.loop + notEchoed.lowPort + notEchoed.rate + notEchoed.failed;
+  const printed = options.keep || limit > 1 || options.quiet || refused > 0 ||
+    stats.ignored > 0 || stats.refused;
   const { loop, lowPort, rate, failed } = notEchoed;
   r.summary(
     {
@@ -237,6 +272,7 @@ export async function runListener(options: ListenerOptions, out: Output): Promis
       echoed: stats.echoed,
       not_echoed: { loop, low_port: lowPort, rate, failed },
       ignored: stats.ignored,
+      ...(stats.refused === undefined ? {} : { refused: stats.refused }),
       dropped_lines: out.dropped,
     },
     printed ? summaryLine(stats, options, out.dropped) : undefined,
@@ -276,6 +312,9 @@ function summaryLine(stats: ListenerStats, options: ListenerOptions, dropped: nu
     line += `, ignored ${stats.ignored} IPv4 ${
       stats.ignored === 1 ? "datagram" : "datagrams"
     } (-6)`;
+  }
+  if (stats.refused) {
+    line += `, refused ${stats.refused} ${stats.refused === 1 ? "datagram" : "datagrams"}`;
   }
   return line;
 }

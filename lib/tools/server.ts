@@ -12,9 +12,12 @@ import { bindFirst } from "../net/bind_first.ts";
 import { describeCause } from "../net/errors.ts";
 import type { Family } from "../net/resolve.ts";
 import { type ServeLimits, type ServeStats, serveStream } from "../net/serve_stream.ts";
+import type { TlsServerConfig } from "../net/tls_server.ts";
 import { bindReported } from "./bind.ts";
-import { isIPv6Peer, shown } from "./server_peer.ts";
+import { type AccessRules, admission, isIPv6Peer, shown } from "./server_peer.ts";
 import { startWorkers } from "./server_workers.ts";
+import { LimitedLines } from "./limited_lines.ts";
+import { loadTlsFiles, type TlsFiles } from "./tls_files.ts";
 
 /** Options for {@linkcode runServer}. */
 export interface ServerOptions {
@@ -33,10 +36,16 @@ export interface ServerOptions {
    */
   family?: Family | undefined;
   /**
-   * What every client is sent.
-   * @default {"Hello, world!"}
+   * What every client is sent: text, or bytes as they are.
+   * @default {"Hello, world!"; nothing in echo mode}
    */
-  message?: string | undefined;
+  message?: string | Uint8Array | undefined;
+  /**
+   * Echo mode: send every client's bytes back as they arrive, until it half-closes (after
+   * `message`, if one is given).
+   * @default {false}
+   */
+  echo?: boolean | undefined;
   /**
    * Do not print a line per connection.
    * @default {false}
@@ -50,6 +59,19 @@ export interface ServerOptions {
    * @default {1}
    */
   workers?: number | undefined;
+  /**
+   * `--allow` and `--deny`: which peers are served (ncat's rules: with any allow rule only
+   * matching peers; a deny rule wins). A refused client is closed before a byte is sent,
+   * printed (at most 10 lines a second) and counted.
+   * @default {undefined} (everyone is served)
+   */
+  access?: AccessRules | undefined;
+  /**
+   * `--tls`: serve every client over TLS, with these files (read once, before binding) and
+   * ALPN protocols; with `clientCa`, a client certificate is required (mutual TLS).
+   * @default {undefined} (plain TCP)
+   */
+  tls?: (TlsFiles & { alpn?: string[] | undefined }) | undefined;
   /** Stops the server gracefully. */
   signal?: AbortSignal | undefined;
   /**
@@ -83,6 +105,12 @@ export async function runServer(options: ServerOptions, out: Output): Promise<Se
   const port = options.port ?? 3490;
   const workers = options.workers ?? 1;
   const r = options.reporter ?? Reporter.plain(out);
+  let tls: TlsServerConfig | undefined;
+  if (options.tls) {
+    const pem = await loadTlsFiles(options.tls);
+    tls = { cert: pem.cert!, key: pem.key!, clientCa: pem.clientCa, alpn: options.tls.alpn };
+  }
+  const layer = tls ? (await import("../net/tls_server.ts")).tlsServerLayer(tls) : undefined;
   const where = { host: options.host, port, family: options.family ?? "any" };
   const listener = await bindReported(
     where,
@@ -93,13 +121,27 @@ export async function runServer(options: ServerOptions, out: Output): Promise<Se
     r,
   );
   const quiet = options.quiet ?? false;
+  const handshakes = new LimitedLines(out, "failed handshakes", { stderr: true });
   const ipv6Only = options.family === 6;
-  const message = new TextEncoder().encode(options.message ?? "Hello, world!");
+  const echo = options.echo ?? false;
+  const message = typeof options.message === "string"
+    ? new TextEncoder().encode(options.message)
+    : options.message ?? (echo ? new Uint8Array(0) : new TextEncoder().encode("Hello, world!"));
   const limits = options.limits ?? {};
   const { hostname, port: bound } = listener.addr;
   const extra = await startWorkers(
     workers - 1,
-    { hostname, port: bound, message, quiet: quiet || r.json, ipv6Only, limits },
+    {
+      hostname,
+      port: bound,
+      message,
+      quiet: quiet || r.json,
+      ipv6Only,
+      limits,
+      access: options.access,
+      tls,
+      echo,
+    },
     options.signal,
   ).catch((err) => {
     listener.close();
@@ -114,8 +156,10 @@ export async function runServer(options: ServerOptions, out: Output): Promise<Se
   const onConnection = quiet
     ? undefined
     : r.json
-    ? (remote: Deno.NetAddr) => r.event("connection", { from: jsonAddress(remote) })
-    : (remote: Deno.NetAddr) => r.say(`got connection from ${shown(remote)}`);
+    ? (remote: Deno.NetAddr, tls?: string) =>
+      r.event("connection", { from: jsonAddress(remote), ...(tls ? { tls } : {}) })
+    : (remote: Deno.NetAddr, tls?: string) =>
+      r.say(`got connection from ${shown(remote)}${tls ? ` (${tls})` : ""}`);
   // The live view's figures (counted only when it is on).
   const seen = { accepted: 0, refused: 0 };
   const live = r.live(() => ({
@@ -124,23 +168,34 @@ export async function runServer(options: ServerOptions, out: Output): Promise<Se
     droppedLines: out.dropped,
     refused: seen.refused,
   }), quiet);
+  const refusals = new LimitedLines(out, "refusals");
   const stats = await serveStream(listener, {
     ...limits,
     message,
+    echo,
     signal: options.signal,
-    admit: ipv6Only ? isIPv6Peer : undefined,
+    admit: admission(ipv6Only, options.access),
+    layer,
     onConnection: live
-      ? (remote) => {
+      ? (remote, tls) => {
         seen.accepted++;
-        onConnection?.(remote);
+        onConnection?.(remote, tls);
       }
       : onConnection,
-    onRefused: live || r.json
+    onRefused: options.access || live || r.json
       ? (remote) => {
         seen.refused++;
-        r.refused({ from: jsonAddress(remote), reason: "ipv4" });
+        if (r.json) {
+          const reason = ipv6Only && !isIPv6Peer(remote) ? "ipv4" : "denied";
+          r.refused({ from: jsonAddress(remote), reason });
+        } else if (options.access) refusals.add(`refused connection from ${shown(remote)}`);
       }
       : undefined,
+    onHandshakeError: quiet ? undefined : (remote, err) => {
+      const line = `tls: handshake failed from ${shown(remote)}: ${handshakeCause(err)}`;
+      if (r.json) r.event("error", { message: line, address: jsonAddress(remote) });
+      handshakes.add(line);
+    },
     onAcceptError: (err, ms) => {
       if (ms === 5) r.error(`accept: ${describeCause(err)} (pausing, retrying from ${ms} ms)`);
     },
@@ -154,7 +209,13 @@ export async function runServer(options: ServerOptions, out: Output): Promise<Se
     stats.dropped += more.dropped;
     stats.acceptErrors += more.acceptErrors;
     stats.refused += more.refused;
+    stats.failedHandshakes += more.failedHandshakes;
+    stats.echoed += more.echoed;
   }
+  refusals.flush();
+  handshakes.flush();
+  const byAccess = options.access !== undefined &&
+    (options.access.allow?.length || options.access.deny?.length);
   r.summary(
     {
       served: stats.served,
@@ -162,11 +223,22 @@ export async function runServer(options: ServerOptions, out: Output): Promise<Se
       dropped: stats.dropped,
       refused: stats.refused,
       accept_errors: stats.acceptErrors,
+      ...(tls ? { failed_handshakes: stats.failedHandshakes } : {}),
+      ...(echo ? { echoed_bytes: stats.echoed } : {}),
       dropped_lines: droppedLines,
     },
     `stopped: ${stats.served} served, ${stats.failed} failed, ${stats.dropped} dropped` +
-      (stats.refused > 0 ? `, ${stats.refused} refused (IPv4 clients, -6)` : "") +
+      (stats.refused > 0
+        ? `, ${stats.refused} refused${byAccess ? "" : " (IPv4 clients, -6)"}`
+        : "") +
+      (tls ? `, ${stats.failedHandshakes} failed handshakes` : "") +
+      (echo ? `, ${stats.echoed} bytes echoed` : "") +
       (droppedLines ? `, ${droppedLines} log lines dropped` : ""),
   );
   return stats;
+}
+
+/** Why a handshake failed, in a few words. */
+function handshakeCause(err: unknown): string {
+  return err instanceof Deno.errors.TimedOut ? "timed out" : describeCause(err);
 }

@@ -6,7 +6,9 @@
  */
 import { Output } from "../cli/output.ts";
 import { type ServeLimits, type ServeStats, serveStream } from "../net/serve_stream.ts";
-import { isIPv6Peer, shown } from "./server_peer.ts";
+import type { TlsServerConfig } from "../net/tls_server.ts";
+import { type AccessRules, admission, shown } from "./server_peer.ts";
+import { LimitedLines } from "./limited_lines.ts";
 
 /** What the main thread sends a worker to start it. */
 export interface WorkerStart {
@@ -22,6 +24,12 @@ export interface WorkerStart {
   ipv6Only: boolean;
   /** The limits, as for the main thread (each thread applies its own). */
   limits: ServeLimits;
+  /** `--allow` and `--deny`. */
+  access?: AccessRules | undefined;
+  /** `--tls`: the PEM text and ALPN protocols. */
+  tls?: TlsServerConfig | undefined;
+  /** Echo mode. */
+  echo?: boolean | undefined;
 }
 
 /** What a worker answers: `ready` once bound, then its counts after a stop. */
@@ -52,16 +60,26 @@ scope.onmessage = async (e: MessageEvent<WorkerStart | "stop">) => {
     scope.postMessage({ type: "error", message: String(err) });
     return;
   }
+  const layer = job.tls
+    ? (await import("../net/tls_server.ts")).tlsServerLayer(job.tls)
+    : undefined;
+  const refusals = new LimitedLines(out, "refusals");
   scope.postMessage({ type: "ready" });
   const stats = await serveStream(listener, {
     ...job.limits,
     message: job.message,
+    echo: job.echo,
     signal: stop.signal,
-    admit: job.ipv6Only ? isIPv6Peer : undefined,
+    admit: admission(job.ipv6Only, job.access),
+    layer,
+    onRefused: job.access
+      ? (remote) => refusals.add(`refused connection from ${shown(remote)}`)
+      : undefined,
     onConnection: job.quiet
       ? undefined
-      : (remote) => out.say(`got connection from ${shown(remote)}`),
+      : (remote, tls) => out.say(`got connection from ${shown(remote)}${tls ? ` (${tls})` : ""}`),
   });
+  refusals.flush();
   await out.close(); // its last lines, before the main thread ends it
   scope.postMessage({ type: "stats", stats, droppedLines: out.dropped });
   scope.close();

@@ -16,6 +16,8 @@ import type { Output } from "../cli/output.ts";
 import { jsonAddress, jsonBytes } from "../cli/json.ts";
 import { Reporter } from "../cli/reporter.ts";
 import { type Candidate, type Family, resolve } from "../net/resolve.ts";
+import type { ConnectedDatagram } from "../net/connected_datagram.ts";
+import { type PingResult, type PingStats, udpPing } from "../net/udp_ping.ts";
 
 /** Options for {@linkcode runTalker}. */
 export interface TalkerOptions {
@@ -50,6 +52,16 @@ export interface TalkerOptions {
    * @default {undefined} (the original's lines)
    */
   reporter?: Reporter | undefined;
+  /**
+   * Send the message (each of the messages) this many times.
+   * @default {1}
+   */
+  count?: number | undefined;
+  /**
+   * Milliseconds between two sends.
+   * @default {1000}
+   */
+  interval?: number | undefined;
 }
 
 /**
@@ -106,10 +118,11 @@ export function talkerTarget(
  */
 export async function runTalker(
   host: string,
-  message: Uint8Array,
+  message: Uint8Array | Uint8Array[],
   options: TalkerOptions,
   out: Output,
 ): Promise<number> {
+  const messages = Array.isArray(message) ? message : [message];
   const family = options.family ?? "any";
   const port = options.port ?? 4950;
   const r = options.reporter ?? Reporter.plain(out);
@@ -120,12 +133,17 @@ export async function runTalker(
       throw needsGrants(err, grants, `(and an address of ${host} with port ${port})`);
     });
   const target = talkerTarget(candidates, family);
-  checkDatagramSize(message.length, target.wire);
+  for (const m of messages) checkDatagramSize(m.length, target.wire);
   const local = target.hostname.includes(":") ? "::" : "0.0.0.0";
   const peer = joinHostPort(target.hostname, target.port);
   grants.push(joinHostPort(local, 0), peer);
   try {
-    return await talk(host, message, target, local, options, out, r);
+    const count = options.count ?? 1;
+    if (count === 1 && messages.length === 1) {
+      return await talk(host, messages[0]!, target, local, options, out, r);
+    }
+    const all = Array.from({ length: count }, () => messages).flat();
+    return await talkMany(host, all, target, local, options, out, r);
   } catch (err) {
     if (!(err instanceof NetError && err.timeout)) throw needsGrants(err, grants);
     r.error(`no reply from ${peer} within ${formatDuration(options.replyTimeout ?? 0)}`, {
@@ -177,6 +195,112 @@ async function talk(
     }
   }
   return ExitCode.Ok;
+}
+
+/**
+ * Several datagrams, paced: each says `sent N bytes to HOST`; with a reply timeout, a UDP
+ * ping: each reply matched to its request and timed, and a summary at the end.
+ */
+async function talkMany(
+  host: string,
+  messages: Uint8Array[],
+  target: { hostname: string; port: number },
+  local: string,
+  options: TalkerOptions,
+  out: Output,
+  r: Reporter,
+): Promise<number> {
+  using sock = connectDatagram(target, { localHostname: local, onStep: r.onStep });
+  const peer = joinHostPort(target.hostname, target.port);
+  const interval = options.interval ?? 1000;
+  const to = jsonAddress(target);
+  if (options.connect || options.replyTimeout !== undefined) {
+    r.event("connected", { address: to }, `connected to ${peer}`);
+  }
+  if (options.replyTimeout === undefined) {
+    for (const [i, m] of messages.entries()) {
+      if (i > 0) await new Promise((resolve) => setTimeout(resolve, interval));
+      const sent = await sock.send(m);
+      r.event("sent", { to, host, size: sent }, `sent ${sent} bytes to ${host}`);
+    }
+    return ExitCode.Ok;
+  }
+  out.flush();
+  const stats = await udpPing(sock, messages, {
+    interval,
+    timeout: options.replyTimeout,
+    onResult: (result) => pingLine(result, sock, options, out, r),
+  });
+  r.summary(pingFields(stats, sock), pingSummary(stats, sock));
+  return stats.replies === 0 ? ExitCode.Timeout : ExitCode.Ok;
+}
+
+function pingLine(
+  result: PingResult,
+  sock: ConnectedDatagram,
+  options: TalkerOptions,
+  out: Output,
+  r: Reporter,
+) {
+  if (result.reply === undefined) {
+    const waited = formatDuration(options.replyTimeout ?? 0);
+    const line = `no reply for seq=${result.seq} within ${waited}`;
+    // A line of the ping on stdout, as ping prints it; in JSON an error event.
+    r.event("error", { message: line, errno: "ETIMEDOUT", seq: result.seq }, line);
+    return;
+  }
+  if (r.json) {
+    const from = jsonAddress(sock.peer);
+    const rtt = Number(ms(result.rtt ?? 0));
+    return r.event("reply", { from, ...jsonBytes(result.reply), seq: result.seq, rtt_ms: rtt });
+  }
+  r.say(
+    `${result.reply.length} bytes from ${sock.peer.hostname}: seq=${result.seq} time=${
+      ms(result.rtt ?? 0)
+    } ms`,
+  );
+  if (options.raw) out.data(result.reply);
+}
+
+/** The ping's summary for the JSON view. */
+function pingFields(stats: PingStats, sock: ConnectedDatagram): object {
+  const rtts = stats.rtts;
+  const avg = rtts.length ? rtts.reduce((a, b) => a + b, 0) / rtts.length : undefined;
+  return {
+    sent: stats.sent,
+    replies: stats.replies,
+    lost_pct: stats.sent === 0 ? 0 : Math.round((stats.sent - stats.replies) / stats.sent * 100),
+    ...(rtts.length
+      ? {
+        rtt_min_ms: Number(ms(Math.min(...rtts))),
+        rtt_avg_ms: Number(ms(avg!)),
+        rtt_max_ms: Number(ms(Math.max(...rtts))),
+      }
+      : {}),
+    late: stats.late,
+    ignored: sock.ignored,
+  };
+}
+
+/** `5 sent, 5 replies, 0% lost, rtt min/avg/max = 0.081/0.105/0.160 ms`, and what was odd. */
+function pingSummary(stats: PingStats, sock: ConnectedDatagram): string {
+  const lost = stats.sent === 0 ? 0 : Math.round((stats.sent - stats.replies) / stats.sent * 100);
+  let line = `${stats.sent} sent, ${stats.replies} ${
+    stats.replies === 1 ? "reply" : "replies"
+  }, ${lost}% lost`;
+  if (stats.rtts.length > 0) {
+    const min = Math.min(...stats.rtts);
+    const max = Math.max(...stats.rtts);
+    const avg = stats.rtts.reduce((a, b) => a + b, 0) / stats.rtts.length;
+    line += `, rtt min/avg/max = ${ms(min)}/${ms(avg)}/${ms(max)} ms`;
+  }
+  if (stats.late > 0) line += `, ${stats.late} late`;
+  if (sock.ignored > 0) line += `, ignored ${sock.ignored} datagrams from other addresses`;
+  return line;
+}
+
+function ms(n: number): string {
+  return n.toFixed(3);
 }
 
 /** Refuses, before anything is sent, a payload that does not fit in one datagram. */

@@ -1,0 +1,241 @@
+/**
+ * The client's two-way session: what it sends (`--send`, `--stdin`), the half-close at
+ * the end of it, and what it receives, streamed (`--raw`) or gathered into the original's
+ * one `client: received '...'` line; ended by the peer, a deadline, idleness or Ctrl-C.
+ *
+ * @module
+ */
+import { ExitCode } from "../cli/exit_codes.ts";
+import type { Output } from "../cli/output.ts";
+import { jsonAddress, jsonBytes } from "../cli/json.ts";
+import { Reporter } from "../cli/reporter.ts";
+import { joinHostPort } from "../net/address.ts";
+import { describeCause, formatDuration, opError } from "../net/errors.ts";
+import { escapeBytes } from "../net/escape.ts";
+import { StreamReader, type StreamSource } from "../net/read_all.ts";
+
+/** What a {@linkcode clientSession} sends, and how it reads. */
+export interface SessionOptions {
+  /** Reports the events in the views asked for. @default {undefined} (the original's lines) */
+  reporter?: Reporter | undefined;
+  /** Bytes to send first (`--send`). */
+  send?: Uint8Array | undefined;
+  /** A stream to send after them, to its end (`--stdin`: `Deno.stdin`). */
+  input?: StreamSource | undefined;
+  /**
+   * Half-close (`closeWrite()`) once everything is sent, as `nc -N` does.
+   * @default {true}
+   */
+  shutdown?: boolean | undefined;
+  /**
+   * Write the received bytes to stdout as they arrive, with backpressure.
+   * @default {false}
+   */
+  raw?: boolean | undefined;
+  /**
+   * Stop reading after this many bytes.
+   * @default {65536; no limit with raw when something is sent}
+   */
+  maxBytes?: number | undefined;
+  /**
+   * Milliseconds for the server to send everything and close, counted from the end of
+   * sending (from the connection when nothing is sent).
+   * @default {10000}
+   */
+  readTimeout?: number | undefined;
+  /**
+   * End the session when no byte has moved either way for this many milliseconds.
+   * @default {undefined} (no idle limit)
+   */
+  idleTimeout?: number | undefined;
+  /** Ctrl-C: stop, print what came so far, return 130. */
+  signal?: AbortSignal | undefined;
+}
+
+/** Why reading stopped. */
+type End = "eof" | "limit" | "timeout" | "idle" | "reset" | "interrupt";
+
+const INTERRUPTED = 130;
+const CHUNK = 64 * 1024;
+
+/**
+ * Runs one session on `conn`: sends, half-closes, reads until the server closes or a
+ * limit ends it, and prints as the client does. The caller closes `conn`.
+ *
+ * @param conn The connected stream.
+ * @param options What to send, how to read, the deadlines and the stop signal.
+ * @param out Where lines and bytes go.
+ * @returns The exit code: 0; 1 after a reset or a failed send; 3 on the read deadline;
+ * 130 after Ctrl-C.
+ * @throws {NetError} When receiving failed before any byte came.
+ */
+export async function clientSession(
+  conn: Deno.TcpConn,
+  options: SessionOptions,
+  out: Output,
+): Promise<number> {
+  const { hostname, port } = conn.remoteAddr;
+  const peer = joinHostPort(hostname, port);
+  const sending = options.send !== undefined || options.input !== undefined;
+  const limit = options.maxBytes ?? (options.raw && sending ? Infinity : 65536);
+  const readTimeout = options.readTimeout ?? 10_000;
+  const stop = new AbortController();
+  let why: End | undefined;
+  const end = (reason: End) => {
+    if (why !== undefined) return;
+    why = reason;
+    stop.abort();
+  };
+  const onInterrupt = () => end("interrupt");
+  options.signal?.addEventListener("abort", onInterrupt, { once: true });
+  if (options.signal?.aborted) onInterrupt();
+
+  let last = performance.now();
+  const touch = () => last = performance.now();
+  let idleTimer: ReturnType<typeof setTimeout> | undefined;
+  const idle = options.idleTimeout;
+  if (idle !== undefined) {
+    const check = () => {
+      const left = last + idle - performance.now();
+      if (left <= 0) end("idle");
+      else idleTimer = setTimeout(check, left);
+    };
+    idleTimer = setTimeout(check, idle);
+  }
+  let readTimer: ReturnType<typeof setTimeout> | undefined;
+  const startReadDeadline = () => readTimer = setTimeout(() => end("timeout"), readTimeout);
+
+  let sendError: unknown;
+  let sendDone: Promise<void> = Promise.resolve();
+  if (sending) {
+    sendDone = (async () => {
+      try {
+        if (options.send !== undefined) await writeAll(conn, options.send, touch);
+        if (options.input !== undefined) {
+          const buf = new Uint8Array(CHUNK);
+          let n: number | null;
+          while (why === undefined && (n = await options.input.read(buf)) !== null) {
+            await writeAll(conn, buf.subarray(0, n), touch);
+          }
+        }
+        if (options.shutdown ?? true) await conn.closeWrite();
+      } catch (err) {
+        if (why === undefined) sendError = err;
+      }
+      if (why === undefined) startReadDeadline();
+    })();
+  } else {
+    startReadDeadline();
+  }
+
+  const reader = StreamReader.of(conn);
+  const kept = options.raw ? undefined : new Uint8Array(Math.min(limit, 1 << 30));
+  const buf = kept ?? new Uint8Array(CHUNK);
+  const stopped = new Promise<void>((resolve) =>
+    stop.signal.addEventListener("abort", () => resolve())
+  );
+  let total = 0;
+  try {
+    while (why === undefined) {
+      const into = kept === undefined ? buf : kept.subarray(Math.min(total, kept.length));
+      const probe = into.length === 0; // at the limit: one more byte tells limit from eof
+      let n: number | null;
+      try {
+        n = await reader.read(probe ? new Uint8Array(1) : into, { signal: stop.signal });
+      } catch (err) {
+        if (stop.signal.aborted) break;
+        if (err instanceof Deno.errors.ConnectionReset && total > 0) {
+          end("reset");
+          break;
+        }
+        throw opError("read", "tcp", hostname, port, err);
+      }
+      if (n === null) {
+        // The server is done sending; the session is over once we are too (it may still
+        // read: nc -N half-closes as soon as its own input ends).
+        await Promise.race([sendDone, stopped]);
+        end("eof");
+        break;
+      }
+      touch();
+      if (probe) {
+        end("limit");
+        break;
+      }
+      if (kept === undefined) {
+        const take = Math.min(n, limit - total);
+        await Promise.race([out.write(buf.subarray(0, take)), stopped]);
+        total += take;
+        if (total >= limit) end("limit");
+        if (out.closed) end("eof"); // stdout's reader left: nothing more to do
+      } else {
+        total += n;
+      }
+    }
+  } finally {
+    options.signal?.removeEventListener("abort", onInterrupt);
+    clearTimeout(idleTimer);
+    clearTimeout(readTimer);
+  }
+  return report(why ?? "eof", kept?.subarray(0, total), total, sendError, {
+    peer,
+    from: conn.remoteAddr,
+    readTimeout,
+    idle,
+    r: options.reporter ?? Reporter.plain(out),
+  });
+}
+
+/** The lines after the session, as the client's one-shot path prints them. */
+function report(
+  why: End,
+  kept: Uint8Array | undefined,
+  total: number,
+  sendError: unknown,
+  ctx: {
+    peer: string;
+    from: Deno.NetAddr;
+    readTimeout: number;
+    idle: number | undefined;
+    r: Reporter;
+  },
+): number {
+  const { r: out, peer } = ctx;
+  const within = formatDuration(ctx.readTimeout);
+  if (why === "timeout" && total === 0) {
+    out.error(`recv: nothing received from ${peer} within ${within}`);
+    return ExitCode.Timeout;
+  }
+  if (kept !== undefined) {
+    const fields = { from: jsonAddress(ctx.from), ...jsonBytes(kept), end: why };
+    out.event("received", fields, `received '${escapeBytes(kept)}'`);
+  }
+  if (why === "interrupt") {
+    out.error(`interrupted after ${total} bytes`);
+    return INTERRUPTED;
+  }
+  if (sendError !== undefined && why !== "reset") {
+    out.error(`send: ${describeCause(sendError)} (${peer})`);
+    return ExitCode.Usage;
+  }
+  if (why === "limit") out.error(`stopped reading after ${total} bytes (--max-bytes)`);
+  if (why === "idle") out.error(`idle for ${formatDuration(ctx.idle ?? 0)}: closing`);
+  if (why === "reset") {
+    out.error(`recv: Connection reset by peer after ${total} bytes`);
+    return ExitCode.Usage;
+  }
+  if (why === "timeout") {
+    out.error(`recv: ${peer} did not close the connection within ${within}`);
+    return ExitCode.Timeout;
+  }
+  return ExitCode.Ok;
+}
+
+/** Writes every byte (writes may be short), noting each as activity. */
+async function writeAll(conn: Deno.Conn, bytes: Uint8Array, touch: () => void): Promise<void> {
+  let off = 0;
+  while (off < bytes.length) {
+    off += await conn.write(bytes.subarray(off));
+    touch();
+  }
+}

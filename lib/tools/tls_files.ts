@@ -1,0 +1,148 @@
+/**
+ * The PEM files of `--tls`: read once at start, checked, and every problem one line that
+ * names the file (exit 1), or the one `--allow-read` grant the run needs (exit 4).
+ *
+ * A path needs read access to exactly that file (`deno run --allow-read=cert.pem,key.pem`);
+ * `-` reads PEM from standard input (file descriptor 0), which needs no permission, so a
+ * compiled binary that has only `--allow-net` can still be given its certificate and key:
+ * `cat cert.pem key.pem | sk-server --tls --cert - --key -`.
+ *
+ * @module
+ */
+import { createPrivateKey, type KeyObject, X509Certificate } from "node:crypto";
+import { PermissionError, ToolError } from "../cli/errors.ts";
+import { ExitCode } from "../cli/exit_codes.ts";
+import { describeCause } from "../net/errors.ts";
+
+/** The TLS files of a command line, by flag: a path, or `-` for standard input. */
+export interface TlsFiles {
+  /** `--cert`: our certificate chain. */
+  cert?: string | undefined;
+  /** `--key`: its private key. */
+  key?: string | undefined;
+  /** `--ca`: the CAs the client trusts instead of the default roots. */
+  ca?: string | undefined;
+  /** `--client-ca`: the CAs a server requires client certificates from. */
+  clientCa?: string | undefined;
+}
+
+/** The PEM text of each file given. */
+export type TlsPem = { [K in keyof TlsFiles]?: string };
+
+const FLAG: Record<keyof TlsFiles, string> = {
+  cert: "--cert",
+  key: "--key",
+  ca: "--ca",
+  clientCa: "--client-ca",
+};
+
+const CERT_BLOCK = /-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g;
+const KEY_BLOCK = /-----BEGIN ([A-Z]+ )?PRIVATE KEY-----[^-]+-----END ([A-Z]+ )?PRIVATE KEY-----/;
+const MAX_PEM = 1 << 20;
+
+/**
+ * Reads and checks the files: each holds PEM of its kind, every certificate parses, the
+ * key parses and matches the first certificate of `--cert`.
+ *
+ * @param files The paths (or `-`), by flag.
+ * @returns The PEM text, by flag.
+ * @throws {ToolError} Naming the flag, the file and the cause (exit 1).
+ * @throws {PermissionError} Naming the `--allow-read` grant for every file given (exit 4).
+ */
+export async function loadTlsFiles(files: TlsFiles): Promise<TlsPem> {
+  const given = (Object.keys(FLAG) as (keyof TlsFiles)[]).filter((k) => files[k] !== undefined);
+  const paths = given.map((k) => files[k]!).filter((p) => p !== "-");
+  let stdin: string | undefined;
+  const pem: TlsPem = {};
+  for (const k of given) {
+    const path = files[k]!;
+    let text: string;
+    if (path === "-") {
+      stdin ??= await readStdin();
+      text = stdin;
+    } else {
+      try {
+        const bytes = await Deno.readFile(path);
+        if (bytes.length > MAX_PEM) fail(k, path, "larger than 1 MiB: not a PEM file");
+        text = new TextDecoder().decode(bytes);
+      } catch (err) {
+        if (err instanceof ToolError) throw err;
+        if (err instanceof Deno.errors.NotCapable) {
+          throw new PermissionError(
+            `Cannot read ${FLAG[k]} ${JSON.stringify(path)}: permission denied: run again with ` +
+              `--allow-read=${[...new Set(paths)].join(",")} (or give the PEM on stdin: ${
+                FLAG[k]
+              } -)`,
+            { cause: err },
+          );
+        }
+        throw new ToolError(
+          `Cannot read ${FLAG[k]} ${JSON.stringify(path)}: ${
+            describeCause(err).replace(/ \(os error \d+\)/, "").replace(/: .*$/, "")
+          }`,
+          ExitCode.Usage,
+          { cause: err },
+        );
+      }
+    }
+    pem[k] = k === "key" ? keyBlock(k, path, text) : certBlocks(k, path, text);
+  }
+  if (pem.cert !== undefined && pem.key !== undefined) {
+    const cert = new X509Certificate(pem.cert.match(CERT_BLOCK)![0]!);
+    if (!cert.checkPrivateKey(createPrivateKey(pem.key) as KeyObject)) {
+      fail("key", files.key!, `it is not the key of the certificate in ${shown(files.cert!)}`);
+    }
+  }
+  return pem;
+}
+
+function shown(path: string): string {
+  return path === "-" ? "stdin" : JSON.stringify(path);
+}
+
+function fail(k: keyof TlsFiles, path: string, cause: string): never {
+  throw new ToolError(`Cannot use ${FLAG[k]} ${shown(path)}: ${cause}`, ExitCode.Usage);
+}
+
+function certBlocks(k: keyof TlsFiles, path: string, text: string): string {
+  const blocks = text.match(CERT_BLOCK) ?? [];
+  if (blocks.length === 0) fail(k, path, "no PEM certificate in it");
+  for (const block of blocks) {
+    try {
+      new X509Certificate(block);
+    } catch (err) {
+      fail(k, path, `not a valid certificate (${describeCause(err)})`);
+    }
+  }
+  return blocks.join("\n") + "\n";
+}
+
+function keyBlock(k: keyof TlsFiles, path: string, text: string): string {
+  const block = KEY_BLOCK.exec(text)?.[0];
+  if (block === undefined) fail(k, path, "no PEM private key in it");
+  try {
+    createPrivateKey(block);
+  } catch (err) {
+    fail(k, path, `not a valid private key (${describeCause(err)})`);
+  }
+  return block + "\n";
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of Deno.stdin.readable) {
+    chunks.push(chunk);
+    size += chunk.length;
+    if (size > MAX_PEM) {
+      throw new ToolError("Cannot read PEM from stdin: more than 1 MiB", ExitCode.Usage);
+    }
+  }
+  const all = new Uint8Array(size);
+  let off = 0;
+  for (const c of chunks) {
+    all.set(c, off);
+    off += c.length;
+  }
+  return new TextDecoder().decode(all);
+}

@@ -1,0 +1,107 @@
+/**
+ * Certificates made with openssl at test (or benchmark) time: a CA, a server certificate for
+ * localhost, 127.0.0.1 and ::1, a client certificate, and a second CA that nobody trusts.
+ *
+ * @module
+ */
+
+/** Paths of the PEM files in a temporary directory (removed by `using`). */
+export interface TestCerts extends Disposable {
+  dir: string;
+  ca: string;
+  serverCert: string;
+  serverKey: string;
+  clientCert: string;
+  clientKey: string;
+  /** A server certificate signed by a CA that `ca` is not. */
+  rogueCert: string;
+  rogueKey: string;
+}
+
+async function openssl(dir: string, ...args: string[]): Promise<void> {
+  const { success, stderr } = await new Deno.Command("openssl", {
+    args,
+    cwd: dir,
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  if (!success) throw new Error(`openssl ${args.join(" ")}: ${new TextDecoder().decode(stderr)}`);
+}
+
+async function issue(dir: string, name: string, subject: string, ca: string, ext: string) {
+  await openssl(
+    dir,
+    "req",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:prime256v1",
+    "-nodes",
+    "-keyout",
+    `${name}.key`,
+    "-out",
+    `${name}.csr`,
+    "-subj",
+    subject,
+  );
+  await Deno.writeTextFile(`${dir}/${name}.ext`, ext);
+  await openssl(
+    dir,
+    "x509",
+    "-req",
+    "-in",
+    `${name}.csr`,
+    "-CA",
+    `${ca}.pem`,
+    "-CAkey",
+    `${ca}.key`,
+    "-CAcreateserial",
+    "-out",
+    `${name}.pem`,
+    "-days",
+    "2",
+    "-extfile",
+    `${name}.ext`,
+  );
+}
+
+/** Makes the certificates (about 100 ms). */
+export async function makeCerts(): Promise<TestCerts> {
+  const dir = await Deno.makeTempDir({ prefix: "socketkit-tls-" });
+  for (const ca of ["ca", "rogue-ca"]) {
+    await openssl(
+      dir,
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+      "-keyout",
+      `${ca}.key`,
+      "-out",
+      `${ca}.pem`,
+      "-days",
+      "2",
+      "-subj",
+      `/CN=${ca}`,
+    );
+  }
+  const serverExt =
+    "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1\nextendedKeyUsage=serverAuth\n";
+  await issue(dir, "server", "/CN=localhost", "ca", serverExt);
+  await issue(dir, "rogue", "/CN=localhost", "rogue-ca", serverExt);
+  await issue(dir, "client", "/CN=test client", "ca", "extendedKeyUsage=clientAuth\n");
+  return {
+    dir,
+    ca: `${dir}/ca.pem`,
+    serverCert: `${dir}/server.pem`,
+    serverKey: `${dir}/server.key`,
+    clientCert: `${dir}/client.pem`,
+    clientKey: `${dir}/client.key`,
+    rogueCert: `${dir}/rogue.pem`,
+    rogueKey: `${dir}/rogue.key`,
+    [Symbol.dispose]: () => Deno.removeSync(dir, { recursive: true }),
+  };
+}
