@@ -66,6 +66,7 @@ export {
   type ServeStreamOptions,
   type StreamLayer,
 } from "./lib/net/serve_stream.ts";
+export { type OnStep, type Step, type StepCall, type StepNote } from "./lib/net/steps.ts";
 export {
   type PingResult,
   type PingStats,

@@ -13,9 +13,15 @@ import type { Output } from "../lib/cli/output.ts";
 import { parsePort } from "../lib/cli/port.ts";
 import { onTermination } from "../lib/cli/signals.ts";
 import { runMain, type ToolInfo } from "../lib/cli/tool.ts";
+import { parseViewFlags, VIEW_FLAGS, VIEW_HELP } from "../lib/cli/view_flags.ts";
+import { Reporter, type ViewOptions } from "../lib/cli/reporter.ts";
 
 // The types in the signatures below, so that this entry point's docs are complete.
 export type { ToolInfo } from "../lib/cli/tool.ts";
+export type { Reporter, Terminal, ViewOptions } from "../lib/cli/reporter.ts";
+export type { StatusFigures } from "../lib/cli/status_line.ts";
+export type { ColourMode } from "../lib/cli/colour.ts";
+export type { EventName } from "../lib/cli/json.ts";
 export type { Output } from "../lib/cli/output.ts";
 export type { ClientOptions } from "../lib/tools/client.ts";
 export type { TlsFiles } from "../lib/tools/tls_files.ts";
@@ -69,6 +75,7 @@ Options:
       --alpn LIST            ALPN protocols to offer, comma-separated (h2,http/1.1)
       --cert FILE            client certificate (PEM) for mutual TLS, with --key
       --key FILE             its private key (PEM); - reads it from stdin
+${VIEW_HELP}
   -h, --help                 this help
       --version              version, Deno version and target
 
@@ -103,7 +110,9 @@ Durations are seconds (2, 1.5) or take a unit: 500ms, 2s, 1m.`,
  * assertEquals(message, "Too many arguments: did you mean -p 3490?");
  * ```
  */
-export function parseClientArgs(args: string[]): { host: string; options: ClientOptions } {
+export function parseClientArgs(
+  args: string[],
+): { host: string; options: ClientOptions; view: ViewOptions } {
   const { values, positionals } = parseFlags(args, {
     port: { type: "string", short: "p", default: "3490" },
     "4": { type: "boolean", short: "4" },
@@ -125,6 +134,7 @@ export function parseClientArgs(args: string[]): { host: string; options: Client
     "no-shutdown": { type: "boolean" },
     probe: { type: "boolean", short: "z" },
     "idle-timeout": { type: "string", short: "i" },
+    ...VIEW_FLAGS,
   });
   const sends = values.send !== undefined || values.stdin === true;
   if (values.probe === true && (sends || values["idle-timeout"] !== undefined)) {
@@ -142,6 +152,7 @@ export function parseClientArgs(args: string[]): { host: string; options: Client
   if (positionals.length !== 1) throw new UsageError("", { showUsage: true });
   return {
     host: positionals[0]!,
+    view: parseViewFlags(values),
     options: {
       port: parsePort(values.port as string, { allowZero: false }),
       family: familyFlag(values["4"], values["6"], "any"),
@@ -237,10 +248,11 @@ function isPort(text: string): boolean {
  * ```
  */
 export async function main(args: string[], out: Output): Promise<number> {
-  const { host, options } = parseClientArgs(args);
+  const { host, options, view } = parseClientArgs(args);
   out.statusToStderr = options.raw === true;
+  const reporter = new Reporter(out, view);
   using stop = onTermination(); // Ctrl-C: print what came so far, exit 130
-  return await runClient(host, { ...options, signal: stop.signal }, out);
+  return await runClient(host, { ...options, signal: stop.signal, reporter }, out);
 }
 
 if (import.meta.main) await runMain(info, main);

@@ -13,9 +13,15 @@ import type { Output } from "../lib/cli/output.ts";
 import { parsePort } from "../lib/cli/port.ts";
 import { onTermination } from "../lib/cli/signals.ts";
 import { runMain, type ToolInfo } from "../lib/cli/tool.ts";
+import { parseViewFlags, VIEW_FLAGS, VIEW_HELP } from "../lib/cli/view_flags.ts";
+import { Reporter, type ViewOptions } from "../lib/cli/reporter.ts";
 
 // The types in the signatures below, so that this entry point's docs are complete.
 export type { ToolInfo } from "../lib/cli/tool.ts";
+export type { Reporter, Terminal, ViewOptions } from "../lib/cli/reporter.ts";
+export type { StatusFigures } from "../lib/cli/status_line.ts";
+export type { ColourMode } from "../lib/cli/colour.ts";
+export type { EventName } from "../lib/cli/json.ts";
 export type { Output } from "../lib/cli/output.ts";
 export type { ListenerOptions } from "../lib/tools/listener.ts";
 
@@ -67,6 +73,7 @@ Options:
                              \\xHH are read as escapes (--delimiter '\\n')
   -x, --hex                  show each datagram as a hex dump (offset, hex bytes, printable
                              column), as hexdump -C does
+${VIEW_HELP}
   -h, --help                 this help
       --version              version, Deno version and target
 
@@ -106,7 +113,7 @@ all hosts: with a narrower grant the listener stops at the first echo with exit 
  * assertEquals(message, "Options -k and -c cannot be used together");
  * ```
  */
-export function parseListenerArgs(args: string[]): ListenerOptions {
+export function parseListenerArgs(args: string[]): ListenerOptions & { view: ViewOptions } {
   const { values, positionals } = parseFlags(args, {
     port: { type: "string", short: "p", default: "4950" },
     host: { type: "string", short: "H" },
@@ -122,6 +129,7 @@ export function parseListenerArgs(args: string[]): ListenerOptions {
     deny: { type: "string", multiple: true },
     delimiter: { type: "string", short: "d" },
     hex: { type: "boolean", short: "x" },
+    ...VIEW_FLAGS,
   });
   if (values.delimiter !== undefined && values.raw !== true) {
     throw new UsageError("Option --delimiter needs --raw");
@@ -137,6 +145,7 @@ export function parseListenerArgs(args: string[]): ListenerOptions {
   }
   const family = familyFlag(values["4"], values["6"], "any");
   return {
+    view: parseViewFlags(values),
     host: values.host as string | undefined,
     port: parsePort(values.port as string),
     family: family === "any" ? undefined : family,
@@ -241,10 +250,15 @@ export function parseEscapes(text: string): Uint8Array {
  * ```
  */
 export async function main(args: string[], out: Output): Promise<number> {
-  const options = parseListenerArgs(args);
+  const { view, ...options } = parseListenerArgs(args);
   out.statusToStderr = options.raw === true;
+  const reporter = new Reporter(out, view);
   using stop = onTermination();
-  await runListener({ ...options, signal: stop.signal }, out);
+  try {
+    await runListener({ ...options, signal: stop.signal, reporter }, out);
+  } finally {
+    reporter.stop();
+  }
   return 0;
 }
 

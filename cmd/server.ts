@@ -10,6 +10,8 @@ import { parsePort } from "../lib/cli/port.ts";
 import { runServer, type ServerOptions } from "../lib/tools/server.ts";
 import { onTermination } from "../lib/cli/signals.ts";
 import { runMain, type ToolInfo } from "../lib/cli/tool.ts";
+import { parseViewFlags, VIEW_FLAGS, VIEW_HELP } from "../lib/cli/view_flags.ts";
+import { Reporter, type ViewOptions } from "../lib/cli/reporter.ts";
 import { UsageError } from "../lib/cli/errors.ts";
 import { parseAccessFlags, parseAlpn, tlsOnly } from "../lib/cli/tls_flags.ts";
 import type { Output } from "../lib/cli/output.ts";
@@ -20,6 +22,10 @@ const MAX_MESSAGE = 1 << 20;
 
 // The types in the signatures below, so that this entry point's docs are complete.
 export type { ToolInfo } from "../lib/cli/tool.ts";
+export type { Reporter, Terminal, ViewOptions } from "../lib/cli/reporter.ts";
+export type { StatusFigures } from "../lib/cli/status_line.ts";
+export type { ColourMode } from "../lib/cli/colour.ts";
+export type { EventName } from "../lib/cli/json.ts";
 export type { Output } from "../lib/cli/output.ts";
 export type { ServerOptions } from "../lib/tools/server.ts";
 export type { TlsFiles } from "../lib/tools/tls_files.ts";
@@ -80,6 +86,7 @@ Options:
   -q, --quiet                no line per connection
       --workers N            accept threads sharing the port (SO_REUSEPORT, Linux; default 1);
                              limits apply per thread
+${VIEW_HELP}
   -h, --help                 this help
       --version              version, Deno version and target
 
@@ -108,7 +115,7 @@ Durations are seconds (2, 1.5) or take a unit: 500ms, 2s, 1m.`,
  * assertEquals(options.limits?.writeTimeout, 2000);
  * ```
  */
-export function parseServerArgs(args: string[]): ServerOptions {
+export function parseServerArgs(args: string[]): ServerOptions & { view: ViewOptions } {
   const { values, positionals } = parseFlags(args, {
     port: { type: "string", short: "p", default: "3490" },
     host: { type: "string", short: "H" },
@@ -131,11 +138,13 @@ export function parseServerArgs(args: string[]): ServerOptions {
     "client-ca": { type: "string" },
     alpn: { type: "string" },
     "handshake-timeout": { type: "string" },
+    ...VIEW_FLAGS,
   });
   if (positionals.length > 0) {
     throw new UsageError(`Unexpected argument ${JSON.stringify(positionals[0])}`);
   }
   return {
+    view: parseViewFlags(values),
     host: values.host as string | undefined,
     port: parsePort(values.port as string),
     family: familyFlag(values["4"], values["6"], "any"),
@@ -232,10 +241,15 @@ function parseTlsFlags(values: Record<string, unknown>): ServerOptions["tls"] {
  * ```
  */
 export async function main(args: string[], out: Output): Promise<number> {
-  const options = parseServerArgs(args);
+  const { view, ...options } = parseServerArgs(args);
   if (options.message === "-") options.message = await readInput("--message -", MAX_MESSAGE);
+  const reporter = new Reporter(out, view);
   using stop = onTermination();
-  await runServer({ ...options, signal: stop.signal }, out);
+  try {
+    await runServer({ ...options, signal: stop.signal, reporter }, out);
+  } finally {
+    reporter.stop();
+  }
   return 0;
 }
 

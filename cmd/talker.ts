@@ -16,9 +16,15 @@ import type { Output } from "../lib/cli/output.ts";
 import { parsePort } from "../lib/cli/port.ts";
 import { runTalker, type TalkerOptions } from "../lib/tools/talker.ts";
 import { runMain, type ToolInfo } from "../lib/cli/tool.ts";
+import { parseViewFlags, VIEW_FLAGS, VIEW_HELP } from "../lib/cli/view_flags.ts";
+import { Reporter, type ViewOptions } from "../lib/cli/reporter.ts";
 
 // The types in the signatures below, so that this entry point's docs are complete.
 export type { ToolInfo } from "../lib/cli/tool.ts";
+export type { Reporter, Terminal, ViewOptions } from "../lib/cli/reporter.ts";
+export type { StatusFigures } from "../lib/cli/status_line.ts";
+export type { ColourMode } from "../lib/cli/colour.ts";
+export type { EventName } from "../lib/cli/json.ts";
 export type { Output } from "../lib/cli/output.ts";
 export type { TalkerOptions } from "../lib/tools/talker.ts";
 
@@ -55,6 +61,7 @@ Options:
                              MESSAGE, or '-'); the newline is not sent
   -n, --count N              send the message (each line) N times (default 1)
   -i, --interval DUR         time between two sends (default 1s)
+${VIEW_HELP}
   -h, --help                 this help
       --version              version, Deno version and target
 
@@ -98,6 +105,7 @@ export function parseTalkerArgs(
   stdin?: "message" | "lines";
   hex?: boolean;
   options: TalkerOptions;
+  view: ViewOptions;
 } {
   const { values, positionals } = parseFlags(args, {
     port: { type: "string", short: "p", default: "4950" },
@@ -110,6 +118,7 @@ export function parseTalkerArgs(
     lines: { type: "boolean" },
     count: { type: "string", short: "n" },
     interval: { type: "string", short: "i" },
+    ...VIEW_FLAGS,
   });
   const lines = values.lines === true;
   if (lines && positionals.length === 1) positionals.push("-");
@@ -130,6 +139,7 @@ export function parseTalkerArgs(
     );
   }
   return {
+    view: parseViewFlags(values),
     host: positionals[0]!,
     message: stdin !== undefined
       ? new Uint8Array(0)
@@ -219,8 +229,9 @@ function splitLines(input: Uint8Array): Uint8Array[] {
  * ```
  */
 export async function main(args: string[], out: Output): Promise<number> {
-  const { host, message, stdin, hex, options } = parseTalkerArgs(args);
-  out.statusToStderr = options.raw === true;
+  const { host, message, stdin, hex, options: parsed, view } = parseTalkerArgs(args);
+  out.statusToStderr = parsed.raw === true;
+  const options = { ...parsed, reporter: new Reporter(out, view) };
   if (stdin === undefined) return await runTalker(host, message, options, out);
   // One datagram's worth and a byte more: too much is refused before anything is sent.
   const limit = stdin === "lines" ? MAX_LINES_INPUT : MAX_DATAGRAM[6] * (hex ? 3 : 1);

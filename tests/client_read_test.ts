@@ -14,7 +14,9 @@ async function resetServer(args: string[]) {
   return {
     port,
     async [Symbol.asyncDispose]() {
-      child.kill("SIGKILL");
+      try {
+        child.kill("SIGKILL");
+      } catch { /* it already exited: it serves one connection */ }
       await lines.cancel();
       await child.status;
     },

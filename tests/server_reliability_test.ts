@@ -31,7 +31,10 @@ Deno.test({
 });
 
 Deno.test("server out of file descriptors backs off, recovers, and loses no client", async () => {
-  const { proc, port } = await startTool("server", ["-H", "127.0.0.1"], {
+  // --linger keeps each served client's descriptor until the client closes, so 80 clients
+  // exhaust 48 descriptors whatever the timing (without it, a fast server may close each
+  // client before the next arrives and never run out).
+  const { proc, port } = await startTool("server", ["-H", "127.0.0.1", "--linger", "10s"], {
     wrap: ["bash", "-c", 'ulimit -n 48 && exec "$0" "$@"'],
   });
   await using _server = proc;

@@ -498,7 +498,7 @@ Deno.test({
       certs.serverKey,
       "--echo",
     ]);
-    await using server = proc;
+    await using _server = proc;
     const payload = new Uint8Array(200_000);
     for (let off = 0; off < payload.length; off += 65536) {
       crypto.getRandomValues(payload.subarray(off, off + 65536));

@@ -6,6 +6,7 @@
  */
 import { errorLine, exitCodeOf } from "./errors.ts";
 import { EXIT_CODE_HELP, ExitCode } from "./exit_codes.ts";
+import { jsonLine } from "./json.ts";
 import { Output, OUTPUT_DRAIN_MS } from "./output.ts";
 import { versionLine } from "./version.ts";
 
@@ -78,13 +79,17 @@ export async function runTool(
     out.flush();
     return code;
   } catch (err) {
-    return report(info, err, out);
+    return report(info, err, out, flags.includes("--json"));
   }
 }
 
-function report(info: ToolInfo, err: unknown, out: Output): number {
-  out.errorLine(errorLine(info.name, info.usage, err));
-  return exitCodeOf(err);
+function report(info: ToolInfo, err: unknown, out: Output, json: boolean): number {
+  const line = errorLine(info.name, info.usage, err);
+  const code = exitCodeOf(err);
+  // --json: the error is an event on stdout too (the line on stderr stays).
+  if (json) out.text(jsonLine(info.name, "error", { message: line, exit_code: code }));
+  out.errorLine(line);
+  return code;
 }
 
 /** Options for {@linkcode runMain}. */

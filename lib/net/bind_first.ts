@@ -5,6 +5,7 @@
  */
 import { type NetError, opError } from "./errors.ts";
 import type { Candidate } from "./resolve.ts";
+import { afName, type OnStep, sockType, stepAddress } from "./steps.ts";
 
 /** Options for {@linkcode bindFirst}. */
 export interface BindFirstOptions {
@@ -21,6 +22,11 @@ export interface BindFirstOptions {
    * @default {false}
    */
   reusePort?: boolean | undefined;
+  /**
+   * Told of each `socket`, `bind` and (TCP) `listen` call, in order, with the result.
+   * @default {undefined} (no steps)
+   */
+  onStep?: OnStep | undefined;
 }
 
 /**
@@ -97,10 +103,28 @@ export function bindFirst(
   const errors: NetError[] = [];
   for (const candidate of candidates) {
     const { hostname, port } = candidate;
+    const onStep = options.onStep;
+    onStep?.({
+      call: "socket",
+      args: `${afName(candidate.family)}, ${sockType(transport)}`,
+      result: "fd",
+      note: "listen-in-one",
+    });
     try {
-      if (transport === "udp") return Deno.listenDatagram({ transport: "udp", hostname, port });
-      return options.reusePort ? listenShared(hostname, port) : Deno.listen({ hostname, port });
+      const bound = transport === "udp"
+        ? Deno.listenDatagram({ transport: "udp", hostname, port })
+        : options.reusePort
+        ? listenShared(hostname, port)
+        : Deno.listen({ hostname, port });
+      if (onStep !== undefined) {
+        const addr = bound.addr as Deno.NetAddr;
+        const note = hostname === "::" ? "dual-stack" : undefined;
+        onStep({ call: "bind", args: stepAddress(addr), note });
+        if (transport === "tcp") onStep({ call: "listen", args: "backlog 511" });
+      }
+      return bound;
     } catch (cause) {
+      options.onStep?.({ call: "bind", args: stepAddress(candidate), error: cause });
       const error = opError("listen", transport, hostname, port, cause);
       if (cause instanceof Deno.errors.NotCapable) throw error;
       errors.push(error);

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { afName, type OnStep, stepAddress } from "./steps.ts";
 import { joinHostPort, sameAddress } from "./address.ts";
 import { NetError, opError } from "./errors.ts";
 
@@ -28,6 +29,12 @@ export interface ConnectDatagramOptions {
    * @default {0}
    */
   localPort?: number | undefined;
+  /**
+   * Told of each socket call, as the C program would make it: `socket`, `bind`,
+   * `connect` (done in user space), then `sendto`, `recvfrom` and `close`.
+   * @default {undefined} (no steps)
+   */
+  onStep?: OnStep | undefined;
 }
 
 /** Options for {@linkcode ConnectedDatagram.receive}. */
@@ -78,6 +85,7 @@ export class ConnectedDatagram implements Disposable {
   #pending: Promise<[Uint8Array, Deno.Addr]> | undefined;
   #ignored = 0;
   #closed = false;
+  #onStep: OnStep | undefined;
 
   /**
    * Creates the value from its parts.
@@ -85,9 +93,11 @@ export class ConnectedDatagram implements Disposable {
    * @param conn A bound datagram socket; this object owns it from now on.
    * @param peer The address to fix.
    */
-  constructor(conn: Deno.DatagramConn, peer: DatagramPeer) {
+  constructor(conn: Deno.DatagramConn, peer: DatagramPeer, onStep?: OnStep) {
     this.#conn = conn;
     this.peer = { transport: "udp", hostname: peer.hostname, port: peer.port };
+    this.#onStep = onStep;
+    onStep?.({ call: "connect", args: stepAddress(peer), note: "user-space-filter" });
   }
 
   /** How many datagrams from other addresses were dropped. */
@@ -109,8 +119,11 @@ export class ConnectedDatagram implements Disposable {
    */
   async send(bytes: Uint8Array): Promise<number> {
     try {
-      return await this.#conn.send(bytes, this.peer);
+      const sent = await this.#conn.send(bytes, this.peer);
+      this.#onStep?.({ call: "sendto", args: `${sent} bytes, ${stepAddress(this.peer)}` });
+      return sent;
     } catch (cause) {
+      this.#onStep?.({ call: "sendto", args: stepAddress(this.peer), error: cause });
       throw opError("write", "udp", this.peer.hostname, this.peer.port, cause);
     }
   }
@@ -139,7 +152,16 @@ export class ConnectedDatagram implements Disposable {
         }
         this.#pending = undefined;
         const [data, from] = got;
-        if (from.transport === "udp" && sameAddress(from, this.peer)) return data.slice();
+        const ours = from.transport === "udp" && sameAddress(from, this.peer);
+        this.#onStep?.({
+          call: "recvfrom",
+          args: "",
+          result: `${data.length} bytes from ${stepAddress(from as Deno.NetAddr)}${
+            ours ? "" : ", not the peer: dropped"
+          }`,
+          note: ours ? undefined : "user-space-filter",
+        });
+        if (ours) return data.slice();
         this.#ignored++;
       }
     } catch (cause) {
@@ -157,6 +179,7 @@ export class ConnectedDatagram implements Disposable {
     this.#closed = true;
     this.#pending?.catch(() => {});
     this.#conn.close();
+    this.#onStep?.({ call: "close", args: "" });
   }
 
   /** Same as {@linkcode ConnectedDatagram.close}. */
@@ -198,12 +221,15 @@ export function connectDatagram(
 ): ConnectedDatagram {
   const hostname = options.localHostname ?? (peer.hostname.includes(":") ? "::" : "0.0.0.0");
   const port = options.localPort ?? 0;
+  const onStep = options.onStep;
+  const family = hostname.includes(":") ? 6 : 4;
+  onStep?.({ call: "socket", args: `${afName(family)}, SOCK_DGRAM`, result: "fd" });
   try {
-    return new ConnectedDatagram(
-      Deno.listenDatagram({ transport: "udp", hostname, port }),
-      peer,
-    );
+    const conn = Deno.listenDatagram({ transport: "udp", hostname, port });
+    onStep?.({ call: "bind", args: stepAddress(conn.addr as Deno.NetAddr) });
+    return new ConnectedDatagram(conn, peer, onStep);
   } catch (cause) {
+    onStep?.({ call: "bind", args: stepAddress({ hostname, port }), error: cause });
     throw opError("listen", "udp", hostname, port, cause);
   }
 }

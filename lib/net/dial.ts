@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { afName, type OnStep, type Step, stepAddress } from "./steps.ts";
 import { DialDeadline } from "./_dial_deadline.ts";
 import { joinHostPort } from "./address.ts";
 import { NetError, opError } from "./errors.ts";
@@ -52,6 +53,12 @@ export interface DialerOptions {
    * @default {undefined} (no events)
    */
   onEvent?: ((event: DialEvent) => void) | undefined;
+  /**
+   * Told of each attempt as the socket calls it stands for: `socket`, then `connect` with
+   * its result, or `close` when it is abandoned.
+   * @default {undefined} (no steps)
+   */
+  onStep?: OnStep | undefined;
 }
 
 /** Options for {@linkcode Dialer.dial}. */
@@ -138,6 +145,7 @@ export class Dialer {
   /** Racing: milliseconds between the starts of two attempts (10…2000). */
   readonly raceDelay: number;
   readonly #onEvent: ((event: DialEvent) => void) | undefined;
+  readonly #onStep: OnStep | undefined;
 
   /**
    * Creates a dialer.
@@ -150,6 +158,7 @@ export class Dialer {
     const delay = options.raceDelay ?? RACE_DELAY_DEFAULT;
     this.raceDelay = Math.min(RACE_DELAY_MAX, Math.max(RACE_DELAY_MIN, delay));
     this.#onEvent = options.onEvent;
+    this.#onStep = options.onStep;
   }
 
   /**
@@ -201,6 +210,7 @@ export class Dialer {
   }
 
   #emit(event: DialEvent): void {
+    if (this.#onStep !== undefined) this.#onStep(dialStep(event));
     this.#onEvent?.(event);
   }
 
@@ -348,4 +358,23 @@ function allFailed(attempts: NetError[]): NetError {
 
 function abandonReason(deadline: DialDeadline): "deadline" | "cancelled" {
   return deadline.expired ? "deadline" : "cancelled";
+}
+
+/** The socket call a dial event stands for. */
+function dialStep(event: DialEvent): Step {
+  const address = stepAddress(event.candidate);
+  switch (event.type) {
+    case "attempt":
+      return {
+        call: "socket",
+        args: `${afName(event.candidate.family)}, SOCK_STREAM`,
+        result: "fd",
+      };
+    case "connected":
+      return { call: "connect", args: address };
+    case "failed":
+      return { call: "connect", args: address, error: event.error.cause ?? event.error };
+    case "abandoned":
+      return { call: "close", args: "", result: `abandoned: ${event.reason}` };
+  }
 }

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { afName, type OnStep, sockType } from "./steps.ts";
 import { type IPFamily, ipFamily } from "./address.ts";
 import { ResolveError } from "./errors.ts";
 
@@ -32,6 +33,16 @@ export interface ResolveOptions {
    * @default {false}
    */
   passive?: boolean;
+  /**
+   * Told of the lookup as the `getaddrinfo` call it stands for.
+   * @default {undefined} (no steps)
+   */
+  onStep?: OnStep | undefined;
+  /**
+   * The socket type the addresses are for: only shown in the step.
+   * @default {"tcp"}
+   */
+  transport?: "tcp" | "udp" | undefined;
 }
 
 const REASONS: Record<string, string> = {
@@ -74,6 +85,26 @@ export async function resolve(
   host: string | undefined,
   port: number,
   options: ResolveOptions = {},
+): Promise<Candidate[]> {
+  const onStep = options.onStep;
+  if (onStep === undefined) return await resolveQuietly(host, port, options);
+  const args = `${host === undefined ? "NULL" : JSON.stringify(host)}, "${port}", ${
+    afName(options.family)
+  }, ${sockType(options.transport ?? "tcp")}${options.passive ? ", AI_PASSIVE" : ""}`;
+  try {
+    const found = await resolveQuietly(host, port, options);
+    onStep({ call: "getaddrinfo", args, result: `[${found.map((c) => c.hostname).join(", ")}]` });
+    return found;
+  } catch (error) {
+    onStep({ call: "getaddrinfo", args, error });
+    throw error;
+  }
+}
+
+async function resolveQuietly(
+  host: string | undefined,
+  port: number,
+  options: ResolveOptions,
 ): Promise<Candidate[]> {
   const family = options.family ?? "any";
   if (family !== 4 && family !== 6 && family !== "any") {

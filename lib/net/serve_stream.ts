@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { type OnStep, stepAddress } from "./steps.ts";
 import { DeadlineQueue } from "./_deadline_queue.ts";
 
 /** The limits that keep one client from hurting the others: one object, passed through. */
@@ -132,6 +133,11 @@ export interface ServeStreamOptions extends ServeLimits {
    * @default {undefined} (such failures are only counted in `acceptErrors`)
    */
   onAcceptError?: ((error: Error, retryMs: number) => void) | undefined;
+  /**
+   * Told of each `accept`, `send` and `close`, as the socket calls they stand for.
+   * @default {undefined} (no steps: nothing is built per connection)
+   */
+  onStep?: OnStep | undefined;
 }
 
 /** What happened to the clients of one {@linkcode serveStream} run. */
@@ -236,6 +242,7 @@ export async function serveStream(
     linger: lingerTimeout > 0 ? new DeadlineQueue(lingerTimeout, drop) : undefined,
     idle: options.echo ? new DeadlineQueue(options.idleTimeout ?? 60_000, drop) : undefined,
     wake: undefined,
+    onStep: options.onStep,
     layer: options.layer,
     handshake: options.layer
       ? new DeadlineQueue(options.handshakeTimeout ?? 10_000, drop)
@@ -274,10 +281,17 @@ export async function serveStream(
         await sleep(pause, signal);
         continue;
       }
+      options.onStep?.({
+        call: "accept",
+        args: "",
+        result: stepAddress(conn.remoteAddr),
+        note: "task-per-client",
+      });
       if (options.admit && !options.admit(conn.remoteAddr)) {
         stats.refused++;
         options.onRefused?.(conn.remoteAddr);
         conn.close();
+        options.onStep?.({ call: "close", args: "", result: "refused" });
         continue;
       }
       if (!state.layer) options.onConnection?.(conn.remoteAddr);
@@ -306,6 +320,7 @@ interface ServerState {
   idle: DeadlineQueue<Session> | undefined;
   /** Wakes the accept loop when it waits for a free slot. */
   wake: (() => void) | undefined;
+  onStep: OnStep | undefined;
   layer: StreamLayer | undefined;
   handshake: DeadlineQueue<Session> | undefined;
   onConnection: ServeStreamOptions["onConnection"];
@@ -382,6 +397,7 @@ class Session {
       this.#state.onConnection?.(remote, this.#layered.description);
       write.add(this);
       if (message.length > 0) await this.#layered.write(message);
+      this.#state.onStep?.({ call: "send", args: `${message.length} bytes` });
       if (idle !== undefined) await this.#echo(idle, this.#layered);
       await this.#layered.closeWrite();
       sent = true;
@@ -402,6 +418,7 @@ class Session {
       linger?.delete(this);
       idle?.delete(this);
       this.drop();
+      this.#state.onStep?.({ call: "close", args: "" });
       this.#state.live.delete(this);
       this.#state.wake?.();
     }
@@ -419,6 +436,7 @@ class Session {
       // Writes may be short: loop until every byte is written (or the deadline drops us).
       let off = message.length === 0 ? 0 : await conn.write(message);
       while (off < message.length) off += await conn.write(message.subarray(off));
+      this.#state.onStep?.({ call: "send", args: `${message.length} bytes` });
       if (idle !== undefined) {
         await this.#echo(idle, { read: (p) => conn.read(p), write: writeAll });
       }
@@ -440,6 +458,7 @@ class Session {
       linger?.delete(this);
       idle?.delete(this);
       this.drop();
+      this.#state.onStep?.({ call: "close", args: "" });
       this.#state.live.delete(this);
       this.#state.wake?.();
     }

@@ -7,6 +7,9 @@
 import { needsGrants } from "../cli/errors.ts";
 import { ExitCode } from "../cli/exit_codes.ts";
 import type { Output } from "../cli/output.ts";
+import { jsonAddress, jsonBytes } from "../cli/json.ts";
+import { Reporter } from "../cli/reporter.ts";
+import { errnoName } from "../cli/errno.ts";
 import { ipFamily, joinHostPort } from "../net/address.ts";
 import { Dialer, type DialEvent } from "../net/dial.ts";
 import { describeCause, formatDuration, NetError, opError } from "../net/errors.ts";
@@ -101,6 +104,11 @@ export interface ClientOptions {
    * came so far; either way it returns 130.
    */
   signal?: AbortSignal | undefined;
+  /**
+   * Reports the events in the views asked for.
+   * @default {undefined} (the original's lines)
+   */
+  reporter?: Reporter | undefined;
 }
 
 /** The exit code after an interruption: 128 + SIGINT, as shells report Ctrl-C. */
@@ -132,10 +140,14 @@ export async function runClient(
   out: Output,
 ): Promise<number> {
   const port = options.port ?? 3490;
+  const r = options.reporter ?? Reporter.plain(out);
   const pem = options.tls ? await loadTlsFiles(options.tls) : undefined;
   // What a run needs: the name (for the lookup), then each address with the port.
   const grants = ipFamily(host) === undefined ? [host] : [];
-  const candidates = await resolve(host, port, { family: options.family ?? "any" }).catch(
+  const candidates = await resolve(host, port, {
+    family: options.family ?? "any",
+    onStep: r.onStep,
+  }).catch(
     (err) => {
       throw needsGrants(err, grants, `(and each address of ${host} with port ${port})`);
     },
@@ -145,24 +157,25 @@ export async function runClient(
     timeout: options.connectTimeout ?? 10_000,
     race: options.race ?? false,
     raceDelay: options.raceDelay,
-    onEvent: (event) => report(event, options.race ?? false, out),
+    onEvent: (event) => report(event, options.race ?? false, r),
+    onStep: r.onStep,
   });
   let conn: Deno.TcpConn;
   try {
     conn = await dialer.dial(candidates, { signal: options.signal });
   } catch (err) {
     if (options.signal?.aborted) {
-      out.error("interrupted");
+      r.error("interrupted");
       return INTERRUPTED;
     }
     if (!(err instanceof NetError) || err.op !== "dial") throw needsGrants(err, grants);
     if (err.cause instanceof Deno.errors.NotCapable) throw needsGrants(err, grants);
     if (err.timeout) {
       const waited = formatDuration(options.connectTimeout ?? 10_000);
-      out.error(`failed to connect: no address answered within ${waited}`);
+      r.error(`failed to connect: no address answered within ${waited}`, { errno: "ETIMEDOUT" });
       return ExitCode.Timeout;
     }
-    out.error("failed to connect");
+    r.error("failed to connect", { errno: errnoName(err) ?? null });
     return ExitCode.NoAddress;
   }
   let secure: TlsClientConn | undefined;
@@ -179,47 +192,56 @@ export async function runClient(
       });
     } catch (err) {
       if (!(err instanceof TlsError)) throw err;
-      out.error(`tls: ${err.message}`);
+      r.error(`tls: ${err.message}`);
       if (/timed out/.test(err.message)) return ExitCode.Timeout;
       return err.untrusted ? ExitCode.NoAddress : ExitCode.Usage;
     }
-    out.say(
+    r.say(
       `tls: ${secure.protocol}${secure.alpnProtocol ? `, ALPN ${secure.alpnProtocol}` : ""}, ` +
         `subject ${secure.subject || "(none)"}`,
     );
   }
   try {
     if (options.probe) {
-      out.say(`connected to ${joinHostPort(conn.remoteAddr.hostname, conn.remoteAddr.port)}`);
+      const at = joinHostPort(conn.remoteAddr.hostname, conn.remoteAddr.port);
+      r.event("connected", { address: jsonAddress(conn.remoteAddr) }, `connected to ${at}`);
       return ExitCode.Ok;
     }
-    if (secure) return await receive(conn, options, out, secure.source);
+    if (secure) return await receive(conn, options, out, r, secure.source);
     const twoWay = options.raw || options.send !== undefined || options.input !== undefined ||
       options.idleTimeout !== undefined;
     if (twoWay) return await clientSession(conn, options, out);
-    return await receive(conn, options, out);
+    return await receive(conn, options, out, r);
   } finally {
     secure?.close();
     try {
       conn.close();
     } catch { /* closed with the TLS connection */ }
+    r.onStep?.({ call: "close", args: "" });
   }
 }
 
 /** The original's lines for the dial's steps; `trying` only when racing. */
-function report(event: DialEvent, racing: boolean, out: Output): void {
+function report(event: DialEvent, racing: boolean, r: Reporter): void {
   const address = joinHostPort(event.candidate.hostname, event.candidate.port);
-  if (event.type === "attempt" && racing) out.say(`trying ${address} ...`);
-  if (event.type === "failed") {
-    out.error(`connect: ${describeCause(event.error.cause)} (${address})`);
+  const at = { address: jsonAddress(event.candidate) };
+  if (event.type === "attempt") {
+    r.event("attempt", at, racing ? `trying ${address} ...` : undefined);
   }
-  if (event.type === "connected") out.say(`connecting to ${event.candidate.hostname}`);
+  if (event.type === "failed") {
+    const errno = errnoName(event.error) ?? null;
+    r.error(`connect: ${describeCause(event.error.cause)} (${address})`, { ...at, errno });
+  }
+  if (event.type === "connected") {
+    r.event("connected", at, `connecting to ${event.candidate.hostname}`);
+  }
 }
 
 async function receive(
   conn: Deno.TcpConn,
   options: ClientOptions,
   out: Output,
+  r: Reporter,
   source: StreamSource = conn,
 ): Promise<number> {
   const peer = joinHostPort(conn.remoteAddr.hostname, conn.remoteAddr.port);
@@ -228,26 +250,33 @@ async function receive(
     limit: options.maxBytes,
     timeout: readTimeout,
   }).catch((cause) => {
+    r.onStep?.({ call: "recv", args: "", error: cause });
     throw opError("read", "tcp", conn.remoteAddr.hostname, conn.remoteAddr.port, cause);
   });
+  r.onStep?.({ call: "recv", args: "", result: `${bytes.length} bytes, then ${end}` });
   const within = formatDuration(readTimeout);
   if (end === "timeout" && bytes.length === 0 && !options.signal?.aborted) {
-    out.error(`recv: nothing received from ${peer} within ${within}`);
+    r.error(`recv: nothing received from ${peer} within ${within}`, { errno: "ETIMEDOUT" });
     return ExitCode.Timeout;
   }
   if (options.raw) out.data(bytes);
-  else out.say(`received '${escapeBytes(bytes)}'`);
+  else {
+    const fields = { from: jsonAddress(conn.remoteAddr), ...jsonBytes(bytes), end };
+    r.event("received", fields, `received '${escapeBytes(bytes)}'`);
+  }
   if (options.signal?.aborted) {
-    out.error(`interrupted after ${bytes.length} bytes`);
+    r.error(`interrupted after ${bytes.length} bytes`);
     return INTERRUPTED;
   }
-  if (end === "limit") out.error(`stopped reading after ${bytes.length} bytes (--max-bytes)`);
+  if (end === "limit") r.error(`stopped reading after ${bytes.length} bytes (--max-bytes)`);
   if (end === "reset") {
-    out.error(`recv: Connection reset by peer after ${bytes.length} bytes`);
+    r.error(`recv: Connection reset by peer after ${bytes.length} bytes`, { errno: "ECONNRESET" });
     return ExitCode.Usage;
   }
   if (end === "timeout") {
-    out.error(`recv: ${peer} did not close the connection within ${within}`);
+    r.error(`recv: ${peer} did not close the connection within ${within}`, {
+      errno: "ETIMEDOUT",
+    });
     return ExitCode.Timeout;
   }
   return ExitCode.Ok;

@@ -7,6 +7,8 @@
  */
 import { ExitCode } from "../cli/exit_codes.ts";
 import type { Output } from "../cli/output.ts";
+import { jsonAddress, jsonBytes } from "../cli/json.ts";
+import { Reporter } from "../cli/reporter.ts";
 import { joinHostPort } from "../net/address.ts";
 import { describeCause, formatDuration, opError } from "../net/errors.ts";
 import { escapeBytes } from "../net/escape.ts";
@@ -14,6 +16,8 @@ import { StreamReader, type StreamSource } from "../net/read_all.ts";
 
 /** What a {@linkcode clientSession} sends, and how it reads. */
 export interface SessionOptions {
+  /** Reports the events in the views asked for. @default {undefined} (the original's lines) */
+  reporter?: Reporter | undefined;
   /** Bytes to send first (`--send`). */
   send?: Uint8Array | undefined;
   /** A stream to send after them, to its end (`--stdin`: `Deno.stdin`). */
@@ -175,9 +179,10 @@ export async function clientSession(
   }
   return report(why ?? "eof", kept?.subarray(0, total), total, sendError, {
     peer,
+    from: conn.remoteAddr,
     readTimeout,
     idle,
-    out,
+    r: options.reporter ?? Reporter.plain(out),
   });
 }
 
@@ -187,15 +192,24 @@ function report(
   kept: Uint8Array | undefined,
   total: number,
   sendError: unknown,
-  ctx: { peer: string; readTimeout: number; idle: number | undefined; out: Output },
+  ctx: {
+    peer: string;
+    from: Deno.NetAddr;
+    readTimeout: number;
+    idle: number | undefined;
+    r: Reporter;
+  },
 ): number {
-  const { out, peer } = ctx;
+  const { r: out, peer } = ctx;
   const within = formatDuration(ctx.readTimeout);
   if (why === "timeout" && total === 0) {
     out.error(`recv: nothing received from ${peer} within ${within}`);
     return ExitCode.Timeout;
   }
-  if (kept !== undefined) out.say(`received '${escapeBytes(kept)}'`);
+  if (kept !== undefined) {
+    const fields = { from: jsonAddress(ctx.from), ...jsonBytes(kept), end: why };
+    out.event("received", fields, `received '${escapeBytes(kept)}'`);
+  }
   if (why === "interrupt") {
     out.error(`interrupted after ${total} bytes`);
     return INTERRUPTED;

@@ -16,6 +16,8 @@ export interface ReportOptions {
   raw?: boolean | undefined;
   /** With `raw`: the payload only, no status lines. */
   quiet?: boolean | undefined;
+  /** The lines' prefix (the tool's name, coloured on a terminal). @default {out.name} */
+  name?: string | undefined;
   /** Each datagram as a hex dump instead of the escaped `packet contains` line. */
   hex?: boolean | undefined;
   /** With `raw`, written after each datagram's bytes. */
@@ -40,6 +42,7 @@ export class DatagramReport {
   #end = new TextEncoder().encode(`"\n`);
   #host = "";
   #hostBytes = new Uint8Array(0);
+  #name: string;
 
   constructor(out: Output, options: ReportOptions) {
     const enc = new TextEncoder();
@@ -49,9 +52,10 @@ export class DatagramReport {
     this.#quiet = options.quiet ?? false;
     this.#hex = options.hex ?? false;
     this.#delimiter = options.delimiter;
-    this.#from = enc.encode(`${out.name}: got packet from `);
-    this.#length = enc.encode(`\n${out.name}: packet is `);
-    this.#contains = enc.encode(` bytes long\n${out.name}: packet contains "`);
+    const name = this.#name = options.name ?? out.name;
+    this.#from = enc.encode(`${name}: got packet from `);
+    this.#length = enc.encode(`\n${name}: packet is `);
+    this.#contains = enc.encode(` bytes long\n${name}: packet contains "`);
   }
 
   write(data: Uint8Array, from: Deno.NetAddr): void {
@@ -84,7 +88,7 @@ export class DatagramReport {
 
   #slow(data: Uint8Array, shown: Uint8Array, from: Deno.NetAddr, cut: boolean): void {
     if (this.#quiet) return this.#rawData(shown); // --raw -q: the bytes, no status lines
-    const name = this.#out.name;
+    const name = this.#name;
     let lines = `${name}: got packet from ${from.hostname}\n` +
       `${name}: packet is ${data.length} bytes long\n`;
     if (cut) lines += `${name}: packet was cut to ${this.#maxSize} bytes (--max-size)\n`;

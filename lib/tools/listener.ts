@@ -6,6 +6,11 @@
  */
 import { needsGrants } from "../cli/errors.ts";
 import type { Output } from "../cli/output.ts";
+import { DatagramJson, jsonAddress } from "../cli/json.ts";
+import { Reporter } from "../cli/reporter.ts";
+import { udpKernelDrops } from "../cli/status_line.ts";
+import { ANSI } from "../cli/colour.ts";
+import { stepAddress } from "../net/steps.ts";
 import { addressKey, joinHostPort } from "../net/address.ts";
 import { bindFirst } from "../net/bind_first.ts";
 import { describeCause, opError } from "../net/errors.ts";
@@ -89,6 +94,11 @@ export interface ListenerOptions {
   delimiter?: Uint8Array | undefined;
   /** Stops the listener; the summary is still printed. */
   signal?: AbortSignal | undefined;
+  /**
+   * Reports the events in the views asked for.
+   * @default {undefined} (the original's lines)
+   */
+  reporter?: Reporter | undefined;
 }
 
 /** Datagrams that were not echoed, by reason (see {@linkcode EchoGuard}). */
@@ -142,17 +152,23 @@ const V4_MAPPED = /^::ffff:\d+\.\d+\.\d+\.\d+$/i;
  */
 export async function runListener(options: ListenerOptions, out: Output): Promise<ListenerStats> {
   const port = options.port ?? 4950;
+  const r = options.reporter ?? Reporter.plain(out);
   const family = options.family ?? (options.host === undefined ? 6 : "any");
   const where = { host: options.host, port, family };
   const conn = await bindReported(
     where,
     out,
     "failed to bind socket",
-    (candidates, onError) => bindFirst(candidates, "udp", { onError }),
+    (candidates, onError) => bindFirst(candidates, "udp", { onError, onStep: r.onStep }),
+    r,
+    "udp",
   );
   const addr = conn.addr as Deno.NetAddr;
-  if (port === 0) out.say(`listening on ${joinHostPort(addr.hostname, addr.port)}`);
-  out.say("waiting to recvfrom...");
+  if (r.json) r.event("listening", { address: jsonAddress(addr) });
+  else {
+    if (port === 0) r.say(`listening on ${joinHostPort(addr.hostname, addr.port)}`);
+    r.say("waiting to recvfrom...");
+  }
   out.flush();
 
   const notEchoed: NotEchoed = { loop: 0, lowPort: 0, rate: 0, failed: 0 };
@@ -166,7 +182,23 @@ export async function runListener(options: ListenerOptions, out: Output): Promis
   const access = options.access ? new AccessList(options.access) : undefined;
   const refusals = new LimitedLines(out, "refusals");
   if (access) stats.refused = 0;
-  const report = options.quiet && !options.raw ? undefined : new DatagramReport(out, options);
+  const name = r.colour ? ANSI.name(out.name) : undefined;
+  const report = options.quiet && !options.raw || r.json
+    ? undefined
+    : new DatagramReport(out, { ...options, name });
+  const eachJson = r.json && !options.quiet ? new DatagramJson(out.name) : undefined;
+  const refusedCount = () =>
+    notEchoed.loop + notEchoed.lowPort + notEchoed.rate + notEchoed.failed + (stats.refused ?? 0);
+  if (options.keep) {
+    r.live(() => ({
+      unit: "datagrams",
+      total: stats.datagrams,
+      bytes: stats.bytes,
+      droppedLines: out.dropped,
+      kernelDrops: udpKernelDrops(addr.port),
+      refused: refusedCount(),
+    }), options.quiet ?? false);
+  }
   try {
     while (stats.datagrams < limit && !options.signal?.aborted && !out.closed) {
       let data: Uint8Array, from: Deno.NetAddr;
@@ -176,28 +208,38 @@ export async function runListener(options: ListenerOptions, out: Output): Promis
         if (options.signal?.aborted) break;
         throw err;
       }
+      r.onStep?.({
+        call: "recvfrom",
+        args: "",
+        result: `${data.length} bytes from ${stepAddress(from)}`,
+      });
       if (ipv6Only && V4_MAPPED.test(from.hostname)) {
         stats.ignored++;
         continue;
       }
       if (access && !access.admits(from.hostname)) {
         stats.refused!++;
-        refusals.add(`refused datagram from ${addressKey(from.hostname)}`);
+        if (r.json) r.refused({ from: jsonAddress(from), reason: "denied" });
+        else refusals.add(`refused datagram from ${addressKey(from.hostname)}`);
         continue;
       }
       stats.datagrams++;
       stats.bytes += data.length;
       report?.write(data, from);
+      if (eachJson) out.text(eachJson.line(data, from, options.maxSize));
       if (guard === undefined) continue;
       const refusal = guard.check(from);
       if (refusal !== undefined) {
         notEchoed[refusal]++;
+        if (r.json) r.refused({ from: jsonAddress(from), reason: REASON[refusal] });
         continue;
       }
       try {
         await conn.send(data, from);
         stats.echoed++;
+        r.onStep?.({ call: "sendto", args: `${data.length} bytes, ${stepAddress(from)}` });
       } catch (err) {
+        r.onStep?.({ call: "sendto", args: stepAddress(from), error: err });
         if (options.signal?.aborted) break; // the socket was closed under the send: stopping
         if (err instanceof Deno.errors.NotCapable) {
           const denied = opError("write", "udp", from.hostname, from.port, err);
@@ -208,7 +250,7 @@ export async function runListener(options: ListenerOptions, out: Output): Promis
           );
         }
         notEchoed.failed++;
-        out.error(`sendto: ${describeCause(err)}`);
+        r.error(`sendto: ${describeCause(err)}`, { to: jsonAddress(from) });
       }
     }
   } finally {
@@ -216,16 +258,35 @@ export async function runListener(options: ListenerOptions, out: Output): Promis
     try {
       conn.close();
     } catch { /* closed by the stop signal */ }
+    r.onStep?.({ call: "close", args: "" });
   }
   refusals.flush();
   const refused = notEchoed.loop + notEchoed.lowPort + notEchoed.rate + notEchoed.failed;
-  if (
-    options.keep || limit > 1 || options.quiet || refused > 0 || stats.ignored > 0 || stats.refused
-  ) {
-    out.say(summaryLine(stats, options, out.dropped));
-  }
+  const printed = options.keep || limit > 1 || options.quiet || refused > 0 ||
+    stats.ignored > 0 || stats.refused;
+  const { loop, lowPort, rate, failed } = notEchoed;
+  r.summary(
+    {
+      datagrams: stats.datagrams,
+      bytes: stats.bytes,
+      echoed: stats.echoed,
+      not_echoed: { loop, low_port: lowPort, rate, failed },
+      ignored: stats.ignored,
+      ...(stats.refused === undefined ? {} : { refused: stats.refused }),
+      dropped_lines: out.dropped,
+    },
+    printed ? summaryLine(stats, options, out.dropped) : undefined,
+  );
   return stats;
 }
+
+/** The JSON names of the reasons a datagram was not echoed. */
+const REASON: Record<keyof NotEchoed, string> = {
+  loop: "loop",
+  lowPort: "low_port",
+  rate: "rate",
+  failed: "failed",
+};
 
 /**
  * The last line: `received 3 datagrams, 12 bytes, echoed 1, not echoed 2 (loop 1, rate 1)`.

@@ -5,6 +5,8 @@
  * @module
  */
 import type { Output } from "../cli/output.ts";
+import { jsonAddress } from "../cli/json.ts";
+import { Reporter } from "../cli/reporter.ts";
 import { joinHostPort } from "../net/address.ts";
 import { bindFirst } from "../net/bind_first.ts";
 import { describeCause } from "../net/errors.ts";
@@ -12,7 +14,7 @@ import type { Family } from "../net/resolve.ts";
 import { type ServeLimits, type ServeStats, serveStream } from "../net/serve_stream.ts";
 import type { TlsServerConfig } from "../net/tls_server.ts";
 import { bindReported } from "./bind.ts";
-import { type AccessRules, admission, shown } from "./server_peer.ts";
+import { type AccessRules, admission, isIPv6Peer, shown } from "./server_peer.ts";
 import { startWorkers } from "./server_workers.ts";
 import { LimitedLines } from "./limited_lines.ts";
 import { loadTlsFiles, type TlsFiles } from "./tls_files.ts";
@@ -72,6 +74,12 @@ export interface ServerOptions {
   tls?: (TlsFiles & { alpn?: string[] | undefined }) | undefined;
   /** Stops the server gracefully. */
   signal?: AbortSignal | undefined;
+  /**
+   * Reports the events in the views asked for (only this thread's: other `workers` print
+   * nothing per connection in JSON mode, and are counted in the summary).
+   * @default {undefined} (the original's lines)
+   */
+  reporter?: Reporter | undefined;
 }
 
 /**
@@ -96,6 +104,7 @@ export interface ServerOptions {
 export async function runServer(options: ServerOptions, out: Output): Promise<ServeStats> {
   const port = options.port ?? 3490;
   const workers = options.workers ?? 1;
+  const r = options.reporter ?? Reporter.plain(out);
   let tls: TlsServerConfig | undefined;
   if (options.tls) {
     const pem = await loadTlsFiles(options.tls);
@@ -107,7 +116,9 @@ export async function runServer(options: ServerOptions, out: Output): Promise<Se
     where,
     out,
     "failed to bind",
-    (candidates, onError) => bindFirst(candidates, "tcp", { reusePort: workers > 1, onError }),
+    (candidates, onError) =>
+      bindFirst(candidates, "tcp", { reusePort: workers > 1, onError, onStep: r.onStep }),
+    r,
   );
   const quiet = options.quiet ?? false;
   const handshakes = new LimitedLines(out, "failed handshakes", { stderr: true });
@@ -120,15 +131,43 @@ export async function runServer(options: ServerOptions, out: Output): Promise<Se
   const { hostname, port: bound } = listener.addr;
   const extra = await startWorkers(
     workers - 1,
-    { hostname, port: bound, message, quiet, ipv6Only, limits, access: options.access, tls, echo },
+    {
+      hostname,
+      port: bound,
+      message,
+      quiet: quiet || r.json,
+      ipv6Only,
+      limits,
+      access: options.access,
+      tls,
+      echo,
+    },
     options.signal,
   ).catch((err) => {
     listener.close();
     throw err;
   });
-  if (port === 0) out.say(`listening on ${joinHostPort(hostname, bound)}`);
-  out.say("waiting for connections...");
+  if (r.json) r.event("listening", { address: jsonAddress(listener.addr) });
+  else {
+    if (port === 0) r.say(`listening on ${joinHostPort(hostname, bound)}`);
+    r.say("waiting for connections...");
+  }
   out.flush();
+  const onConnection = quiet
+    ? undefined
+    : r.json
+    ? (remote: Deno.NetAddr, tls?: string) =>
+      r.event("connection", { from: jsonAddress(remote), ...(tls ? { tls } : {}) })
+    : (remote: Deno.NetAddr, tls?: string) =>
+      r.say(`got connection from ${shown(remote)}${tls ? ` (${tls})` : ""}`);
+  // The live view's figures (counted only when it is on).
+  const seen = { accepted: 0, refused: 0 };
+  const live = r.live(() => ({
+    unit: "connections",
+    total: seen.accepted,
+    droppedLines: out.dropped,
+    refused: seen.refused,
+  }), quiet);
   const refusals = new LimitedLines(out, "refusals");
   const stats = await serveStream(listener, {
     ...limits,
@@ -137,19 +176,30 @@ export async function runServer(options: ServerOptions, out: Output): Promise<Se
     signal: options.signal,
     admit: admission(ipv6Only, options.access),
     layer,
-    onRefused: options.access
-      ? (remote) => refusals.add(`refused connection from ${shown(remote)}`)
+    onConnection: live
+      ? (remote, tls) => {
+        seen.accepted++;
+        onConnection?.(remote, tls);
+      }
+      : onConnection,
+    onRefused: options.access || live || r.json
+      ? (remote) => {
+        seen.refused++;
+        if (r.json) {
+          const reason = ipv6Only && !isIPv6Peer(remote) ? "ipv4" : "denied";
+          r.refused({ from: jsonAddress(remote), reason });
+        } else if (options.access) refusals.add(`refused connection from ${shown(remote)}`);
+      }
       : undefined,
-    onHandshakeError: quiet
-      ? undefined
-      : (remote, err) =>
-        handshakes.add(`tls: handshake failed from ${shown(remote)}: ${handshakeCause(err)}`),
-    onConnection: quiet
-      ? undefined
-      : (remote, tls) => out.say(`got connection from ${shown(remote)}${tls ? ` (${tls})` : ""}`),
-    onAcceptError: (err, ms) => {
-      if (ms === 5) out.error(`accept: ${describeCause(err)} (pausing, retrying from ${ms} ms)`);
+    onHandshakeError: quiet ? undefined : (remote, err) => {
+      const line = `tls: handshake failed from ${shown(remote)}: ${handshakeCause(err)}`;
+      if (r.json) r.event("error", { message: line, address: jsonAddress(remote) });
+      handshakes.add(line);
     },
+    onAcceptError: (err, ms) => {
+      if (ms === 5) r.error(`accept: ${describeCause(err)} (pausing, retrying from ${ms} ms)`);
+    },
+    onStep: r.onStep,
   });
   let droppedLines = out.dropped;
   for (const { stats: more, droppedLines: theirs } of await Promise.all(extra)) {
@@ -166,7 +216,17 @@ export async function runServer(options: ServerOptions, out: Output): Promise<Se
   handshakes.flush();
   const byAccess = options.access !== undefined &&
     (options.access.allow?.length || options.access.deny?.length);
-  out.say(
+  r.summary(
+    {
+      served: stats.served,
+      failed: stats.failed,
+      dropped: stats.dropped,
+      refused: stats.refused,
+      accept_errors: stats.acceptErrors,
+      ...(tls ? { failed_handshakes: stats.failedHandshakes } : {}),
+      ...(echo ? { echoed_bytes: stats.echoed } : {}),
+      dropped_lines: droppedLines,
+    },
     `stopped: ${stats.served} served, ${stats.failed} failed, ${stats.dropped} dropped` +
       (stats.refused > 0
         ? `, ${stats.refused} refused${byAccess ? "" : " (IPv4 clients, -6)"}`

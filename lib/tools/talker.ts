@@ -13,6 +13,8 @@ import { MAX_DATAGRAM } from "../net/datagram_limit.ts";
 import { formatDuration, NetError } from "../net/errors.ts";
 import { escapeBytes } from "../net/escape.ts";
 import type { Output } from "../cli/output.ts";
+import { jsonAddress, jsonBytes } from "../cli/json.ts";
+import { Reporter } from "../cli/reporter.ts";
 import { type Candidate, type Family, resolve } from "../net/resolve.ts";
 import type { ConnectedDatagram } from "../net/connected_datagram.ts";
 import { type PingResult, type PingStats, udpPing } from "../net/udp_ping.ts";
@@ -45,6 +47,11 @@ export interface TalkerOptions {
    * @default {false}
    */
   raw?: boolean | undefined;
+  /**
+   * Reports the events in the views asked for.
+   * @default {undefined} (the original's lines)
+   */
+  reporter?: Reporter | undefined;
   /**
    * Send the message (each of the messages) this many times.
    * @default {1}
@@ -118,11 +125,13 @@ export async function runTalker(
   const messages = Array.isArray(message) ? message : [message];
   const family = options.family ?? "any";
   const port = options.port ?? 4950;
+  const r = options.reporter ?? Reporter.plain(out);
   // What a run needs: the name (for the lookup), the local socket, the destination.
   const grants = ipFamily(host) === undefined ? [host] : [];
-  const candidates = await resolve(host, port, { family }).catch((err) => {
-    throw needsGrants(err, grants, `(and an address of ${host} with port ${port})`);
-  });
+  const candidates = await resolve(host, port, { family, onStep: r.onStep, transport: "udp" })
+    .catch((err) => {
+      throw needsGrants(err, grants, `(and an address of ${host} with port ${port})`);
+    });
   const target = talkerTarget(candidates, family);
   for (const m of messages) checkDatagramSize(m.length, target.wire);
   const local = target.hostname.includes(":") ? "::" : "0.0.0.0";
@@ -131,13 +140,15 @@ export async function runTalker(
   try {
     const count = options.count ?? 1;
     if (count === 1 && messages.length === 1) {
-      return await talk(host, messages[0]!, target, local, options, out);
+      return await talk(host, messages[0]!, target, local, options, out, r);
     }
     const all = Array.from({ length: count }, () => messages).flat();
-    return await talkMany(host, all, target, local, options, out);
+    return await talkMany(host, all, target, local, options, out, r);
   } catch (err) {
     if (!(err instanceof NetError && err.timeout)) throw needsGrants(err, grants);
-    out.error(`no reply from ${peer} within ${formatDuration(options.replyTimeout ?? 0)}`);
+    r.error(`no reply from ${peer} within ${formatDuration(options.replyTimeout ?? 0)}`, {
+      errno: "ETIMEDOUT",
+    });
     return ExitCode.Timeout;
   }
 }
@@ -149,22 +160,39 @@ async function talk(
   local: string,
   options: TalkerOptions,
   out: Output,
+  r: Reporter,
 ): Promise<number> {
-  using sock = connectDatagram(target, { localHostname: local });
+  using sock = connectDatagram(target, { localHostname: local, onStep: r.onStep });
   const connected = options.connect || options.replyTimeout !== undefined;
-  if (connected) out.say(`connected to ${joinHostPort(target.hostname, target.port)}`);
+  const to = { to: jsonAddress(target) };
+  if (connected) {
+    r.event(
+      "connected",
+      { address: to.to },
+      `connected to ${joinHostPort(target.hostname, target.port)}`,
+    );
+  }
   const sent = await sock.send(message);
-  out.say(`sent ${sent} bytes to ${host}`);
+  r.event("sent", { ...to, host, size: sent }, `sent ${sent} bytes to ${host}`);
   if (options.replyTimeout === undefined) return ExitCode.Ok;
   out.flush();
   try {
     const reply = await sock.receive({ timeout: options.replyTimeout });
-    out.say(`got reply from ${sock.peer.hostname}`);
-    out.say(`reply is ${reply.length} bytes long`);
-    if (options.raw) out.data(reply);
-    else out.say(`reply contains "${escapeBytes(reply)}"`);
+    if (r.json) r.event("reply", { from: jsonAddress(sock.peer), ...jsonBytes(reply) });
+    else {
+      r.say(`got reply from ${sock.peer.hostname}`);
+      r.say(`reply is ${reply.length} bytes long`);
+      if (options.raw) out.data(reply);
+      else r.say(`reply contains "${escapeBytes(reply)}"`);
+    }
   } finally {
-    if (sock.ignored > 0) out.say(`ignored ${sock.ignored} datagrams from other addresses`);
+    if (sock.ignored > 0) {
+      r.event(
+        "summary",
+        { ignored: sock.ignored },
+        `ignored ${sock.ignored} datagrams from other addresses`,
+      );
+    }
   }
   return ExitCode.Ok;
 }
@@ -180,15 +208,20 @@ async function talkMany(
   local: string,
   options: TalkerOptions,
   out: Output,
+  r: Reporter,
 ): Promise<number> {
-  using sock = connectDatagram(target, { localHostname: local });
+  using sock = connectDatagram(target, { localHostname: local, onStep: r.onStep });
   const peer = joinHostPort(target.hostname, target.port);
   const interval = options.interval ?? 1000;
-  if (options.connect || options.replyTimeout !== undefined) out.say(`connected to ${peer}`);
+  const to = jsonAddress(target);
+  if (options.connect || options.replyTimeout !== undefined) {
+    r.event("connected", { address: to }, `connected to ${peer}`);
+  }
   if (options.replyTimeout === undefined) {
     for (const [i, m] of messages.entries()) {
       if (i > 0) await new Promise((resolve) => setTimeout(resolve, interval));
-      out.say(`sent ${await sock.send(m)} bytes to ${host}`);
+      const sent = await sock.send(m);
+      r.event("sent", { to, host, size: sent }, `sent ${sent} bytes to ${host}`);
     }
     return ExitCode.Ok;
   }
@@ -196,21 +229,57 @@ async function talkMany(
   const stats = await udpPing(sock, messages, {
     interval,
     timeout: options.replyTimeout,
-    onResult: (r) => pingLine(r, sock, options, out),
+    onResult: (result) => pingLine(result, sock, options, out, r),
   });
-  out.say(pingSummary(stats, sock));
+  r.summary(pingFields(stats, sock), pingSummary(stats, sock));
   return stats.replies === 0 ? ExitCode.Timeout : ExitCode.Ok;
 }
 
-function pingLine(r: PingResult, sock: ConnectedDatagram, options: TalkerOptions, out: Output) {
-  if (r.reply === undefined) {
-    out.say(`no reply for seq=${r.seq} within ${formatDuration(options.replyTimeout ?? 0)}`);
+function pingLine(
+  result: PingResult,
+  sock: ConnectedDatagram,
+  options: TalkerOptions,
+  out: Output,
+  r: Reporter,
+) {
+  if (result.reply === undefined) {
+    const waited = formatDuration(options.replyTimeout ?? 0);
+    const line = `no reply for seq=${result.seq} within ${waited}`;
+    // A line of the ping on stdout, as ping prints it; in JSON an error event.
+    r.event("error", { message: line, errno: "ETIMEDOUT", seq: result.seq }, line);
     return;
   }
-  out.say(
-    `${r.reply.length} bytes from ${sock.peer.hostname}: seq=${r.seq} time=${ms(r.rtt ?? 0)} ms`,
+  if (r.json) {
+    const from = jsonAddress(sock.peer);
+    const rtt = Number(ms(result.rtt ?? 0));
+    return r.event("reply", { from, ...jsonBytes(result.reply), seq: result.seq, rtt_ms: rtt });
+  }
+  r.say(
+    `${result.reply.length} bytes from ${sock.peer.hostname}: seq=${result.seq} time=${
+      ms(result.rtt ?? 0)
+    } ms`,
   );
-  if (options.raw) out.data(r.reply);
+  if (options.raw) out.data(result.reply);
+}
+
+/** The ping's summary for the JSON view. */
+function pingFields(stats: PingStats, sock: ConnectedDatagram): object {
+  const rtts = stats.rtts;
+  const avg = rtts.length ? rtts.reduce((a, b) => a + b, 0) / rtts.length : undefined;
+  return {
+    sent: stats.sent,
+    replies: stats.replies,
+    lost_pct: stats.sent === 0 ? 0 : Math.round((stats.sent - stats.replies) / stats.sent * 100),
+    ...(rtts.length
+      ? {
+        rtt_min_ms: Number(ms(Math.min(...rtts))),
+        rtt_avg_ms: Number(ms(avg!)),
+        rtt_max_ms: Number(ms(Math.max(...rtts))),
+      }
+      : {}),
+    late: stats.late,
+    ignored: sock.ignored,
+  };
 }
 
 /** `5 sent, 5 replies, 0% lost, rtt min/avg/max = 0.081/0.105/0.160 ms`, and what was odd. */

@@ -1,0 +1,197 @@
+/**
+ * The one place the tools report their events: the original's lines by default, JSON
+ * Lines with `--json`, socket calls on stderr with `--explain`, a live status line on a
+ * terminal. The tools call it instead of `Output.say`; a new event is added here once.
+ *
+ * With every view off it costs nothing per event: `say` is `Output.say`, and the hot paths
+ * (a connection, a datagram) ask {@linkcode Reporter.json} before building anything.
+ *
+ * @module
+ */
+import type { OnStep, Step } from "../net/steps.ts";
+import { ANSI, type ColourMode, type Palette, PLAIN, useColour } from "./colour.ts";
+import { explainLine } from "./explain.ts";
+import { type EventName, jsonLine } from "./json.ts";
+import type { Output } from "./output.ts";
+import { type StatusFigures, StatusLine } from "./status_line.ts";
+
+/** Which views are on (the shared flags, see {@linkcode parseViewFlags}). */
+export interface ViewOptions {
+  /**
+   * JSON Lines on stdout instead of the human lines.
+   * @default {false}
+   */
+  json?: boolean | undefined;
+  /**
+   * Each socket call on stderr, with its result and why.
+   * @default {false}
+   */
+  explain?: boolean | undefined;
+  /**
+   * The live status line: `true` forces it, `false` never; by default only when stderr
+   * is a terminal, not with `json` or `quiet`.
+   * @default {undefined}
+   */
+  progress?: boolean | undefined;
+  /**
+   * Colour.
+   * @default {"auto"}
+   */
+  color?: ColourMode | undefined;
+}
+
+/** What the reporter knows of the terminal (injected by tests). */
+export interface Terminal {
+  /** stdout is a terminal. */
+  stdout: boolean;
+  /** stderr is a terminal. */
+  stderr: boolean;
+  /** `NO_COLOR` is set (and not empty). */
+  noColor: boolean;
+}
+
+function detect(): Terminal {
+  return {
+    stdout: Deno.stdout.isTerminal(),
+    stderr: Deno.stderr.isTerminal(),
+    noColor: Deno.noColor,
+  };
+}
+
+/** Reports a tool's events in the views asked for. */
+export class Reporter {
+  /** Where lines go. */
+  readonly out: Output;
+  /** JSON Lines on stdout. */
+  readonly json: boolean;
+  /** The library's step observer when `--explain` is on, else `undefined`. */
+  readonly onStep: OnStep | undefined;
+  #options: ViewOptions;
+  #terminal: Terminal;
+  #outPalette: Palette;
+  #errPalette: Palette;
+  #status: StatusLine | undefined;
+
+  /**
+   * Creates the reporter.
+   *
+   * @param out Where lines go.
+   * @param options The views.
+   * @param terminal What is a terminal (detected by default).
+   */
+  constructor(out: Output, options: ViewOptions = {}, terminal: Terminal = detect()) {
+    this.out = out;
+    this.json = options.json ?? false;
+    this.#options = options;
+    this.#terminal = terminal;
+    const mode = options.color ?? "auto";
+    const colourOut = !this.json && useColour(mode, terminal.stdout, terminal.noColor ? "1" : "");
+    this.#outPalette = colourOut ? ANSI : PLAIN;
+    this.#errPalette = useColour(mode, terminal.stderr, terminal.noColor ? "1" : "") ? ANSI : PLAIN;
+    this.onStep = options.explain ? (step) => this.#explain(step) : undefined;
+  }
+
+  /**
+   * A reporter with every view off and no colour: the original's lines, as they were.
+   *
+   * @param out Where lines go.
+   * @returns The reporter.
+   */
+  static plain(out: Output): Reporter {
+    return new Reporter(out, {}, { stdout: false, stderr: false, noColor: true });
+  }
+
+  /** Whether human lines are coloured on stdout (then the tool must not format bytes itself). */
+  get colour(): boolean {
+    return this.#outPalette !== PLAIN && !this.out.statusToStderr;
+  }
+
+  /**
+   * A human line, `name: text` (nothing in JSON mode).
+   *
+   * @param text The line without prefix.
+   */
+  say(text: string): void {
+    if (this.json) return;
+    if (this.out.statusToStderr) {
+      if (this.#errPalette === PLAIN) return this.out.say(text);
+      return this.out.errorLine(`${this.#errPalette.name(this.out.name)}: ${text}`);
+    }
+    if (this.#outPalette === PLAIN) return this.out.say(text);
+    this.out.text(`${this.#outPalette.name(this.out.name)}: ${text}\n`);
+  }
+
+  /**
+   * An event: its JSON line in JSON mode, else the human `line` if there is one.
+   *
+   * @param name The event.
+   * @param fields Its fields, snake_case.
+   * @param line The original's line for it, if any.
+   */
+  event(name: EventName, fields: object, line?: string): void {
+    if (this.json) return this.out.text(jsonLine(this.out.name, name, fields));
+    if (line !== undefined) this.say(line);
+  }
+
+  /**
+   * An error line on stderr (red on a terminal); in JSON mode also an `error` event.
+   *
+   * @param text The message, without prefix.
+   * @param fields More fields for the JSON event.
+   */
+  error(text: string, fields: object = {}): void {
+    if (this.json) this.out.text(jsonLine(this.out.name, "error", { message: text, ...fields }));
+    if (this.#errPalette === PLAIN) return this.out.error(text);
+    this.out.errorLine(`${this.#errPalette.name(this.out.name)}: ${this.#errPalette.error(text)}`);
+  }
+
+  /**
+   * A refusal: the JSON event, or the human line (yellow on a terminal) if there is one.
+   *
+   * @param fields The event's fields.
+   * @param line The human line, if any.
+   */
+  refused(fields: object, line?: string): void {
+    if (this.json) return this.out.text(jsonLine(this.out.name, "refused", fields));
+    if (line !== undefined) this.say(this.#outPalette.refusal(line));
+  }
+
+  /**
+   * Starts the live status line if it is wanted: forced by `progress`, else when stderr
+   * is a terminal and neither JSON nor `quiet` is on.
+   *
+   * @param read The figures, read at each redraw.
+   * @param quiet The tool's `--quiet`.
+   * @returns Whether it was started.
+   */
+  live(read: () => StatusFigures, quiet: boolean): boolean {
+    const forced = this.#options.progress;
+    const wanted = forced ?? (this.#terminal.stderr && !this.json && !quiet);
+    if (!wanted) return false;
+    this.#status = new StatusLine(this.out.name, read, { palette: this.#errPalette });
+    this.#status.start();
+    return true;
+  }
+
+  /**
+   * The last event: the status line is erased first.
+   *
+   * @param fields The summary's fields.
+   * @param line The original's summary line, if one is printed.
+   */
+  summary(fields: object, line?: string): void {
+    this.stop();
+    this.event("summary", fields, line);
+  }
+
+  /** Erases the status line, if shown. */
+  stop(): void {
+    this.#status?.stop();
+    this.#status = undefined;
+  }
+
+  #explain(step: Step): void {
+    const name = this.#errPalette.name(this.out.name);
+    this.out.errorLine(`${name}: ${explainLine(step, performance.now())}`);
+  }
+}

@@ -1,0 +1,120 @@
+// --explain: each tool's steps on stderr, as the BSD socket calls the library really made,
+// in order, with the failing call's errno name; stdout keeps the original's lines.
+import { assert, assertEquals, assertMatch } from "./_assert.ts";
+import { fetchAll, runTool, startTool, udpSocket } from "./_tools.ts";
+
+/** The explain lines of a tool's stderr: `[call, whole line]`, in order. */
+function steps(tool: string, stderr: string): { calls: string[]; lines: string[] } {
+  const lines = stderr.split("\n").filter((l) => new RegExp(`^${tool}: \\+\\d+\\.\\dms `).test(l));
+  const calls = lines.map((l) => /ms (\w+)\(/.exec(l)![1]!);
+  const times = lines.map((l) => Number(/\+(\d+\.\d)ms/.exec(l)![1]));
+  assertEquals(times, [...times].sort((a, b) => a - b), "timestamps only go forward");
+  return { calls, lines };
+}
+
+Deno.test("server and client --explain: the calls in order, the greeting unchanged", async () => {
+  const { proc, port } = await startTool("server", ["-H", "127.0.0.1", "--explain"]);
+  await using _server = proc;
+  const res = await runTool("client", ["--explain", "-p", String(port), "127.0.0.1"]);
+  assertEquals(res.code, 0, res.stderr);
+  assertEquals(res.stdout, "client: connecting to 127.0.0.1\nclient: received 'Hello, world!'\n");
+  const client = steps("client", res.stderr);
+  assertEquals(client.calls, ["getaddrinfo", "socket", "connect", "recv", "close"]);
+  assertMatch(
+    client.lines[0]!,
+    /getaddrinfo\("127\.0\.0\.1", "\d+", AF_UNSPEC, SOCK_STREAM\) -> \[127\.0\.0\.1\]/,
+  );
+  assertMatch(client.lines[1]!, /socket\(AF_INET, SOCK_STREAM\) -> fd/);
+  assertMatch(client.lines[3]!, /recv\(\) -> 13 bytes, then eof/);
+
+  assertEquals(new TextDecoder().decode(await fetchAll("127.0.0.1", port)), "Hello, world!");
+  await proc.waitFor(/close\(\)[^\n]*\n[^]*close\(\)/, { stderr: true });
+  proc.kill("SIGTERM");
+  assertEquals(await proc.exit(), 0);
+  const server = steps("server", proc.stderr);
+  assertEquals(server.calls, [
+    "getaddrinfo",
+    "socket",
+    "bind",
+    "listen",
+    ...["accept", "send", "close"],
+    ...["accept", "send", "close"],
+  ]);
+  assertMatch(server.lines[2]!, new RegExp(`bind\\(127\\.0\\.0\\.1:${port}\\)`));
+  assertMatch(server.lines[3]!, /listen\(backlog 511\)/);
+  assertMatch(server.lines[4]!, /accept\(\) -> 127\.0\.0\.1:\d+ .*fork\(\).*task/);
+  assertMatch(server.lines[5]!, /send\(13 bytes\)/);
+  // The human lines are the original's, on stdout.
+  assertMatch(
+    proc.stdout,
+    /^server: listening on 127\.0\.0\.1:\d+\nserver: waiting for connections/,
+  );
+});
+
+Deno.test("server --explain on the wildcard says the socket is dual-stack", async () => {
+  const { proc } = await startTool("server", ["--explain"]);
+  await using _server = proc;
+  await proc.waitFor(/bind\(\[::\]:\d+\).*dual-stack/, { stderr: true });
+});
+
+Deno.test("listener and talker --explain: recvfrom, connect in user space, sendto", async () => {
+  const { proc, port } = await startTool("listener", ["-H", "::1", "--echo", "--explain"]);
+  await using _listener = proc;
+  const res = await runTool("talker", ["--explain", "-p", String(port), "-r", "5s", "::1", "hi"]);
+  assertEquals(res.code, 0, res.stderr);
+  const talker = steps("talker", res.stderr);
+  assertEquals(talker.calls, [
+    "getaddrinfo",
+    "socket",
+    "bind",
+    "connect",
+    "sendto",
+    "recvfrom",
+    "close",
+  ]);
+  assertMatch(talker.lines[0]!, /getaddrinfo\("::1", "\d+", AF_UNSPEC, SOCK_DGRAM\)/);
+  assertMatch(talker.lines[3]!, /connect\(\[::1\]:\d+\).*fixes the peer.*user space/);
+  assertMatch(talker.lines[4]!, new RegExp(`sendto\\(2 bytes, \\[::1\\]:${port}\\)`));
+  assertMatch(talker.lines[5]!, new RegExp(`recvfrom\\(\\) -> 2 bytes from \\[::1\\]:${port}`));
+
+  assertEquals(await proc.exit(), 0);
+  const listener = steps("listener", proc.stderr);
+  assertEquals(listener.calls, ["getaddrinfo", "socket", "bind", "recvfrom", "sendto", "close"]);
+  assertMatch(listener.lines[3]!, /recvfrom\(\) -> 2 bytes from \[::1\]:\d+/);
+  assertMatch(proc.stdout, /listener: packet contains "hi"\n$/);
+});
+
+Deno.test("--explain shows the failing call with its errno name", async () => {
+  using closed = udpSocket("127.0.0.1"); // its port, over TCP: nobody listens (very likely)
+  const refused = await runTool("client", ["--explain", "-p", String(closed.port), "127.0.0.1"]);
+  assertEquals(refused.code, 2);
+  const client = steps("client", refused.stderr);
+  assertEquals(client.calls, ["getaddrinfo", "socket", "connect"]);
+  assertMatch(
+    client.lines[2]!,
+    new RegExp(`connect\\(127\\.0\\.0\\.1:${closed.port}\\) -> ECONNREFUSED`),
+  );
+
+  const { proc, port } = await startTool("server", ["-H", "127.0.0.1"]);
+  await using _server = proc;
+  const busy = await runTool("server", ["--explain", "-H", "127.0.0.1", "-p", String(port)]);
+  assertEquals(busy.code, 2);
+  const server = steps("server", busy.stderr);
+  assertEquals(server.calls, ["getaddrinfo", "socket", "bind"]);
+  assertMatch(server.lines[2]!, new RegExp(`bind\\(127\\.0\\.0\\.1:${port}\\) -> EADDRINUSE`));
+
+  const lookup = await runTool("talker", ["--explain", "no-such-host.invalid", "x"]);
+  assertEquals(lookup.code, 1);
+  const talker = steps("talker", lookup.stderr);
+  assertEquals(talker.calls, ["getaddrinfo"]);
+  assert(/-> EAI_NONAME|-> ENOTFOUND|-> EAI_AGAIN/.test(talker.lines[0]!), talker.lines[0]);
+});
+
+Deno.test("without --explain no step is printed", async () => {
+  using closed = udpSocket("127.0.0.1");
+  const res = await runTool("client", ["-p", String(closed.port), "127.0.0.1"]);
+  assertEquals(
+    res.stderr,
+    `client: connect: Connection refused (127.0.0.1:${closed.port})\nclient: failed to connect\n`,
+  );
+});
