@@ -7,6 +7,7 @@ import { chartSvg } from "./chart.ts";
 import { benchDial } from "./dial.ts";
 import { benchTls } from "./tls.ts";
 import { echoThroughput, udpPingRtt } from "./echo.ts";
+import { benchViews } from "./views.ts";
 import type { DgramRow, StreamRow } from "./_rows.ts";
 import {
   compileFlood,
@@ -357,6 +358,10 @@ const echo = await echoThroughput(QUICK ? 1 : 2);
 const ping = await udpPingRtt(50);
 results.echo = echo;
 results.ping = ping;
+
+// ---------------------------------------------------------------- the views' cost
+const views = await benchViews(QUICK ? { trials: 1, seconds: 1 } : {});
+results.views = views;
 results.skipped = skipped;
 
 // ---------------------------------------------------------------- report
@@ -464,6 +469,21 @@ if (tls.rows.length) {
     "UDP ping (talker -n 50 -i 10ms --connect -r 1s)",
     "",
     ...ping.map((r) => `- against ${r.peer}: ${r.summary}`),
+  );
+}
+if (views.length) {
+  lines.push(
+    "",
+    "The views' cost: the same load with human lines (to a file) and with --json (median of trials)",
+    "",
+    "| tool | view | offered | done | per second | × human | CPU µs each |",
+    "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+    ...views.map((r) => {
+      const human = views.find((h) => h.tool === r.tool && h.view === "human");
+      return `| ${r.tool} | ${r.view} | ${f0(r.offered)} | ${f0(r.done)} | ${f0(r.perSec)} | ${
+        human ? f2(r.done / human.done) : "–"
+      } | ${f1(r.cpuMicros)} |`;
+    }),
   );
 }
 for (const s of skipped) lines.push(`skipped: ${s}`);
