@@ -17,12 +17,7 @@ import { parseViewFlags, VIEW_FLAGS, VIEW_HELP } from "../lib/cli/view_flags.ts"
 import { Reporter, type ViewOptions } from "../lib/cli/reporter.ts";
 
 // The types in the signatures below, so that this entry point's docs are complete.
-export type { ToolInfo } from "../lib/cli/tool.ts";
-export type { Reporter, Terminal, ViewOptions } from "../lib/cli/reporter.ts";
-export type { StatusFigures } from "../lib/cli/status_line.ts";
-export type { ColourMode } from "../lib/cli/colour.ts";
-export type { EventName } from "../lib/cli/json.ts";
-export type { Output } from "../lib/cli/output.ts";
+export type * from "../lib/cli/entry_types.ts";
 export type { ListenerOptions } from "../lib/tools/listener.ts";
 
 /**

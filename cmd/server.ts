@@ -21,12 +21,7 @@ import { readInput } from "../lib/cli/stdin.ts";
 const MAX_MESSAGE = 1 << 20;
 
 // The types in the signatures below, so that this entry point's docs are complete.
-export type { ToolInfo } from "../lib/cli/tool.ts";
-export type { Reporter, Terminal, ViewOptions } from "../lib/cli/reporter.ts";
-export type { StatusFigures } from "../lib/cli/status_line.ts";
-export type { ColourMode } from "../lib/cli/colour.ts";
-export type { EventName } from "../lib/cli/json.ts";
-export type { Output } from "../lib/cli/output.ts";
+export type * from "../lib/cli/entry_types.ts";
 export type { ServerOptions } from "../lib/tools/server.ts";
 export type { TlsFiles } from "../lib/tools/tls_files.ts";
 export type { AccessRules } from "../lib/tools/server_peer.ts";

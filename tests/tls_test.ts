@@ -27,10 +27,17 @@ async function peer(cmd: string, args: string[], stdin?: Uint8Array, timeout = 1
   }
 }
 
-/** Starts our server on port 0 with read access to the certificates' directory. */
-async function tlsServer(dir: string, args: string[]) {
-  const proc = new ToolProcess("server", ["-p", "0", "--tls", ...args], {
-    perms: ["--allow-net", `--allow-read=${dir}`],
+/**
+ * Starts our server on port 0 with the test certificate and key, and read access to the
+ * certificates' directory.
+ */
+async function tlsServer(
+  certs: { dir: string; serverCert: string; serverKey: string },
+  args: string[],
+) {
+  const tls = ["--tls", "--cert", certs.serverCert, "--key", certs.serverKey];
+  const proc = new ToolProcess("server", ["-p", "0", ...tls, ...args], {
+    perms: ["--allow-net", `--allow-read=${certs.dir}`],
   });
   try {
     return { proc, port: await proc.port() };
@@ -45,11 +52,7 @@ Deno.test({
   ignore,
   async fn() {
     const certs = sharedCerts();
-    const { proc, port } = await tlsServer(certs.dir, [
-      "--cert",
-      certs.serverCert,
-      "--key",
-      certs.serverKey,
+    const { proc, port } = await tlsServer(certs, [
       "--alpn",
       "h2,socketkit",
       "--message",
@@ -94,11 +97,7 @@ Deno.test({
   ignore,
   async fn() {
     const certs = sharedCerts();
-    const { proc, port } = await tlsServer(certs.dir, [
-      "--cert",
-      certs.serverCert,
-      "--key",
-      certs.serverKey,
+    const { proc, port } = await tlsServer(certs, [
       "--handshake-timeout",
       "1s",
     ]);
@@ -208,11 +207,7 @@ Deno.test({
   ignore,
   async fn() {
     const certs = sharedCerts();
-    const { proc, port } = await tlsServer(certs.dir, [
-      "--cert",
-      certs.serverCert,
-      "--key",
-      certs.serverKey,
+    const { proc, port } = await tlsServer(certs, [
       "-q",
     ]);
     await using _server = proc;
@@ -252,11 +247,7 @@ Deno.test({
   ignore,
   async fn() {
     const certs = sharedCerts();
-    const { proc, port } = await tlsServer(certs.dir, [
-      "--cert",
-      certs.serverCert,
-      "--key",
-      certs.serverKey,
+    const { proc, port } = await tlsServer(certs, [
       "--client-ca",
       certs.ca,
     ]);
@@ -491,11 +482,7 @@ Deno.test({
   ignore,
   async fn() {
     const certs = sharedCerts();
-    const { proc, port } = await tlsServer(certs.dir, [
-      "--cert",
-      certs.serverCert,
-      "--key",
-      certs.serverKey,
+    const { proc, port } = await tlsServer(certs, [
       "--echo",
     ]);
     await using _server = proc;

@@ -408,19 +408,9 @@ class Session {
         await this.#layered.discardUntilEnd();
       }
     } catch {
-      if (!sent) {
-        if (this.#closed) stats.dropped++;
-        else stats.failed++;
-      }
+      if (!sent) this.#countFailure();
     } finally {
-      handshake!.delete(this);
-      write.delete(this);
-      linger?.delete(this);
-      idle?.delete(this);
-      this.drop();
-      this.#state.onStep?.({ call: "close", args: "" });
-      this.#state.live.delete(this);
-      this.#state.wake?.();
+      this.#end();
     }
   }
 
@@ -449,19 +439,29 @@ class Session {
         while (await conn.read(scratch) !== null) { /* discard what the client sent */ }
       }
     } catch {
-      if (!sent) {
-        if (this.#closed) stats.dropped++;
-        else stats.failed++;
-      }
+      if (!sent) this.#countFailure();
     } finally {
-      write.delete(this);
-      linger?.delete(this);
-      idle?.delete(this);
-      this.drop();
-      this.#state.onStep?.({ call: "close", args: "" });
-      this.#state.live.delete(this);
-      this.#state.wake?.();
+      this.#end();
     }
+  }
+
+  /** A client that was not served: dropped by us (a deadline, the drain) or failed itself. */
+  #countFailure(): void {
+    if (this.#closed) this.#state.stats.dropped++;
+    else this.#state.stats.failed++;
+  }
+
+  /** The end of every client, served or not: its deadlines go, the socket closes, a slot frees. */
+  #end(): void {
+    const { handshake, write, linger, idle } = this.#state;
+    handshake?.delete(this);
+    write.delete(this);
+    linger?.delete(this);
+    idle?.delete(this);
+    this.drop();
+    this.#state.onStep?.({ call: "close", args: "" });
+    this.#state.live.delete(this);
+    this.#state.wake?.();
   }
 }
 
