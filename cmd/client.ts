@@ -12,6 +12,7 @@ import { familyFlag, parseDuration, parseFlags, parseInteger } from "../lib/cli/
 import type { Output } from "../lib/cli/output.ts";
 import { parsePort } from "../lib/cli/port.ts";
 import { onTermination } from "../lib/cli/signals.ts";
+import { ExitCode } from "../lib/cli/exit_codes.ts";
 import { runMain, type ToolInfo } from "../lib/cli/tool.ts";
 import { parseViewFlags, VIEW_FLAGS, VIEW_HELP } from "../lib/cli/view_flags.ts";
 import { Reporter, type ViewOptions } from "../lib/cli/reporter.ts";
@@ -165,7 +166,7 @@ export function parseClientArgs(
       race: values.race === true || values["race-delay"] !== undefined,
       raceDelay: values["race-delay"] === undefined
         ? undefined
-        : parseDuration("--race-delay", values["race-delay"] as string),
+        : parseDuration("--race-delay", values["race-delay"] as string, { min: 10, max: 2000 }),
       tls: parseTlsFlags(values),
       send: values.send === undefined ? undefined : new TextEncoder().encode(values.send as string),
       input: values.stdin === true ? Deno.stdin : undefined,
@@ -247,7 +248,11 @@ export async function main(args: string[], out: Output): Promise<number> {
   out.statusToStderr = options.raw === true;
   const reporter = new Reporter(out, view);
   using stop = onTermination(); // Ctrl-C: print what came so far, exit 130
-  return await runClient(host, { ...options, signal: stop.signal, reporter }, out);
+  const code = await runClient(host, { ...options, signal: stop.signal, reporter }, out);
+  if (!options.raw) return code;
+  // With --raw stdout is the data: bytes that could not be written are not a success.
+  await out.close();
+  return code === 0 && out.failed ? ExitCode.Usage : code;
 }
 
 if (import.meta.main) await runMain(info, main);

@@ -93,6 +93,13 @@ const cases: Case[] = [
     1,
     /^client: Option --stdin does not work with --tls yet\n$/,
   ],
+  [
+    "client",
+    ["--race-delay", "5ms", "::1"],
+    1,
+    /^client: Invalid --race-delay "5ms": .* 10ms to 2s/,
+  ],
+  ["client", ["--race-delay", "3s", "::1"], 1, /^client: Invalid --race-delay "3s": .* 10ms to 2s/],
 ];
 for (const tool of ["server", "client", "listener", "talker"]) {
   const more = tool === "client" ? ["::1"] : tool === "talker" ? ["::1", "x"] : [];

@@ -56,7 +56,7 @@ Deno.test("connected talker ignores a third socket's datagram and keeps waiting 
   await peer.send(bytes("from the peer"), from);
   assertEquals(await talker.exit(), 0, talker.stderr);
   assertMatch(talker.stdout, /reply contains "from the peer"\n/);
-  assertMatch(talker.stdout, /ignored 1 datagrams from other addresses\n/);
+  assertMatch(talker.stdout, /ignored 1 datagram from other addresses\n/);
   assert(!talker.stdout.includes("stranger"));
 });
 

@@ -2,7 +2,7 @@
 // pipes (FIFOs whose read end the test holds) and files, then the tools as processes with a
 // stdout nobody reads, a full disk, a reader that leaves, and a bug.
 import { assert, assertEquals, assertMatch } from "./_assert.ts";
-import { text, toolArgs, ToolProcess, udpSocket } from "./_tools.ts";
+import { startTool, text, toolArgs, ToolProcess, udpSocket } from "./_tools.ts";
 import { Output, OUTPUT_DRAIN_MS } from "../lib/cli/output.ts";
 
 const FIXTURES = new URL("./fixtures/", import.meta.url).pathname;
@@ -254,7 +254,7 @@ Deno.test("server whose stdout is never read serves 3,000 clients, then summaris
     assertEquals(code, 0, await stderr);
     assert(ms < OUTPUT_DRAIN_MS + 1000, `exit took ${ms.toFixed(0)} ms`);
     const all = head.read + rest;
-    const m = /server: stopped: 3000 served, 0 failed, 0 dropped, (\d+) log lines dropped\n$/
+    const m = /server: stopped: 3000 served, 0 failed, 0 dropped, (\d+) log lines? dropped\n$/
       .exec(all);
     assert(m, all.slice(-300));
     const shown = all.split("server: got connection from 127.0.0.1\n").length - 1;
@@ -326,27 +326,40 @@ Deno.test({
   },
 });
 
-Deno.test("listener -k whose reader leaves after the first line stops quietly with exit 0", async () => {
-  await using proc = new ToolProcess("listener", ["-k", "-H", "::1", "-p", "0"], {
-    wrap: ["bash", "-c", '"$@" | head -n 1; exit "${PIPESTATUS[0]}"', "bash"],
-  });
-  const port = await proc.port();
-  using sender = udpSocket("::1");
-  const status = proc.exit(10_000);
-  let exited = false;
-  status.finally(() => exited = true);
-  // Datagrams until it notices that nobody reads any more (each one's lines fail to write).
-  for (let i = 0; i < 200 && !exited; i++) {
-    await sender.send(new TextEncoder().encode(`datagram ${i}`), {
-      transport: "udp",
-      hostname: "::1",
-      port,
-    });
-    await new Promise((r) => setTimeout(r, 20));
+Deno.test("listener -k --echo whose reader leaves goes on echoing, and stops cleanly on SIGTERM", async () => {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: toolArgs("listener", ["-k", "--echo", "-H", "::1", "-p", "0"]),
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const stderr = new Response(child.stderr).text();
+  try {
+    // The first line names the port; then the reader leaves, as `| head -n 1` does.
+    const reader = child.stdout.getReader();
+    let first = "";
+    while (!first.includes("\n")) first += text((await reader.read()).value ?? new Uint8Array());
+    await reader.cancel();
+    const port = Number(/listening on .*:(\d+)\n/.exec(first)![1]);
+    using sender = udpSocket("::1");
+    const buf = new Uint8Array(64);
+    for (let i = 0; i < 5; i++) {
+      const sent = new TextEncoder().encode(`datagram ${i}`);
+      await sender.send(sent, { transport: "udp", hostname: "::1", port });
+      const timer = setTimeout(() => sender.close(), 3000);
+      const [echo] = await sender.receive(buf);
+      clearTimeout(timer);
+      assertEquals(text(echo), `datagram ${i}`);
+    }
+    child.kill("SIGTERM");
+    assertEquals((await child.status).code, 0);
+    assertEquals(await stderr, "");
+  } finally {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* gone */ }
+    await child.status;
   }
-  assertEquals(await status, 0);
-  assertEquals(proc.stdout, `listener: listening on [::1]:${port}\n`);
-  assertEquals(proc.stderr, "");
 });
 
 Deno.test("a tool that leaves a rejected promise unhandled prints one internal error line, exit 70", async () => {
@@ -404,7 +417,7 @@ Deno.test("listener -k whose stdout is never read keeps receiving, then summaris
     for (let r = await stdout.read(); !r.done; r = await stdout.read()) rest += text(r.value);
     assertEquals((await child.status).code, 0);
     const all = head.read + rest;
-    const m = /listener: received (\d+) datagrams, (\d+) bytes, (\d+) log lines dropped\n$/
+    const m = /listener: received (\d+) datagrams, (\d+) bytes, (\d+) log lines? dropped\n$/
       .exec(all);
     assert(m, all.slice(-300));
     const [received, dropped] = [Number(m[1]), Number(m[3])];
@@ -422,4 +435,23 @@ Deno.test("listener -k whose stdout is never read keeps receiving, then summaris
     await child.status;
     await stderr;
   }
+});
+
+Deno.test("client --raw whose stdout is a full disk says so and exits 1, not 0", async () => {
+  const { proc, port } = await startTool("server", ["-H", "127.0.0.1"]);
+  await using _server = proc;
+  const argv = [Deno.execPath(), ...toolArgs("client", ["--raw", "-p", String(port), "127.0.0.1"])];
+  const run = async (sink: string) => {
+    const out = await new Deno.Command("sh", {
+      args: ["-c", `exec "$@" >${sink}`, "sh", ...argv],
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    return { code: out.code, stderr: text(out.stderr) };
+  };
+  const full = await run("/dev/full");
+  assertEquals(full.code, 1, full.stderr);
+  assertMatch(full.stderr, /client: stdout: No space left on device/);
+  const ok = await run("/dev/null");
+  assertEquals(ok.code, 0, ok.stderr);
 });

@@ -177,6 +177,7 @@ export class Output {
   #fill: number;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
+  #failed = false;
   #dropped = 0;
   #pool: Uint8Array[] = [];
   #idle: (() => void)[] = [];
@@ -204,6 +205,15 @@ export class Output {
   /** Whether stdout was closed by its reader (a broken pipe); later output is dropped. */
   get closed(): boolean {
     return this.#closed;
+  }
+
+  /**
+   * Whether writing stdout failed for another reason (a full disk, an I/O error): what was
+   * meant for it is lost, which a tool whose stdout is its data (`--raw`) must not call a
+   * success.
+   */
+  get failed(): boolean {
+    return this.#failed;
   }
 
   /**
@@ -548,7 +558,10 @@ export class Output {
     l.barriers = [];
     if (l !== this.#out) return; // nowhere left to say it
     if (err instanceof Deno.errors.BrokenPipe) this.#closed = true;
-    else this.error(`stdout: ${describeCause(err)} (output dropped from now on)`);
+    else {
+      this.#failed = true;
+      this.error(`stdout: ${describeCause(err)} (output dropped from now on)`);
+    }
   }
 }
 

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { listenDatagram } from "./_listen_datagram.ts";
 import { type NetError, opError } from "./errors.ts";
 import type { Candidate } from "./resolve.ts";
 import { afName, type OnStep, sockType, stepAddress } from "./steps.ts";
@@ -112,7 +113,7 @@ export function bindFirst(
     });
     try {
       const bound = transport === "udp"
-        ? Deno.listenDatagram({ transport: "udp", hostname, port })
+        ? listenDatagram(hostname, port)
         : options.reusePort
         ? listenShared(hostname, port)
         : Deno.listen({ hostname, port });

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { listenDatagram } from "./_listen_datagram.ts";
 import { afName, type OnStep, stepAddress } from "./steps.ts";
 import { joinHostPort, sameAddress } from "./address.ts";
 import { NetError, opError } from "./errors.ts";
@@ -225,7 +226,7 @@ export function connectDatagram(
   const family = hostname.includes(":") ? 6 : 4;
   onStep?.({ call: "socket", args: `${afName(family)}, SOCK_DGRAM`, result: "fd" });
   try {
-    const conn = Deno.listenDatagram({ transport: "udp", hostname, port });
+    const conn = listenDatagram(hostname, port);
     onStep?.({ call: "bind", args: stepAddress(conn.addr as Deno.NetAddr) });
     return new ConnectedDatagram(conn, peer, onStep);
   } catch (cause) {

@@ -200,7 +200,10 @@ export async function runListener(options: ListenerOptions, out: Output): Promis
     }), options.quiet ?? false);
   }
   try {
-    while (stats.datagrams < limit && !options.signal?.aborted && !out.closed) {
+    // A reader that leaves ends output, not the work (the echo goes on); only a pure
+    // `--raw` sink, whose stdout is the whole job, has nothing left to do.
+    const sinkOnly = options.raw === true && !options.echo;
+    while (stats.datagrams < limit && !options.signal?.aborted && !(sinkOnly && out.closed)) {
       let data: Uint8Array, from: Deno.NetAddr;
       try {
         [data, from] = await conn.receive(buf) as [Uint8Array, Deno.NetAddr];
@@ -307,7 +310,7 @@ function summaryLine(stats: ListenerStats, options: ListenerOptions, dropped: nu
     const total = loop + lowPort + rate + failed;
     if (total > 0) line += `, not echoed ${total} (${reasons.join(", ")})`;
   }
-  if (dropped > 0) line += `, ${dropped} log lines dropped`;
+  if (dropped > 0) line += `, ${dropped} log ${dropped === 1 ? "line" : "lines"} dropped`;
   if (stats.ignored > 0) {
     line += `, ignored ${stats.ignored} IPv4 ${
       stats.ignored === 1 ? "datagram" : "datagrams"

@@ -233,7 +233,9 @@ export async function runServer(options: ServerOptions, out: Output): Promise<Se
         : "") +
       (tls ? `, ${stats.failedHandshakes} failed handshakes` : "") +
       (echo ? `, ${stats.echoed} bytes echoed` : "") +
-      (droppedLines ? `, ${droppedLines} log lines dropped` : ""),
+      (droppedLines
+        ? `, ${droppedLines} log ${droppedLines === 1 ? "line" : "lines"} dropped`
+        : ""),
   );
   return stats;
 }

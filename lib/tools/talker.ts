@@ -190,7 +190,9 @@ async function talk(
       r.event(
         "summary",
         { ignored: sock.ignored },
-        `ignored ${sock.ignored} datagrams from other addresses`,
+        `ignored ${sock.ignored} ${
+          sock.ignored === 1 ? "datagram" : "datagrams"
+        } from other addresses`,
       );
     }
   }
@@ -295,7 +297,11 @@ function pingSummary(stats: PingStats, sock: ConnectedDatagram): string {
     line += `, rtt min/avg/max = ${ms(min)}/${ms(avg)}/${ms(max)} ms`;
   }
   if (stats.late > 0) line += `, ${stats.late} late`;
-  if (sock.ignored > 0) line += `, ignored ${sock.ignored} datagrams from other addresses`;
+  if (sock.ignored > 0) {
+    line += `, ignored ${sock.ignored} ${
+      sock.ignored === 1 ? "datagram" : "datagrams"
+    } from other addresses`;
+  }
   return line;
 }
 
