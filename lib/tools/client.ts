@@ -17,7 +17,7 @@ import { escapeBytes } from "../net/escape.ts";
 import { readAll, type StreamSource } from "../net/read_all.ts";
 import { type Family, resolve } from "../net/resolve.ts";
 import type { TlsClientConn } from "../net/tls_client.ts";
-import { loadTlsFiles, type TlsFiles } from "./tls_files.ts";
+import type { TlsFiles } from "./tls_files.ts";
 import { clientSession } from "./client_session.ts";
 
 /** Options for {@linkcode runClient}. */
@@ -141,7 +141,9 @@ export async function runClient(
 ): Promise<number> {
   const port = options.port ?? 3490;
   const r = options.reporter ?? Reporter.plain(out);
-  const pem = options.tls ? await loadTlsFiles(options.tls) : undefined;
+  const pem = options.tls
+    ? await (await import("./tls_files.ts")).loadTlsFiles(options.tls)
+    : undefined;
   // What a run needs: the name (for the lookup), then each address with the port.
   const grants = ipFamily(host) === undefined ? [host] : [];
   const candidates = await resolve(host, port, {

@@ -17,7 +17,7 @@ import { bindReported } from "./bind.ts";
 import { type AccessRules, admission, isIPv6Peer, shown } from "./server_peer.ts";
 import { startWorkers } from "./server_workers.ts";
 import { LimitedLines } from "./limited_lines.ts";
-import { loadTlsFiles, type TlsFiles } from "./tls_files.ts";
+import type { TlsFiles } from "./tls_files.ts";
 
 /** Options for {@linkcode runServer}. */
 export interface ServerOptions {
@@ -107,7 +107,7 @@ export async function runServer(options: ServerOptions, out: Output): Promise<Se
   const r = options.reporter ?? Reporter.plain(out);
   let tls: TlsServerConfig | undefined;
   if (options.tls) {
-    const pem = await loadTlsFiles(options.tls);
+    const pem = await (await import("./tls_files.ts")).loadTlsFiles(options.tls);
     tls = { cert: pem.cert!, key: pem.key!, clientCa: pem.clientCa, alpn: options.tls.alpn };
   }
   const layer = tls ? (await import("../net/tls_server.ts")).tlsServerLayer(tls) : undefined;
