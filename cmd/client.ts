@@ -64,7 +64,8 @@ Options:
                              implies --race
       --tls                  connect over TLS: verify the server against the default roots
                              (or --ca); print the TLS version and the server's subject; a
-                             certificate that fails verification ends the run (exit 2)
+                             certificate that fails verification ends the run (exit 2);
+                             not with --send, --stdin or --idle-timeout yet
       --ca FILE              trust only the CAs in FILE (PEM); - reads it from stdin
       --servername NAME      the name the certificate must be valid for, sent as SNI
                              (default: hostname)

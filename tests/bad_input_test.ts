@@ -100,6 +100,8 @@ const cases: Case[] = [
     /^client: Invalid --race-delay "5ms": .* 10ms to 2s/,
   ],
   ["client", ["--race-delay", "3s", "::1"], 1, /^client: Invalid --race-delay "3s": .* 10ms to 2s/],
+  // An option typed with an escape sequence in it is shown, not run, on the terminal.
+  ["client", ["--\x1b[31mX\x07"], 1, /^client: Unknown option '--\\x1b\[31mX\\x07'\n$/],
 ];
 for (const tool of ["server", "client", "listener", "talker"]) {
   const more = tool === "client" ? ["::1"] : tool === "talker" ? ["::1", "x"] : [];

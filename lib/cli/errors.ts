@@ -200,6 +200,10 @@ export function exitCodeOf(err: unknown): ExitCodeValue {
  * ```
  */
 export function errorLine(tool: string, usage: string, err: unknown): string {
+  return safeLine(rawErrorLine(tool, usage, err));
+}
+
+function rawErrorLine(tool: string, usage: string, err: unknown): string {
   if (err instanceof UsageError && err.showUsage) return usage;
   if (err instanceof ResolveError && !isPermissionDenied(err)) {
     return `getaddrinfo: ${err.reason} (host ${JSON.stringify(err.address)})`;
@@ -209,4 +213,16 @@ export function errorLine(tool: string, usage: string, err: unknown): string {
     return `${tool}: internal error: ${err instanceof Error ? err.stack ?? err.message : err}`;
   }
   return `${tool}: ${(err as Error).message}`;
+}
+
+/**
+ * An error line that cannot drive the terminal, whatever a user or a peer put in it (an
+ * option typed with an escape sequence in it): control, format and separator characters are
+ * shown as `\xHH` or `\u{HHHH}`; newlines inside a stack trace stay.
+ */
+function safeLine(line: string): string {
+  return line.replace(/[^\n\P{Cc}]|[\p{Cf}\p{Zl}\p{Zp}]/gu, (c) => {
+    const cp = c.codePointAt(0)!;
+    return cp < 0x100 ? `\\x${cp.toString(16).padStart(2, "0")}` : `\\u{${cp.toString(16)}}`;
+  });
 }
