@@ -1,6 +1,6 @@
 // --json: every line every tool writes is one event, valid against the schema (ajv).
 import { assert, assertEquals, assertMatch } from "./_assert.ts";
-import { fetchAll, runTool, ToolProcess, udpSocket } from "./_tools.ts";
+import { fetchAll, runTool, startTool, text, ToolProcess, udpSocket } from "./_tools.ts";
 import { parseEvents } from "./_events.ts";
 
 const names = (events: { event: string }[]) => events.map((e) => e.event);
@@ -195,4 +195,22 @@ Deno.test("listener --deny --json: a denied sender is a refused event", async ()
   const events = parseEvents(proc.stdout);
   assertEquals(names(events), ["listening", "refused", "datagram", "summary"]);
   assertEquals([events[1]!.reason, events[2]!.data, events[3]!.refused], ["denied", "yes", 1]);
+});
+
+Deno.test("--color always shows a refusal line in yellow, and a pipe by default gets it plain", async () => {
+  for (const [flags, coloured] of [[["--color", "always"], true], [[], false]] as const) {
+    const { proc, port } = await startTool("server", [
+      ...flags,
+      "-H",
+      "127.0.0.1",
+      "--deny",
+      "127.0.0.1",
+    ]);
+    await using _server = proc;
+    assertEquals(text(await fetchAll("127.0.0.1", port)), "");
+    const line = coloured
+      ? /\x1b\[33mrefused connection from 127\.0\.0\.1\x1b\[39m\n/
+      : /server: refused connection from 127\.0\.0\.1\n/;
+    await proc.waitFor(line);
+  }
 });

@@ -44,10 +44,16 @@ export class LimitedLines {
    *
    * @param out Where lines go.
    * @param what What the lines are, plural, for the count of those not shown.
-   * @param options `perSecond` (default 10), `stderr` (default false: status lines).
+   * @param options `perSecond` (default 10), `stderr` (default false: status lines), `print`
+   * (how a line is printed, such as a refusal in yellow; default: `out.say` or `out.error`).
    */
-  constructor(out: Output, what: string, options: { perSecond?: number; stderr?: boolean } = {}) {
-    this.#print = options.stderr ? (line) => out.error(line) : (line) => out.say(line);
+  constructor(
+    out: Output,
+    what: string,
+    options: { perSecond?: number; stderr?: boolean; print?: (line: string) => void } = {},
+  ) {
+    this.#print = options.print ??
+      (options.stderr ? (line) => out.error(line) : (line) => out.say(line));
     this.#what = what;
     this.#perSecond = options.perSecond ?? 10;
   }

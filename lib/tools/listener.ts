@@ -180,7 +180,7 @@ export async function runListener(options: ListenerOptions, out: Output): Promis
   options.signal?.addEventListener("abort", onStop, { once: true });
   const buf = new Uint8Array(65536);
   const access = options.access ? new AccessList(options.access) : undefined;
-  const refusals = new LimitedLines(out, "refusals");
+  const refusals = new LimitedLines(out, "refusals", { print: (line) => r.refused({}, line) });
   if (access) stats.refused = 0;
   const name = r.colour ? ANSI.name(out.name) : undefined;
   const report = options.quiet && !options.raw || r.json

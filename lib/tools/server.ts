@@ -168,7 +168,7 @@ export async function runServer(options: ServerOptions, out: Output): Promise<Se
     droppedLines: out.dropped,
     refused: seen.refused,
   }), quiet);
-  const refusals = new LimitedLines(out, "refusals");
+  const refusals = new LimitedLines(out, "refusals", { print: (line) => r.refused({}, line) });
   const stats = await serveStream(listener, {
     ...limits,
     message,
