@@ -10,6 +10,9 @@ if (!TMUX) console.log("views_live_test: tmux is missing, the live view tests ar
 /** A tool running in a 120x30 tmux pane; the pane stays after the tool exits. */
 class Pane implements AsyncDisposable {
   readonly session = `socketkit-live-${Deno.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  /** A tmux server of the pane's own (`-L`), so that one test's server shutting down cannot
+   * take the next test's session with it. */
+  readonly socket = this.session;
 
   static async start(tool: string, args: string[], redirect = "", env = ""): Promise<Pane> {
     const pane = new Pane();
@@ -17,20 +20,20 @@ class Pane implements AsyncDisposable {
     const argv = `env -u NO_COLOR ${env}` +
       [Deno.execPath(), ...toolArgs(tool, args)].map(quote).join(" ");
     // Dead panes stay, so what the tool printed last can still be read.
-    await tmux("new-session", "-d", "-s", pane.session, "-x", "120", "-y", "30");
-    await tmux("set-option", "-t", pane.session, "remain-on-exit", "on");
-    await tmux("respawn-pane", "-k", "-t", pane.session, `${argv}${redirect}`);
+    await pane.tmux("new-session", "-d", "-s", pane.session, "-x", "120", "-y", "30");
+    await pane.tmux("set-option", "-t", pane.session, "remain-on-exit", "on");
+    await pane.tmux("respawn-pane", "-k", "-t", pane.session, `${argv}${redirect}`);
     return pane;
   }
 
   /** The pane's text, as the person sees it (colours stripped), trailing blanks trimmed. */
   async capture(): Promise<string> {
-    return await tmux("capture-pane", "-p", "-t", this.session);
+    return await this.tmux("capture-pane", "-p", "-t", this.session);
   }
 
   /** The pane's text with its colours, as escape sequences. */
   async captureColours(): Promise<string> {
-    return await tmux("capture-pane", "-p", "-e", "-t", this.session);
+    return await this.tmux("capture-pane", "-p", "-e", "-t", this.session);
   }
 
   /** Waits (10 s at most) until the pane matches `pattern`; returns the match. */
@@ -46,7 +49,12 @@ class Pane implements AsyncDisposable {
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
-    await tmux("kill-session", "-t", this.session).catch(() => {});
+    await this.tmux("kill-server").catch(() => {});
+  }
+
+  /** Runs tmux against the pane's own server. */
+  tmux(...args: string[]): Promise<string> {
+    return tmux("-L", this.socket, ...args);
   }
 }
 
@@ -85,7 +93,7 @@ Deno.test({
     await sendDatagrams(port, 30);
     await pane.waitFor(/listener: up \d+s · 50 datagrams/);
     // Ctrl-C: the status line is erased before the summary.
-    await tmux("send-keys", "-t", pane.session, "C-c");
+    await pane.tmux("send-keys", "-t", pane.session, "C-c");
     await pane.waitFor(/listener: received 50 datagrams, \d+ bytes/);
     const end = await pane.capture();
     assertEquals(STATUS.test(end), false, end);
@@ -129,7 +137,7 @@ Deno.test({
       await pane.waitFor(/listener: up \d+s · 0 datagrams/);
       await sendDatagrams(port, 2);
       await pane.waitFor(/listener: up \d+s · 2 datagrams/);
-      await tmux("send-keys", "-t", pane.session, "C-c");
+      await pane.tmux("send-keys", "-t", pane.session, "C-c");
       for (let i = 0; i < 100 && !(await Deno.readTextFile(file)).includes("received"); i++) {
         await new Promise((r) => setTimeout(r, 50));
       }
@@ -151,7 +159,7 @@ Deno.test({
       }
       await sendDatagrams(port2, 1);
       await new Promise((r) => setTimeout(r, 600));
-      await tmux("send-keys", "-t", pane2.session, "C-c");
+      await pane2.tmux("send-keys", "-t", pane2.session, "C-c");
       for (let i = 0; i < 100 && !(await Deno.readTextFile(all)).includes("received"); i++) {
         await new Promise((r) => setTimeout(r, 50));
       }
