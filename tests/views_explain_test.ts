@@ -118,3 +118,32 @@ Deno.test("without --explain no step is printed", async () => {
     `client: connect: Connection refused (127.0.0.1:${closed.port})\nclient: failed to connect\n`,
   );
 });
+
+Deno.test("server --echo and client --send --explain: every send, shutdown and recv, in order", async () => {
+  const { proc, port } = await startTool("server", ["-H", "127.0.0.1", "--echo", "--explain"]);
+  await using _server = proc;
+  const res = await runTool("client", [
+    "--explain",
+    "--send",
+    "hello",
+    "-p",
+    String(port),
+    "127.0.0.1",
+  ]);
+  assertEquals(res.code, 0, res.stderr);
+  assertEquals(res.stdout, "client: connecting to 127.0.0.1\nclient: received 'hello'\n");
+  const client = steps("client", res.stderr);
+  assertEquals(client.calls.slice(0, 5), ["getaddrinfo", "socket", "connect", "send", "shutdown"]);
+  assertEquals(client.calls.at(-1), "close");
+  assert(client.calls.filter((c) => c === "recv").length >= 2, client.lines.join("\n"));
+  assertMatch(client.lines[3]!, /send\(5 bytes\)/);
+  await proc.waitFor(/close\(\)/, { stderr: true });
+  proc.kill("SIGTERM");
+  assertEquals(await proc.exit(), 0);
+  const server = steps("server", proc.stderr);
+  // No greeting in echo mode: accept, then what the client sent comes back, then its end.
+  assertEquals(server.calls.slice(4), ["accept", "recv", "send", "recv", "close"]);
+  assertMatch(server.lines[5]!, /recv\(\) -> 5 bytes/);
+  assertMatch(server.lines[6]!, /send\(5 bytes\)/);
+  assertMatch(server.lines[7]!, /recv\(\) -> 0 bytes/);
+});

@@ -22,6 +22,7 @@ const WHY: Record<StepCall, string> = {
   recv: "reads what the peer sent; 0 bytes means it closed",
   sendto: "sends one datagram to an address: no connection",
   recvfrom: "takes one whole datagram and the address it came from",
+  shutdown: "ends our side of the stream: the peer reads the end and can still answer",
   close: "frees the socket (a stream's peer then reads the end)",
 };
 

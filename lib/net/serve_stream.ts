@@ -360,11 +360,13 @@ class Session {
     while (true) {
       idle.add(this);
       const n = await io.read(buf);
+      this.#state.onStep?.({ call: "recv", args: "", result: `${n ?? 0} bytes` });
       if (n === null) break;
       idle.delete(this);
       write.add(this);
       await io.write(buf.subarray(0, n));
       write.delete(this);
+      this.#state.onStep?.({ call: "send", args: `${n} bytes` });
       stats.echoed += n;
     }
     idle.delete(this);
@@ -397,7 +399,9 @@ class Session {
       this.#state.onConnection?.(remote, this.#layered.description);
       write.add(this);
       if (message.length > 0) await this.#layered.write(message);
-      this.#state.onStep?.({ call: "send", args: `${message.length} bytes` });
+      if (message.length > 0) {
+        this.#state.onStep?.({ call: "send", args: `${message.length} bytes` });
+      }
       if (idle !== undefined) await this.#echo(idle, this.#layered);
       await this.#layered.closeWrite();
       sent = true;
@@ -426,7 +430,9 @@ class Session {
       // Writes may be short: loop until every byte is written (or the deadline drops us).
       let off = message.length === 0 ? 0 : await conn.write(message);
       while (off < message.length) off += await conn.write(message.subarray(off));
-      this.#state.onStep?.({ call: "send", args: `${message.length} bytes` });
+      if (message.length > 0) {
+        this.#state.onStep?.({ call: "send", args: `${message.length} bytes` });
+      }
       if (idle !== undefined) {
         await this.#echo(idle, { read: (p) => conn.read(p), write: writeAll });
       }

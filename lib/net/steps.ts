@@ -23,6 +23,7 @@ export type StepCall =
   | "recv"
   | "sendto"
   | "recvfrom"
+  | "shutdown"
   | "close";
 
 /**

@@ -105,20 +105,29 @@ export async function clientSession(
   let readTimer: ReturnType<typeof setTimeout> | undefined;
   const startReadDeadline = () => readTimer = setTimeout(() => end("timeout"), readTimeout);
 
+  const onStep = options.reporter?.onStep;
+  const sent = (bytes: Uint8Array) => onStep?.({ call: "send", args: `${bytes.length} bytes` });
   let sendError: unknown;
   let sendDone: Promise<void> = Promise.resolve();
   if (sending) {
     sendDone = (async () => {
       try {
-        if (options.send !== undefined) await writeAll(conn, options.send, touch);
+        if (options.send !== undefined) {
+          await writeAll(conn, options.send, touch);
+          sent(options.send);
+        }
         if (options.input !== undefined) {
           const buf = new Uint8Array(CHUNK);
           let n: number | null;
           while (why === undefined && (n = await options.input.read(buf)) !== null) {
             await writeAll(conn, buf.subarray(0, n), touch);
+            sent(buf.subarray(0, n));
           }
         }
-        if (options.shutdown ?? true) await conn.closeWrite();
+        if (options.shutdown ?? true) {
+          await conn.closeWrite();
+          onStep?.({ call: "shutdown", args: "SHUT_WR" });
+        }
       } catch (err) {
         if (why === undefined) sendError = err;
       }
@@ -142,6 +151,7 @@ export async function clientSession(
       let n: number | null;
       try {
         n = await reader.read(probe ? new Uint8Array(1) : into, { signal: stop.signal });
+        onStep?.({ call: "recv", args: "", result: `${n ?? 0} bytes` });
       } catch (err) {
         if (stop.signal.aborted) break;
         if (err instanceof Deno.errors.ConnectionReset && total > 0) {

@@ -187,8 +187,6 @@ export async function runListener(options: ListenerOptions, out: Output): Promis
     ? undefined
     : new DatagramReport(out, { ...options, name });
   const eachJson = r.json && !options.quiet ? new DatagramJson(out.name) : undefined;
-  const refusedCount = () =>
-    notEchoed.loop + notEchoed.lowPort + notEchoed.rate + notEchoed.failed + (stats.refused ?? 0);
   if (options.keep) {
     r.live(() => ({
       unit: "datagrams",
@@ -196,7 +194,8 @@ export async function runListener(options: ListenerOptions, out: Output): Promis
       bytes: stats.bytes,
       droppedLines: out.dropped,
       kernelDrops: udpKernelDrops(addr.port),
-      refused: refusedCount(),
+      // Senders refused by --allow/--deny; echoes not sent (loop, rate) are the summary's.
+      refused: stats.refused ?? 0,
     }), options.quiet ?? false);
   }
   try {
