@@ -214,3 +214,35 @@ Deno.test("--color always shows a refusal line in yellow, and a pipe by default 
     await proc.waitFor(line);
   }
 });
+
+Deno.test("--json: the error that ends a run carries the exit code the tool ends with", async () => {
+  const closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = closed.addr.port;
+  closed.close();
+  using quiet = udpSocket("::1");
+  const cases: [string, string[], number][] = [
+    ["client", ["--json", "-p", String(port), "127.0.0.1"], 2],
+    ["talker", ["--json", "-r", "200ms", "-p", String(quiet.port), "::1", "hi"], 3],
+    ["talker", [
+      "--json",
+      "-n",
+      "2",
+      "-i",
+      "10ms",
+      "-r",
+      "200ms",
+      "-p",
+      String(quiet.port),
+      "::1",
+      "hi",
+    ], 3],
+  ];
+  for (const [tool, args, code] of cases) {
+    const res = await runTool(tool, args);
+    assertEquals(res.code, code, res.stderr);
+    const events = parseEvents(res.stdout);
+    const last = events.filter((e) => e.event === "error").at(-1);
+    assert(last !== undefined, `${tool}: no error event in ${res.stdout}`);
+    assertEquals(last.exit_code, code, JSON.stringify(last));
+  }
+});

@@ -146,6 +146,20 @@ export class Reporter {
   }
 
   /**
+   * The error that ends the tool: its line, and in JSON its event with the `exit_code` the
+   * tool ends with.
+   *
+   * @param text The message, without the tool's name.
+   * @param code The exit code.
+   * @param fields More fields for the JSON event.
+   * @returns `code`, so that a tool can `return r.fail(...)`.
+   */
+  fail<C extends number>(text: string, code: C, fields: object = {}): C {
+    this.error(text, { ...fields, exit_code: code });
+    return code;
+  }
+
+  /**
    * A refusal: the JSON event, or the human line (yellow on a terminal) if there is one.
    *
    * @param fields The event's fields.

@@ -167,18 +167,17 @@ export async function runClient(
     conn = await dialer.dial(candidates, { signal: options.signal });
   } catch (err) {
     if (options.signal?.aborted) {
-      r.error("interrupted");
-      return INTERRUPTED;
+      return r.fail("interrupted", INTERRUPTED);
     }
     if (!(err instanceof NetError) || err.op !== "dial") throw needsGrants(err, grants);
     if (err.cause instanceof Deno.errors.NotCapable) throw needsGrants(err, grants);
     if (err.timeout) {
       const waited = formatDuration(options.connectTimeout ?? 10_000);
-      r.error(`failed to connect: no address answered within ${waited}`, { errno: "ETIMEDOUT" });
-      return ExitCode.Timeout;
+      return r.fail(`failed to connect: no address answered within ${waited}`, ExitCode.Timeout, {
+        errno: "ETIMEDOUT",
+      });
     }
-    r.error("failed to connect", { errno: errnoName(err) ?? null });
-    return ExitCode.NoAddress;
+    return r.fail("failed to connect", ExitCode.NoAddress, { errno: errnoName(err) ?? null });
   }
   let secure: TlsClientConn | undefined;
   if (options.tls) {
@@ -194,9 +193,12 @@ export async function runClient(
       });
     } catch (err) {
       if (!(err instanceof TlsError)) throw err;
-      r.error(`tls: ${err.message}`);
-      if (/timed out/.test(err.message)) return ExitCode.Timeout;
-      return err.untrusted ? ExitCode.NoAddress : ExitCode.Usage;
+      const code = /timed out/.test(err.message)
+        ? ExitCode.Timeout
+        : err.untrusted
+        ? ExitCode.NoAddress
+        : ExitCode.Usage;
+      return r.fail(`tls: ${err.message}`, code);
     }
     r.say(
       `tls: ${secure.protocol}${secure.alpnProtocol ? `, ALPN ${secure.alpnProtocol}` : ""}, ` +
@@ -258,8 +260,9 @@ async function receive(
   r.onStep?.({ call: "recv", args: "", result: `${bytes.length} bytes, then ${end}` });
   const within = formatDuration(readTimeout);
   if (end === "timeout" && bytes.length === 0 && !options.signal?.aborted) {
-    r.error(`recv: nothing received from ${peer} within ${within}`, { errno: "ETIMEDOUT" });
-    return ExitCode.Timeout;
+    return r.fail(`recv: nothing received from ${peer} within ${within}`, ExitCode.Timeout, {
+      errno: "ETIMEDOUT",
+    });
   }
   if (options.raw) out.data(bytes);
   else {
@@ -267,19 +270,18 @@ async function receive(
     r.event("received", fields, `received '${escapeBytes(bytes)}'`);
   }
   if (options.signal?.aborted) {
-    r.error(`interrupted after ${bytes.length} bytes`);
-    return INTERRUPTED;
+    return r.fail(`interrupted after ${bytes.length} bytes`, INTERRUPTED);
   }
   if (end === "limit") r.error(`stopped reading after ${bytes.length} bytes (--max-bytes)`);
   if (end === "reset") {
-    r.error(`recv: Connection reset by peer after ${bytes.length} bytes`, { errno: "ECONNRESET" });
-    return ExitCode.Usage;
+    return r.fail(`recv: Connection reset by peer after ${bytes.length} bytes`, ExitCode.Usage, {
+      errno: "ECONNRESET",
+    });
   }
   if (end === "timeout") {
-    r.error(`recv: ${peer} did not close the connection within ${within}`, {
+    return r.fail(`recv: ${peer} did not close the connection within ${within}`, ExitCode.Timeout, {
       errno: "ETIMEDOUT",
     });
-    return ExitCode.Timeout;
   }
   return ExitCode.Ok;
 }

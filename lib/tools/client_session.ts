@@ -213,30 +213,28 @@ function report(
   const { r: out, peer } = ctx;
   const within = formatDuration(ctx.readTimeout);
   if (why === "timeout" && total === 0) {
-    out.error(`recv: nothing received from ${peer} within ${within}`);
-    return ExitCode.Timeout;
+    return out.fail(`recv: nothing received from ${peer} within ${within}`, ExitCode.Timeout);
   }
   if (kept !== undefined) {
     const fields = { from: jsonAddress(ctx.from), ...jsonBytes(kept), end: why };
     out.event("received", fields, `received '${escapeBytes(kept)}'`);
   }
   if (why === "interrupt") {
-    out.error(`interrupted after ${total} bytes`);
-    return INTERRUPTED;
+    return out.fail(`interrupted after ${total} bytes`, INTERRUPTED);
   }
   if (sendError !== undefined && why !== "reset") {
-    out.error(`send: ${describeCause(sendError)} (${peer})`);
-    return ExitCode.Usage;
+    return out.fail(`send: ${describeCause(sendError)} (${peer})`, ExitCode.Usage);
   }
   if (why === "limit") out.error(`stopped reading after ${total} bytes (--max-bytes)`);
   if (why === "idle") out.error(`idle for ${formatDuration(ctx.idle ?? 0)}: closing`);
   if (why === "reset") {
-    out.error(`recv: Connection reset by peer after ${total} bytes`);
-    return ExitCode.Usage;
+    return out.fail(`recv: Connection reset by peer after ${total} bytes`, ExitCode.Usage);
   }
   if (why === "timeout") {
-    out.error(`recv: ${peer} did not close the connection within ${within}`);
-    return ExitCode.Timeout;
+    return out.fail(
+      `recv: ${peer} did not close the connection within ${within}`,
+      ExitCode.Timeout,
+    );
   }
   return ExitCode.Ok;
 }

@@ -146,10 +146,13 @@ export async function runTalker(
     return await talkMany(host, all, target, local, options, out, r);
   } catch (err) {
     if (!(err instanceof NetError && err.timeout)) throw needsGrants(err, grants);
-    r.error(`no reply from ${peer} within ${formatDuration(options.replyTimeout ?? 0)}`, {
-      errno: "ETIMEDOUT",
-    });
-    return ExitCode.Timeout;
+    return r.fail(
+      `no reply from ${peer} within ${formatDuration(options.replyTimeout ?? 0)}`,
+      ExitCode.Timeout,
+      {
+        errno: "ETIMEDOUT",
+      },
+    );
   }
 }
 
@@ -234,7 +237,10 @@ async function talkMany(
     onResult: (result) => pingLine(result, sock, options, out, r),
   });
   r.summary(pingFields(stats, sock), pingSummary(stats, sock));
-  return stats.replies === 0 ? ExitCode.Timeout : ExitCode.Ok;
+  if (stats.replies > 0) return ExitCode.Ok;
+  return r.fail(`no reply from ${peer} to any of ${stats.sent} datagrams`, ExitCode.Timeout, {
+    errno: "ETIMEDOUT",
+  });
 }
 
 function pingLine(
