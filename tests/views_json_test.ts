@@ -209,6 +209,7 @@ Deno.test("--color always shows a refusal line in yellow, and a pipe by default 
     await using _server = proc;
     assertEquals(text(await fetchAll("127.0.0.1", port)), "");
     const line = coloured
+      // deno-lint-ignore no-control-regex -- the escape sequence is what is tested
       ? /\x1b\[33mrefused connection from 127\.0\.0\.1\x1b\[39m\n/
       : /server: refused connection from 127\.0\.0\.1\n/;
     await proc.waitFor(line);
