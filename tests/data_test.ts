@@ -2,31 +2,10 @@
 // (nc -N, ncat, socat, python3) and our own tools; the defaults stay as they were.
 import { assert, assertEquals, assertMatch } from "./_assert.ts";
 import { bytes, hasCommand, startTool, text, toolArgs, ToolProcess, udpSocket } from "./_tools.ts";
+import { runWithInput as run } from "../testing/run_with_input.ts";
 
 const peers = { nc: hasCommand("nc"), socat: hasCommand("socat"), ncat: hasCommand("ncat") };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Runs a command with `stdin` piped in; returns its code and both outputs. */
-async function run(cmd: string, args: string[], stdin?: Uint8Array, timeout = 20_000) {
-  const child = new Deno.Command(cmd, {
-    args,
-    stdin: stdin ? "piped" : "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const timer = setTimeout(() => child.kill("SIGKILL"), timeout);
-  try {
-    if (stdin) {
-      const w = child.stdin.getWriter();
-      await w.write(stdin).catch(() => {});
-      await w.close().catch(() => {});
-    }
-    const out = await child.output();
-    return { code: out.code, stdout: out.stdout, stderr: new TextDecoder().decode(out.stderr) };
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** Runs one of our tools with `stdin` piped in. */
 function tool(name: string, args: string[], stdin?: Uint8Array, timeout?: number) {

@@ -2,32 +2,11 @@
 // Each is skipped, with the reason printed, where the peer is not installed (CI installs them).
 import { assertEquals, assertMatch } from "./_assert.ts";
 import { bytes, hasCommand, runTool, startTool, ToolProcess, udpSocket } from "./_tools.ts";
+import { runWithInput as peer } from "../testing/run_with_input.ts";
 
 const peers = { nc: hasCommand("nc"), socat: hasCommand("socat"), ncat: hasCommand("ncat") };
 for (const [name, present] of Object.entries(peers)) {
   if (!present) console.log(`skipped: interop tests with ${name}: ${name} is not installed`);
-}
-
-/** Runs a peer command with a deadline; returns its exit code and stdout bytes. */
-async function peer(cmd: string, args: string[], stdin?: Uint8Array, timeout = 10_000) {
-  const child = new Deno.Command(cmd, {
-    args,
-    stdin: stdin ? "piped" : "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  if (stdin) {
-    const w = child.stdin.getWriter();
-    await w.write(stdin);
-    await w.close();
-  }
-  const timer = setTimeout(() => child.kill("SIGKILL"), timeout);
-  try {
-    const out = await child.output();
-    return { code: out.code, stdout: out.stdout, stderr: new TextDecoder().decode(out.stderr) };
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** A free UDP port on ::1 (bound, read back and released). */

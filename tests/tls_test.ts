@@ -3,29 +3,10 @@
 import { assert, assertEquals, assertMatch } from "./_assert.ts";
 import { makeCerts } from "../testing/certs.ts";
 import { hasCommand, runTool, text, toolArgs, ToolProcess } from "./_tools.ts";
+import { runWithInput as peer } from "../testing/run_with_input.ts";
 
 const ignore = !hasCommand("openssl");
 if (ignore) console.log("skipped: TLS tests: openssl is not installed");
-
-/** Runs a peer with a deadline and optional stdin; returns its exit code, stdout, stderr. */
-async function peer(cmd: string, args: string[], stdin?: Uint8Array, timeout = 10_000) {
-  const child = new Deno.Command(cmd, {
-    args,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const w = child.stdin.getWriter();
-  if (stdin) await w.write(stdin);
-  await w.close();
-  const timer = setTimeout(() => child.kill("SIGKILL"), timeout);
-  try {
-    const out = await child.output();
-    return { code: out.code, stdout: out.stdout, stderr: text(out.stderr) };
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /**
  * Starts our server on port 0 with the test certificate and key, and read access to the
