@@ -74,3 +74,24 @@ export {
   type UdpPingOptions,
 } from "./lib/net/udp_ping.ts";
 export { hexDump } from "./lib/net/hex_dump.ts";
+export {
+  parseUnixAddress,
+  sameUnixAddr,
+  showUnixPath,
+  SUN_PATH_MAX,
+  type UnixAddress,
+} from "./lib/net/unix_address.ts";
+export {
+  missingUnixGrants,
+  type UnixAccess,
+  UnixGrantError,
+  unixOpError,
+} from "./lib/net/unix_grants.ts";
+export { listenUnix, type ListenUnixOptions, UnixListener } from "./lib/net/unix_listen.ts";
+export { dialUnix, type DialUnixOptions } from "./lib/net/unix_dial.ts";
+export {
+  bindTemporaryUnixDatagram,
+  listenUnixDatagram,
+  type ListenUnixDatagramOptions,
+  UnixDatagramSocket,
+} from "./lib/net/unix_datagram.ts";

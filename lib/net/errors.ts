@@ -11,8 +11,11 @@ import { joinHostPort } from "./address.ts";
 /** The operations a {@linkcode NetError} can name: one word for one operation everywhere. */
 export type NetOp = "lookup" | "dial" | "listen" | "accept" | "read" | "write";
 
-/** The network of a {@linkcode NetError}: `tcp`, `udp`, or `ip` for a name lookup. */
-export type Network = "tcp" | "udp" | "ip";
+/**
+ * The network of a {@linkcode NetError}: `tcp`, `udp`, `ip` for a name lookup, and as Go
+ * names them `unix` (Unix stream sockets) and `unixgram` (Unix datagram sockets).
+ */
+export type Network = "tcp" | "udp" | "ip" | "unix" | "unixgram";
 
 /** Options for {@linkcode NetError}. */
 export interface NetErrorOptions {
@@ -55,7 +58,7 @@ export class NetError extends Error {
   readonly op: NetOp;
   /** Over which network. */
   readonly network: Network;
-  /** Where: `host:port` (`[::1]:3490`), or the name being looked up. */
+  /** Where: `host:port` (`[::1]:3490`), a Unix path (`@name` if abstract), or the name looked up. */
   readonly address: string;
   /** Whether the operation ran out of time. */
   readonly timeout: boolean;

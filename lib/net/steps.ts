@@ -24,6 +24,8 @@ export type StepCall =
   | "sendto"
   | "recvfrom"
   | "shutdown"
+  | "setsockopt"
+  | "unlink"
   | "close";
 
 /**
