@@ -2,7 +2,7 @@
 // ABSTRACT-*, and python3 leaving a stale socket file or holding a live one.
 import { assert, assertEquals, assertRejects, errorOf } from "./_assert.ts";
 import { bytes } from "../testing/text.ts";
-import { dialUnix, listenUnix, NetError, type Step, UnixGrantError } from "../mod.ts";
+import { dialUnix, listenUnix, NetError, type Step, GrantError } from "../mod.ts";
 import { exists, peers, runScript, startPeer, tempDir, waitForSocket } from "./_unix.ts";
 
 const HELLO = bytes("Hello, world!");
@@ -180,12 +180,12 @@ Deno.test({
     await using dir = await tempDir();
     const path = `${dir.path}/g.sock`;
     const script = `
-      import { dialUnix, listenUnix, UnixGrantError } from "socketkit";
+      import { dialUnix, listenUnix, GrantError } from "socketkit";
       for (const run of [() => listenUnix(${JSON.stringify(path)}), () => dialUnix(${
       JSON.stringify(path)
     })]) {
         const err = await run().then(() => undefined, (e) => e);
-        console.log(err instanceof UnixGrantError, err?.message);
+        console.log(err instanceof GrantError, err?.message);
       }`;
     const none = await runScript(script, [], dir.path);
     assertEquals(none.stdout.split("\n").slice(0, 2), [
@@ -198,7 +198,7 @@ Deno.test({
       `true listen unix ${path}: permission denied: run again with --allow-write=${path}`,
       some.stderr,
     );
-    assert(UnixGrantError.prototype instanceof NetError);
+    assert(GrantError.prototype instanceof NetError);
   },
 });
 

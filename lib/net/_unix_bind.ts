@@ -31,7 +31,7 @@ export interface BoundUnix<T> {
  * the `unlink`.
  * @returns The socket and its file's inode.
  * @throws {NetError} Op `listen`: "address already in use" for a live socket or a file that
- * is not a socket; a {@linkcode UnixGrantError} for a missing grant.
+ * is not a socket; a {@linkcode GrantError} for a missing grant.
  */
 export async function bindUnix<T>(
   address: UnixAddress,

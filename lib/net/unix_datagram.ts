@@ -132,7 +132,7 @@ export class UnixDatagramSocket implements Deno.DatagramConn, Disposable {
  * @param options Steps.
  * @returns The bound socket; close it (or `using`) to remove the file.
  * @throws {NetError} Op `listen`, network `unixgram`: "address already in use" when a
- * socket is bound to the path, a {@linkcode UnixGrantError} naming every missing flag.
+ * socket is bound to the path, a {@linkcode GrantError} naming every missing flag.
  * @example Receive a datagram from an unnamed sender
  * ```ts
  * import { listenUnixDatagram, showUnixPath } from "@socketkit/socketkit";

@@ -40,7 +40,7 @@ export interface DialUnixOptions {
  * @returns The connection; the caller closes it.
  * @throws {NetError} Op `dial`, network `unix`: "no such file or directory" when there is
  * no socket file, "connection refused" when nobody listens on it, a timeout, or a
- * {@linkcode UnixGrantError} naming every missing flag.
+ * {@linkcode GrantError} naming every missing flag.
  * @example Connect, and fail on a path nobody listens on
  * ```ts
  * import { dialUnix, listenUnix } from "@socketkit/socketkit";

@@ -9,6 +9,7 @@
  * @module
  */
 import { NetError, type NetOp } from "./errors.ts";
+import { GrantError } from "./grant_error.ts";
 import type { UnixAddress } from "./unix_address.ts";
 
 /** What is done with a Unix address: each needs its own grants. */
@@ -60,56 +61,7 @@ function granted(descriptor: Deno.PermissionDescriptor): boolean {
 }
 
 /**
- * Deno refused a Unix socket operation for want of a grant. A {@linkcode NetError} caused
- * by `Deno.errors.NotCapable`, whose one-line message names every flag to add, so that
- * running again with them is enough; `flags` lists them.
- *
- * @example The message names every missing flag
- * ```ts
- * import { NetError, UnixGrantError } from "@socketkit/socketkit";
- * import { deepStrictEqual as assertEquals } from "node:assert/strict";
- *
- * const cause = new Deno.errors.NotCapable('Requires read access to "/tmp/sk.sock"');
- * const flags = ["--allow-read=/tmp/sk.sock", "--allow-write=/tmp/sk.sock"];
- * const err = new UnixGrantError("listen", "unix", "/tmp/sk.sock", flags, cause);
- * assertEquals(
- *   err.message,
- *   "listen unix /tmp/sk.sock: permission denied: run again with --allow-read=/tmp/sk.sock --allow-write=/tmp/sk.sock",
- * );
- * assertEquals([err instanceof NetError, err.cause === cause], [true, true]);
- * ```
- */
-export class UnixGrantError extends NetError {
-  /** The flags to add, as they are written on the command line. */
-  readonly flags: readonly string[];
-
-  /**
-   * Creates the error.
-   *
-   * @param op The operation refused.
-   * @param network `unix` or `unixgram`.
-   * @param address The address as shown.
-   * @param flags The missing flags.
-   * @param cause Deno's `NotCapable` error.
-   */
-  constructor(
-    op: NetOp,
-    network: "unix" | "unixgram",
-    address: string,
-    flags: readonly string[],
-    cause: unknown,
-  ) {
-    super(op, network, address, cause);
-    this.name = "UnixGrantError";
-    this.flags = flags;
-    this.message = `${op} ${network} ${address}: permission denied${
-      flags.length ? `: run again with ${flags.join(" ")}` : ""
-    }`;
-  }
-}
-
-/**
- * The error for a Unix socket operation that failed: a {@linkcode UnixGrantError} naming
+ * The error for a Unix socket operation that failed: a {@linkcode GrantError} naming
  * every missing flag when Deno refused it for want of a grant, else a {@linkcode NetError}.
  *
  * @param op The operation.
@@ -136,7 +88,7 @@ export function unixOpError(
   cause: unknown,
 ): NetError {
   if (cause instanceof Deno.errors.NotCapable) {
-    return new UnixGrantError(
+    return new GrantError(
       op,
       network,
       address.display,

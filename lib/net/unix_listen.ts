@@ -110,7 +110,7 @@ export class UnixListener implements Deno.Listener<Deno.UnixConn, Deno.UnixAddr>
  * @param options Steps.
  * @returns The listener; close it (or `using`) to remove the file.
  * @throws {NetError} Op `listen`, network `unix`: "address already in use" when someone
- * listens on the path (or the file is not a socket); a {@linkcode UnixGrantError} naming
+ * listens on the path (or the file is not a socket); a {@linkcode GrantError} naming
  * every missing flag; an invalid path (empty, over 107 bytes).
  * @example Serve one connection over a path; the file is gone after close
  * ```ts
