@@ -75,7 +75,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "an abstract datagram name receives socat ABSTRACT-SENDTO",
+  name:
+    "abstract datagram names: socat ABSTRACT-SENDTO reaches ours, ABSTRACT-RECVFROM answers our temporary one",
   ignore: !peers.socat,
   sanitizeOps: true,
   sanitizeResources: true,
@@ -87,6 +88,20 @@ Deno.test({
       .done;
     assertEquals(sent.code, 0, sent.stderr);
     assertEquals((await receiveWithin(sock))[0], bytes("abs"));
+
+    // A talker's temporary name can be abstract too: socat ABSTRACT-RECVFROM answers it.
+    await using _echo = startPeer("socat", [`ABSTRACT-RECVFROM:${name}-echo`, "PIPE"]);
+    using me = await bindTemporaryUnixDatagram("@");
+    assertEquals(me.address.abstract, true);
+    const peer: Deno.UnixAddr = { transport: "unixpacket", path: `\0${name}-echo` };
+    let answer: Uint8Array | undefined;
+    for (const end = performance.now() + 10_000; !answer && performance.now() < end;) {
+      // No file to wait for: send until socat is bound (refused before), bounded.
+      const sent = await me.send(bytes("abs?"), peer).then(() => true, () => false);
+      if (sent) answer = (await receiveWithin(me))[0];
+      else await new Promise((r) => setTimeout(r, 20));
+    }
+    assertEquals(answer, bytes("abs?"));
   },
 });
 

@@ -2,7 +2,7 @@
 // ABSTRACT-*, and python3 leaving a stale socket file or holding a live one.
 import { assert, assertEquals, assertRejects, errorOf } from "./_assert.ts";
 import { bytes } from "../testing/text.ts";
-import { dialUnix, listenUnix, NetError, type Step, GrantError } from "../mod.ts";
+import { dialUnix, GrantError, listenUnix, NetError, type Step } from "../mod.ts";
 import { exists, peers, runScript, startPeer, tempDir, waitForSocket } from "./_unix.ts";
 
 const HELLO = bytes("Hello, world!");

@@ -165,11 +165,12 @@ export async function listenUnixDatagram(
 /**
  * Binds a Unix datagram socket on a new temporary path of its own in `dir`
  * (`socketkit-PID-RANDOM.sock`), so that the peer it sends to can answer; the path is
- * removed at `close()`.
+ * removed at `close()`. With `dir` `"@"`, an abstract name (`@socketkit-PID-RANDOM`): no
+ * file at all.
  *
- * Grants: `--allow-read=DIR --allow-write=DIR --allow-net`.
+ * Grants: `--allow-read=DIR --allow-write=DIR --allow-net` (`--allow-net` alone for `"@"`).
  *
- * @param dir The directory.
+ * @param dir The directory, or `"@"` for an abstract name.
  * @param options Steps.
  * @returns The bound socket.
  * @throws {NetError} As {@linkcode listenUnixDatagram}.
@@ -197,7 +198,9 @@ export async function bindTemporaryUnixDatagram(
   options: ListenUnixDatagramOptions = {},
 ): Promise<UnixDatagramSocket> {
   const random = crypto.getRandomValues(new Uint32Array(1))[0]!.toString(36);
-  const path = `${dir.replace(/\/+$/, "")}/socketkit-${Deno.pid}-${random}.sock`;
+  const path = dir === "@"
+    ? `@socketkit-${Deno.pid}-${random}`
+    : `${dir.replace(/\/+$/, "")}/socketkit-${Deno.pid}-${random}.sock`;
   return await bindDatagram(parseUnixAddress(path, "listen"), options.onStep);
 }
 
