@@ -4,6 +4,11 @@
  *
  * @module
  */
+import {
+  DEFAULT_CONNECT_TIMEOUT,
+  DEFAULT_READ_TIMEOUT,
+  DEFAULT_STREAM_PORT,
+} from "../cli/defaults.ts";
 import { needsGrants } from "../cli/errors.ts";
 import { ExitCode } from "../cli/exit_codes.ts";
 import type { Output } from "../cli/output.ts";
@@ -139,7 +144,7 @@ export async function runClient(
   options: ClientOptions,
   out: Output,
 ): Promise<number> {
-  const port = options.port ?? 3490;
+  const port = options.port ?? DEFAULT_STREAM_PORT;
   const r = options.reporter ?? Reporter.plain(out);
   const pem = options.tls
     ? await (await import("./tls_files.ts")).loadTlsFiles(options.tls)
@@ -156,7 +161,7 @@ export async function runClient(
   );
   grants.push(...candidates.map((c) => joinHostPort(c.hostname, c.port)));
   const dialer = new Dialer({
-    timeout: options.connectTimeout ?? 10_000,
+    timeout: options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT,
     race: options.race ?? false,
     raceDelay: options.raceDelay,
     onEvent: (event) => report(event, options.race ?? false, r),
@@ -172,7 +177,7 @@ export async function runClient(
     if (!(err instanceof NetError) || err.op !== "dial") throw needsGrants(err, grants);
     if (err.cause instanceof Deno.errors.NotCapable) throw needsGrants(err, grants);
     if (err.timeout) {
-      const waited = formatDuration(options.connectTimeout ?? 10_000);
+      const waited = formatDuration(options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT);
       return r.fail(`failed to connect: no address answered within ${waited}`, ExitCode.Timeout, {
         errno: "ETIMEDOUT",
       });
@@ -189,7 +194,7 @@ export async function runClient(
         cert: pem?.cert,
         key: pem?.key,
         alpn: options.tls.alpn,
-        timeout: options.readTimeout ?? 10_000,
+        timeout: options.readTimeout ?? DEFAULT_READ_TIMEOUT,
       });
     } catch (err) {
       if (!(err instanceof TlsError)) throw err;
@@ -249,7 +254,7 @@ async function receive(
   source: StreamSource = conn,
 ): Promise<number> {
   const peer = joinHostPort(conn.remoteAddr.hostname, conn.remoteAddr.port);
-  const readTimeout = options.readTimeout ?? 10_000;
+  const readTimeout = options.readTimeout ?? DEFAULT_READ_TIMEOUT;
   const { bytes, end } = await readAll(untilAborted(source, options.signal), {
     limit: options.maxBytes,
     timeout: readTimeout,
