@@ -6,6 +6,7 @@
  */
 import { UsageError } from "./errors.ts";
 import type { Family } from "../net/resolve.ts";
+import { formatDuration } from "../net/errors.ts";
 
 /** One option: a string that takes a value, or a boolean switch. */
 export interface FlagSpec {
@@ -185,15 +186,6 @@ export interface ParseDurationOptions {
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
-/** A duration as the range message shows it: `0`, `1ms`, `1.5s`, `24h`. */
-function showDuration(ms: number): string {
-  if (ms === 0) return "0";
-  for (const unit of ["h", "m", "s"]) {
-    if (ms % UNIT_MS[unit]! === 0) return `${ms / UNIT_MS[unit]!}${unit}`;
-  }
-  return ms < 1000 ? `${ms}ms` : `${ms / 1000}s`;
-}
-
 /**
  * Parses a duration as `nc -w` and `ncat -w` read one: a bare number is seconds (`2`,
  * `1.5`, `.5`), or it takes a unit (`500ms`, `2s`, `1m`, `1h`). Decimals are allowed with
@@ -234,9 +226,9 @@ export function parseDuration(
   }
   if (!(ms >= min && ms <= max)) {
     throw new UsageError(
-      `Invalid ${flag} ${JSON.stringify(text)}: expected a duration from ${showDuration(min)} to ${
-        showDuration(max)
-      } (2, 2s, 500ms, 1m)`,
+      `Invalid ${flag} ${JSON.stringify(text)}: expected a duration from ${
+        formatDuration(min)
+      } to ${formatDuration(max)} (2, 2s, 500ms, 1m)`,
     );
   }
   return ms;
