@@ -3,6 +3,7 @@
 import { assert, assertEquals, assertRejects, errorOf } from "./_assert.ts";
 import { bytes } from "../testing/text.ts";
 import { dialUnix, GrantError, listenUnix, NetError, type Step } from "../mod.ts";
+import { callText, explainLine } from "../lib/cli/explain.ts";
 import { exists, peers, runScript, startPeer, tempDir, waitForSocket } from "./_unix.ts";
 
 const HELLO = bytes("Hello, world!");
@@ -43,7 +44,7 @@ Deno.test({
       assertEquals(out.stdout, HELLO, out.stderr);
     }
     assertEquals(await exists(path), false);
-    assertEquals(steps.map((s) => `${s.call}(${s.args})`).slice(0, 3), [
+    assertEquals(steps.map(callText).slice(0, 3), [
       "socket(AF_UNIX, SOCK_STREAM)",
       `bind("${path}")`,
       "listen(backlog 511)",
@@ -143,9 +144,16 @@ Deno.test({
     assertEquals([left.code, (await Deno.lstat(stale)).isSocket], [0, true], left.stderr);
     const steps: string[] = [];
     {
-      using taken = await listenUnix(stale, { onStep: (s) => steps.push(s.call) });
+      const onStep = (s: Step) => s.phase !== "start" && steps.push(explainLine(s, 0));
+      using taken = await listenUnix(stale, { onStep });
       assertEquals(taken.addr.path, stale);
-      assertEquals(steps.slice(0, 5), ["socket", "bind", "connect", "unlink", "bind"]);
+      assertEquals(steps.slice(0, 5).map((line) => line.split("  //")[0]), [
+        "+0.0ms socket(AF_UNIX, SOCK_STREAM) -> fd",
+        `+0.0ms bind("${stale}") -> EADDRINUSE (Address already in use)`,
+        `+0.0ms connect("${stale}") -> ECONNREFUSED (Connection refused)`,
+        `+0.0ms unlink("${stale}")`,
+        `+0.0ms bind("${stale}")`,
+      ]);
     }
 
     const live = `${dir.path}/live.sock`;

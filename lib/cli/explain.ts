@@ -28,6 +28,8 @@ const WHY: Record<StepCall, string> = {
   sendto: "sends one datagram to an address: no connection",
   recvfrom: "takes one whole datagram and the address it came from",
   shutdown: "ends our side of the stream: the peer reads the end and can still answer",
+  setsockopt: "sets a socket option: a multicast group joined or left, a TTL, the loop",
+  unlink: "removes the socket's file: a Unix socket's path outlives its socket",
   close: "frees the socket (a stream's peer then reads the end)",
 };
 
@@ -48,6 +50,9 @@ const DENO: Record<StepNote, string> = {
     "Deno has no kernel connect() for UDP, so datagrams from other addresses are filtered " +
     "in user space",
   mapped: "an IPv4 address is reached from the IPv6 socket as ::ffff:a.b.c.d",
+  "via-membership":
+    "Deno sets the multicast TTL and loop only through a membership: the group is joined " +
+    "for a moment and left",
 };
 
 /** The notes that read otherwise on a datagram socket. */
@@ -135,7 +140,12 @@ function args(step: Step): string {
       return `${afName(step.family)}, ${sockType(step.type)}`;
     case "bind":
     case "connect":
+    case "unlink":
       return at ?? "";
+    case "setsockopt": {
+      const o = step.option;
+      return o === undefined ? "" : `${o.level}, ${o.name}, ${o.value}`;
+    }
     case "listen":
       return step.backlog === undefined ? "" : `backlog ${step.backlog}`;
     case "send":

@@ -39,27 +39,24 @@ export async function bindUnix<T>(
   bind: (path: string) => T,
   onStep?: OnStep,
 ): Promise<BoundUnix<T>> {
-  const quoted = `"${address.display}"`;
-  onStep?.({
-    call: "socket",
-    args: `AF_UNIX, ${network === "unix" ? "SOCK_STREAM" : "SOCK_DGRAM"}`,
-    result: "fd",
-  });
+  const type = network === "unix" ? "stream" : "dgram";
+  const at = { path: address.path };
+  onStep?.({ call: "socket", family: "unix", type });
   for (let tries = 0;; tries++) {
     try {
       const socket = bind(address.path);
-      onStep?.({ call: "bind", args: quoted });
+      onStep?.({ call: "bind", family: "unix", type, address: at });
       return {
         socket,
         ino: address.abstract ? undefined : Deno.lstatSync(address.path).ino ?? undefined,
       };
     } catch (cause) {
-      onStep?.({ call: "bind", args: quoted, error: cause });
+      onStep?.({ call: "bind", family: "unix", type, address: at, error: cause });
       const inUse = cause instanceof Deno.errors.AddrInUse;
       if (!inUse || address.abstract || tries > 0) {
         throw unixOpError("listen", network, address, "bind", cause);
       }
-      const file = await probe(address, onStep);
+      const file = await probe(address, type, onStep);
       if (file === "live") throw new NetError("listen", network, address.display, cause);
       if (file === "not-a-socket") {
         const notSocket = new Deno.errors.AddrInUse(
@@ -69,7 +66,7 @@ export async function bindUnix<T>(
       }
       try {
         Deno.removeSync(address.path);
-        onStep?.({ call: "unlink", args: quoted, result: "stale: nobody listening" });
+        onStep?.({ call: "unlink", type, address: at });
       } catch (error) {
         if (!(error instanceof Deno.errors.NotFound)) {
           throw unixOpError("listen", network, address, "bind", error);
@@ -81,13 +78,16 @@ export async function bindUnix<T>(
 
 /**
  * Whether anyone owns the socket file: a stream `connect()` is refused by a file nobody
- * has bound, whatever its socket type; a bound datagram socket answers "wrong type".
+ * has bound, whatever its socket type; a bound datagram socket answers "wrong type". The
+ * probe is told as a `connect` step (`type` is the socket being bound's, for the notes).
  */
 async function probe(
   address: UnixAddress,
+  type: "stream" | "dgram",
   onStep?: OnStep,
 ): Promise<"live" | "stale" | "not-a-socket"> {
-  const quoted = `"${address.display}"`;
+  const at = { path: address.path };
+  onStep?.({ call: "connect", phase: "start", family: "unix", type: "stream", address: at });
   let timer: ReturnType<typeof setTimeout> | undefined;
   const late = new Promise<"timeout">((resolve) => {
     timer = setTimeout(() => resolve("timeout"), PROBE_MS);
@@ -97,14 +97,14 @@ async function probe(
     const got = await Promise.race([connecting, late]);
     if (got === "timeout") {
       connecting.then((conn) => conn.close(), () => {});
-      onStep?.({ call: "connect", args: quoted, result: "no answer: in use" });
+      onStep?.({ call: "connect", phase: "end", type: "stream", address: at, reason: "deadline" });
       return "live";
     }
     got.close();
-    onStep?.({ call: "connect", args: quoted, result: "accepted: in use" });
+    onStep?.({ call: "connect", phase: "end", type: "stream", address: at });
     return "live";
   } catch (cause) {
-    onStep?.({ call: "connect", args: quoted, error: cause });
+    onStep?.({ call: "connect", phase: "end", type: "stream", address: at, error: cause });
     if (cause instanceof Deno.errors.NotFound) return "stale";
     if (!(cause instanceof Deno.errors.ConnectionRefused)) return "live";
     try {
@@ -134,7 +134,7 @@ export function removeOwnFile(
   try {
     if (Deno.lstatSync(address.path).ino !== ino) return;
     Deno.removeSync(address.path);
-    onStep?.({ call: "unlink", args: `"${address.display}"` });
+    onStep?.({ call: "unlink", address: { path: address.path } });
   } catch {
     // Already gone (Deno removes a stream socket's file itself), or no longer ours to remove.
   }

@@ -18,7 +18,7 @@ import type { IPFamily } from "./address.ts";
 import { NetError } from "./errors.ts";
 import { multicastFamily } from "./multicast_address.ts";
 import { type MulticastInterface, resolveInterface } from "./multicast_interface.ts";
-import type { OnStep } from "./steps.ts";
+import type { OnStep, Step } from "./steps.ts";
 
 /** Options for {@linkcode joinGroups}. */
 export interface JoinGroupsOptions {
@@ -59,16 +59,18 @@ export interface Memberships extends AsyncDisposable {
  * address"), or a join the kernel refused (no route to the group: "no such device").
  * @example Join a group on the loopback interface, and leave it
  * ```ts
- * import { joinGroups } from "@socketkit/socketkit";
+ * import { joinGroups, type Step } from "@socketkit/socketkit";
  * import { deepStrictEqual as assertEquals } from "node:assert/strict";
  *
  * const sock = Deno.listenDatagram({ transport: "udp", hostname: "0.0.0.0", port: 0 });
  * try {
- *   const calls: string[] = [];
- *   const onStep = (s: { call: string; args: string }) => calls.push(`${s.call}(${s.args})`);
+ *   const options: unknown[] = [];
+ *   const onStep = (s: Step) => options.push(s.option);
  *   await using joined = await joinGroups(sock, ["239.1.2.3"], { interface: "127.0.0.1", onStep });
  *   assertEquals(joined.groups, ["239.1.2.3"]);
- *   assertEquals(calls, ["setsockopt(IP_ADD_MEMBERSHIP, 239.1.2.3, 127.0.0.1)"]);
+ *   assertEquals(options, [
+ *     { level: "IPPROTO_IP", name: "IP_ADD_MEMBERSHIP", value: "239.1.2.3 on 127.0.0.1" },
+ *   ]);
  * } finally {
  *   sock.close();
  * }
@@ -90,21 +92,28 @@ export async function joinGroups(
       const iface = options.interface === undefined
         ? undefined
         : resolveInterface(options.interface, family);
+      const level = family === 4 ? "IPPROTO_IP" : "IPPROTO_IPV6";
       const how = family === 4 ? "IP_ADD_MEMBERSHIP" : "IPV6_JOIN_GROUP";
       const on = family === 4 ? iface?.address ?? "0.0.0.0" : iface?.index ?? 0;
-      const args = `${how}, ${group}, ${on}`;
+      const value = `${group} on ${on}`;
+      const option = { level, name: how, value };
       try {
         const membership = family === 4
           ? await conn.joinMulticastV4(group, String(on))
           : await conn.joinMulticastV6(group, Number(on));
-        onStep?.({ call: "setsockopt", args });
+        onStep?.({ call: "setsockopt", family, type: "dgram", option });
         const dropped = family === 4 ? "IP_DROP_MEMBERSHIP" : "IPV6_LEAVE_GROUP";
         left.push(async () => {
           await membership.leave();
-          onStep?.({ call: "setsockopt", args: `${dropped}, ${group}, ${on}` });
+          onStep?.({
+            call: "setsockopt",
+            family,
+            type: "dgram",
+            option: { level, name: dropped, value },
+          });
         });
       } catch (cause) {
-        onStep?.({ call: "setsockopt", args, error: cause });
+        onStep?.({ call: "setsockopt", family, type: "dgram", option, error: cause });
         throw new NetError("listen", "udp", group, cause);
       }
     }
@@ -153,15 +162,15 @@ export interface GroupSendingOptions {
  * given for IPv6 (Deno 2.9 cannot set the IPv6 hop limit), or a refused join.
  * @example Send to a group with a TTL of 4, looped back to this host
  * ```ts
- * import { setGroupSending } from "@socketkit/socketkit";
+ * import { setGroupSending, type Step } from "@socketkit/socketkit";
  * import { deepStrictEqual as assertEquals } from "node:assert/strict";
  *
  * const sock = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
  * try {
- *   const calls: string[] = [];
- *   const onStep = (s: { call: string; args: string }) => calls.push(s.args);
+ *   const set: string[] = [];
+ *   const onStep = (s: Step) => set.push(`${s.option?.name} ${s.option?.value}`);
  *   await setGroupSending(sock, "239.1.2.3", { ttl: 4, interface: "127.0.0.1", onStep });
- *   assertEquals(calls, ["IP_MULTICAST_TTL, 4", "IP_MULTICAST_LOOP, 1"]);
+ *   assertEquals(set, ["IP_MULTICAST_TTL 4", "IP_MULTICAST_LOOP 1"]);
  * } finally {
  *   sock.close();
  * }
@@ -190,10 +199,10 @@ export async function setGroupSending(
       try {
         if (ttl !== undefined) {
           await membership.setTTL(ttl);
-          onStep?.({ call: "setsockopt", args: `IP_MULTICAST_TTL, ${ttl}` });
+          onStep?.(sendOption(4, "IP_MULTICAST_TTL", String(ttl)));
         }
         await membership.setLoopback(loop);
-        onStep?.({ call: "setsockopt", args: `IP_MULTICAST_LOOP, ${loop ? 1 : 0}` });
+        onStep?.(sendOption(4, "IP_MULTICAST_LOOP", loop ? "1" : "0"));
       } finally {
         await membership.leave();
       }
@@ -201,7 +210,7 @@ export async function setGroupSending(
       const membership = await conn.joinMulticastV6(group, iface?.index ?? 0);
       try {
         await membership.setLoopback(loop);
-        onStep?.({ call: "setsockopt", args: `IPV6_MULTICAST_LOOP, ${loop ? 1 : 0}` });
+        onStep?.(sendOption(6, "IPV6_MULTICAST_LOOP", loop ? "1" : "0"));
       } finally {
         await membership.leave();
       }
@@ -239,6 +248,17 @@ export function groupSendAddress(family: IPFamily, iface: MulticastInterface | u
     throw new NetError("listen", "udp", `interface ${iface.name}`, new Error(why));
   }
   return `${iface.address}%${iface.index}`;
+}
+
+function sendOption(family: IPFamily, name: string, value: string): Step {
+  const level = family === 4 ? "IPPROTO_IP" : "IPPROTO_IPV6";
+  return {
+    call: "setsockopt",
+    family,
+    type: "dgram",
+    option: { level, name, value },
+    note: "via-membership",
+  };
 }
 
 function groupFamily(group: string, op: "listen" | "write"): IPFamily {

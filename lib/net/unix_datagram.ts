@@ -103,7 +103,7 @@ export class UnixDatagramSocket implements Deno.DatagramConn, Disposable {
     this.#closed = true;
     try {
       this.#inner.close();
-      this.#onStep?.({ call: "close", args: "" });
+      this.#onStep?.({ call: "close", type: "dgram" });
     } finally {
       removeOwnFile(this.address, this.#ino, this.#onStep);
     }

@@ -65,8 +65,9 @@ export async function dialUnix(
   const address = parseUnixAddress(path, "dial");
   const { timeout, signal, onStep } = options;
   signal?.throwIfAborted();
-  const quoted = `"${address.display}"`;
-  onStep?.({ call: "socket", args: "AF_UNIX, SOCK_STREAM", result: "fd" });
+  const at = { path: address.path };
+  onStep?.({ call: "socket", family: "unix", type: "stream" });
+  onStep?.({ call: "connect", phase: "start", family: "unix", type: "stream", address: at });
   let timer: ReturnType<typeof setTimeout> | undefined;
   let onAbort: (() => void) | undefined;
   const stopped = new Promise<never>((_, reject) => {
@@ -82,19 +83,17 @@ export async function dialUnix(
   const connecting = Deno.connect({ transport: "unix", path: address.path });
   try {
     const conn = await Promise.race([connecting, stopped]);
-    onStep?.({ call: "connect", args: quoted });
+    onStep?.({ call: "connect", phase: "end", family: "unix", type: "stream", address: at });
     return conn;
   } catch (cause) {
     connecting.then((late) => late.close(), () => {}); // a connection that came too late
     if (cause instanceof NetError || cause === signal?.reason) {
-      onStep?.({
-        call: "close",
-        args: "",
-        result: cause instanceof NetError ? "abandoned: deadline" : "abandoned: cancelled",
-      });
+      const reason = cause instanceof NetError ? "deadline" : "cancelled";
+      onStep?.({ call: "connect", phase: "end", type: "stream", address: at, reason });
+      onStep?.({ call: "close", type: "stream" });
       throw cause;
     }
-    onStep?.({ call: "connect", args: quoted, error: cause });
+    onStep?.({ call: "connect", phase: "end", type: "stream", address: at, error: cause });
     throw unixOpError("dial", "unix", address, "connect", cause);
   } finally {
     clearTimeout(timer);

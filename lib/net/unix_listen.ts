@@ -71,7 +71,7 @@ export class UnixListener implements Deno.Listener<Deno.UnixConn, Deno.UnixAddr>
     this.#closed = true;
     try {
       this.#inner.close();
-      this.#onStep?.({ call: "close", args: "" });
+      this.#onStep?.({ call: "close", type: "stream" });
     } finally {
       removeOwnFile(this.address, this.#ino, this.#onStep);
     }
@@ -144,6 +144,6 @@ export async function listenUnix(
     (p) => Deno.listen({ transport: "unix", path: p }),
     onStep,
   );
-  onStep?.({ call: "listen", args: "backlog 511" });
+  onStep?.({ call: "listen", type: "stream", backlog: 511 });
   return new UnixListener(socket, address, ino, onStep);
 }
