@@ -56,7 +56,7 @@ export async function bindUnix<T>(
       if (!inUse || address.abstract || tries > 0) {
         throw unixOpError("listen", network, address, "bind", cause);
       }
-      const file = await probe(address, type, onStep);
+      const file = await probe(address, onStep);
       if (file === "live") throw new NetError("listen", network, address.display, cause);
       if (file === "not-a-socket") {
         const notSocket = new Deno.errors.AddrInUse(
@@ -79,11 +79,10 @@ export async function bindUnix<T>(
 /**
  * Whether anyone owns the socket file: a stream `connect()` is refused by a file nobody
  * has bound, whatever its socket type; a bound datagram socket answers "wrong type". The
- * probe is told as a `connect` step (`type` is the socket being bound's, for the notes).
+ * probe is told as a stream `connect` step.
  */
 async function probe(
   address: UnixAddress,
-  type: "stream" | "dgram",
   onStep?: OnStep,
 ): Promise<"live" | "stale" | "not-a-socket"> {
   const at = { path: address.path };
