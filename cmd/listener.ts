@@ -22,7 +22,7 @@ import { type ListenerOptions, runListener } from "../lib/tools/listener.ts";
 import type { Output } from "../lib/cli/output.ts";
 import { onTermination } from "../lib/cli/signals.ts";
 import { runMain, STANDARD_FLAGS, type ToolInfo } from "../lib/cli/tool.ts";
-import { parseViewFlags, VIEW_FLAGS } from "../lib/cli/view_flags.ts";
+import { parseViewFlags, progressFlags, VIEW_FLAGS } from "../lib/cli/view_flags.ts";
 import { Reporter, type ViewOptions } from "../lib/cli/reporter.ts";
 
 // The types in the signatures below, so that this entry point's docs are complete.
@@ -81,6 +81,7 @@ const FLAGS = {
     { short: "x" },
   ),
   ...VIEW_FLAGS,
+  ...progressFlags("the live status line of -k"),
   ...STANDARD_FLAGS,
 };
 

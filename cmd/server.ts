@@ -29,7 +29,7 @@ import {
 import { runServer, type ServerOptions } from "../lib/tools/server.ts";
 import { onTermination } from "../lib/cli/signals.ts";
 import { runMain, STANDARD_FLAGS, type ToolInfo } from "../lib/cli/tool.ts";
-import { parseViewFlags, VIEW_FLAGS } from "../lib/cli/view_flags.ts";
+import { parseViewFlags, progressFlags, VIEW_FLAGS } from "../lib/cli/view_flags.ts";
 import { Reporter, type ViewOptions } from "../lib/cli/reporter.ts";
 import { UsageError } from "../lib/cli/errors.ts";
 import { parseAccessFlags, parseAlpn, tlsOnly } from "../lib/cli/tls_flags.ts";
@@ -121,6 +121,7 @@ const FLAGS = {
     { min: 1, max: 64, default: DEFAULT_WORKERS },
   ),
   ...VIEW_FLAGS,
+  ...progressFlags("the live status line"),
   ...STANDARD_FLAGS,
 };
 
