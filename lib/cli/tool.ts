@@ -10,7 +10,6 @@ import { type FlagTable, scanFlags } from "./flags.ts";
 import { EXIT_CODE_HELP, ExitCode } from "./exit_codes.ts";
 import { jsonLine } from "./json.ts";
 import { Output, OUTPUT_DRAIN_MS } from "./output.ts";
-import { versionLine } from "./version.ts";
 
 /** What a tool tells {@linkcode runTool} about itself. */
 export interface ToolInfo {
@@ -83,6 +82,8 @@ export async function runTool(
     return ExitCode.Ok;
   }
   if (asked === "version") {
+    // Loaded only here: deno.json is read for --version alone, not at every start.
+    const { versionLine } = await import("./version.ts");
     out.text(`${versionLine(info.name)}\n`);
     out.flush();
     return ExitCode.Ok;
