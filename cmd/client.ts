@@ -8,13 +8,8 @@
 import { type ClientOptions, runClient } from "../lib/tools/client.ts";
 import { UsageError } from "../lib/cli/errors.ts";
 import { parseAlpn, tlsOnly } from "../lib/cli/tls_flags.ts";
-import {
-  familyFlag,
-  type FlagValues,
-  parseFlags,
-  parseInteger,
-  showDuration,
-} from "../lib/cli/flags.ts";
+import { familyFlag, type FlagValues, parseFlags, parseInteger } from "../lib/cli/flags.ts";
+import { formatDuration } from "../lib/net/errors.ts";
 import {
   booleanFlag,
   durationFlag,
@@ -86,8 +81,8 @@ const FLAGS = {
       "when one fails; print each attempt",
   ),
   "race-delay": durationFlag(
-    `time between two starts of --race (${showDuration(RACE_DELAY_MIN)} to ${
-      showDuration(RACE_DELAY_MAX)
+    `time between two starts of --race (${formatDuration(RACE_DELAY_MIN)} to ${
+      formatDuration(RACE_DELAY_MAX)
     }); implies --race`,
     { min: RACE_DELAY_MIN, max: RACE_DELAY_MAX, default: RACE_DELAY_DEFAULT },
   ),

@@ -6,7 +6,8 @@
  * @module
  */
 import { UsageError } from "../lib/cli/errors.ts";
-import { familyFlag, parseFlags, showDuration } from "../lib/cli/flags.ts";
+import { familyFlag, parseFlags } from "../lib/cli/flags.ts";
+import { formatDuration } from "../lib/net/errors.ts";
 import { booleanFlag, durationFlag, integerFlag, portFlag } from "../lib/cli/flag_kinds.ts";
 import { helpText } from "../lib/cli/flag_help.ts";
 import {
@@ -60,7 +61,7 @@ const FLAGS = {
   interval: durationFlag("time between two sends", {
     short: "i",
     min: 0,
-    shownDefault: showDuration(DEFAULT_INTERVAL),
+    shownDefault: formatDuration(DEFAULT_INTERVAL),
   }),
   ...VIEW_FLAGS,
   ...STANDARD_FLAGS,

@@ -7,7 +7,8 @@
  * @module
  */
 import { UsageError } from "./errors.ts";
-import { type Flag, parseDuration, parseInteger, showDuration } from "./flags.ts";
+import { type Flag, parseDuration, parseInteger } from "./flags.ts";
+import { formatDuration } from "../net/errors.ts";
 import { parsePort } from "./port.ts";
 
 /** What every kind of option may be given. */
@@ -269,7 +270,7 @@ export function durationFlag(
     help,
     options,
     (text, name) => parseDuration(`--${name}`, text, range),
-    showDuration,
+    formatDuration,
   );
 }
 

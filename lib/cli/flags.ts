@@ -8,6 +8,7 @@
  */
 import { UsageError } from "./errors.ts";
 import type { Family } from "../net/resolve.ts";
+import { formatDuration } from "../net/errors.ts";
 
 /**
  * One option of a tool: how it is spelled, what it means (for the help), and how the texts
@@ -267,27 +268,6 @@ export interface ParseDurationOptions {
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 /**
- * A duration as a flag's range and default show it, in the largest unit that keeps it
- * whole: `0`, `1ms`, `250ms`, `1.5s`, `10s`, `24h`.
- *
- * @param ms Milliseconds.
- * @returns The duration as it may be typed.
- * @example
- * ```ts
- * import { showDuration } from "./flags.ts";
- * import { deepStrictEqual as assertEquals } from "node:assert/strict";
- * assertEquals([0, 250, 1500, 10_000, 86_400_000].map(showDuration), ["0", "250ms", "1.5s", "10s", "24h"]);
- * ```
- */
-export function showDuration(ms: number): string {
-  if (ms === 0) return "0";
-  for (const unit of ["h", "m", "s"]) {
-    if (ms % UNIT_MS[unit]! === 0) return `${ms / UNIT_MS[unit]!}${unit}`;
-  }
-  return ms < 1000 ? `${ms}ms` : `${ms / 1000}s`;
-}
-
-/**
  * Parses a duration as `nc -w` and `ncat -w` read one: a bare number is seconds (`2`,
  * `1.5`, `.5`), or it takes a unit (`500ms`, `2s`, `1m`, `1h`). Decimals are allowed with
  * any unit and rounded up to a whole millisecond; signs, exponents and blanks are not.
@@ -327,9 +307,9 @@ export function parseDuration(
   }
   if (!(ms >= min && ms <= max)) {
     throw new UsageError(
-      `Invalid ${flag} ${JSON.stringify(text)}: expected a duration from ${showDuration(min)} to ${
-        showDuration(max)
-      } (2, 2s, 500ms, 1m)`,
+      `Invalid ${flag} ${JSON.stringify(text)}: expected a duration from ${
+        formatDuration(min)
+      } to ${formatDuration(max)} (2, 2s, 500ms, 1m)`,
     );
   }
   return ms;

@@ -16,7 +16,8 @@ import { jsonAddress, jsonBytes } from "../cli/json.ts";
 import { Reporter } from "../cli/reporter.ts";
 import { errnoName } from "../cli/errno.ts";
 import { ipFamily, joinHostPort } from "../net/address.ts";
-import { Dialer, type DialEvent } from "../net/dial.ts";
+import { Dialer } from "../net/dial.ts";
+import type { Step } from "../net/steps.ts";
 import { describeCause, formatDuration, NetError, opError } from "../net/errors.ts";
 import { escapeBytes } from "../net/escape.ts";
 import { readAll, type StreamSource } from "../net/read_all.ts";
@@ -164,8 +165,10 @@ export async function runClient(
     timeout: options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT,
     race: options.race ?? false,
     raceDelay: options.raceDelay,
-    onEvent: (event) => report(event, options.race ?? false, r),
-    onStep: r.onStep,
+    onStep: (step) => {
+      r.onStep?.(step);
+      report(step, options.race ?? false, r);
+    },
   });
   let conn: Deno.TcpConn;
   try {
@@ -213,7 +216,7 @@ export async function runClient(
   try {
     if (options.probe) {
       const at = joinHostPort(conn.remoteAddr.hostname, conn.remoteAddr.port);
-      r.event("connected", { address: jsonAddress(conn.remoteAddr) }, `connected to ${at}`);
+      r.say(`connected to ${at}`); // the dial's `connected` event was the JSON one
       return ExitCode.Ok;
     }
     if (secure) return await receive(conn, options, out, r, secure.source);
@@ -226,23 +229,22 @@ export async function runClient(
     try {
       conn.close();
     } catch { /* closed with the TLS connection */ }
-    r.onStep?.({ call: "close", args: "" });
+    r.onStep?.({ call: "close", type: "stream" });
   }
 }
 
-/** The original's lines for the dial's steps; `trying` only when racing. */
-function report(event: DialEvent, racing: boolean, r: Reporter): void {
-  const address = joinHostPort(event.candidate.hostname, event.candidate.port);
-  const at = { address: jsonAddress(event.candidate) };
-  if (event.type === "attempt") {
+/** The original's lines for the dial's `connect` steps; `trying` only when racing. */
+function report(step: Step, racing: boolean, r: Reporter): void {
+  if (step.call !== "connect" || step.address === undefined || !("port" in step.address)) return;
+  const address = joinHostPort(step.address.hostname, step.address.port);
+  const at = { address: jsonAddress(step.address) };
+  if (step.phase === "start") {
     r.event("attempt", at, racing ? `trying ${address} ...` : undefined);
-  }
-  if (event.type === "failed") {
-    const errno = errnoName(event.error) ?? null;
-    r.error(`connect: ${describeCause(event.error.cause)} (${address})`, { ...at, errno });
-  }
-  if (event.type === "connected") {
-    r.event("connected", at, `connecting to ${event.candidate.hostname}`);
+  } else if (step.error instanceof NetError) {
+    const errno = errnoName(step.error) ?? null;
+    r.error(`connect: ${describeCause(step.error.cause)} (${address})`, { ...at, errno });
+  } else if (step.reason === undefined) {
+    r.event("connected", at, `connecting to ${step.address.hostname}`);
   }
 }
 
@@ -255,14 +257,15 @@ async function receive(
 ): Promise<number> {
   const peer = joinHostPort(conn.remoteAddr.hostname, conn.remoteAddr.port);
   const readTimeout = options.readTimeout ?? DEFAULT_READ_TIMEOUT;
+  r.onStep?.({ call: "recv", phase: "start" });
   const { bytes, end } = await readAll(untilAborted(source, options.signal), {
     limit: options.maxBytes,
     timeout: readTimeout,
   }).catch((cause) => {
-    r.onStep?.({ call: "recv", args: "", error: cause });
+    r.onStep?.({ call: "recv", phase: "end", error: cause });
     throw opError("read", "tcp", conn.remoteAddr.hostname, conn.remoteAddr.port, cause);
   });
-  r.onStep?.({ call: "recv", args: "", result: `${bytes.length} bytes, then ${end}` });
+  r.onStep?.({ call: "recv", phase: "end", bytes: bytes.length, data: bytes, end });
   const within = formatDuration(readTimeout);
   if (end === "timeout" && bytes.length === 0 && !options.signal?.aborted) {
     return r.fail(`recv: nothing received from ${peer} within ${within}`, ExitCode.Timeout, {

@@ -211,11 +211,7 @@ export async function runListener(options: ListenerOptions, out: Output): Promis
         if (options.signal?.aborted) break;
         throw err;
       }
-      r.onStep?.({
-        call: "recvfrom",
-        args: "",
-        result: `${data.length} bytes from ${stepAddress(from)}`,
-      });
+      r.onStep?.({ call: "recvfrom", bytes: data.length, data, address: stepAddress(from) });
       if (ipv6Only && V4_MAPPED.test(from.hostname)) {
         stats.ignored++;
         continue;
@@ -240,9 +236,9 @@ export async function runListener(options: ListenerOptions, out: Output): Promis
       try {
         await conn.send(data, from);
         stats.echoed++;
-        r.onStep?.({ call: "sendto", args: `${data.length} bytes, ${stepAddress(from)}` });
+        r.onStep?.({ call: "sendto", bytes: data.length, data, address: stepAddress(from) });
       } catch (err) {
-        r.onStep?.({ call: "sendto", args: stepAddress(from), error: err });
+        r.onStep?.({ call: "sendto", address: stepAddress(from), error: err });
         if (options.signal?.aborted) break; // the socket was closed under the send: stopping
         if (err instanceof Deno.errors.NotCapable) {
           const denied = opError("write", "udp", from.hostname, from.port, err);
@@ -261,7 +257,7 @@ export async function runListener(options: ListenerOptions, out: Output): Promis
     try {
       conn.close();
     } catch { /* closed by the stop signal */ }
-    r.onStep?.({ call: "close", args: "" });
+    r.onStep?.({ call: "close", type: "dgram" });
   }
   refusals.flush();
   const refused = notEchoed.loop + notEchoed.lowPort + notEchoed.rate + notEchoed.failed;
