@@ -6,6 +6,7 @@
  * @module
  */
 import { NetError } from "./errors.ts";
+import { startTimer } from "./_timer.ts";
 import type { OnStep } from "./steps.ts";
 import type { UnixAddress } from "./unix_address.ts";
 import { unixOpError } from "./unix_grants.ts";
@@ -87,9 +88,9 @@ async function probe(
 ): Promise<"live" | "stale" | "not-a-socket"> {
   const at = { path: address.path };
   onStep?.({ call: "connect", phase: "start", family: "unix", type: "stream", address: at });
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let cancelTimer = () => {};
   const late = new Promise<"timeout">((resolve) => {
-    timer = setTimeout(() => resolve("timeout"), PROBE_MS);
+    cancelTimer = startTimer(PROBE_MS, () => resolve("timeout"));
   });
   const connecting = Deno.connect({ transport: "unix", path: address.path });
   try {
@@ -112,7 +113,7 @@ async function probe(
       return "stale";
     }
   } finally {
-    clearTimeout(timer);
+    cancelTimer();
   }
 }
 

@@ -5,6 +5,7 @@
  * @module
  */
 import { NetError } from "./errors.ts";
+import { startTimer } from "./_timer.ts";
 import type { OnStep } from "./steps.ts";
 import { parseUnixAddress } from "./unix_address.ts";
 import { unixOpError } from "./unix_grants.ts";
@@ -68,13 +69,13 @@ export async function dialUnix(
   const at = { path: address.path };
   onStep?.({ call: "socket", family: "unix", type: "stream" });
   onStep?.({ call: "connect", phase: "start", family: "unix", type: "stream", address: at });
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let cancelTimer = () => {};
   let onAbort: (() => void) | undefined;
   const stopped = new Promise<never>((_, reject) => {
     if (timeout !== undefined) {
-      timer = setTimeout(
-        () => reject(new NetError("dial", "unix", address.display, undefined, { timeout })),
+      cancelTimer = startTimer(
         timeout,
+        () => reject(new NetError("dial", "unix", address.display, undefined, { timeout })),
       );
     }
     onAbort = () => reject(signal!.reason);
@@ -96,7 +97,7 @@ export async function dialUnix(
     onStep?.({ call: "connect", phase: "end", type: "stream", address: at, error: cause });
     throw unixOpError("dial", "unix", address, "connect", cause);
   } finally {
-    clearTimeout(timer);
+    cancelTimer();
     if (onAbort) signal?.removeEventListener("abort", onAbort);
   }
 }
