@@ -247,7 +247,7 @@ export function parseEscapes(text: string): Uint8Array {
 export async function main(args: string[], out: Output): Promise<number> {
   const { view, ...options } = parseListenerArgs(args);
   out.statusToStderr = options.raw === true;
-  const reporter = new Reporter(out, view);
+  using reporter = new Reporter(out, view); // disposed: the --diagram file is written
   using stop = onTermination();
   try {
     await runListener({ ...options, signal: stop.signal, reporter }, out);

@@ -238,7 +238,7 @@ function parseTlsFlags(values: Record<string, unknown>): ServerOptions["tls"] {
 export async function main(args: string[], out: Output): Promise<number> {
   const { view, ...options } = parseServerArgs(args);
   if (options.message === "-") options.message = await readInput("--message -", MAX_MESSAGE);
-  const reporter = new Reporter(out, view);
+  using reporter = new Reporter(out, view); // disposed: the --diagram file is written
   using stop = onTermination();
   try {
     await runServer({ ...options, signal: stop.signal, reporter }, out);

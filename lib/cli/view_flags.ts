@@ -5,8 +5,9 @@
  * @module
  */
 import { UsageError } from "./errors.ts";
-import type { FlagTable } from "./flags.ts";
+import { type FlagTable, parseInteger } from "./flags.ts";
 import type { ViewOptions } from "./reporter.ts";
+import { diagramFormat } from "./diagram.ts";
 
 /** The views' entries for a tool's `parseFlags` table. */
 export const VIEW_FLAGS: FlagTable = {
@@ -15,6 +16,8 @@ export const VIEW_FLAGS: FlagTable = {
   progress: { type: "boolean" },
   "no-progress": { type: "boolean" },
   color: { type: "string", default: "auto" },
+  diagram: { type: "string" },
+  "diagram-limit": { type: "string" },
 };
 
 /** The views' lines of a tool's help. */
@@ -26,7 +29,10 @@ export const VIEW_HELP =
       --progress, --no-progress
                              force the live status line on or off (default: on when
                              stderr is a terminal, for -k and the server)
-      --color WHEN           auto (default; off with NO_COLOR), always or never`;
+      --color WHEN           auto (default; off with NO_COLOR), always or never
+      --diagram FILE         the session as a sequence diagram, written when the tool ends:
+                             FILE.mmd (Mermaid) or FILE.svg (needs --allow-write=FILE)
+      --diagram-limit N      sessions a server or listener draws (default 10)`;
 
 /**
  * The views asked for on the command line.
@@ -60,7 +66,17 @@ export function parseViewFlags(
   if (values.progress === true && values["no-progress"] === true) {
     throw new UsageError("Options --progress and --no-progress cannot be used together");
   }
+  const diagram = values.diagram as string | undefined;
+  const limitText = values["diagram-limit"] as string | undefined;
+  if (limitText !== undefined && diagram === undefined) {
+    throw new UsageError("Option --diagram-limit needs --diagram FILE");
+  }
+  if (diagram !== undefined) diagramFormat(diagram);
+  const limit = limitText === undefined
+    ? undefined
+    : parseInteger("--diagram-limit", limitText, 0, 1_000_000);
   return {
+    ...(diagram === undefined ? {} : { diagram: { path: diagram, limit } }),
     json: values.json === true,
     explain: values.explain === true,
     progress: values.progress === true ? true : values["no-progress"] === true ? false : undefined,
