@@ -77,7 +77,7 @@ export interface DiagramRecorderOptions {
   /**
    * The most payload bytes shown in a label; a longer payload is shortened (`…`), its size
    * being in the label.
-   * @default {24}
+   * @default {32}
    */
   preview?: number | undefined;
   /**
@@ -156,7 +156,7 @@ export class DiagramRecorder {
     this.#limit = options.limit ?? DIAGRAM_LIMIT_DEFAULT;
     this.#maxItems = options.maxItems ?? 200;
     this.#maxPerSession = options.maxPerSession ?? 16;
-    this.#preview = options.preview ?? 24;
+    this.#preview = options.preview ?? 32;
     this.#now = options.now ?? (() => performance.now());
   }
 
