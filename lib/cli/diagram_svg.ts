@@ -17,6 +17,7 @@ const MARGIN = 20;
 const HEAD = 36; // a participant's box height
 const ROW = 34; // one arrow or note
 const NAME_MAX = 40; // characters of a participant's name shown
+const HALO = ` stroke="#ffffff" stroke-width="4" paint-order="stroke"`; // a label over a lifeline
 
 /**
  * Text made safe as XML character data: `&`, `<`, `>`, `"` and `'` as entities, and any
@@ -128,7 +129,7 @@ export function toSvg(diagram: Diagram, title: string): string {
         `<path d="M${x0},${
           y - 4
         } h30 v12 h-30" fill="none" stroke="${colour}"${dash} marker-end="url(#${marker})"/>`,
-        `<text x="${x0 + 36}" y="${y + 6}" fill="${colour}">${label}</text>`,
+        `<text x="${x0 + 36}" y="${y + 6}" fill="${colour}"${HALO}>${label}</text>`,
       );
       return;
     }
@@ -137,7 +138,9 @@ export function toSvg(diagram: Diagram, title: string): string {
       `<line x1="${x1}" y1="${y + 6}" x2="${x2}" y2="${
         y + 6
       }" stroke="${colour}"${dash} marker-end="url(#${marker})"/>`,
-      `<text x="${(x1 + x2) / 2}" y="${y}" text-anchor="middle" fill="${colour}">${label}</text>`,
+      `<text x="${
+        (x1 + x2) / 2
+      }" y="${y}" text-anchor="middle" fill="${colour}"${HALO}>${label}</text>`,
     );
   });
   out.push(`</svg>`);
