@@ -10,7 +10,7 @@
  */
 import type { OnStep, Step } from "../net/steps.ts";
 import { ANSI, type ColourMode, type Palette, PLAIN, useColour } from "./colour.ts";
-import { DiagramFile, type DiagramView } from "./diagram.ts";
+import { DiagramFile } from "./diagram.ts";
 import { explainLine } from "./explain.ts";
 import { type EventName, jsonLine } from "./json.ts";
 import type { Output } from "./output.ts";
@@ -32,7 +32,12 @@ export interface ViewOptions {
    * The session as a sequence diagram, written to this file when the tool ends.
    * @default {undefined} (no diagram)
    */
-  diagram?: DiagramView | undefined;
+  diagram?: {
+    /** The file: `.mmd` (Mermaid) or `.svg`. */
+    path: string;
+    /** How many sessions a server or listener draws (`--diagram-limit`; default 10). */
+    limit?: number | undefined;
+  } | undefined;
   /**
    * The live status line: `true` forces it, `false` never; by default only when stderr
    * is a terminal, not with `json` or `quiet`.
