@@ -139,7 +139,7 @@ Deno.test("client and server draw their sessions: calls, bytes, FIN, close, in o
   await checkMermaid([client, served]);
 });
 
-Deno.test("failures are drawn: ECONNREFUSED, a TLS failure, a --deny refusal", async () => {
+Deno.test("failures are drawn: ECONNREFUSED, a TLS failure, a --deny refusal, a timeout", async () => {
   await using dir = await tempDir();
   using closed = udpSocket("127.0.0.1"); // its port, over TCP: nobody listens (very likely)
   const refused = await runTool("client", [
@@ -167,8 +167,16 @@ Deno.test("failures are drawn: ECONNREFUSED, a TLS failure, a --deny refusal", a
     /\n {4}p0-xp1: \+\d+\.\dms close\(\) refused \(#45;#45;allow\/#45;#45;deny\)\n/,
   );
   const tlsSvg = await checkSvg(`${dir.path}/tls.svg`);
-  assertMatch(tlsSvg, /fill="#c0392b">\+\d+\.\dms TLS handshake -&gt; error: [^<]+<\/text>/);
-  await checkMermaid([refusedMmd, deny]);
+  assertMatch(tlsSvg, /fill="#c0392b"[^>]*>\+\d+\.\dms TLS handshake -&gt; error: [^<]+<\/text>/);
+  // A reply that never comes: the wait ends in a timeout, drawn from the silent peer.
+  const silent = await runTool("talker", [
+    ...["-p", String(closed.port), "-r", "300ms", "--diagram", `${dir.path}/silent.mmd`],
+    ...["127.0.0.1", "anyone?"],
+  ], { perms: perms(dir.path) });
+  assertEquals(silent.code, 3, silent.stderr);
+  const silentMmd = await Deno.readTextFile(`${dir.path}/silent.mmd`);
+  assertMatch(silentMmd, /\n {4}p1-xp0: \+\d+\.\dms recvfrom\(\) #45;#62; ETIMEDOUT\n/);
+  await checkMermaid([refusedMmd, deny, silentMmd]);
 });
 
 Deno.test({
