@@ -71,9 +71,12 @@ export interface DialOptions {
   signal?: AbortSignal | undefined;
 }
 
-const RACE_DELAY_DEFAULT = 250;
-const RACE_DELAY_MIN = 10;
-const RACE_DELAY_MAX = 2000;
+/** Racing: the milliseconds between the starts of two attempts when none is given. */
+export const RACE_DELAY_DEFAULT = 250;
+/** Racing: the shortest delay between two starts, in milliseconds (shorter ones are raised). */
+export const RACE_DELAY_MIN = 10;
+/** Racing: the longest delay between two starts, in milliseconds (longer ones are lowered). */
+export const RACE_DELAY_MAX = 2000;
 
 /**
  * Orders addresses for racing (RFC 8305 §4): alternate the families, starting with the

@@ -4,6 +4,11 @@
  *
  * @module
  */
+import {
+  DEFAULT_CONNECT_TIMEOUT,
+  DEFAULT_READ_TIMEOUT,
+  DEFAULT_STREAM_PORT,
+} from "../cli/defaults.ts";
 import { needsGrants } from "../cli/errors.ts";
 import { ExitCode } from "../cli/exit_codes.ts";
 import type { Output } from "../cli/output.ts";
@@ -140,7 +145,7 @@ export async function runClient(
   options: ClientOptions,
   out: Output,
 ): Promise<number> {
-  const port = options.port ?? 3490;
+  const port = options.port ?? DEFAULT_STREAM_PORT;
   const r = options.reporter ?? Reporter.plain(out);
   const pem = options.tls
     ? await (await import("./tls_files.ts")).loadTlsFiles(options.tls)
@@ -157,7 +162,7 @@ export async function runClient(
   );
   grants.push(...candidates.map((c) => joinHostPort(c.hostname, c.port)));
   const dialer = new Dialer({
-    timeout: options.connectTimeout ?? 10_000,
+    timeout: options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT,
     race: options.race ?? false,
     raceDelay: options.raceDelay,
     onStep: (step) => {
@@ -175,7 +180,7 @@ export async function runClient(
     if (!(err instanceof NetError) || err.op !== "dial") throw needsGrants(err, grants);
     if (err.cause instanceof Deno.errors.NotCapable) throw needsGrants(err, grants);
     if (err.timeout) {
-      const waited = formatDuration(options.connectTimeout ?? 10_000);
+      const waited = formatDuration(options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT);
       return r.fail(`failed to connect: no address answered within ${waited}`, ExitCode.Timeout, {
         errno: "ETIMEDOUT",
       });
@@ -193,7 +198,7 @@ export async function runClient(
         cert: pem?.cert,
         key: pem?.key,
         alpn: options.tls.alpn,
-        timeout: options.readTimeout ?? 10_000,
+        timeout: options.readTimeout ?? DEFAULT_READ_TIMEOUT,
       });
     } catch (err) {
       r.onStep?.({ call: "handshake", phase: "end", error: err });
@@ -254,7 +259,7 @@ async function receive(
   source: StreamSource = conn,
 ): Promise<number> {
   const peer = joinHostPort(conn.remoteAddr.hostname, conn.remoteAddr.port);
-  const readTimeout = options.readTimeout ?? 10_000;
+  const readTimeout = options.readTimeout ?? DEFAULT_READ_TIMEOUT;
   r.onStep?.({ call: "recv", phase: "start" });
   const { bytes, end } = await readAll(untilAborted(source, options.signal), {
     limit: options.maxBytes,

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { DEFAULT_MAX_BYTES, DEFAULT_READ_TIMEOUT } from "../cli/defaults.ts";
 import { ExitCode } from "../cli/exit_codes.ts";
 import type { Output } from "../cli/output.ts";
 import { jsonAddress, jsonBytes } from "../cli/json.ts";
@@ -77,8 +78,8 @@ export async function clientSession(
   const { hostname, port } = conn.remoteAddr;
   const peer = joinHostPort(hostname, port);
   const sending = options.send !== undefined || options.input !== undefined;
-  const limit = options.maxBytes ?? (options.raw && sending ? Infinity : 65536);
-  const readTimeout = options.readTimeout ?? 10_000;
+  const limit = options.maxBytes ?? (options.raw && sending ? Infinity : DEFAULT_MAX_BYTES);
+  const readTimeout = options.readTimeout ?? DEFAULT_READ_TIMEOUT;
   const stop = new AbortController();
   let why: End | undefined;
   const end = (reason: End) => {

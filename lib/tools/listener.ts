@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { DEFAULT_DATAGRAM_PORT, DEFAULT_LISTENER_COUNT } from "../cli/defaults.ts";
 import { needsGrants } from "../cli/errors.ts";
 import type { Output } from "../cli/output.ts";
 import { DatagramJson, jsonAddress } from "../cli/json.ts";
@@ -151,7 +152,7 @@ const V4_MAPPED = /^::ffff:\d+\.\d+\.\d+\.\d+$/i;
  * ```
  */
 export async function runListener(options: ListenerOptions, out: Output): Promise<ListenerStats> {
-  const port = options.port ?? 4950;
+  const port = options.port ?? DEFAULT_DATAGRAM_PORT;
   const r = options.reporter ?? Reporter.plain(out);
   const family = options.family ?? (options.host === undefined ? 6 : "any");
   const where = { host: options.host, port, family };
@@ -173,7 +174,7 @@ export async function runListener(options: ListenerOptions, out: Output): Promis
 
   const notEchoed: NotEchoed = { loop: 0, lowPort: 0, rate: 0, failed: 0 };
   const stats: ListenerStats = { datagrams: 0, bytes: 0, echoed: 0, notEchoed, ignored: 0 };
-  const limit = options.keep ? Infinity : options.count ?? 1;
+  const limit = options.keep ? Infinity : options.count ?? DEFAULT_LISTENER_COUNT;
   const ipv6Only = options.family === 6;
   const guard = options.echo ? new EchoGuard(addr.port) : undefined;
   const onStop = () => conn.close();
