@@ -4,7 +4,8 @@
  * extension: `.mmd` (Mermaid) or `.svg` (drawn by socketkit itself).
  *
  * The file is opened (created, emptied) when the tool starts, so that a path that cannot be
- * written fails before any network work, with one line; it is written once, at the end.
+ * written fails before any network work, with one line; it is written once, at the end, or
+ * when the process exits at once (a second Ctrl-C).
  *
  * @module
  */
@@ -77,6 +78,8 @@ export class DiagramFile implements Disposable {
   readonly #tool: string;
   readonly #recorder: DiagramRecorder;
   #written = false;
+  /** A second Ctrl-C exits at once: the diagram is still written (`unload` runs on exit). */
+  readonly #onExit = () => this.#writeQuietly();
 
   private constructor(file: Deno.FsFile, tool: string, view: DiagramView) {
     this.#file = file;
@@ -86,6 +89,7 @@ export class DiagramFile implements Disposable {
       sessionsStartAt: SESSIONS[tool],
       limit: view.limit ?? DIAGRAM_LIMIT_DEFAULT,
     });
+    globalThis.addEventListener("unload", this.#onExit);
   }
 
   /**
@@ -134,6 +138,7 @@ export class DiagramFile implements Disposable {
   write(): void {
     if (this.#written) return;
     this.#written = true;
+    globalThis.removeEventListener("unload", this.#onExit);
     try {
       const diagram = this.#recorder.finish();
       const text = this.#format === "mermaid"
@@ -144,6 +149,12 @@ export class DiagramFile implements Disposable {
     } finally {
       this.#file.close();
     }
+  }
+
+  #writeQuietly(): void {
+    try {
+      this.write();
+    } catch { /* exiting: nothing more can be said */ }
   }
 
   /** Same as {@linkcode DiagramFile.write}. */

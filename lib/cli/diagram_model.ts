@@ -11,11 +11,9 @@
  *
  * @module
  */
-import { describeCause, NetError } from "../net/errors.ts";
-import { escapeBytes } from "../net/escape.ts";
 import type { Step } from "../net/steps.ts";
-import { errnoName } from "./errno.ts";
-import { afName, showAddress } from "./explain.ts";
+import { callLabel, failed, outcomeText } from "./diagram_labels.ts";
+import { showAddress } from "./explain.ts";
 
 /** An arrow: a call, or what crossed the wire, from one participant to another (or itself). */
 export interface DiagramArrow {
@@ -278,86 +276,4 @@ export class DiagramRecorder {
       ? callLabel(step, this.#preview)
       : `${callLabel(step, this.#preview)} ${outcome}`;
   }
-}
-
-/** Whether the step is drawn as a failure. */
-function failed(step: Step): boolean {
-  if (step.error !== undefined || step.reason !== undefined) return true;
-  return step.end === "timeout" && (step.bytes ?? 0) === 0;
-}
-
-/** What went wrong, or how a read ended: `-> ECONNREFUSED`, `refused (--allow/--deny)`. */
-function outcomeText(step: Step): string | undefined {
-  if (step.error !== undefined) {
-    const error = step.error;
-    const cause = error instanceof NetError && error.cause !== undefined ? error.cause : error;
-    const errno = errnoName(error);
-    const why = escapeText(describeCause(cause), 80);
-    return `-> ${errno ?? "error"}${
-      errno === undefined || step.call === "handshake" ? `: ${why}` : ""
-    }`;
-  }
-  switch (step.reason) {
-    case "refused":
-      return "refused (--allow/--deny)";
-    case "not-peer":
-      return "dropped: not the peer";
-    case "lost":
-    case "deadline":
-    case "cancelled":
-      return `-> abandoned: ${step.reason}`;
-  }
-  return undefined;
-}
-
-/** The call as the arrow shows it: `connect()`, `send 13 bytes "Hello, world!"`. */
-function callLabel(step: Step, preview: number): string {
-  switch (step.call) {
-    case "getaddrinfo": {
-      const host = step.query?.host === undefined ? "NULL" : `"${escapeText(step.query.host, 64)}"`;
-      const found = step.found === undefined ? "" : ` -> [${step.found.join(", ")}]`;
-      return `getaddrinfo(${host})${found}`;
-    }
-    case "socket":
-      return `socket(${afName(step.family)}, ${
-        step.type === "dgram" ? "SOCK_DGRAM" : "SOCK_STREAM"
-      })`;
-    case "bind":
-      return `bind(${step.address === undefined ? "" : showAddress(step.address)})`;
-    case "handshake":
-      return "TLS handshake";
-    case "shutdown":
-      return "shutdown(SHUT_WR) (FIN)";
-    case "close":
-      return step.type === "dgram" || step.reason !== undefined ? "close()" : "close() (FIN)";
-    case "send":
-    case "sendto":
-    case "recv":
-    case "recvfrom": {
-      if (step.bytes === undefined) return `${step.call}()`;
-      let text = `${step.call} ${step.bytes} ${step.bytes === 1 ? "byte" : "bytes"}`;
-      if (step.bytes === 0 && step.call === "recv" && step.end === undefined) {
-        return `${text} (FIN)`;
-      }
-      if (step.data !== undefined && step.data.length > 0) {
-        text += ` ${quoted(step.data, step.bytes, preview)}`;
-      }
-      if (step.end !== undefined) text += `, then ${step.end === "eof" ? "FIN" : step.end}`;
-      return text;
-    }
-    default:
-      return `${step.call}()`;
-  }
-}
-
-/** A payload's first `preview` bytes, escaped and quoted; `…` when there was more. */
-function quoted(data: Uint8Array, size: number, preview: number): string {
-  const shown = escapeBytes(data.subarray(0, preview)).replaceAll('"', '\\"');
-  return `"${shown}${size > preview ? "…" : ""}"`;
-}
-
-/** Text from elsewhere (a name, an error message): escaped as bytes are, and bounded. */
-function escapeText(text: string, max: number): string {
-  const shown = escapeBytes(new TextEncoder().encode(text.slice(0, max)));
-  return text.length > max ? `${shown}…` : shown;
 }
