@@ -297,6 +297,18 @@ Deno.test("a diagram is bounded whatever the peers do", () => {
   assert(toMermaid(diagram).length < 20_000);
 });
 
+Deno.test("the worst payloads for size still make a diagram Mermaid renders", async () => {
+  const recorder = new DiagramRecorder("client");
+  const address = { hostname: "::1", port: 3490 };
+  const data = new Uint8Array(65536).fill(0x5c); // each byte escaped twice over: \\ as #92;#92;
+  recorder.onStep({ call: "connect", phase: "end", address });
+  for (let i = 0; i < 1000; i++) recorder.onStep({ call: "recv", bytes: data.length, data });
+  const mmd = toMermaid(recorder.finish());
+  assert(mmd.length <= 45_000, String(mmd.length));
+  assertMatch(mmd, /Note over p0: \d+ more (items|calls) not drawn/);
+  await checkMermaid([mmd]);
+});
+
 Deno.test("--diagram: a bad name, a missing grant and a lone --diagram-limit are one line each", async () => {
   const png = await runTool("client", ["--diagram", "x.png", "127.0.0.1"]);
   assertEquals([png.code, png.stderr], [

@@ -93,6 +93,10 @@ export function callLabel(step: Step, preview: number): string {
       })`;
     case "bind":
       return `bind(${step.address === undefined ? "" : showAddress(step.address)})`;
+    case "connect":
+      return step.type === "dgram" && step.address !== undefined
+        ? `connect(${showAddress(step.address)}) (fixes the peer: no packet)`
+        : "connect()";
     case "handshake":
       return "TLS handshake";
     case "shutdown":

@@ -12,6 +12,9 @@
  */
 import type { Diagram } from "./diagram_model.ts";
 
+/** The most characters of source written: Mermaid refuses more than 50,000 by default. */
+const MAX_SOURCE = 45_000;
+
 /** Characters written as they are; every other is an entity. */
 const PLAIN = /^[A-Za-z0-9 .,()[\]_+*'/=!?@]$/;
 
@@ -52,7 +55,8 @@ export function arrowTime(ms: number): string {
 /**
  * The diagram as Mermaid source: participants `p0` (this tool), `p1`… with their names as
  * aliases; a solid arrow for a call, a dashed one for what came from a peer, a cross (`-x`)
- * for a failure; notes over a participant.
+ * for a failure; notes over a participant. At most 45,000 characters (Mermaid renders no more
+ * than 50,000): a note then says how many items were left out.
  *
  * @param diagram The diagram.
  * @returns The `.mmd` file's text.
@@ -78,14 +82,22 @@ export function toMermaid(diagram: Diagram): string {
   diagram.participants.forEach((name, i) => {
     lines.push(`    participant p${i} as ${mermaidText(name)}`);
   });
-  for (const item of diagram.items) {
-    if (item.kind === "note") {
-      lines.push(`    Note over p${item.over}: ${mermaidText(item.text)}`);
-      continue;
+  let size = lines.reduce((n, line) => n + line.length + 1, 0);
+  for (const [i, item] of diagram.items.entries()) {
+    let line: string;
+    if (item.kind === "note") line = `    Note over p${item.over}: ${mermaidText(item.text)}`;
+    else {
+      const arrow = item.failed ? "-x" : item.from === 0 ? "->>" : "-->>";
+      const text = `${arrowTime(item.ms)} ${item.text}`;
+      line = `    p${item.from}${arrow}p${item.to}: ${mermaidText(text)}`;
     }
-    const arrow = item.failed ? "-x" : item.from === 0 ? "->>" : "-->>";
-    const text = `${arrowTime(item.ms)} ${item.text}`;
-    lines.push(`    p${item.from}${arrow}p${item.to}: ${mermaidText(text)}`);
+    if (size + line.length + 1 > MAX_SOURCE) {
+      const left = diagram.items.length - i;
+      lines.push(`    Note over p0: ${left} more items not drawn (Mermaid's size limit)`);
+      break;
+    }
+    lines.push(line);
+    size += line.length + 1;
   }
   return `${lines.join("\n")}\n`;
 }

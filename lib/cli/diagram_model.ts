@@ -165,9 +165,10 @@ export class DiagramRecorder {
    */
   onStep(step: Step): void {
     const ms = this.#now();
-    const peer = step.address === undefined || step.call === "bind"
-      ? undefined
-      : showAddress(step.address);
+    // A local call is drawn on this tool alone: bind, and a datagram socket's connect (no
+    // packet crosses: it only fixes the peer).
+    const local = step.call === "bind" || (step.call === "connect" && step.type === "dgram");
+    const peer = step.address === undefined || local ? undefined : showAddress(step.address);
     if (step.call === "connect" || step.call === "accept") this.#current = peer;
     const at = peer ?? (step.call === "recv" || step.call === "send" || step.call === "shutdown" ||
         step.call === "handshake" || (step.call === "close" && step.type !== "dgram")
