@@ -180,7 +180,7 @@ Deno.test("failures are drawn: ECONNREFUSED, a TLS failure, a --deny refusal, a 
 });
 
 Deno.test({
-  name: "a connect that never answers is drawn failing at the deadline",
+  name: "a connect that never answers is drawn failing at the deadline, or cancelled by Ctrl-C",
   ignore: !canBlackHole,
   async fn() {
     await using dir = await tempDir();
@@ -191,6 +191,15 @@ Deno.test({
     assertEquals(res.code, 3, res.stderr);
     const mmd = await Deno.readTextFile(`${dir.path}/hole.mmd`);
     assertMatch(mmd, /\n {4}p0-xp1: \+\d+\.\dms connect\(\) #45;#62; abandoned#58; deadline\n/);
+    // Ctrl-C while it waits: the diagram is written, the connect drawn as cancelled.
+    const file = `${dir.path}/interrupted.svg`;
+    const args = ["--explain", "-p", String(hole.port), "--diagram", file, "127.0.0.1"];
+    await using client = new ToolProcess("client", args, { perms: perms(dir.path) });
+    await client.waitFor(/connect\(127\.0\.0\.1:\d+\) \.\.\./, { stderr: true });
+    client.kill("SIGINT");
+    assertEquals(await client.exit(), 130);
+    const svg = await checkSvg(file);
+    assertMatch(svg, /fill="#c0392b"[^>]*>\+\d+\.\dms connect\(\) -&gt; abandoned: cancelled</);
     await checkMermaid([mmd]);
   },
 });
@@ -327,4 +336,16 @@ Deno.test("--diagram: a bad name, a missing grant and a lone --diagram-limit are
     denied.stderr,
     /^talker: --diagram "[^"]+t\.mmd": writing the file needs --allow-write=[^\n]+t\.mmd\n$/,
   );
+});
+
+Deno.test("a call still waiting when the tool ends is drawn as waiting, failed", () => {
+  let t = 0;
+  const recorder = new DiagramRecorder("client", { now: () => t += 5 });
+  const address = { hostname: "192.0.2.1", port: 80 };
+  recorder.onStep({ call: "connect", phase: "start", address });
+  const diagram = recorder.finish();
+  assertEquals(diagram.participants, ["client", "192.0.2.1:80"]);
+  assertEquals(diagram.items, [
+    { kind: "arrow", from: 0, to: 1, text: "connect() ... no answer", ms: 5, failed: true },
+  ]);
 });
