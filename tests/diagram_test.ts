@@ -13,6 +13,7 @@ import {
 } from "./_diagram_render.ts";
 import { blackHole, canBlackHole } from "../testing/black_hole.ts";
 import { hasCommand } from "../testing/commands.ts";
+import { makeCerts } from "../testing/certs.ts";
 import { DiagramRecorder } from "../lib/cli/diagram_model.ts";
 import { toMermaid } from "../lib/cli/diagram_mermaid.ts";
 import { xmlText } from "../lib/cli/diagram_svg.ts";
@@ -348,4 +349,30 @@ Deno.test("a call still waiting when the tool ends is drawn as waiting, failed",
   assertEquals(diagram.items, [
     { kind: "arrow", from: 0, to: 1, text: "connect() ... no answer", ms: 5, failed: true },
   ]);
+});
+
+Deno.test({
+  name: "the TLS server draws a client that never finishes its handshake",
+  ignore: !hasCommand("openssl"),
+  async fn() {
+    await using dir = await tempDir();
+    using certs = await makeCerts();
+    const file = `${dir.path}/tls-server.mmd`;
+    const server = new ToolProcess("server", [
+      ...["-p", "0", "-H", "127.0.0.1", "--tls", "--cert", certs.serverCert, "--key"],
+      ...[certs.serverKey, "--handshake-timeout", "300ms", "--diagram", file],
+    ], { perms: [...perms(dir.path), `--allow-read=${certs.dir}`] });
+    await using _server = server;
+    const port = await server.port();
+    {
+      using _silent = await Deno.connect({ hostname: "127.0.0.1", port }); // no ClientHello
+      await server.waitFor(/handshake failed/, { stderr: true });
+    }
+    server.kill("SIGTERM");
+    assertEquals(await server.exit(), 0);
+    const mmd = await Deno.readTextFile(file);
+    assertMatch(mmd, /\n {4}p1-->>p0: \+\d+\.\dms accept\(\)\n/);
+    assertMatch(mmd, /\n {4}p1-xp0: \+\d+\.\dms TLS handshake #45;#62; ETIMEDOUT#58; [^\n]+\n/);
+    await checkMermaid([mmd]);
+  },
 });
