@@ -376,3 +376,30 @@ Deno.test({
     await checkMermaid([mmd]);
   },
 });
+
+Deno.test("the listener draws a datagram refused by --deny", async () => {
+  await using dir = await tempDir();
+  const file = `${dir.path}/deny.mmd`;
+  const listener = new ToolProcess("listener", [
+    ...["-p", "0", "-H", "127.0.0.1", "-k", "--deny", "127.0.0.1", "--explain", "--diagram", file],
+  ], { perms: perms(dir.path) });
+  await using _listener = listener;
+  const port = await listener.port();
+  using sock = udpSocket("127.0.0.1");
+  await sock.send(new TextEncoder().encode("hi"), {
+    transport: "udp",
+    hostname: "127.0.0.1",
+    port,
+  });
+  await listener.waitFor(/recvfrom\(\) -> 2 bytes from [^\n]*, refused \(--allow\/--deny\)/, {
+    stderr: true,
+  });
+  listener.kill("SIGTERM");
+  assert([0, 130, 143].includes(await listener.exit()), listener.stderr);
+  const mmd = await Deno.readTextFile(file);
+  assertMatch(
+    mmd,
+    /\n {4}p1-xp0: \+\d+\.\dms recvfrom 2 bytes #34;hi#34; refused \(#45;#45;allow\/#45;#45;deny\)\n/,
+  );
+  await checkMermaid([mmd]);
+});
