@@ -8,7 +8,13 @@
 import { UsageError } from "../lib/cli/errors.ts";
 import { familyFlag, parseFlags } from "../lib/cli/flags.ts";
 import { formatDuration } from "../lib/net/errors.ts";
-import { booleanFlag, durationFlag, integerFlag, portFlag } from "../lib/cli/flag_kinds.ts";
+import {
+  booleanFlag,
+  durationFlag,
+  integerFlag,
+  portFlag,
+  stringFlag,
+} from "../lib/cli/flag_kinds.ts";
 import { helpText } from "../lib/cli/flag_help.ts";
 import {
   DEFAULT_DATAGRAM_PORT,
@@ -58,6 +64,21 @@ const FLAGS = {
     max: 1_000_000,
     default: DEFAULT_TALKER_COUNT,
   }),
+  ttl: integerFlag("to an IPv4 multicast group: the datagrams' time-to-live (hops)", {
+    min: 0,
+    max: 255,
+    shownDefault: "1",
+  }),
+  loop: booleanFlag("to a multicast group: members on this host get it too (the default)"),
+  "no-loop": booleanFlag("to a multicast group: members on this host do not get it"),
+  interface: stringFlag(
+    "IF",
+    "to a multicast group: send out of this interface, an address, name or index (a name or " +
+      "index needs --allow-sys=networkInterfaces)",
+  ),
+  broadcast: booleanFlag(
+    "allow a broadcast destination (255.255.255.255, a local network's broadcast address)",
+  ),
   interval: durationFlag("time between two sends", {
     short: "i",
     min: 0,
@@ -149,6 +170,9 @@ export function parseTalkerArgs(
   if (lines && values.hex) {
     throw new UsageError("Options --lines and --hex cannot be used together");
   }
+  if (values.loop && values["no-loop"]) {
+    throw new UsageError("Options --loop and --no-loop cannot be used together");
+  }
   const stdin = lines ? "lines" : message === "-" ? "message" : undefined;
   if (message.includes("\uFFFD")) {
     // What the shell passed is gone: Deno decoded argv lossily, each bad byte now U+FFFD.
@@ -175,6 +199,10 @@ export function parseTalkerArgs(
       raw: values.raw,
       count: values.count,
       interval: values.interval,
+      ttl: values.ttl,
+      loop: values["no-loop"] ? false : values.loop ? true : undefined,
+      interface: values.interface,
+      broadcast: values.broadcast,
     },
   };
 }

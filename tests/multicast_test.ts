@@ -4,6 +4,7 @@
 import { assert, assertEquals } from "./_assert.ts";
 import { denoScript, makeNamespace, namespaceUnavailable, nsRun, nsStart } from "./_netns.ts";
 import { tempDir } from "./_unix.ts";
+import { toolArgs } from "./_tools.ts";
 
 const unavailable = namespaceUnavailable();
 if (unavailable) console.log(`skipped: multicast tests: ${unavailable}`);
@@ -223,5 +224,88 @@ Deno.test({
       await denoScript(dir.path, script, ["--allow-net"]),
     );
     assertEquals(JSON.parse(denied), [[], false, false]);
+  },
+});
+
+Deno.test({
+  name: "talker to a group: --ttl, --interface by name, --no-loop; a broadcast needs --broadcast",
+  ignore: unavailable !== undefined,
+  sanitizeOps: true,
+  sanitizeResources: true,
+  async fn() {
+    await using ns = await makeNamespace();
+    const talker = (args: string[]) =>
+      new Deno.Command("ip", {
+        args: ["netns", "exec", ns.name, Deno.execPath(), ...toolArgs("talker", args, GRANTS)],
+        stdout: "piped",
+        stderr: "piped",
+        signal: AbortSignal.timeout(20_000),
+      }).output().then((o) => ({
+        code: o.code,
+        stdout: new TextDecoder().decode(o.stdout),
+        stderr: new TextDecoder().decode(o.stderr),
+      }));
+    {
+      await using receiver = nsStart(ns.name, "python3", [
+        "-c",
+        PY_RECV,
+        "4",
+        "239.7.7.7",
+        "4955",
+        "127.0.0.1",
+        "5",
+      ]);
+      assertEquals(await receiver.line(), "ready");
+      const res = await talker([
+        "-p",
+        "4955",
+        "--ttl",
+        "9",
+        "--interface",
+        "lo",
+        "239.7.7.7",
+        "hi",
+      ]);
+      assertEquals([res.code, res.stdout], [0, "talker: sent 2 bytes to 239.7.7.7\n"], res.stderr);
+      assertEquals(JSON.parse(await receiver.line()), { data: "hi", ttl: 9, from: "127.0.0.1" });
+    }
+    {
+      // IPv6 out of veth0 with the loop off: a member on veth0 of this host hears nothing.
+      await using receiver = nsStart(ns.name, "python3", [
+        "-c",
+        PY_RECV,
+        "6",
+        "ff12::77",
+        "4956",
+        "veth0",
+        "1.5",
+      ]);
+      assertEquals(await receiver.line(), "ready");
+      const res = await talker([
+        "-p",
+        "4956",
+        "--no-loop",
+        "--interface",
+        "veth0",
+        "ff12::77",
+        "x",
+      ]);
+      assertEquals(res.code, 0, res.stderr);
+      assertEquals(await receiver.line(), "timeout");
+    }
+    const refused = await talker(["-4", "-p", "4957", "10.9.0.255", "hi"]);
+    assertEquals([refused.code, refused.stderr], [
+      1,
+      'talker: Address "10.9.0.255" is a broadcast address: add --broadcast to send to it\n',
+    ]);
+    const sent = await talker(["-4", "-p", "4957", "--broadcast", "10.9.0.255", "hi"]);
+    assertEquals(
+      [sent.code, sent.stdout],
+      [0, "talker: sent 2 bytes to 10.9.0.255\n"],
+      sent.stderr,
+    );
+    const noGroup = await talker(["-p", "4957", "-c", "239.7.7.7", "hi"]);
+    assertEquals(noGroup.code, 1);
+    assert(noGroup.stderr.includes("has no one peer to answer"), noGroup.stderr);
   },
 });

@@ -9,7 +9,7 @@ import { DEFAULT_DATAGRAM_PORT, DEFAULT_INTERVAL, DEFAULT_TALKER_COUNT } from ".
 import { needsGrants, UsageError } from "../cli/errors.ts";
 import { ExitCode } from "../cli/exit_codes.ts";
 import { addressKey, type IPFamily, ipFamily, joinHostPort, toV4Mapped } from "../net/address.ts";
-import { connectDatagram } from "../net/connected_datagram.ts";
+import { checkDestination, type GroupSendOptions, openTalkerSocket } from "./talker_socket.ts";
 import { MAX_DATAGRAM } from "../net/datagram_limit.ts";
 import { formatDuration, NetError } from "../net/errors.ts";
 import { escapeBytes } from "../net/escape.ts";
@@ -20,8 +20,8 @@ import { type Candidate, type Family, resolve } from "../net/resolve.ts";
 import type { ConnectedDatagram } from "../net/connected_datagram.ts";
 import { type PingResult, type PingStats, udpPing } from "../net/udp_ping.ts";
 
-/** Options for {@linkcode runTalker}. */
-export interface TalkerOptions {
+/** Options for {@linkcode runTalker}: and to a multicast group, its TTL, loop and interface. */
+export interface TalkerOptions extends GroupSendOptions {
   /**
    * The listener's port.
    * @default {4950}
@@ -134,6 +134,7 @@ export async function runTalker(
       throw needsGrants(err, grants, `(and an address of ${host} with port ${port})`);
     });
   const target = talkerTarget(candidates, family);
+  target.hostname = checkDestination(target.hostname, options);
   for (const m of messages) checkDatagramSize(m.length, target.wire);
   const local = target.hostname.includes(":") ? "::" : "0.0.0.0";
   const peer = joinHostPort(target.hostname, target.port);
@@ -166,7 +167,7 @@ async function talk(
   out: Output,
   r: Reporter,
 ): Promise<number> {
-  using sock = connectDatagram(target, { localHostname: local, onStep: r.onStep });
+  using sock = await openTalkerSocket(target, local, options, r.onStep);
   const connected = options.connect || options.replyTimeout !== undefined;
   const to = { to: jsonAddress(target) };
   if (connected) {
@@ -216,7 +217,7 @@ async function talkMany(
   out: Output,
   r: Reporter,
 ): Promise<number> {
-  using sock = connectDatagram(target, { localHostname: local, onStep: r.onStep });
+  using sock = await openTalkerSocket(target, local, options, r.onStep);
   const peer = joinHostPort(target.hostname, target.port);
   const interval = options.interval ?? DEFAULT_INTERVAL;
   const to = jsonAddress(target);
