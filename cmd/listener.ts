@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { multicastFamily } from "../lib/net/multicast_address.ts";
 import { UsageError } from "../lib/cli/errors.ts";
 import { parseAccessFlags } from "../lib/cli/tls_flags.ts";
 import { familyFlag, parseFlags } from "../lib/cli/flags.ts";
@@ -73,6 +74,17 @@ const FLAGS = {
       "fe80::/10)",
   ),
   deny: listFlag("SPEC", "refuse senders matching SPEC, even if allowed"),
+  join: listFlag(
+    "GROUP",
+    "join the multicast GROUP (IPv4 224.0.0.0/4, IPv6 ff00::/8) on the socket: its datagrams " +
+      "are received, refused and echoed as any other (an echo goes to the sender, never to " +
+      "the group); left at exit",
+  ),
+  interface: stringFlag(
+    "IF",
+    "the interface --join joins on: an address, name or index (a name or index needs " +
+      "--allow-sys=networkInterfaces)",
+  ),
   quiet: booleanFlag(
     "no lines per datagram; a summary at the end (with --raw, the bytes are still written)",
     { short: "q" },
@@ -168,6 +180,16 @@ export function parseListenerArgs(args: string[]): ListenerOptions & { view: Vie
   if (positionals.length > 0) {
     throw new UsageError(`Unexpected argument ${JSON.stringify(positionals[0])}`);
   }
+  for (const group of values.join) {
+    if (multicastFamily(group) === undefined) {
+      throw new UsageError(
+        `Invalid --join ${JSON.stringify(group)}: not a multicast group (224.0.0.0/4, ff00::/8)`,
+      );
+    }
+  }
+  if (values.interface !== undefined && values.join.length === 0) {
+    throw new UsageError("Option --interface needs --join");
+  }
   if (values.keep && given.has("count")) {
     throw new UsageError("Options -k and -c cannot be used together");
   }
@@ -184,6 +206,8 @@ export function parseListenerArgs(args: string[]): ListenerOptions & { view: Vie
     quiet: values.quiet,
     raw: values.raw,
     access: parseAccessFlags(values.allow, values.deny),
+    ...(values.join.length ? { join: values.join } : {}),
+    ...(values.interface === undefined ? {} : { interface: values.interface }),
     ...(values.hex ? { hex: true } : {}),
     ...(values.delimiter === undefined ? {} : { delimiter: values.delimiter }),
   };

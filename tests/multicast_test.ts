@@ -309,3 +309,74 @@ Deno.test({
     assert(noGroup.stderr.includes("has no one peer to answer"), noGroup.stderr);
   },
 });
+
+/** Sends to a group from a unicast socket and prints what comes back to that socket. */
+const PY_ASK = `
+import json, socket, sys
+group, port, data, wait = sys.argv[1:5]
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 0))
+s.settimeout(float(wait))
+s.sendto(data.encode(), (group, int(port)))
+try:
+    got, addr = s.recvfrom(65536)
+    print(json.dumps({"data": got.decode(), "from": addr[0]}), flush=True)
+except socket.timeout:
+    print("timeout", flush=True)
+`;
+
+Deno.test({
+  name:
+    "listener --join: group datagrams are printed, echoed to the sender (never the group), and refused by --deny",
+  ignore: unavailable !== undefined,
+  sanitizeOps: true,
+  sanitizeResources: true,
+  async fn() {
+    await using ns = await makeNamespace();
+    const listener = (args: string[]) =>
+      nsStart(ns.name, Deno.execPath(), toolArgs("listener", args, GRANTS));
+    {
+      await using tool = listener([
+        "-p",
+        "4960",
+        "--join",
+        "239.2.2.2",
+        "--interface",
+        "lo",
+        "--echo",
+        "-c",
+        "1",
+      ]);
+      assertEquals(await tool.line(), "listener: waiting to recvfrom...");
+      // The asker's socket is bound to 127.0.0.1 and is no member: an echo reaches it only
+      // when sent to it, not to the group.
+      const asked = await nsRun(ns.name, "python3", [
+        "-c",
+        PY_ASK,
+        "239.2.2.2",
+        "4960",
+        "ping",
+        "5",
+      ]);
+      assertEquals(JSON.parse(asked), { data: "ping", from: "127.0.0.1" });
+      assertEquals(await tool.line(), "listener: got packet from ::ffff:127.0.0.1");
+      assertEquals((await tool.done).code, 0);
+    }
+    {
+      await using tool = listener([
+        "-p",
+        "4961",
+        "--join",
+        "239.2.2.3",
+        "--deny",
+        "127.0.0.1",
+        "-c",
+        "1",
+      ]);
+      assertEquals(await tool.line(), "listener: waiting to recvfrom...");
+      await nsRun(ns.name, "python3", ["-c", PY_SEND, "4", "239.2.2.3", "4961", "127.0.0.1", "no"]);
+      const refused = await tool.line();
+      assert(refused.includes("refused datagram from 127.0.0.1"), refused);
+    }
+  },
+});

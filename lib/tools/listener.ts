@@ -17,6 +17,7 @@ import { bindFirst } from "../net/bind_first.ts";
 import { describeCause, opError } from "../net/errors.ts";
 import type { Family } from "../net/resolve.ts";
 import { bindReported } from "./bind.ts";
+import { joinReported } from "./listener_groups.ts";
 import { DatagramReport } from "./datagram_report.ts";
 import { EchoGuard } from "./echo_guard.ts";
 import { AccessList } from "../net/access_list.ts";
@@ -26,6 +27,17 @@ import { LimitedLines } from "./limited_lines.ts";
 export interface ListenerOptions {
   /** The address to bind; none means the wildcard of the family. */
   host?: string | undefined;
+  /**
+   * Multicast groups to join on the socket (IPv4 224.0.0.0/4, IPv6 ff00::/8): their
+   * datagrams are received, refused and echoed as any other. Left at exit.
+   * @default {[]}
+   */
+  join?: readonly string[] | undefined;
+  /**
+   * The interface the groups are joined on: an address, name or index.
+   * @default {undefined} (the kernel's choice, by the route to the group)
+   */
+  interface?: string | undefined;
   /**
    * The port; 0 picks a free one, which is then printed.
    * @default {4950}
@@ -164,6 +176,7 @@ export async function runListener(options: ListenerOptions, out: Output): Promis
     r,
     "udp",
   );
+  const groups = await joinReported(conn, options, r);
   const addr = conn.addr as Deno.NetAddr;
   if (r.json) r.event("listening", { address: jsonAddress(addr) });
   else {
@@ -261,6 +274,7 @@ export async function runListener(options: ListenerOptions, out: Output): Promis
     }
   } finally {
     options.signal?.removeEventListener("abort", onStop);
+    await groups?.leave();
     try {
       conn.close();
     } catch { /* closed by the stop signal */ }
