@@ -253,7 +253,7 @@ export async function main(args: string[], out: Output): Promise<number> {
   if (!options.raw) return code;
   // With --raw stdout is the data: bytes that could not be written are not a success.
   await out.close();
-  return code === 0 && out.failed ? ExitCode.Usage : code;
+  return code === 0 && out.failed ? ExitCode.Failed : code;
 }
 
 if (import.meta.main) await runMain(info, main);

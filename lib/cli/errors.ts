@@ -174,8 +174,8 @@ export function exitCodeOf(err: unknown): ExitCodeValue {
   if (isPermissionDenied(err)) return ExitCode.Permission;
   if (err instanceof NetError) {
     if (err.timeout) return ExitCode.Timeout;
-    if (err instanceof ResolveError) return ExitCode.Usage;
-    return err.op === "dial" || err.op === "listen" ? ExitCode.NoAddress : ExitCode.Usage;
+    if (err instanceof ResolveError) return ExitCode.NotResolved;
+    return err.op === "dial" || err.op === "listen" ? ExitCode.NoAddress : ExitCode.Failed;
   }
   return ExitCode.Internal;
 }

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { ExitCode } from "./exit_codes.ts";
 
 /** A stop signal tied to SIGINT and SIGTERM; dispose of it to remove the handlers. */
 export interface TerminationSignal extends Disposable {
@@ -36,7 +37,7 @@ export function onTermination(): TerminationSignal {
   const names: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
   const handlers = names.map((name) => {
     const handler = () => {
-      if (controller.signal.aborted) Deno.exit(name === "SIGTERM" ? 143 : 130);
+      if (controller.signal.aborted) Deno.exit(name === "SIGTERM" ? 143 : ExitCode.Interrupted);
       controller.abort();
     };
     Deno.addSignalListener(name, handler);

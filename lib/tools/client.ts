@@ -112,7 +112,7 @@ export interface ClientOptions {
 }
 
 /** The exit code after an interruption: 128 + SIGINT, as shells report Ctrl-C. */
-const INTERRUPTED = 130;
+const INTERRUPTED = ExitCode.Interrupted;
 
 /**
  * Runs the client against `host`, printing as the original does:
@@ -197,7 +197,7 @@ export async function runClient(
         ? ExitCode.Timeout
         : err.untrusted
         ? ExitCode.NoAddress
-        : ExitCode.Usage;
+        : ExitCode.Failed;
       return r.fail(`tls: ${err.message}`, code);
     }
     r.say(
@@ -274,7 +274,7 @@ async function receive(
   }
   if (end === "limit") r.error(`stopped reading after ${bytes.length} bytes (--max-bytes)`);
   if (end === "reset") {
-    return r.fail(`recv: Connection reset by peer after ${bytes.length} bytes`, ExitCode.Usage, {
+    return r.fail(`recv: Connection reset by peer after ${bytes.length} bytes`, ExitCode.Failed, {
       errno: "ECONNRESET",
     });
   }

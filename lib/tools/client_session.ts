@@ -55,7 +55,7 @@ export interface SessionOptions {
 /** Why reading stopped. */
 type End = "eof" | "limit" | "timeout" | "idle" | "reset" | "interrupt";
 
-const INTERRUPTED = 130;
+const INTERRUPTED = ExitCode.Interrupted;
 const CHUNK = 64 * 1024;
 
 /**
@@ -223,12 +223,12 @@ function report(
     return out.fail(`interrupted after ${total} bytes`, INTERRUPTED);
   }
   if (sendError !== undefined && why !== "reset") {
-    return out.fail(`send: ${describeCause(sendError)} (${peer})`, ExitCode.Usage);
+    return out.fail(`send: ${describeCause(sendError)} (${peer})`, ExitCode.Failed);
   }
   if (why === "limit") out.error(`stopped reading after ${total} bytes (--max-bytes)`);
   if (why === "idle") out.error(`idle for ${formatDuration(ctx.idle ?? 0)}: closing`);
   if (why === "reset") {
-    return out.fail(`recv: Connection reset by peer after ${total} bytes`, ExitCode.Usage);
+    return out.fail(`recv: Connection reset by peer after ${total} bytes`, ExitCode.Failed);
   }
   if (why === "timeout") {
     return out.fail(
