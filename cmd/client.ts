@@ -12,6 +12,7 @@ import { familyFlag, parseDuration, parseFlags, parseInteger } from "../lib/cli/
 import type { Output } from "../lib/cli/output.ts";
 import { parsePort } from "../lib/cli/port.ts";
 import { onTermination } from "../lib/cli/signals.ts";
+import { standardInput } from "../lib/cli/stdin.ts";
 import { ExitCode } from "../lib/cli/exit_codes.ts";
 import { runMain, type ToolInfo } from "../lib/cli/tool.ts";
 import { parseViewFlags, VIEW_FLAGS, VIEW_HELP } from "../lib/cli/view_flags.ts";
@@ -170,7 +171,7 @@ export function parseClientArgs(
         : parseDuration("--race-delay", values["race-delay"] as string, { min: 10, max: 2000 }),
       tls: parseTlsFlags(values),
       send: values.send === undefined ? undefined : new TextEncoder().encode(values.send as string),
-      input: values.stdin === true ? Deno.stdin : undefined,
+      input: values.stdin === true ? standardInput("--stdin") : undefined,
       shutdown: values["no-shutdown"] !== true,
       probe: values.probe === true,
       idleTimeout: values["idle-timeout"] === undefined

@@ -6,6 +6,7 @@
  * @module
  */
 import { UsageError } from "../lib/cli/errors.ts";
+import { onTermination } from "../lib/cli/signals.ts";
 import { familyFlag, parseDuration, parseFlags, parseInteger } from "../lib/cli/flags.ts";
 import { readInput } from "../lib/cli/stdin.ts";
 import { MAX_DATAGRAM } from "../lib/net/datagram_limit.ts";
@@ -55,7 +56,7 @@ Options:
       --lines                send each line of standard input as its own datagram (no
                              MESSAGE, or '-'); the newline is not sent
   -n, --count N              send the message (each line) N times (default 1)
-  -i, --interval DUR         time between two sends (default 1s)
+  -i, --interval DUR         time between two sends (default: at once; 1s for the ping)
 ${VIEW_HELP}
   -h, --help                 this help
       --version              version, Deno version and target
@@ -224,20 +225,22 @@ function splitLines(input: Uint8Array): Uint8Array[] {
  * ```
  */
 export async function main(args: string[], out: Output): Promise<number> {
-  const { host, message, stdin, hex, options: parsed, view } = parseTalkerArgs(args);
-  out.statusToStderr = parsed.raw === true;
-  const options = { ...parsed, reporter: new Reporter(out, view) };
-  if (stdin === undefined) return await runTalker(host, message, options, out);
-  // One datagram's worth and a byte more: too much is refused before anything is sent.
-  const limit = stdin === "lines" ? MAX_LINES_INPUT : MAX_DATAGRAM[6] * (hex ? 3 : 1);
-  const input = await readInput(stdin === "lines" ? "--lines" : "MESSAGE -", limit);
-  if (stdin === "lines") {
-    const lines = splitLines(input);
-    if (lines.length === 0) throw new UsageError("Option --lines: standard input has no line");
-    return await runTalker(host, lines, options, out);
+  const { host, message, stdin, hex, options, view } = parseTalkerArgs(args);
+  out.statusToStderr = options.raw === true;
+  let payload: Uint8Array | Uint8Array[] = message;
+  if (stdin !== undefined) {
+    // One datagram's worth and a byte more: too much is refused before anything is sent.
+    const limit = stdin === "lines" ? MAX_LINES_INPUT : MAX_DATAGRAM[6] * (hex ? 3 : 1);
+    const input = await readInput(stdin === "lines" ? "--lines" : "MESSAGE -", limit);
+    if (stdin === "lines") {
+      payload = splitLines(input);
+      if (payload.length === 0) throw new UsageError("Option --lines: standard input has no line");
+    } else payload = hex ? parseHex(new TextDecoder().decode(input)) : input;
   }
-  const payload = hex ? parseHex(new TextDecoder().decode(input)) : input;
-  return await runTalker(host, payload, options, out);
+  // Ctrl-C: no further datagram is sent, the ping prints its summary, exit 130.
+  using stop = onTermination();
+  const reporter = new Reporter(out, view);
+  return await runTalker(host, payload, { ...options, reporter, signal: stop.signal }, out);
 }
 
 if (import.meta.main) await runMain(info, main);

@@ -6,6 +6,7 @@
  * @module
  */
 import { ExitCode } from "../cli/exit_codes.ts";
+import { InputError } from "../cli/stdin.ts";
 import type { Output } from "../cli/output.ts";
 import { jsonAddress, jsonBytes } from "../cli/json.ts";
 import { Reporter } from "../cli/reporter.ts";
@@ -130,6 +131,7 @@ export async function clientSession(
         }
       } catch (err) {
         if (why === undefined) sendError = err;
+        if (err instanceof InputError) end("eof"); // our own input failed: nothing to wait for
       }
       if (why === undefined) startReadDeadline();
     })();
@@ -215,6 +217,7 @@ function report(
   if (why === "timeout" && total === 0) {
     return out.fail(`recv: nothing received from ${peer} within ${within}`, ExitCode.Timeout);
   }
+  if (sendError instanceof InputError) return out.fail(sendError.message, ExitCode.Usage);
   if (kept !== undefined) {
     const fields = { from: jsonAddress(ctx.from), ...jsonBytes(kept), end: why };
     out.event("received", fields, `received '${escapeBytes(kept)}'`);
@@ -226,7 +229,7 @@ function report(
     return out.fail(`send: ${describeCause(sendError)} (${peer})`, ExitCode.Failed);
   }
   if (why === "limit") out.error(`stopped reading after ${total} bytes (--max-bytes)`);
-  if (why === "idle") out.error(`idle for ${formatDuration(ctx.idle ?? 0)}: closing`);
+  if (why === "idle") out.notice(`idle for ${formatDuration(ctx.idle ?? 0)}: closing`);
   if (why === "reset") {
     return out.fail(`recv: Connection reset by peer after ${total} bytes`, ExitCode.Failed);
   }

@@ -59,9 +59,15 @@ export interface TalkerOptions {
   count?: number | undefined;
   /**
    * Milliseconds between two sends.
-   * @default {1000}
+   * @default {0} (at once; 1000 for the ping, with a reply timeout)
    */
   interval?: number | undefined;
+  /**
+   * Stops the run (Ctrl-C): no further datagram is sent, the ping prints its summary, and
+   * the run returns 130.
+   * @default {undefined}
+   */
+  signal?: AbortSignal | undefined;
 }
 
 /**
@@ -180,7 +186,11 @@ async function talk(
   if (options.replyTimeout === undefined) return ExitCode.Ok;
   out.flush();
   try {
-    const reply = await sock.receive({ timeout: options.replyTimeout });
+    const reply = await untilStopped(
+      sock.receive({ timeout: options.replyTimeout }),
+      options.signal,
+    );
+    if (reply === undefined) return ExitCode.Interrupted;
     if (r.json) r.event("reply", { from: jsonAddress(sock.peer), ...jsonBytes(reply) });
     else {
       r.say(`got reply from ${sock.peer.hostname}`);
@@ -217,14 +227,16 @@ async function talkMany(
 ): Promise<number> {
   using sock = connectDatagram(target, { localHostname: local, onStep: r.onStep });
   const peer = joinHostPort(target.hostname, target.port);
-  const interval = options.interval ?? 1000;
+  const interval = options.interval ?? 0;
   const to = jsonAddress(target);
   if (options.connect || options.replyTimeout !== undefined) {
     r.event("connected", { address: to }, `connected to ${peer}`);
   }
+  const signal = options.signal;
   if (options.replyTimeout === undefined) {
     for (const [i, m] of messages.entries()) {
-      if (i > 0) await new Promise((resolve) => setTimeout(resolve, interval));
+      if (i > 0 && interval > 0) await sleep(interval, signal);
+      if (signal?.aborted) return ExitCode.Interrupted;
       const sent = await sock.send(m);
       r.event("sent", { to, host, size: sent }, `sent ${sent} bytes to ${host}`);
     }
@@ -232,11 +244,14 @@ async function talkMany(
   }
   out.flush();
   const stats = await udpPing(sock, messages, {
-    interval,
+    interval: options.interval ?? 1000,
     timeout: options.replyTimeout,
+    signal,
+    onSent: (seq, request) => r.json && r.event("sent", { to, host, size: request.length, seq }),
     onResult: (result) => pingLine(result, sock, options, out, r),
   });
   r.summary(pingFields(stats, sock), pingSummary(stats, sock));
+  if (signal?.aborted) return ExitCode.Interrupted;
   if (stats.replies > 0) return ExitCode.Ok;
   return r.fail(`no reply from ${peer} to any of ${stats.sent} datagrams`, ExitCode.Timeout, {
     errno: "ETIMEDOUT",
@@ -309,6 +324,39 @@ function pingSummary(stats: PingStats, sock: ConnectedDatagram): string {
     } from other addresses`;
   }
   return line;
+}
+
+/** What `work` resolves to, or `undefined` once `signal` aborts (its rejection then ignored). */
+async function untilStopped<T>(work: Promise<T>, signal?: AbortSignal): Promise<T | undefined> {
+  if (signal === undefined) return await work;
+  if (signal.aborted) {
+    work.catch(() => {});
+    return undefined;
+  }
+  let onAbort = () => {};
+  const stopped = new Promise<undefined>((resolve) => {
+    onAbort = () => resolve(undefined);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+  work.catch(() => {}); // abandoned if the signal wins
+  try {
+    return await Promise.race([work, stopped]);
+  } finally {
+    signal.removeEventListener("abort", onAbort);
+  }
+}
+
+/** Waits `ms` milliseconds, or less if `signal` aborts. */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+  });
 }
 
 function ms(n: number): string {

@@ -13,6 +13,7 @@ import { createPrivateKey, type KeyObject, X509Certificate } from "node:crypto";
 import { PermissionError, ToolError } from "../cli/errors.ts";
 import { ExitCode } from "../cli/exit_codes.ts";
 import { describeCause } from "../net/errors.ts";
+import { InputError, readInput } from "../cli/stdin.ts";
 
 /** The TLS files of a command line, by flag: a path, or `-` for standard input. */
 export interface TlsFiles {
@@ -58,7 +59,7 @@ export async function loadTlsFiles(files: TlsFiles): Promise<TlsPem> {
     const path = files[k]!;
     let text: string;
     if (path === "-") {
-      stdin ??= await readStdin();
+      stdin ??= await readStdin(`${FLAG[k]} -`);
       text = stdin;
     } else {
       try {
@@ -128,21 +129,10 @@ function keyBlock(k: keyof TlsFiles, path: string, text: string): string {
   return block + "\n";
 }
 
-async function readStdin(): Promise<string> {
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of Deno.stdin.readable) {
-    chunks.push(chunk);
-    size += chunk.length;
-    if (size > MAX_PEM) {
-      throw new ToolError("Cannot read PEM from stdin: more than 1 MiB", ExitCode.Usage);
-    }
-  }
-  const all = new Uint8Array(size);
-  let off = 0;
-  for (const c of chunks) {
-    all.set(c, off);
-    off += c.length;
-  }
+async function readStdin(what: string): Promise<string> {
+  const all = await readInput(what, MAX_PEM).catch((err) => {
+    if (err instanceof InputError) throw err;
+    throw new ToolError("Cannot read PEM from stdin: more than 1 MiB", ExitCode.Usage);
+  });
   return new TextDecoder().decode(all);
 }
