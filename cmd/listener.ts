@@ -8,7 +8,8 @@
 import { UsageError } from "../lib/cli/errors.ts";
 import { parseAccessFlags } from "../lib/cli/tls_flags.ts";
 import { familyFlag, parseFlags, parseInteger } from "../lib/cli/flags.ts";
-import { type ListenerOptions, runListener } from "../lib/tools/listener.ts";
+import { type ListenerOptions, type ListenerStats, runListener } from "../lib/tools/listener.ts";
+import { ExitCode } from "../lib/cli/exit_codes.ts";
 import type { Output } from "../lib/cli/output.ts";
 import { parsePort } from "../lib/cli/port.ts";
 import { onTermination } from "../lib/cli/signals.ts";
@@ -249,12 +250,16 @@ export async function main(args: string[], out: Output): Promise<number> {
   out.statusToStderr = options.raw === true;
   const reporter = new Reporter(out, view);
   using stop = onTermination();
+  let stats: ListenerStats;
   try {
-    await runListener({ ...options, signal: stop.signal, reporter }, out);
+    stats = await runListener({ ...options, signal: stop.signal, reporter }, out);
   } finally {
     reporter.stop();
   }
-  return 0;
+  // Stopped before the datagrams it was to wait for (one, or -c N): interrupted. With -k a
+  // stop is how a run ends.
+  const short = !options.keep && stats.datagrams < (options.count ?? 1);
+  return stop.signal.aborted && short ? ExitCode.Interrupted : ExitCode.Ok;
 }
 
 if (import.meta.main) await runMain(info, main, { batch: true });

@@ -5,6 +5,24 @@
  */
 import { ExitCode } from "./exit_codes.ts";
 
+const stopping = new AbortController();
+
+/**
+ * Whether the process was asked to stop (a first SIGINT or SIGTERM reached an
+ * {@linkcode onTermination} signal): it is draining, and the live status line says so.
+ *
+ * @returns `true` once a stop was asked for.
+ * @example Nothing asked a fresh process to stop
+ * ```ts
+ * import { stopRequested } from "./signals.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ * assertEquals(stopRequested(), false);
+ * ```
+ */
+export function stopRequested(): boolean {
+  return stopping.signal.aborted;
+}
+
 /** A stop signal tied to SIGINT and SIGTERM; dispose of it to remove the handlers. */
 export interface TerminationSignal extends Disposable {
   /** Aborts on the first SIGINT or SIGTERM. */
@@ -34,6 +52,7 @@ export interface TerminationSignal extends Disposable {
  */
 export function onTermination(): TerminationSignal {
   const controller = new AbortController();
+  controller.signal.addEventListener("abort", () => stopping.abort(), { once: true });
   const names: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
   const handlers = names.map((name) => {
     const handler = () => {

@@ -2,15 +2,19 @@
  * The live view: one status line at the bottom of the terminal, redrawn at most 4 times a
  * second, with uptime, totals, the rate now, drops and refusals. The bottom row is kept
  * out of the scrolling region, so the tool's own lines scroll above it untouched; the
- * line is erased (and the region restored) when the view stops, before the summary.
+ * line is erased (and the region restored) when the view stops, before the summary, and on
+ * every other way out: a second Ctrl-C during the drain, an internal error, any
+ * `Deno.exit`. After a resize the line moves to the new bottom row; while the tool drains
+ * (after a first Ctrl-C) it says so.
  *
  * @module
  */
 import type { Palette } from "./colour.ts";
+import { stopRequested } from "./signals.ts";
 
 /** What the status line shows, read at each redraw. */
 export interface StatusFigures {
-  /** What is counted: `datagrams`, `connections`. */
+  /** What is counted, in the plural: `datagrams`, `connections` (one is singular). */
   unit: string;
   /** How many so far. */
   total: number;
@@ -49,6 +53,9 @@ export class StatusLine {
   #timer: ReturnType<typeof setInterval> | undefined;
   #start = performance.now();
   #last = { at: 0, total: 0 };
+  #sizeFixed: boolean;
+  #onExit = () => this.stop();
+  #onResize = () => this.#resize();
 
   /**
    * Creates the line; nothing is drawn before {@linkcode StatusLine.start}.
@@ -62,6 +69,7 @@ export class StatusLine {
     this.#read = read;
     this.#write = options.write ?? ((b) => writeAll(b));
     this.#rows = options.rows ?? terminalRows();
+    this.#sizeFixed = options.rows !== undefined;
     this.#period = Math.max(250, options.periodMs ?? 250);
     this.#palette = options.palette;
   }
@@ -75,14 +83,39 @@ export class StatusLine {
     this.#draw();
     this.#timer = setInterval(() => this.#draw(), this.#period);
     Deno.unrefTimer(this.#timer);
+    // Every way out gives the terminal back: Deno.exit (a second Ctrl-C) fires "unload".
+    globalThis.addEventListener("unload", this.#onExit);
+    if (!this.#sizeFixed && Deno.build.os !== "windows") {
+      Deno.addSignalListener("SIGWINCH", this.#onResize);
+    }
   }
 
-  /** Erases the line and gives the bottom row back. */
+  /**
+   * Erases the line and gives the bottom row back; the cursor goes to the start of its
+   * line, which is cleared (of the `^C` the terminal echoed), so the summary starts there.
+   */
   stop(): void {
     if (this.#timer === undefined) return;
     clearInterval(this.#timer);
     this.#timer = undefined;
-    this.#emit(`\x1b7\x1b[${this.#rows};1H\x1b[2K\x1b[r\x1b8`);
+    globalThis.removeEventListener("unload", this.#onExit);
+    if (!this.#sizeFixed && Deno.build.os !== "windows") {
+      Deno.removeSignalListener("SIGWINCH", this.#onResize);
+    }
+    this.#emit(`\x1b7\x1b[${this.#rows};1H\x1b[2K\x1b[r\x1b8\r\x1b[K`);
+  }
+
+  /**
+   * The terminal changed size: the old line is erased where it was (if still on screen)
+   * and the region set for the new size, so no stale fragment is left behind.
+   */
+  #resize(): void {
+    const rows = terminalRows();
+    if (rows === this.#rows || this.#timer === undefined) return;
+    const old = Math.min(this.#rows, rows);
+    this.#emit(`\x1b7\x1b[${old};1H\x1b[2K\x1b[${rows};1H\x1b[2K\x1b[1;${rows - 1}r\x1b8`);
+    this.#rows = rows;
+    this.#draw();
   }
 
   /**
@@ -95,9 +128,11 @@ export class StatusLine {
    */
   text(f: StatusFigures, uptimeMs: number, rate: number): string {
     const drops = f.droppedLines + (f.kernelDrops ?? 0);
+    const unit = f.total === 1 ? f.unit.replace(/s$/, "") : f.unit;
     const parts = [
+      ...(stopRequested() ? ["draining (Ctrl-C again to quit now)"] : []),
       `up ${uptime(uptimeMs)}`,
-      `${f.total} ${f.unit}` + (f.bytes === undefined ? "" : ` (${f.bytes} bytes)`),
+      `${f.total} ${unit}` + (f.bytes === undefined ? "" : ` (${f.bytes} bytes)`),
       `${Math.round(rate)}/s now`,
       `${drops} dropped` +
       (f.kernelDrops === undefined ? "" : ` (kernel ${f.kernelDrops}, log ${f.droppedLines})`),
