@@ -221,7 +221,7 @@ Deno.test({
     await pane.waitFor(/waiting for connections/);
     assertEquals(await scrollRegion(pane), "0 28"); // the bottom row is the status line's
     // One client that stays: the server drains it after the first Ctrl-C.
-    using conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    using _conn = await Deno.connect({ hostname: "127.0.0.1", port });
     await pane.waitFor(/server: up \d+s · 1 connection ·/); // one: singular
     await pane.tmux("send-keys", "-t", pane.session, "C-c");
     await pane.waitFor(/server: draining \(Ctrl-C again to quit now\) · up/);
