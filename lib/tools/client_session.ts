@@ -107,7 +107,10 @@ export async function clientSession(
   const startReadDeadline = () => readTimer = setTimeout(() => end("timeout"), readTimeout);
 
   const onStep = options.reporter?.onStep;
-  const sent = (bytes: Uint8Array) => onStep?.({ call: "send", args: `${bytes.length} bytes` });
+  const sent = (bytes: Uint8Array) => {
+    onStep?.({ call: "send", args: `${bytes.length} bytes` });
+    options.reporter?.event("sent", { to: jsonAddress(conn.remoteAddr), size: bytes.length });
+  };
   let sendError: unknown;
   let sendDone: Promise<void> = Promise.resolve();
   if (sending) {
