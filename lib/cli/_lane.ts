@@ -30,14 +30,19 @@ const FITS_ANY_PIPE = 4096;
 
 /** Whole records waiting, in order: `buf[start, used)` is unwritten; `pos` is `buf[0]`'s place. */
 export interface Chunk {
+  /** The bytes: a pooled 64 KiB buffer, or one record's own. */
   buf: Uint8Array;
+  /** The lane position of `buf[0]`. */
   pos: number;
+  /** The first byte not yet written. */
   start: number;
+  /** The end of what was put. */
   used: number;
 }
 
 /** One stream: its sink, its waiting chunks and its writer's state. */
 export class Lane {
+  /** The waiting chunks, oldest first; the loop holds the first while it runs. */
   chunks: Chunk[] = [];
   /** The chunk that takes new records (the last one), if any. */
   current: Chunk | undefined;
@@ -45,13 +50,15 @@ export class Lane {
   seq = 0;
   /** Bytes waiting. */
   bytes = 0;
+  /** Bytes written so far. */
   written = 0;
   /** Ordering: bytes from `at` on wait until the other lane has written up to `wait`. */
   barriers: { at: number; wait: number }[] = [];
   /** The loop is at work (writing, or waiting for the other lane). */
   running = false;
-  /** A write is in progress, since `since`. */
+  /** A write is in progress. */
   writing = false;
+  /** When the write in progress started (`performance.now()`). */
   since = 0;
   /** Given up after a failed write. */
   dead = false;
@@ -62,7 +69,12 @@ export class Lane {
    *
    * @param sink Where its bytes go.
    */
-  constructor(readonly sink: ByteSink) {}
+  constructor(sink: ByteSink) {
+    this.sink = sink;
+  }
+
+  /** Where its bytes go. */
+  readonly sink: ByteSink;
 
   /** Whether all the lane was ever given fits in any pipe: waiting for it cannot hang. */
   get small(): boolean {
@@ -80,13 +92,21 @@ export class Lane {
     return this.writing && performance.now() - this.since >= STALL_MS;
   }
 
-  /** @returns When the lane's next write ends (or its loop stops). */
+  /**
+   * Waits for the lane's next write to end.
+   *
+   * @returns When it ends, or at once if the loop is not running.
+   */
   progress(): Promise<void> {
     if (!this.running) return Promise.resolve();
     return new Promise((resolve) => this.#progress.push(resolve));
   }
 
-  /** @returns When the next write ends, or the one in progress counts as stalled. */
+  /**
+   * Waits for the lane's next write to end, or for the one in progress to count as stalled.
+   *
+   * @returns When either happens.
+   */
   async progressOrStall(): Promise<void> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {
