@@ -224,13 +224,14 @@ export class BoundedWriter {
     }
   }
 
-  /** Whether both loops are stopped with nothing left to write. */
-  #idleNow(): boolean {
+  #idleNow(): boolean { // both loops stopped, nothing left to write
     return this.#lanes.every((l) => !l.running && (l.dead || l.chunks.length === 0));
   }
 
+  /** Stderr goes at once (its loop kicks stdout at an ordering point); stdout maybe batched. */
   #schedule(id: LaneId): void {
-    if (id === 1 || this.#delay === undefined) return this.flush();
+    if (id === 1) return this.#kick(this.#lanes[1]);
+    if (this.#delay === undefined) return this.flush();
     if (this.#timer !== undefined || this.#lanes[0].running) return; // its loop takes it next
     this.#timer = setTimeout(() => (this.#timer = undefined, this.flush()), this.#delay);
     Deno.unrefTimer(this.#timer);
