@@ -112,3 +112,20 @@ Deno.test("BoundedWriter gives up a failed stdout once, counting its lines, and 
   await w2.close(2000);
   assertEquals([failures.length, w2.closed, w2.failed, w2.dropped], [1, true, false, 1]);
 });
+
+Deno.test("BoundedWriter counts the lines it drops, not the pieces: a record of 1,000 lines is 1,000", async () => {
+  const out = new FakeSink(4096);
+  const w = new BoundedWriter([out, new FakeSink()], { maxPending: 4096 });
+  // Ten records of 1,000 lines of 100 bytes (a hex dump of a large datagram is such a record).
+  const record = (r: number) =>
+    Array.from({ length: 1000 }, (_, i) => `${r}:${String(i).padStart(4, "0")}:${"x".repeat(92)}\n`)
+      .join("");
+  for (let r = 0; r < 10; r++) w.put(0, record(r));
+  out.release();
+  await w.close(5000);
+  const lines = out.text.split("\n").slice(0, -1);
+  assert(lines.every((l) => l.length === 99), "a line was cut");
+  const records = [...new Set(lines.map((l) => l.split(":")[0]))];
+  assertEquals(records, ["0", "9"]); // the one being written, and the newest
+  assertEquals(lines.length + w.dropped, 10_000);
+});
