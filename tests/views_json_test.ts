@@ -305,3 +305,26 @@ Deno.test("client --json: an idle end (exit 0) is no error event; --send and --s
   const sizes = fromStdin.filter((e) => e.event === "sent").map((e) => e.size as number);
   assertEquals(sizes.reduce((a, b) => a + b, 0), 10);
 });
+
+Deno.test("the schema says what each tool's events carry: an event missing a field is refused", () => {
+  const t = `"time":"2026-12-06T14:00:00.000Z"`;
+  const invalid = [
+    `{"event":"summary",${t},"tool":"server","failed":0,"dropped":0,"refused":0,"accept_errors":0,"dropped_lines":0}`,
+    `{"event":"summary",${t},"tool":"listener","datagrams":1,"bytes":1}`,
+    `{"event":"summary",${t},"tool":"talker","ignored":0,"sent":2,"replies":2}`,
+    `{"event":"error",${t},"tool":"client","message":"x","exit_code":5}`,
+    `{"event":"sent",${t},"tool":"talker","to":{"address":"::1","port":1,"family":"IPv6"},"size":1}`,
+  ];
+  for (const line of invalid) {
+    let refused = false;
+    try {
+      parseEvents(`${line}\n`);
+    } catch {
+      refused = true;
+    }
+    assert(refused, `accepted: ${line}`);
+  }
+  const valid =
+    `{"event":"summary",${t},"tool":"talker","ignored":0,"sent":2,"replies":0,"lost_pct":100,"late":0}`;
+  assertEquals(parseEvents(`${valid}\n`).length, 1);
+});
