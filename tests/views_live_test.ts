@@ -263,8 +263,15 @@ Deno.test({
     const rows = (await pane.capture()).split("\n");
     assertMatch(rows[19]!, STATUS);
     assertEquals(await scrollRegion(pane), "0 18");
+    // Narrower than the line: it is cut to fit, never wrapped onto a second row.
+    await pane.tmux("resize-window", "-t", pane.session, "-x", "40");
+    await sendDatagrams(port, 1);
+    await pane.waitFor(/listener: up \d+s · 13 data/);
+    const narrow = (await pane.capture()).split("\n");
+    assertMatch(narrow[19]!, /^listener: up \d+s · 13 data/);
+    assertEquals(narrow.filter((r) => /refused|dropped|\/s now/.test(r)), [], narrow.join("\n"));
     await pane.tmux("send-keys", "-t", pane.session, "C-c");
-    await pane.waitFor(/listener: received 12 datagrams/);
+    await pane.waitFor(/listener: received 13 datagrams/);
     // Nowhere on the screen nor in the scrollback is a status line left.
     const all = await pane.tmux("capture-pane", "-p", "-S", "-", "-t", pane.session);
     assertEquals(/listener: up \d+s/.test(all), false, all);

@@ -34,6 +34,8 @@ export interface StatusLineOptions {
   write?: ((bytes: Uint8Array) => void) | undefined;
   /** The terminal's rows. @default {Deno.consoleSize().rows, else 24} */
   rows?: number | undefined;
+  /** The terminal's columns: the line is cut to fit. @default {Deno.consoleSize().columns, else 80} */
+  columns?: number | undefined;
   /** Redraw period in milliseconds (250 at least). @default {250} */
   periodMs?: number | undefined;
   /** Colours. */
@@ -53,6 +55,7 @@ export class StatusLine {
   #timer: ReturnType<typeof setInterval> | undefined;
   #start = performance.now();
   #last = { at: 0, total: 0 };
+  #columns: number;
   #sizeFixed: boolean;
   #onExit = () => this.stop();
   #onResize = () => this.#resize();
@@ -68,7 +71,9 @@ export class StatusLine {
     this.#name = name;
     this.#read = read;
     this.#write = options.write ?? ((b) => writeAll(b));
-    this.#rows = options.rows ?? terminalRows();
+    const size = terminalSize();
+    this.#rows = options.rows ?? size.rows;
+    this.#columns = options.columns ?? size.columns;
     this.#sizeFixed = options.rows !== undefined;
     this.#period = Math.max(250, options.periodMs ?? 250);
     this.#palette = options.palette;
@@ -110,11 +115,13 @@ export class StatusLine {
    * and the region set for the new size, so no stale fragment is left behind.
    */
   #resize(): void {
-    const rows = terminalRows();
-    if (rows === this.#rows || this.#timer === undefined) return;
+    const { rows, columns } = terminalSize();
+    if (this.#timer === undefined) return;
+    if (rows === this.#rows && columns === this.#columns) return;
     const old = Math.min(this.#rows, rows);
     this.#emit(`\x1b7\x1b[${old};1H\x1b[2K\x1b[${rows};1H\x1b[2K\x1b[1;${rows - 1}r\x1b8`);
     this.#rows = rows;
+    this.#columns = columns;
     this.#draw();
   }
 
@@ -147,7 +154,8 @@ export class StatusLine {
     const span = (now - this.#last.at) / 1000;
     const rate = span > 0 ? (f.total - this.#last.total) / span : 0;
     this.#last = { at: now, total: f.total };
-    const line = this.text(f, now - this.#start, rate);
+    // Cut to the width: a line that wrapped would leave its tail behind.
+    const line = fit(this.text(f, now - this.#start, rate), this.#columns - 1);
     this.#emit(`\x1b7\x1b[${this.#rows};1H\x1b[2K${line}\x1b8`);
   }
 
@@ -167,12 +175,30 @@ function uptime(ms: number): string {
   return `${Math.floor(s / 3600)}h${String(Math.floor(s / 60) % 60).padStart(2, "0")}m`;
 }
 
-function terminalRows(): number {
+function terminalSize(): { rows: number; columns: number } {
   try {
-    return Deno.consoleSize().rows || 24;
+    const { rows, columns } = Deno.consoleSize();
+    return { rows: rows || 24, columns: columns || 80 };
   } catch {
-    return 24;
+    return { rows: 24, columns: 80 };
   }
+}
+
+/** `line` cut to `width` visible characters, its colour sequences kept (and reset if cut). */
+function fit(line: string, width: number): string {
+  let shown = 0;
+  for (let i = 0; i < line.length;) {
+    // deno-lint-ignore no-control-regex
+    const sgr = /^\x1b\[[0-9;]*m/.exec(line.slice(i, i + 16));
+    if (sgr) {
+      i += sgr[0].length;
+      continue;
+    }
+    if (shown === width) return `${line.slice(0, i)}\x1b[0m`;
+    shown++;
+    i += line.codePointAt(i)! > 0xffff ? 2 : 1;
+  }
+  return line;
 }
 
 function writeAll(bytes: Uint8Array): void {
