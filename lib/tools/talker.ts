@@ -244,7 +244,7 @@ async function talkMany(
   }
   out.flush();
   const stats = await udpPing(sock, messages, {
-    interval: options.interval ?? 1000,
+    interval: options.interval, // the ping's own default: 1 s
     timeout: options.replyTimeout,
     signal,
     onSent: (seq, request) => r.json && r.event("sent", { to, host, size: request.length, seq }),
