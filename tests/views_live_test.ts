@@ -277,3 +277,18 @@ Deno.test({
     assertEquals(/listener: up \d+s/.test(all), false, all);
   },
 });
+
+Deno.test({
+  name: "talker ping stopped by Ctrl-C in a terminal: the summary starts at the first column",
+  ignore: !TMUX,
+  fn: async () => {
+    using silent = udpSocket("::1");
+    const args = ["-n", "50", "-i", "100ms", "-r", "200ms", "-p", String(silent.port), "::1", "hi"];
+    await using pane = await Pane.start("talker", args, "; echo exit=$?");
+    await pane.waitFor(/no reply for seq=2/);
+    await pane.tmux("send-keys", "-t", pane.session, "C-c");
+    const end = (await pane.waitFor(/exit=\d+/)).input;
+    assertMatch(end, /\ntalker: \d+ sent, 0 replies, 100% lost\nexit=130\n/);
+    assertEquals(end.includes("^C"), false, end);
+  },
+});

@@ -32,7 +32,8 @@ export interface TerminationSignal extends Disposable {
 /**
  * Turns the first SIGINT or SIGTERM into an aborted signal, so a tool can stop cleanly;
  * a second one exits at once with 128 + the signal's number, as a shell reports it: 130 for
- * Ctrl-C pressed twice, 143 for SIGTERM.
+ * Ctrl-C pressed twice, 143 for SIGTERM. The `^C` a terminal echoed for the first is erased,
+ * so that what the tool prints next (its summary) starts at the first column.
  *
  * @returns The signal, disposable.
  * @example SIGTERM aborts the signal instead of killing the process
@@ -57,6 +58,7 @@ export function onTermination(): TerminationSignal {
   const handlers = names.map((name) => {
     const handler = () => {
       if (controller.signal.aborted) Deno.exit(name === "SIGTERM" ? 143 : ExitCode.Interrupted);
+      if (name === "SIGINT") clearEchoedInterrupt();
       controller.abort();
     };
     Deno.addSignalListener(name, handler);
@@ -68,4 +70,21 @@ export function onTermination(): TerminationSignal {
       for (const [name, handler] of handlers) Deno.removeSignalListener(name, handler);
     },
   };
+}
+
+/**
+ * Erases the `^C` the terminal echoed where the cursor was (at the start of a line: the
+ * tools print whole lines), so that the next line is not indented by it.
+ */
+function clearEchoedInterrupt(): void {
+  const erase = new TextEncoder().encode("\r\x1b[K");
+  for (const stream of [Deno.stderr, Deno.stdout]) {
+    try {
+      if (!stream.isTerminal()) continue;
+      stream.writeSync(erase);
+      return;
+    } catch {
+      return; // a terminal that is gone: nothing to tidy
+    }
+  }
 }
