@@ -5,6 +5,11 @@
  *
  * @module
  */
+import {
+  DEFAULT_DATAGRAM_PORT,
+  DEFAULT_PING_INTERVAL,
+  DEFAULT_TALKER_COUNT,
+} from "../cli/defaults.ts";
 import { needsGrants, UsageError } from "../cli/errors.ts";
 import { ExitCode } from "../cli/exit_codes.ts";
 import { addressKey, type IPFamily, ipFamily, joinHostPort, toV4Mapped } from "../net/address.ts";
@@ -130,7 +135,7 @@ export async function runTalker(
 ): Promise<number> {
   const messages = Array.isArray(message) ? message : [message];
   const family = options.family ?? "any";
-  const port = options.port ?? 4950;
+  const port = options.port ?? DEFAULT_DATAGRAM_PORT;
   const r = options.reporter ?? Reporter.plain(out);
   // What a run needs: the name (for the lookup), the local socket, the destination.
   const grants = ipFamily(host) === undefined ? [host] : [];
@@ -144,7 +149,7 @@ export async function runTalker(
   const peer = joinHostPort(target.hostname, target.port);
   grants.push(joinHostPort(local, 0), peer);
   try {
-    const count = options.count ?? 1;
+    const count = options.count ?? DEFAULT_TALKER_COUNT;
     if (count === 1 && messages.length === 1) {
       return await talk(host, messages[0]!, target, local, options, out, r);
     }
@@ -227,7 +232,7 @@ async function talkMany(
 ): Promise<number> {
   using sock = connectDatagram(target, { localHostname: local, onStep: r.onStep });
   const peer = joinHostPort(target.hostname, target.port);
-  const interval = options.interval ?? 0;
+  const interval = options.interval ?? 0; // at once, as nc -u sends lines
   const to = jsonAddress(target);
   if (options.connect || options.replyTimeout !== undefined) {
     r.event("connected", { address: to }, `connected to ${peer}`);
@@ -244,7 +249,7 @@ async function talkMany(
   }
   out.flush();
   const stats = await udpPing(sock, messages, {
-    interval: options.interval, // the ping's own default: 1 s
+    interval: options.interval ?? DEFAULT_PING_INTERVAL,
     timeout: options.replyTimeout,
     signal,
     onSent: (seq, request) => r.json && r.event("sent", { to, host, size: request.length, seq }),
