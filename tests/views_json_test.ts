@@ -282,6 +282,21 @@ Deno.test("client --json: an idle end (exit 0) is no error event; --send and --s
   const idleEvents = parseEvents(idle.stdout);
   assertEquals(idleEvents.some((e) => e.event === "error"), false, idle.stdout);
   assertMatch(idle.stderr, /idle for 300ms: closing/);
+  // Stopping at --max-bytes is such an end too: the received event's `end` says it.
+  const greeter = await startTool("server", ["-H", "127.0.0.1"]);
+  await using _greeter = greeter.proc;
+  const capped = await runTool("client", [
+    "--json",
+    "--max-bytes",
+    "5",
+    "-p",
+    String(greeter.port),
+    "127.0.0.1",
+  ]);
+  assertEquals(capped.code, 0, capped.stderr);
+  const cappedEvents = parseEvents(capped.stdout);
+  assertEquals(cappedEvents.some((e) => e.event === "error"), false, capped.stdout);
+  assertEquals(cappedEvents.find((e) => e.event === "received")?.end, "limit");
 
   const sent = await runTool("client", [
     "--json",

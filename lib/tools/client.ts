@@ -280,7 +280,7 @@ async function receive(
   if (options.signal?.aborted) {
     return r.fail(`interrupted after ${bytes.length} bytes`, INTERRUPTED);
   }
-  if (end === "limit") r.error(`stopped reading after ${bytes.length} bytes (--max-bytes)`);
+  if (end === "limit") r.notice(`stopped reading after ${bytes.length} bytes (--max-bytes)`);
   if (end === "reset") {
     return r.fail(`recv: Connection reset by peer after ${bytes.length} bytes`, ExitCode.Failed, {
       errno: "ECONNRESET",

@@ -232,7 +232,7 @@ function report(
   if (sendError !== undefined && why !== "reset") {
     return out.fail(`send: ${describeCause(sendError)} (${peer})`, ExitCode.Failed);
   }
-  if (why === "limit") out.error(`stopped reading after ${total} bytes (--max-bytes)`);
+  if (why === "limit") out.notice(`stopped reading after ${total} bytes (--max-bytes)`);
   if (why === "idle") out.notice(`idle for ${formatDuration(ctx.idle ?? 0)}: closing`);
   if (why === "reset") {
     return out.fail(`recv: Connection reset by peer after ${total} bytes`, ExitCode.Failed);
