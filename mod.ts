@@ -51,12 +51,15 @@ export {
   ResolveError,
 } from "./lib/net/errors.ts";
 export { escapeBytes } from "./lib/net/escape.ts";
+export { readAll } from "./lib/net/read_all.ts";
 export {
-  readAll,
   type ReadAllOptions,
   type ReadAllResult,
+  type ReadOptions,
+  type ReadUntilOptions,
+  StreamReader,
   type StreamSource,
-} from "./lib/net/read_all.ts";
+} from "./lib/net/reader.ts";
 export { type Candidate, type Family, resolve, type ResolveOptions } from "./lib/net/resolve.ts";
 export {
   type LayeredConn,

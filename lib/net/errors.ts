@@ -11,8 +11,11 @@ import { joinHostPort } from "./address.ts";
 /** The operations a {@linkcode NetError} can name: one word for one operation everywhere. */
 export type NetOp = "lookup" | "dial" | "listen" | "accept" | "read" | "write";
 
-/** The network of a {@linkcode NetError}: `tcp`, `udp`, or `ip` for a name lookup. */
-export type Network = "tcp" | "udp" | "ip";
+/**
+ * The network of a {@linkcode NetError}: `tcp`, `udp`, `unix` (a Unix stream socket),
+ * `unixgram` (a Unix datagram socket), or `ip` for a name lookup.
+ */
+export type Network = "tcp" | "udp" | "unix" | "unixgram" | "ip";
 
 /** Options for {@linkcode NetError}. */
 export interface NetErrorOptions {
