@@ -1,4 +1,11 @@
-import { assert, assertEquals, assertMatch } from "./_assert.ts";
+import {
+  assert,
+  assertEquals,
+  assertMatch,
+  assertRejects,
+  assertThrows,
+  errorOf,
+} from "./_assert.ts";
 import { freePort } from "./_tools.ts";
 import { blackHole, canBlackHole } from "../testing/black_hole.ts";
 import { attemptShare } from "../lib/net/_dial_deadline.ts";
@@ -82,7 +89,9 @@ Deno.test({
     ]);
     const failure = failures[0];
     assert(failure instanceof NetError && failure.cause instanceof Deno.errors.TimedOut);
-    assertMatch(failure.message, /^dial tcp \[::1\]:\d+: connection timed out after 25\d\dms$/);
+    // Issue 18, bug 10: one duration wording ("2.5s", as the deadline's own message).
+    assertMatch(failure.message, /^dial tcp \[::1\]:\d+: timed out after 2\.\d+s$/);
+    assertEquals(failure.timeout, true);
   },
 });
 
@@ -271,4 +280,46 @@ Deno.test({
       await server.status;
     }
   },
+});
+
+Deno.test({
+  name: "a dial whose every attempt failed, the first by using up its share, is a timeout",
+  ignore,
+  async fn() {
+    // Issue 18, bug 3: "connection timed out after 2500ms" came with timeout false.
+    await using hole = await blackHole("127.0.0.1");
+    const refused = candidate("127.0.0.1", await freePort());
+    const { error } = await timed(() =>
+      new Dialer({ timeout: 5000 }).dial([candidate("127.0.0.1", hole.port), refused])
+    );
+    assert(error instanceof NetError, String(error));
+    assertEquals(error.timeout, true);
+    assertMatch(
+      error.message,
+      new RegExp(`^dial tcp 127.0.0.1:${hole.port}: timed out after 2\\.\\d+s$`),
+    );
+  },
+});
+
+Deno.test("Dialer: timeout 0 is no deadline; NaN, -1 and a NaN raceDelay are refused, named", async () => {
+  // Issue 18, bug 10: 0 timed out at once, NaN meant none, a NaN raceDelay was not clamped.
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  using conn = await new Dialer({ timeout: 0 }).dial([candidate("127.0.0.1", listener.addr.port)]);
+  using _accepted = await listener.accept();
+  assertEquals(conn.remoteAddr.port, listener.addr.port);
+  for (const timeout of [NaN, -1]) {
+    assertThrows(
+      () => new Dialer({ timeout }),
+      errorOf(RangeError, new RegExp(`Invalid timeout "${timeout}"`)),
+    );
+  }
+  assertThrows(
+    () => new Dialer({ raceDelay: NaN }),
+    errorOf(RangeError, /Invalid raceDelay "NaN"/),
+  );
+  assertEquals(new Dialer({ raceDelay: 5 }).raceDelay, 10); // clamped, as RFC 8305 asks
+  await assertRejects(
+    () => new Dialer().dial([{ hostname: "localhost", port: 1, family: 4 }]),
+    errorOf(TypeError, /Invalid candidate hostname "localhost": expected an IP literal/),
+  );
 });
