@@ -33,7 +33,7 @@
  * @module
  */
 export { AccessList, AccessSpecError } from "./lib/net/access_list.ts";
-export { type IPFamily, joinHostPort } from "./lib/net/address.ts";
+export { type IPFamily, joinHostPort, splitHostPort } from "./lib/net/address.ts";
 export { bindFirst, type BindFirstOptions } from "./lib/net/bind_first.ts";
 export {
   connectDatagram,
@@ -43,6 +43,7 @@ export {
   type ReceiveOptions,
 } from "./lib/net/connected_datagram.ts";
 export { Dialer, type DialerOptions, type DialEvent, type DialOptions } from "./lib/net/dial.ts";
+export { dial, type DialHostOptions } from "./lib/net/dial_host.ts";
 export {
   NetError,
   type NetErrorOptions,

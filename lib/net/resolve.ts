@@ -27,13 +27,13 @@ export interface ResolveOptions {
    * Which families to return.
    * @default {"any"}
    */
-  family?: Family;
+  family?: Family | undefined;
   /**
    * For a listening socket: with no host (undefined), return the wildcard addresses (`::`, then
    * `0.0.0.0`), like `AI_PASSIVE`.
    * @default {false}
    */
-  passive?: boolean;
+  passive?: boolean | undefined;
   /**
    * Told of the lookup as the `getaddrinfo` call it stands for.
    * @default {undefined} (no steps)
