@@ -78,3 +78,13 @@ export {
   type UdpPingOptions,
 } from "./lib/net/udp_ping.ts";
 export { hexDump } from "./lib/net/hex_dump.ts";
+export {
+  type Datagram,
+  type DatagramHandler,
+  type DatagramServer,
+  type DatagramStats,
+  type NotReplied,
+  serveDatagram,
+  type ServeDatagramOptions,
+} from "./lib/net/serve_datagram.ts";
+export { type EchoGuardOptions, type EchoRefusal } from "./lib/net/echo_guard.ts";

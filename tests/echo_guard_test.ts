@@ -1,5 +1,5 @@
 import { assertEquals } from "./_assert.ts";
-import { EchoGuard } from "../lib/tools/echo_guard.ts";
+import { EchoGuard } from "../lib/net/echo_guard.ts";
 
 /** A clock the test moves by hand, in milliseconds. */
 function manualClock(): { now: () => number; advance: (ms: number) => void } {
