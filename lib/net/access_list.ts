@@ -114,7 +114,7 @@ function matches(rule: Prefix, value: bigint): boolean {
  * only peers that match one are admitted; a deny rule wins over an allow rule. With no rules
  * everyone is admitted. An IPv4-mapped peer (`::ffff:127.0.0.1`, as a dual-stack socket
  * shows an IPv4 client) is matched as its IPv4 address; an IPv6 rule (`::/0`) matches only
- * IPv6 peers, an IPv4 rule only IPv4 ones.
+ * IPv6 peers, an IPv4 rule only IPv4 ones. Needs no permission.
  *
  * @example Allow a network, deny one host in it
  * ```ts

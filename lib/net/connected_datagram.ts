@@ -64,6 +64,9 @@ export interface ReceiveOptions {
  * Deno reports no ICMP "port unreachable" for datagram sockets, so a peer that is not
  * there shows up only as a receive timeout.
  *
+ * Needs `--unstable-net` (Deno's datagram API) and `--allow-net`. Its methods throw a
+ * {@linkcode NetError} for every network failure.
+ *
  * @example Only the peer's answer is returned; a stranger's datagram is counted
  * ```ts
  * import { ConnectedDatagram } from "@socketkit/socketkit";

@@ -112,7 +112,10 @@ export function interleaveFamilies(candidates: Candidate[]): Candidate[] {
  * literals only (resolve first with {@linkcode resolve}). One after the other (the original
  * client's loop) by default, each attempt given its share of the deadline so that an
  * address that never answers cannot keep the next ones from being tried; or racing them
- * (`race: true`). A Dialer holds settings only: one can serve any number of dials.
+ * (`race: true`). A Dialer holds settings only: one can serve any number of dials. To
+ * look a name up and dial it under one deadline, use {@linkcode dial}.
+ *
+ * Needs `--allow-net`. Every failure of a dial is a {@linkcode NetError}.
  *
  * @example Race two addresses: the one that refuses makes the next start at once
  * ```ts

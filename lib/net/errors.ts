@@ -30,7 +30,7 @@ export interface NetErrorOptions {
 /**
  * A socket operation failed. `op`, `network` and `address` say what was being done and
  * where; `cause` is the runtime's error (a `Deno.errors.NotCapable` when a permission was
- * missing); `timeout` says whether time ran out.
+ * missing); `timeout` says whether time ran out: check it, never the message.
  *
  * @example A refused connection reads as Go prints it
  * ```ts
