@@ -9,7 +9,7 @@ import { AccessList } from "./access_list.ts";
 import { fromV4Mapped, type IPFamily, ipFamily, joinHostPort } from "./address.ts";
 import { EchoGuard, type EchoGuardOptions, type EchoRefusal } from "./echo_guard.ts";
 import { NetError, type Network } from "./errors.ts";
-import type { OnStep } from "./steps.ts";
+import { type OnStep, stepAddress } from "./steps.ts";
 import { integerOption, signalOption } from "./_validate.ts";
 
 /** One datagram, as a {@linkcode DatagramHandler} gets it. */
@@ -210,7 +210,7 @@ export function serveDatagram(
     try {
       socket.close();
     } catch { /* closed already */ }
-    options.onStep?.({ call: "close", args: "" });
+    options.onStep?.({ call: "close", type: "dgram" });
   };
   const onAbort = () => close();
   signal?.addEventListener("abort", onAbort, { once: true });
@@ -227,12 +227,12 @@ export function serveDatagram(
       await socket.send(bytes, to);
     } catch (cause) {
       if (!closed) stats.notReplied.failed++; // not when stopping closed the socket under it
-      onStep?.({ call: "sendto", args: showAddr(to), error: cause });
+      onStep?.({ call: "sendto", address: stepAddress(to), error: cause });
       const [network, where] = describe(to);
       throw new NetError("write", network, where, cause);
     }
     stats.replied++;
-    onStep?.({ call: "sendto", args: `${bytes.length} bytes, ${showAddr(to)}` });
+    onStep?.({ call: "sendto", bytes: bytes.length, data: bytes, address: stepAddress(to) });
     return "sent";
   };
 
@@ -251,8 +251,9 @@ export function serveDatagram(
         stats.received++;
         onStep?.({
           call: "recvfrom",
-          args: "",
-          result: `${bytes.length} bytes from ${showAddr(from)}`,
+          bytes: bytes.length,
+          data: bytes,
+          address: stepAddress(from),
         });
         const host = from.transport === "udp" ? from.hostname : undefined;
         if (
@@ -303,11 +304,6 @@ function familyOf(hostname: string): IPFamily | undefined {
 
 function pathOf(addr: Deno.Addr): string {
   return "path" in addr ? addr.path : "";
-}
-
-/** `[::1]:4950`, or a Unix path (`@` for an unnamed one). */
-function showAddr(addr: Deno.Addr): string {
-  return describe(addr)[1];
 }
 
 function describe(addr: Deno.Addr): [Network, string] {

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { DEFAULT_DATAGRAM_PORT, DEFAULT_LISTENER_COUNT } from "../cli/defaults.ts";
 import { needsGrants } from "../cli/errors.ts";
 import type { Output } from "../cli/output.ts";
 import { DatagramJson, jsonAddress } from "../cli/json.ts";
@@ -147,7 +148,7 @@ export interface ListenerStats {
  * ```
  */
 export async function runListener(options: ListenerOptions, out: Output): Promise<ListenerStats> {
-  const port = options.port ?? 4950;
+  const port = options.port ?? DEFAULT_DATAGRAM_PORT;
   const r = options.reporter ?? Reporter.plain(out);
   const family = options.family ?? (options.host === undefined ? 6 : "any");
   const where = { host: options.host, port, family };
@@ -167,7 +168,7 @@ export async function runListener(options: ListenerOptions, out: Output): Promis
   }
   out.flush();
 
-  const limit = options.keep ? Infinity : options.count ?? 1;
+  const limit = options.keep ? Infinity : options.count ?? DEFAULT_LISTENER_COUNT;
   const refusals = new LimitedLines(out, "refusals", { print: (line) => r.refused({}, line) });
   const name = r.colour ? ANSI.name(out.name) : undefined;
   const report = options.quiet && !options.raw || r.json
