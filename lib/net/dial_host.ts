@@ -28,8 +28,7 @@ export interface DialHostOptions extends DialerOptions {
 /**
  * Looks `host` up and connects to the first of its addresses that answers, all under one
  * deadline (`timeout` covers the lookup too) and one signal: {@linkcode resolve} then
- * {@linkcode Dialer.dial}, with the Dialer's options (`race`, `raceDelay`, `onEvent`,
- * `onStep`).
+ * {@linkcode Dialer.dial}, with the Dialer's options (`race`, `raceDelay`, `onStep`).
  *
  * Needs `--allow-net` (for the lookup and the connection).
  *
