@@ -163,3 +163,19 @@ test("readUntil() includes the delimiter; a signal stops the wait and loses noth
   assertEquals(await reader.readUntil(0, { timeout: 5000 }), new Uint8Array([0x61, 0x62, 0x63, 0]));
   await assertRejects(() => reader.readUntil(256), errorOf(RangeError, /Invalid delimiter "256"/));
 });
+
+test("a NetError wrapping another says the inner reason once, under the outer address", () => {
+  const inner = new NetError(
+    "read",
+    "tcp",
+    "stream",
+    new Deno.errors.ConnectionReset("Connection reset by peer (os error 104)"),
+  );
+  assertEquals(
+    new NetError("read", "tcp", "127.0.0.1:1", inner).message,
+    "read tcp 127.0.0.1:1: connection reset by peer",
+  );
+  const late = new NetError("read", "tcp", "stream", undefined, { timeout: 1500 });
+  const outer = new NetError("read", "tcp", "[::1]:2", late);
+  assertEquals([outer.message, outer.timeout], ["read tcp [::1]:2: timed out after 1.5s", true]);
+});

@@ -79,16 +79,21 @@ export class NetError extends Error {
     cause: unknown,
     options: NetErrorOptions = {},
   ) {
+    // A NetError wrapping another (a caller naming the address the inner one could not)
+    // says the inner one's reason once, not its op and address again.
+    const inner = cause instanceof NetError && !cause.timeout ? cause.cause : cause;
     const reason = options.timeout !== undefined
       ? `timed out after ${formatDuration(options.timeout)}`
-      : lowerFirst(describeCause(cause));
+      : cause instanceof NetError && cause.timeout
+      ? cause.message.slice(cause.message.lastIndexOf(": ") + 2)
+      : lowerFirst(describeCause(inner));
     const where = network === "ip" ? address : `${network} ${address}`;
     super(`${op} ${where}: ${reason}`, cause === undefined ? undefined : { cause });
     this.name = "NetError";
     this.op = op;
     this.network = network;
     this.address = address;
-    this.timeout = options.timeout !== undefined;
+    this.timeout = options.timeout !== undefined || (cause instanceof NetError && cause.timeout);
   }
 }
 

@@ -343,6 +343,13 @@ export class StreamReader {
 
   /** Keeps the `n` bytes the last read brought, compacting or growing the buffer. */
   #append(n: number): void {
+    if (this.buffered === 0 && this.#buf.length === CHUNK) {
+      // Nothing kept: the chunk read into becomes the buffer, with no copy (double buffering).
+      [this.#buf, this.#chunk] = [this.#chunk, this.#buf];
+      this.#start = 0;
+      this.#end = n;
+      return;
+    }
     if (this.#end + n > this.#buf.length) {
       const kept = this.buffered;
       if (kept + n > this.#buf.length) {
