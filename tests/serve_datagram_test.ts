@@ -178,3 +178,15 @@ test("serveDatagram() serves a Unix datagram socket too, replying to the sender'
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+test("joinHostPort(), ConnectedDatagram.send() and serveDatagram() name a bad value", async () => {
+  const { connectDatagram, joinHostPort } = await import("../mod.ts");
+  assertThrows(() => joinHostPort("::1", 70000), errorOf(RangeError, /Invalid port "70000"/));
+  assertThrows(
+    () => serveDatagram({} as never, { handler: () => {} }),
+    errorOf(TypeError, /Invalid socket/),
+  );
+  using peer = udp();
+  using sock = connectDatagram({ hostname: "127.0.0.1", port: (peer.addr as Deno.NetAddr).port });
+  await assertRejects(() => sock.send("hi" as never), errorOf(TypeError, /Invalid bytes "hi"/));
+});

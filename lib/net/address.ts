@@ -45,6 +45,8 @@ export function ipFamily(host: string): IPFamily | undefined {
  * @param hostname An address or name.
  * @param port A port.
  * @returns `host:port`, with brackets around IPv6.
+ * @throws {TypeError} When `hostname` is not a string.
+ * @throws {RangeError} When `port` is not a whole number from 0 to 65535.
  * @example Bracket IPv6
  * ```ts
  * import { joinHostPort } from "@socketkit/socketkit";
@@ -55,6 +57,12 @@ export function ipFamily(host: string): IPFamily | undefined {
  * ```
  */
 export function joinHostPort(hostname: string, port: number): string {
+  if (typeof hostname !== "string") {
+    throw new TypeError(`Invalid hostname "${String(hostname)}": expected a string`);
+  }
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new RangeError(`Invalid port "${String(port)}": expected a whole number from 0 to 65535`);
+  }
   return hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`;
 }
 

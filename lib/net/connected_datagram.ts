@@ -138,9 +138,13 @@ export class ConnectedDatagram implements Disposable {
    *
    * @param bytes The payload (empty is a legal 0-byte datagram).
    * @returns The number of bytes sent.
-   * @throws {NetError} When the socket refuses to send.
+   * @throws {NetError} Op `write`, when the socket refuses to send.
+   * @throws {TypeError} When `bytes` is not a `Uint8Array`.
    */
   async send(bytes: Uint8Array): Promise<number> {
+    if (!(bytes instanceof Uint8Array)) {
+      throw new TypeError(`Invalid bytes "${String(bytes)}": expected a Uint8Array`);
+    }
     try {
       const sent = await this.#conn.send(bytes, this.peer);
       this.#onStep?.({ call: "sendto", bytes: sent, data: bytes, address: stepAddress(this.peer) });

@@ -152,7 +152,8 @@ const BUFFER = 65536;
  * @param socket A bound datagram socket.
  * @param options The handler, the rules, and when to stop.
  * @returns The running server; `await server.done` for the counts.
- * @throws {TypeError} When `handler` is not a function or `signal` not an AbortSignal.
+ * @throws {TypeError} When `socket` is not a datagram socket, `handler` not a function or
+ * `signal` not an AbortSignal.
  * @throws {RangeError} For a `count` that is not a whole number of 1 or more.
  * @throws {AccessSpecError} For an access rule that is not an address or CIDR block.
  * @example Answer each datagram with its length; a reply to a low port is refused
@@ -179,6 +180,9 @@ export function serveDatagram(
   socket: Deno.DatagramConn,
   options: ServeDatagramOptions,
 ): DatagramServer {
+  if (typeof socket?.receive !== "function" || typeof socket.send !== "function") {
+    throw new TypeError(`Invalid socket "${String(socket)}": expected a Deno.DatagramConn`);
+  }
   if (typeof options?.handler !== "function") {
     throw new TypeError(`Invalid handler "${String(options?.handler)}": expected a function`);
   }
