@@ -3,7 +3,7 @@
  *
  *   deno run --allow-net examples/line_client.ts HOST PORT < lines.txt
  *
- * Stdin is sent line by line as it comes; once it ends, our side of the connection is
+ * Stdin is sent as it comes (lines stay lines); once it ends, our side of the connection is
  * closed, and the client ends when the server has closed its side too. Reply lines are
  * printed escaped (a peer cannot drive the terminal); one over 64 KiB is an error.
  * Exit 0 when both sides are done, 1 on a network error, 2 for a usage error.
@@ -26,12 +26,14 @@ if (Deno.args.length !== 2 || !/^\d+$/.test(portText ?? "") || port < 1 || port 
 try {
   using conn = await dial(host!, port, { timeout: 10_000 });
 
-  /** Sends stdin, line by line, then closes our side. */
+  /** Sends stdin as it comes (a last line without its newline gets one), then closes our side. */
   const send = async () => {
-    const input = StreamReader.of(Deno.stdin);
-    for (let line; (line = await input.readUntil(0x0a, { maxBytes: 1 << 20 })) !== null;) {
-      await conn.write(line[line.length - 1] === 0x0a ? line : new Uint8Array([...line, 0x0a]));
+    let last = 0x0a;
+    for await (const chunk of Deno.stdin.readable) {
+      await conn.write(chunk);
+      last = chunk.at(-1) ?? last;
     }
+    if (last !== 0x0a) await conn.write(new Uint8Array([0x0a]));
     await conn.closeWrite();
   };
 
