@@ -10,6 +10,7 @@ import { type OnStep, stepAddress } from "./steps.ts";
 import { ipFamily, joinHostPort, sameAddress } from "./address.ts";
 import { NetError, opError } from "./errors.ts";
 import { portOption, signalOption, timeoutOption } from "./_validate.ts";
+import { startTimer } from "./_timer.ts";
 
 /** Where a {@linkcode ConnectedDatagram} sends and what it accepts. */
 export interface DatagramPeer {
@@ -169,13 +170,13 @@ export class ConnectedDatagram implements Disposable {
     const timeout = timeoutOption("timeout", options.timeout);
     const signal = signalOption(options.signal);
     signal?.throwIfAborted();
-    let timer: ReturnType<typeof setTimeout> | undefined;
+    let cancelTimer: (() => void) | undefined;
     let onAbort = () => {};
     const stop = new Promise<{ stop: unknown }>((resolve) => {
       if (timeout !== undefined) {
         const where = joinHostPort(this.peer.hostname, this.peer.port);
         const error = new NetError("read", "udp", where, undefined, { timeout });
-        timer = setTimeout(() => resolve({ stop: error }), timeout);
+        cancelTimer = startTimer(timeout, () => resolve({ stop: error }));
       }
       onAbort = () => resolve({ stop: signal!.reason });
       signal?.addEventListener("abort", onAbort, { once: true });
@@ -210,7 +211,7 @@ export class ConnectedDatagram implements Disposable {
       this.#pending = undefined;
       throw opError("read", "udp", this.peer.hostname, this.peer.port, cause);
     } finally {
-      clearTimeout(timer);
+      cancelTimer?.();
       signal?.removeEventListener("abort", onAbort);
       void turn.then(release); // never before the receives called earlier are done
     }

@@ -8,6 +8,7 @@
 import { joinHostPort } from "./address.ts";
 import { NetError, type Network } from "./errors.ts";
 import { integerOption, signalOption, timeoutOption } from "./_validate.ts";
+import { startTimer } from "./_timer.ts";
 
 /** Anything with a stream's `read()`: a `Deno.Conn`, `Deno.TcpConn`, `Deno.FsFile`. */
 export interface StreamSource {
@@ -307,14 +308,14 @@ export class StreamReader {
     const signal = signalOption(options.signal);
     if (done()) return;
     signal?.throwIfAborted();
-    let timer: ReturnType<typeof setTimeout> | undefined;
+    let cancelTimer: (() => void) | undefined;
     let onAbort = () => {};
     const stop = timeout === undefined && signal === undefined
       ? undefined
       : new Promise<{ stop: unknown }>((resolve) => {
         if (timeout !== undefined) {
           const error = timeoutError(this.#source, timeout);
-          timer = setTimeout(() => resolve({ stop: error }), timeout);
+          cancelTimer = startTimer(timeout, () => resolve({ stop: error }));
         }
         onAbort = () => resolve({ stop: signal!.reason });
         signal?.addEventListener("abort", onAbort, { once: true });
@@ -336,7 +337,7 @@ export class StreamReader {
         if (done()) return;
       }
     } finally {
-      clearTimeout(timer);
+      cancelTimer?.();
       signal?.removeEventListener("abort", onAbort);
     }
   }
