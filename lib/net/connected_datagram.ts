@@ -185,6 +185,8 @@ export class ConnectedDatagram implements Disposable {
     const turn = this.#turn;
     let release = () => {};
     this.#turn = new Promise<void>((resolve) => release = resolve);
+    const peer = stepAddress(this.peer);
+    this.#onStep?.({ call: "recvfrom", phase: "start", type: "dgram", address: peer });
     try {
       const first = await Promise.race([turn.then(() => undefined), stop]);
       if (first !== undefined) throw first.stop;
@@ -197,6 +199,7 @@ export class ConnectedDatagram implements Disposable {
         const ours = from.transport === "udp" && sameAddress(from, this.peer);
         this.#onStep?.({
           call: "recvfrom",
+          phase: ours ? "end" : undefined, // a datagram from elsewhere: still waiting
           bytes: data.length,
           data,
           address: stepAddress(from),
@@ -207,6 +210,13 @@ export class ConnectedDatagram implements Disposable {
         this.#ignored++;
       }
     } catch (cause) {
+      this.#onStep?.({
+        call: "recvfrom",
+        phase: "end",
+        type: "dgram",
+        address: peer,
+        error: cause,
+      });
       if (cause instanceof NetError || (signal?.aborted && cause === signal.reason)) throw cause;
       this.#pending = undefined;
       throw opError("read", "udp", this.peer.hostname, this.peer.port, cause);

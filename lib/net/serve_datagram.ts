@@ -253,20 +253,22 @@ export function serveDatagram(
           throw new NetError("read", network, where, cause);
         }
         stats.received++;
+        const host = from.transport === "udp" ? from.hostname : undefined;
+        const denied = access !== undefined && !access.admits(host ?? "");
         onStep?.({
           call: "recvfrom",
           bytes: bytes.length,
           data: bytes,
           address: stepAddress(from),
+          reason: denied ? "refused" : undefined,
         });
-        const host = from.transport === "udp" ? from.hostname : undefined;
         if (
           options.family !== undefined && host !== undefined && familyOf(host) !== options.family
         ) {
           stats.ignored++;
           continue;
         }
-        if (access !== undefined && !access.admits(host ?? "")) {
+        if (denied) {
           stats.refused++;
           options.onRefused?.(from);
           continue;

@@ -190,6 +190,7 @@ export async function runClient(
   let secure: TlsClientConn | undefined;
   if (options.tls) {
     const { startTlsClient, TlsError } = await import("../net/tls_client.ts");
+    r.onStep?.({ call: "handshake", phase: "start" });
     try {
       secure = await startTlsClient(conn, {
         servername: options.tls.servername ?? host,
@@ -200,6 +201,7 @@ export async function runClient(
         timeout: options.readTimeout ?? DEFAULT_READ_TIMEOUT,
       });
     } catch (err) {
+      r.onStep?.({ call: "handshake", phase: "end", error: err });
       if (!(err instanceof TlsError)) throw err;
       const code = /timed out/.test(err.message)
         ? ExitCode.Timeout
@@ -208,6 +210,7 @@ export async function runClient(
         : ExitCode.Usage;
       return r.fail(`tls: ${err.message}`, code);
     }
+    r.onStep?.({ call: "handshake", phase: "end" });
     r.say(
       `tls: ${secure.protocol}${secure.alpnProtocol ? `, ALPN ${secure.alpnProtocol}` : ""}, ` +
         `subject ${secure.subject || "(none)"}`,
