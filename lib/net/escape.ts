@@ -113,8 +113,11 @@ export function escapeInto(src: Uint8Array, dst: Uint8Array, off: number): numbe
  * — General_Category Cc, Cf, Zl, Zp, Co or Cn, as this runtime's Unicode tables define
  * them — as `\u{hhhh}` (lowercase hex, no padding).
  *
+ * Needs no permission.
+ *
  * @param bytes What was received.
  * @returns A string with no control characters in it.
+ * @throws {TypeError} When `bytes` is not a `Uint8Array`.
  * @example An escape sequence is shown, not run
  * ```ts
  * import { escapeBytes } from "@socketkit/socketkit";
@@ -126,6 +129,9 @@ export function escapeInto(src: Uint8Array, dst: Uint8Array, off: number): numbe
  * ```
  */
 export function escapeBytes(bytes: Uint8Array): string {
+  if (!(bytes instanceof Uint8Array)) {
+    throw new TypeError(`Invalid bytes "${String(bytes)}": expected a Uint8Array`);
+  }
   const dst = new Uint8Array(maxEscapedLength(bytes.length));
   return utf8.decode(dst.subarray(0, escapeInto(bytes, dst, 0)));
 }

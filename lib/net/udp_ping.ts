@@ -6,6 +6,7 @@
  */
 import type { ConnectedDatagram } from "./connected_datagram.ts";
 import { NetError } from "./errors.ts";
+import { millisOption, signalOption, timeoutOption } from "./_validate.ts";
 
 /** Options for {@linkcode udpPing}. */
 export interface UdpPingOptions {
@@ -16,7 +17,7 @@ export interface UdpPingOptions {
    */
   interval?: number | undefined;
   /**
-   * How long each request waits for its reply, in milliseconds.
+   * How long each request waits for its reply, in milliseconds; 0 means for ever.
    * @default {1000}
    */
   timeout?: number | undefined;
@@ -32,8 +33,8 @@ export interface UdpPingOptions {
    */
   onResult?: ((result: PingResult) => void) | undefined;
   /**
-   * Stops the run at once: no further request is sent, none still in flight is reported,
-   * and the counts so far are returned.
+   * Stops the run at once, a wait for a reply included: no further request is sent, none
+   * still in flight is reported, and the counts so far are returned.
    * @default {undefined}
    */
   signal?: AbortSignal | undefined;
@@ -72,11 +73,15 @@ export interface PingStats {
  * request that timed out, arriving while the next identical one waits, cannot be told
  * apart from that one's (give the payloads distinct bytes for exact matching).
  *
+ * Needs `--allow-net` and `--unstable-net`, as {@linkcode ConnectedDatagram} does.
+ *
  * @param sock The socket, fixed to the echo peer.
  * @param payloads The requests, sent in this order.
  * @param options Pace, timeout, a callback per request and a stop signal.
  * @returns The counts and round trips.
  * @throws {NetError} When a send or receive fails (not on a timeout).
+ * @throws {RangeError} For a negative or NaN `interval` or `timeout`.
+ * @throws {TypeError} When `payloads` is not an array of `Uint8Array`.
  * @example Ping an echo peer three times
  * ```ts
  * import { connectDatagram, udpPing } from "@socketkit/socketkit";
@@ -105,14 +110,14 @@ export async function udpPing(
   payloads: Uint8Array[],
   options: UdpPingOptions = {},
 ): Promise<PingStats> {
-  const interval = options.interval ?? 1000;
-  const timeout = options.timeout ?? 1000;
+  const interval = millisOption("interval", options.interval ?? 1000);
+  const timeout = timeoutOption("timeout", options.timeout ?? 1000) ?? Infinity;
+  signalOption(options.signal);
+  if (!Array.isArray(payloads) || !payloads.every((p) => p instanceof Uint8Array)) {
+    throw new TypeError("Invalid payloads: expected an array of Uint8Array");
+  }
   const stats: PingStats = { sent: 0, replies: 0, late: 0, rtts: [] };
   const signal = options.signal;
-  const stopped = new Promise<undefined>((resolve) => {
-    if (signal?.aborted) resolve(undefined);
-    signal?.addEventListener("abort", () => resolve(undefined), { once: true });
-  });
   /** Requests in flight, oldest first. */
   const waiting: { seq: number; request: Uint8Array; start: number }[] = [];
   let next = performance.now();
@@ -140,7 +145,7 @@ export async function udpPing(
       waiting.length > 0 ? waiting[0]!.start + timeout : Infinity,
     );
     if (due === Infinity) break;
-    const reply = await receiveOrTimeout(sock, due - now, stopped);
+    const reply = await receiveOrTimeout(sock, due - now, signal);
     if (reply === undefined) continue;
     const at = performance.now();
     // A reply answers the oldest request in flight with its bytes; anything else is late.
@@ -162,14 +167,16 @@ export async function udpPing(
 async function receiveOrTimeout(
   sock: ConnectedDatagram,
   ms: number,
-  stopped: Promise<undefined>,
+  signal: AbortSignal | undefined,
 ): Promise<Uint8Array | undefined> {
-  const receiving = sock.receive({ timeout: Math.max(1, ms) }).catch((err) => {
+  if (signal?.aborted) return undefined;
+  try {
+    return await sock.receive({ timeout: Math.max(1, ms), signal });
+  } catch (err) {
     if (err instanceof NetError && err.timeout) return undefined;
+    if (signal?.aborted && err === signal.reason) return undefined;
     throw err;
-  });
-  receiving.catch(() => {}); // abandoned when stopped wins: the socket's close ends it
-  return await Promise.race([receiving, stopped]);
+  }
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
