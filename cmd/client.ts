@@ -47,10 +47,10 @@ Options:
   -4, -6                     try IPv4 addresses only / IPv6 addresses only
   -t, --timeout DUR          one deadline for all connection attempts (default 10s)
       --read-timeout DUR     time for the server to send everything and close (default 10s)
-      --max-bytes N          stop reading after N bytes (default 65536; with --raw and
-                             --send/--stdin, no limit)
-      --raw                  write the received bytes exactly to stdout as they arrive;
-                             status lines to stderr
+      --max-bytes N          stop reading after N bytes (default 65536, as the received
+                             line is printed whole; with --raw, no limit)
+      --raw                  write the received bytes exactly to stdout as they arrive,
+                             all of them unless --max-bytes; status lines to stderr
       --send TEXT            send TEXT once connected
       --stdin                send standard input, to its end (after --send TEXT)
       --no-shutdown          after sending, keep the write side open (default: half-close,
@@ -65,13 +65,16 @@ Options:
       --tls                  connect over TLS: verify the server against the default roots
                              (or --ca); print the TLS version and the server's subject; a
                              certificate that fails verification ends the run (exit 2);
-                             not with --send, --stdin or --idle-timeout yet
+                             after --send/--stdin, close_notify then the half-close; an
+                             end without close_notify may be a truncation (exit 1)
       --ca FILE              trust only the CAs in FILE (PEM); - reads it from stdin
       --servername NAME      the name the certificate must be valid for, sent as SNI
                              (default: hostname)
       --alpn LIST            ALPN protocols to offer, comma-separated (h2,http/1.1)
-      --cert FILE            client certificate (PEM) for mutual TLS, with --key
-      --key FILE             its private key (PEM); - reads it from stdin
+      --cert FILE            client certificate chain (PEM) for mutual TLS, with --key
+      --key FILE             its private key (PEM); - reads it from stdin; when several
+                             of --cert, --key, --ca are -, stdin holds the chain, then
+                             the key, then the CAs (cat cert.pem key.pem ca.pem |)
 ${VIEW_HELP}
   -h, --help                 this help
       --version              version, Deno version and target
@@ -156,7 +159,7 @@ export function parseClientArgs(
       connectTimeout: parseDuration("--timeout", values.timeout as string),
       readTimeout: parseDuration("--read-timeout", values["read-timeout"] as string),
       maxBytes: values["max-bytes"] === undefined
-        ? (values.raw === true && sends ? undefined : 65536)
+        ? undefined // the session's default: 65536 printed, no limit with --raw
         : parseInteger(
           "--max-bytes",
           values["max-bytes"] as string,
@@ -183,16 +186,13 @@ export function parseClientArgs(
 function parseTlsFlags(values: Record<string, unknown>): ClientOptions["tls"] {
   tlsOnly(values, ["ca", "servername", "alpn", "cert", "key"]);
   if (values.tls !== true) return undefined;
-  for (const flag of ["send", "stdin", "idle-timeout"]) {
-    if (values[flag] !== undefined) {
-      throw new UsageError(`Option --${flag} does not work with --tls yet`);
-    }
-  }
   if ((values.cert === undefined) !== (values.key === undefined)) {
     throw new UsageError("Options --cert and --key go together");
   }
-  if (values.cert === "-" && values.ca === "-") {
-    throw new UsageError("Options --cert and --ca cannot both read stdin");
+  if (values.stdin === true && [values.cert, values.key, values.ca].includes("-")) {
+    throw new UsageError(
+      "Option --stdin sends standard input: not with --cert -, --key - or --ca -",
+    );
   }
   return {
     ca: values.ca as string | undefined,

@@ -12,13 +12,13 @@ import { Reporter } from "../cli/reporter.ts";
 import { errnoName } from "../cli/errno.ts";
 import { ipFamily, joinHostPort } from "../net/address.ts";
 import { Dialer, type DialEvent } from "../net/dial.ts";
-import { describeCause, formatDuration, NetError, opError } from "../net/errors.ts";
+import { describeCause, formatDuration, NetError } from "../net/errors.ts";
 import { escapeBytes } from "../net/escape.ts";
-import { readAll, type StreamSource } from "../net/read_all.ts";
+import type { StreamSource } from "../net/read_all.ts";
 import { type Family, resolve } from "../net/resolve.ts";
-import type { TlsClientConn } from "../net/tls_client.ts";
+import type { TlsClientConn } from "../net/_tls_client.ts";
 import type { TlsFiles } from "./tls_files.ts";
-import { clientSession } from "./client_session.ts";
+import { clientSession, READ_TIMEOUT } from "./client_session.ts";
 
 /** Options for {@linkcode runClient}. */
 export interface ClientOptions {
@@ -44,7 +44,7 @@ export interface ClientOptions {
   readTimeout?: number | undefined;
   /**
    * Stop reading after this many bytes.
-   * @default {65536}
+   * @default {65536 in the printed mode (one line); with raw, no limit}
    */
   maxBytes?: number | undefined;
   /**
@@ -67,7 +67,9 @@ export interface ClientOptions {
    * `--tls`: verify the server against the default roots or `ca`, optionally present a
    * client certificate (`cert`, `key`), offer ALPN protocols; the certificate must be valid
    * for `servername` (default: the host as given). A refused certificate ends the run with
-   * one line and exit code 2, before any byte is read.
+   * one line and exit code 2, before any byte is read or sent. The session then runs as
+   * over TCP (sending, half-closing with close_notify, reading); an end without
+   * close_notify is reported as a possible truncation (exit 1).
    * @default {undefined} (plain TCP)
    */
   tls?:
@@ -122,8 +124,9 @@ const INTERRUPTED = 130;
  * @param host The server's name or address.
  * @param options Port, family, deadlines, dial mode, output mode and interruption.
  * @param out Where lines go.
- * @returns The exit code: 0; 1 when the server reset the connection; 2 when no address
- * connected; 3 when a deadline passed; 130 when `signal` stopped it.
+ * @returns The exit code: 0; 1 when the server reset the connection, or ended a TLS session
+ * without close_notify or with an alert; 2 when no address connected or the server's
+ * certificate was refused; 3 when a deadline passed; 130 when `signal` stopped it.
  * @throws {ResolveError} When the host does not resolve (exit 1).
  * @throws {NetError} When receiving failed before any byte came (exit 1).
  * @throws {PermissionError} Naming every grant the run needs (exit 4).
@@ -159,7 +162,7 @@ export async function runClient(
     timeout: options.connectTimeout ?? 10_000,
     race: options.race ?? false,
     raceDelay: options.raceDelay,
-    onEvent: (event) => report(event, options.race ?? false, r),
+    onEvent: (event) => report(event, options.race ?? false, options.tls !== undefined, r),
     onStep: r.onStep,
   });
   let conn: Deno.TcpConn;
@@ -181,7 +184,7 @@ export async function runClient(
   }
   let secure: TlsClientConn | undefined;
   if (options.tls) {
-    const { startTlsClient, TlsError } = await import("../net/tls_client.ts");
+    const { startTlsClient, TlsError } = await import("../net/_tls_client.ts");
     try {
       secure = await startTlsClient(conn, {
         servername: options.tls.servername ?? host,
@@ -189,33 +192,39 @@ export async function runClient(
         cert: pem?.cert,
         key: pem?.key,
         alpn: options.tls.alpn,
-        timeout: options.readTimeout ?? 10_000,
+        timeout: options.readTimeout ?? READ_TIMEOUT,
       });
     } catch (err) {
       if (!(err instanceof TlsError)) throw err;
-      const code = /timed out/.test(err.message)
+      const code = err.timeout
         ? ExitCode.Timeout
         : err.untrusted
         ? ExitCode.NoAddress
         : ExitCode.Usage;
-      return r.fail(`tls: ${err.message}`, code);
+      // The certificate's fields in the message are the peer's words: escaped.
+      return r.fail(`tls: ${escapeText(err.message)}`, code, {
+        address: jsonAddress(conn.remoteAddr),
+        errno: err.timeout ? "ETIMEDOUT" : null,
+      });
     }
-    r.say(
-      `tls: ${secure.protocol}${secure.alpnProtocol ? `, ALPN ${secure.alpnProtocol}` : ""}, ` +
+    const agreed = escapeText(
+      `${secure.protocol}${secure.alpnProtocol ? `, ALPN ${secure.alpnProtocol}` : ""}, ` +
         `subject ${secure.subject || "(none)"}`,
     );
+    r.event("connected", { address: jsonAddress(conn.remoteAddr), tls: agreed });
+    r.say(`tls: ${agreed}`);
   }
   try {
     if (options.probe) {
-      const at = joinHostPort(conn.remoteAddr.hostname, conn.remoteAddr.port);
-      r.event("connected", { address: jsonAddress(conn.remoteAddr) }, `connected to ${at}`);
+      // The connected event is out already (at the dial, or after the handshake).
+      r.say(`connected to ${joinHostPort(conn.remoteAddr.hostname, conn.remoteAddr.port)}`);
       return ExitCode.Ok;
     }
-    if (secure) return await receive(conn, options, out, r, secure.source);
-    const twoWay = options.raw || options.send !== undefined || options.input !== undefined ||
-      options.idleTimeout !== undefined;
-    if (twoWay) return await clientSession(conn, options, out);
-    return await receive(conn, options, out, r);
+    return await clientSession(secure ?? conn, {
+      ...options,
+      reporter: r,
+      clientCertificate: pem?.cert !== undefined,
+    }, out);
   } finally {
     secure?.close();
     try {
@@ -225,8 +234,13 @@ export async function runClient(
   }
 }
 
+/** Text from a peer (a certificate's subject, an ALPN name) as it can be shown safely. */
+function escapeText(text: string): string {
+  return escapeBytes(new TextEncoder().encode(text));
+}
+
 /** The original's lines for the dial's steps; `trying` only when racing. */
-function report(event: DialEvent, racing: boolean, r: Reporter): void {
+function report(event: DialEvent, racing: boolean, tls: boolean, r: Reporter): void {
   const address = joinHostPort(event.candidate.hostname, event.candidate.port);
   const at = { address: jsonAddress(event.candidate) };
   if (event.type === "attempt") {
@@ -237,64 +251,8 @@ function report(event: DialEvent, racing: boolean, r: Reporter): void {
     r.error(`connect: ${describeCause(event.error.cause)} (${address})`, { ...at, errno });
   }
   if (event.type === "connected") {
-    r.event("connected", at, `connecting to ${event.candidate.hostname}`);
+    // Over TLS the connected event waits for the handshake, to say what it agreed.
+    if (tls) r.say(`connecting to ${event.candidate.hostname}`);
+    else r.event("connected", at, `connecting to ${event.candidate.hostname}`);
   }
-}
-
-async function receive(
-  conn: Deno.TcpConn,
-  options: ClientOptions,
-  out: Output,
-  r: Reporter,
-  source: StreamSource = conn,
-): Promise<number> {
-  const peer = joinHostPort(conn.remoteAddr.hostname, conn.remoteAddr.port);
-  const readTimeout = options.readTimeout ?? 10_000;
-  const { bytes, end } = await readAll(untilAborted(source, options.signal), {
-    limit: options.maxBytes,
-    timeout: readTimeout,
-  }).catch((cause) => {
-    r.onStep?.({ call: "recv", args: "", error: cause });
-    throw opError("read", "tcp", conn.remoteAddr.hostname, conn.remoteAddr.port, cause);
-  });
-  r.onStep?.({ call: "recv", args: "", result: `${bytes.length} bytes, then ${end}` });
-  const within = formatDuration(readTimeout);
-  if (end === "timeout" && bytes.length === 0 && !options.signal?.aborted) {
-    return r.fail(`recv: nothing received from ${peer} within ${within}`, ExitCode.Timeout, {
-      errno: "ETIMEDOUT",
-    });
-  }
-  if (options.raw) out.data(bytes);
-  else {
-    const fields = { from: jsonAddress(conn.remoteAddr), ...jsonBytes(bytes), end };
-    r.event("received", fields, `received '${escapeBytes(bytes)}'`);
-  }
-  if (options.signal?.aborted) {
-    return r.fail(`interrupted after ${bytes.length} bytes`, INTERRUPTED);
-  }
-  if (end === "limit") r.error(`stopped reading after ${bytes.length} bytes (--max-bytes)`);
-  if (end === "reset") {
-    return r.fail(`recv: Connection reset by peer after ${bytes.length} bytes`, ExitCode.Usage, {
-      errno: "ECONNRESET",
-    });
-  }
-  if (end === "timeout") {
-    return r.fail(`recv: ${peer} did not close the connection within ${within}`, ExitCode.Timeout, {
-      errno: "ETIMEDOUT",
-    });
-  }
-  return ExitCode.Ok;
-}
-
-/**
- * The connection as {@linkcode readAll} sees it: a read ends, as at the end of the stream,
- * once `signal` aborts, so that what came so far is kept.
- */
-function untilAborted(conn: StreamSource, signal: AbortSignal | undefined): StreamSource {
-  if (signal === undefined) return conn;
-  const stopped = new Promise<null>((resolve) => {
-    if (signal.aborted) resolve(null);
-    else signal.addEventListener("abort", () => resolve(null), { once: true });
-  });
-  return { read: (p: Uint8Array) => Promise.race([conn.read(p), stopped]) };
 }

@@ -1,0 +1,418 @@
+/**
+ * TLS on a dialed connection, with `node:tls`: the server's certificate verified against the
+ * default roots or given CAs, an optional client certificate, ALPN, and what the handshake
+ * settled (version, ALPN protocol, the server certificate's subject, issuer, names, dates).
+ * Private to the client tool: the library's public TLS is the server's.
+ *
+ * Why `node:tls` and not `Deno.startTls`: Deno's `handshake()` reports only the ALPN
+ * protocol, while the client prints the TLS version and the server's subject too. It runs
+ * over the connection the {@linkcode Dialer} made, so the dial's deadline and its lines are
+ * those of plain TCP.
+ *
+ * The connection it returns reads, writes and half-closes as a `Deno.TcpConn` does, so the
+ * client's one session runs over TLS as over TCP. Two things only TLS knows are kept: whether
+ * the server's end came with close_notify (an end without it may be a truncation), and the
+ * alert the server sent, if any.
+ *
+ * @module
+ */
+import { connect, type PeerCertificate, type TLSSocket } from "node:tls";
+import { connDuplex } from "./_conn_duplex.ts";
+import { formatDuration } from "./errors.ts";
+import { formatSubject } from "./tls_server.ts";
+
+/** Options for {@linkcode startTlsClient}. */
+export interface TlsClientOptions {
+  /** The name the certificate must be valid for, also sent as SNI (an IP is not sent). */
+  servername: string;
+  /**
+   * Trust only these CAs (PEM) instead of the default roots.
+   * @default {undefined} (the default roots)
+   */
+  ca?: string | undefined;
+  /** A client certificate chain (PEM), with `key`. */
+  cert?: string | undefined;
+  /** Its private key (PEM). */
+  key?: string | undefined;
+  /**
+   * ALPN protocols to offer.
+   * @default {undefined}
+   */
+  alpn?: string[] | undefined;
+  /**
+   * The handshake's deadline, in milliseconds.
+   * @default {10000}
+   */
+  timeout?: number | undefined;
+}
+
+/** A TLS client connection once its handshake is done: a stream like `Deno.TcpConn`. */
+export interface TlsClientConn {
+  /** The TLS version (`TLSv1.3`). */
+  readonly protocol: string;
+  /** The ALPN protocol the server chose, if any. */
+  readonly alpnProtocol: string | undefined;
+  /** The server certificate's subject (`CN=localhost`), as the peer sent it: not escaped. */
+  readonly subject: string;
+  /** The server's address. */
+  readonly remoteAddr: Deno.NetAddr;
+  /**
+   * Whether the server's end of the stream came with close_notify; `undefined` until the
+   * stream ended. An end without it may have cut what the server sent.
+   */
+  readonly closeNotify: boolean | undefined;
+  /** Reads what the server sent: the count, or `null` at its end. @throws {TlsError} An alert. */
+  read(p: Uint8Array): Promise<number | null>;
+  /** Writes all of `p` (resolves once the bytes are handed to the connection). */
+  write(p: Uint8Array): Promise<number>;
+  /** Sends close_notify, then half-closes the TCP connection. */
+  closeWrite(): Promise<void>;
+  /** Closes the connection. */
+  close(): void;
+}
+
+/** Options for {@linkcode TlsError}. */
+export interface TlsErrorOptions extends ErrorOptions {
+  /**
+   * The server's certificate failed verification (rather than the exchange).
+   * @default {false}
+   */
+  untrusted?: boolean | undefined;
+  /**
+   * The handshake ran out of time.
+   * @default {false}
+   */
+  timeout?: boolean | undefined;
+  /**
+   * The alert the server sent, in rustls's words (`CertificateRequired`).
+   * @default {undefined}
+   */
+  alert?: string | undefined;
+}
+
+/** The handshake failed, or the server sent an alert. */
+export class TlsError extends Error {
+  /** Whether the server's certificate failed verification (rather than the exchange). */
+  readonly untrusted: boolean;
+  /** Whether the handshake's deadline passed, as `NetError.timeout` says. */
+  readonly timeout: boolean;
+  /** The alert the server sent (`CertificateRequired`, `NoApplicationProtocol`), if any. */
+  readonly alert: string | undefined;
+  /**
+   * Makes the error; the flags say what kind of failure it is, so callers never match text.
+   *
+   * @param message What failed, and why.
+   * @param options The kind of failure and the underlying error.
+   */
+  constructor(message: string, options: TlsErrorOptions = {}) {
+    super(message, options);
+    this.name = "TlsError";
+    this.untrusted = options.untrusted ?? false;
+    this.timeout = options.timeout ?? false;
+    this.alert = options.alert;
+  }
+}
+
+const UNKNOWN_ISSUER = [
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+];
+
+/** The alert in `received fatal alert: CertificateRequired`, if the error is one. */
+function alertOf(err: unknown): string | undefined {
+  const message = err instanceof Error ? err.message : String(err);
+  return /alert: ?([A-Za-z]+)/.exec(message)?.[1];
+}
+
+/** An ISO date of a certificate's `valid_from`/`valid_to` (`Jan  2 00:00:00 2020 GMT`). */
+function isoDate(text: string): string {
+  const t = Date.parse(text);
+  return Number.isNaN(t) ? text : new Date(t).toISOString().replace(".000Z", "Z");
+}
+
+/** The verification failure in rustls's words, as Deno reports it (`UnknownIssuer`). */
+function describeTlsFailure(
+  err: unknown,
+  options: TlsClientOptions,
+  cert: PeerCertificate | undefined,
+): TlsError {
+  const code = (err as { code?: string }).code ?? "";
+  const message = err instanceof Error ? err.message : String(err);
+  const cause = { cause: err };
+  const now = Date.now();
+  if (cert?.valid_to && Date.parse(cert.valid_to) < now) {
+    return new TlsError(
+      `certificate has expired: valid from ${isoDate(cert.valid_from)} until ${
+        isoDate(cert.valid_to)
+      } (Expired)`,
+      { untrusted: true, ...cause },
+    );
+  }
+  if (cert?.valid_from && Date.parse(cert.valid_from) > now) {
+    return new TlsError(
+      `certificate is not valid yet: valid from ${isoDate(cert.valid_from)} until ${
+        isoDate(cert.valid_to)
+      } (NotValidYet)`,
+      { untrusted: true, ...cause },
+    );
+  }
+  if (UNKNOWN_ISSUER.includes(code) || /UnknownIssuer/.test(message)) {
+    return new TlsError("certificate is not trusted (UnknownIssuer)", { untrusted: true, ...cause });
+  }
+  if (code === "CERT_HAS_EXPIRED" || /Expired/.test(message)) {
+    return new TlsError("certificate has expired (Expired)", { untrusted: true, ...cause });
+  }
+  if (code === "ERR_TLS_CERT_ALTNAME_INVALID" || /NotValidForName/.test(message)) {
+    return new TlsError(
+      `certificate is not valid for ${JSON.stringify(options.servername)} (NotValidForName)`,
+      { untrusted: true, ...cause },
+    );
+  }
+  const alert = alertOf(err);
+  if (alert === "NoApplicationProtocol") {
+    return new TlsError(
+      `the server accepts none of the ALPN protocols offered (${
+        (options.alpn ?? []).join(",")
+      }): alert NoApplicationProtocol`,
+      { alert, ...cause },
+    );
+  }
+  if (alert !== undefined) {
+    return new TlsError(`handshake failed: the server sent alert ${alert}`, { alert, ...cause });
+  }
+  if (code.startsWith("CERT_") || /certificate/i.test(message)) {
+    return new TlsError(`certificate is not trusted (${code || message})`, {
+      untrusted: true,
+      ...cause,
+    });
+  }
+  // The server hung up mid-handshake without a word: say what it may have refused.
+  const guess = options.alpn
+    ? `: it may accept none of the ALPN protocols offered (${options.alpn.join(",")})`
+    : "";
+  return new TlsError(`the server closed the connection during the handshake${guess}`, cause);
+}
+
+/**
+ * Runs a TLS client handshake on `conn` and verifies the server: a certificate that fails
+ * verification is an error, never a connection that goes on. Takes ownership of `conn`.
+ *
+ * Without a client certificate the handshake runs to its end and the certificate is judged
+ * after it, before any byte of ours is sent, so that an expired one is called that, with its
+ * dates. With one, the handshake stops at the first sign of an untrusted server, before our
+ * certificate is sent.
+ *
+ * @param conn A connected TCP stream.
+ * @param options Server name, trust, client certificate, ALPN, deadline.
+ * @returns The connection and what the handshake settled.
+ * @throws {TlsError} When verification or the handshake fails.
+ */
+export function startTlsClient(
+  conn: Deno.TcpConn,
+  options: TlsClientOptions,
+): Promise<TlsClientConn> {
+  const isIp = /^[0-9.]+$|:/.test(options.servername);
+  const tcp = watchEnd(conn);
+  const mutual = options.cert !== undefined && options.key !== undefined;
+  const socket = connect({
+    socket: connDuplex(tcp.conn),
+    servername: isIp ? "" : options.servername,
+    host: options.servername,
+    rejectUnauthorized: mutual,
+    ...(options.ca ? { ca: options.ca } : {}),
+    ...(mutual ? { cert: options.cert, key: options.key } : {}),
+    ...(options.alpn ? { ALPNProtocols: options.alpn } : {}),
+  });
+  const ended = watchTlsEnd(socket, tcp);
+  const timeout = options.timeout ?? 10_000;
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () =>
+        fail(new TlsError(`handshake timed out after ${formatDuration(timeout)}`, {
+          timeout: true,
+        })),
+      timeout,
+    );
+    let settled = false;
+    function fail(err: unknown) {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      const cert = err instanceof TlsError ? undefined : peerCertificate(socket);
+      socket.destroy();
+      reject(err instanceof TlsError ? err : describeTlsFailure(err, options, cert));
+    }
+    const onClose = () => fail(new Error("the server closed the connection"));
+    socket.once("error", fail);
+    socket.once("close", onClose);
+    socket.once("end", onClose);
+    socket.once("secureConnect", () => {
+      if (settled) return;
+      clearTimeout(timer);
+      socket.off("error", fail);
+      socket.off("close", onClose);
+      socket.off("end", onClose);
+      if (!socket.authorized) {
+        // node:tls gives the reason as a code (`UNABLE_TO_VERIFY_LEAF_SIGNATURE`), or an Error.
+        const reason: unknown = socket.authorizationError;
+        fail(
+          reason instanceof Error ? reason : Object.assign(
+            new Error(`certificate is not trusted (${String(reason)})`),
+            { code: String(reason) },
+          ),
+        );
+        return;
+      }
+      settled = true;
+      resolve(tlsConn(socket, conn.remoteAddr, tcp, ended));
+    });
+  });
+}
+
+function peerCertificate(socket: TLSSocket): PeerCertificate | undefined {
+  try {
+    const cert = socket.getPeerCertificate();
+    return cert && Object.keys(cert).length > 0 ? cert : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** What the TCP stream under TLS did: whether its read side ended, and its write side. */
+interface TcpWatch {
+  conn: Deno.TcpConn;
+  ended: boolean;
+  writeClosed: Promise<void>;
+}
+
+/** `conn`, noting when the server's FIN is read and when our half-close is done. */
+function watchEnd(conn: Deno.TcpConn): TcpWatch {
+  let closedWrite = () => {};
+  const watch: TcpWatch = {
+    ended: false,
+    writeClosed: new Promise((resolve) => closedWrite = resolve),
+    conn: {
+      read: async (p: Uint8Array) => {
+        const n = await conn.read(p);
+        if (n === null) watch.ended = true;
+        return n;
+      },
+      write: (p: Uint8Array) => conn.write(p),
+      closeWrite: () => conn.closeWrite().finally(closedWrite),
+      close: () => {
+        closedWrite();
+        conn.close();
+      },
+    } as unknown as Deno.TcpConn,
+  };
+  return watch;
+}
+
+/**
+ * Whether the TLS stream's end came with close_notify: the TLS layer ends its readable side
+ * either when close_notify arrives (the TCP stream still open) or when the TCP stream ended
+ * under it (no close_notify: a possible truncation).
+ */
+function watchTlsEnd(socket: TLSSocket, tcp: TcpWatch): { closeNotify: boolean | undefined } {
+  const state: { closeNotify: boolean | undefined } = { closeNotify: undefined };
+  const push = socket.push.bind(socket);
+  socket.push = (chunk: unknown, encoding?: BufferEncoding) => {
+    if (chunk === null && state.closeNotify === undefined) state.closeNotify = !tcp.ended;
+    return push(chunk, encoding);
+  };
+  return state;
+}
+
+/** The connection after the handshake, as a stream. */
+function tlsConn(
+  socket: TLSSocket,
+  remoteAddr: Deno.NetAddr,
+  tcp: TcpWatch,
+  ended: { closeNotify: boolean | undefined },
+): TlsClientConn {
+  const cert = peerCertificate(socket);
+  const source = socketSource(socket);
+  return {
+    protocol: socket.getProtocol() ?? "TLS",
+    alpnProtocol: socket.alpnProtocol || undefined,
+    subject: formatSubject(cert?.subject),
+    remoteAddr,
+    get closeNotify() {
+      return ended.closeNotify;
+    },
+    read: source.read,
+    write: (p: Uint8Array) =>
+      new Promise<number>((resolve, reject) => {
+        if (socket.destroyed || socket.writableEnded) {
+          reject(new Deno.errors.BrokenPipe("the TLS connection is closed for writing"));
+          return;
+        }
+        socket.write(p, (err) => err ? reject(err) : resolve(p.length));
+      }),
+    closeWrite: () => {
+      // close_notify, then the TCP half-close; done when the TCP side is shut (or gone),
+      // whatever events node:tls emits or not.
+      const done = Promise.race([
+        tcp.writeClosed,
+        new Promise<void>((resolve) => {
+          socket.once("close", () => resolve());
+          socket.once("error", () => resolve());
+        }),
+      ]);
+      socket.end();
+      return done;
+    },
+    close: () => socket.destroy(),
+  };
+}
+
+/** A TLS socket as a pull reader: chunks queue while nobody reads, the socket pauses. */
+function socketSource(socket: TLSSocket): { read(p: Uint8Array): Promise<number | null> } {
+  const chunks: Uint8Array[] = [];
+  let ended = false;
+  let error: unknown;
+  let wake: (() => void) | undefined;
+  const notify = () => {
+    wake?.();
+    wake = undefined;
+  };
+  socket.on("data", (chunk: Uint8Array) => {
+    chunks.push(chunk);
+    socket.pause();
+    notify();
+  });
+  socket.on("end", () => {
+    ended = true;
+    notify();
+  });
+  socket.on("close", () => {
+    ended = true;
+    notify();
+  });
+  socket.on("error", (err) => {
+    const alert = alertOf(err);
+    error = alert === undefined
+      ? err
+      : new TlsError(`the server sent alert ${alert}`, { alert, cause: err });
+    notify();
+  });
+  return {
+    async read(p: Uint8Array): Promise<number | null> {
+      while (chunks.length === 0) {
+        if (error !== undefined) throw error;
+        if (ended) return null;
+        socket.resume();
+        await new Promise<void>((resolve) => wake = resolve);
+      }
+      const chunk = chunks[0]!;
+      const n = Math.min(p.length, chunk.length);
+      p.set(chunk.subarray(0, n));
+      if (n === chunk.length) chunks.shift();
+      else chunks[0] = chunk.subarray(n);
+      return n;
+    },
+  };
+}
