@@ -65,7 +65,7 @@ export interface TlsClientConn {
   read(p: Uint8Array): Promise<number | null>;
   /** Writes all of `p` (resolves once the bytes are handed to the connection). */
   write(p: Uint8Array): Promise<number>;
-  /** Sends close_notify, then half-closes the TCP connection. */
+  /** Sends close_notify after everything written (TLS's half-close). */
   closeWrite(): Promise<void>;
   /** Closes the connection. */
   close(): void;
@@ -160,7 +160,10 @@ function describeTlsFailure(
     );
   }
   if (UNKNOWN_ISSUER.includes(code) || /UnknownIssuer/.test(message)) {
-    return new TlsError("certificate is not trusted (UnknownIssuer)", { untrusted: true, ...cause });
+    return new TlsError("certificate is not trusted (UnknownIssuer)", {
+      untrusted: true,
+      ...cause,
+    });
   }
   if (code === "CERT_HAS_EXPIRED" || /Expired/.test(message)) {
     return new TlsError("certificate has expired (Expired)", { untrusted: true, ...cause });
@@ -231,9 +234,11 @@ export function startTlsClient(
   return new Promise((resolve, reject) => {
     const timer = setTimeout(
       () =>
-        fail(new TlsError(`handshake timed out after ${formatDuration(timeout)}`, {
-          timeout: true,
-        })),
+        fail(
+          new TlsError(`handshake timed out after ${formatDuration(timeout)}`, {
+            timeout: true,
+          }),
+        ),
       timeout,
     );
     let settled = false;
@@ -352,26 +357,38 @@ function tlsConn(
         }
         socket.write(p, (err) => err ? reject(err) : resolve(p.length));
       }),
-    closeWrite: () => {
-      // close_notify, then the TCP half-close; done when the TCP side is shut (or gone),
-      // whatever events node:tls emits or not.
-      const done = Promise.race([
-        tcp.writeClosed,
-        new Promise<void>((resolve) => {
-          socket.once("close", () => resolve());
-          socket.once("error", () => resolve());
-        }),
-      ]);
-      socket.end();
-      return done;
+    closeWrite: async () => {
+      // close_notify after what was written, then the TCP half-close. node:tls over a
+      // wrapped connection finishes its writable side (close_notify written) without
+      // shutting the TCP one, so that is done here once it finished; whichever comes
+      // first of finish, close or an error ends the wait, so it cannot hang.
+      const finished = await new Promise<boolean>((resolve) => {
+        if (socket.writableFinished) resolve(true);
+        if (socket.destroyed) resolve(false);
+        socket.once("finish", () => resolve(true));
+        socket.once("close", () => resolve(false));
+        socket.once("error", () => resolve(false));
+        socket.end();
+      });
+      if (finished && !socket.destroyed) await tcp.conn.closeWrite().catch(() => {});
     },
     close: () => socket.destroy(),
   };
 }
 
-/** A TLS socket as a pull reader: chunks queue while nobody reads, the socket pauses. */
+/** Decrypted bytes kept for a reader that lags, before the socket is paused. */
+const HIGH_WATER = 1 << 20;
+
+/**
+ * A TLS socket as a pull reader. The socket flows: pausing `node:tls` over a wrapped Deno
+ * connection (`pause()`, or paused mode's `read()`) and resuming it can leave the server's
+ * close_notify unread for ever, which is what made the half-close hang. So decrypted
+ * chunks queue, and the socket is paused only when a reader lags by {@linkcode HIGH_WATER}
+ * bytes (the read deadline still bounds that case).
+ */
 function socketSource(socket: TLSSocket): { read(p: Uint8Array): Promise<number | null> } {
   const chunks: Uint8Array[] = [];
+  let queued = 0;
   let ended = false;
   let error: unknown;
   let wake: (() => void) | undefined;
@@ -381,7 +398,8 @@ function socketSource(socket: TLSSocket): { read(p: Uint8Array): Promise<number 
   };
   socket.on("data", (chunk: Uint8Array) => {
     chunks.push(chunk);
-    socket.pause();
+    queued += chunk.length;
+    if (queued > HIGH_WATER) socket.pause();
     notify();
   });
   socket.on("end", () => {
@@ -404,7 +422,6 @@ function socketSource(socket: TLSSocket): { read(p: Uint8Array): Promise<number 
       while (chunks.length === 0) {
         if (error !== undefined) throw error;
         if (ended) return null;
-        socket.resume();
         await new Promise<void>((resolve) => wake = resolve);
       }
       const chunk = chunks[0]!;
@@ -412,6 +429,8 @@ function socketSource(socket: TLSSocket): { read(p: Uint8Array): Promise<number 
       p.set(chunk.subarray(0, n));
       if (n === chunk.length) chunks.shift();
       else chunks[0] = chunk.subarray(n);
+      queued -= n;
+      if (socket.isPaused() && queued <= HIGH_WATER / 2) socket.resume();
       return n;
     },
   };
