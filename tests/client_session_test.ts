@@ -1,7 +1,7 @@
 // The client's one receive path over plain TCP: --raw streams everything, -z --json reports
 // one connected event, a read timeout's error event carries its errno with or without --send.
 import { assertEquals } from "./_assert.ts";
-import { runTool, text } from "./_tools.ts";
+import { runTool } from "./_tools.ts";
 
 /** A server that sends `payload` to each client, then closes (or holds it open). */
 function serve(payload: Uint8Array, hold = false) {
