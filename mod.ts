@@ -42,7 +42,7 @@ export {
   type DatagramPeer,
   type ReceiveOptions,
 } from "./lib/net/connected_datagram.ts";
-export { Dialer, type DialerOptions, type DialEvent, type DialOptions } from "./lib/net/dial.ts";
+export { Dialer, type DialerOptions, type DialOptions } from "./lib/net/dial.ts";
 export {
   NetError,
   type NetErrorOptions,
@@ -66,7 +66,14 @@ export {
   type ServeStreamOptions,
   type StreamLayer,
 } from "./lib/net/serve_stream.ts";
-export { type OnStep, type Step, type StepCall, type StepNote } from "./lib/net/steps.ts";
+export {
+  type OnStep,
+  type Step,
+  type StepAddress,
+  type StepCall,
+  type StepNote,
+  type StepReason,
+} from "./lib/net/steps.ts";
 export {
   type PingResult,
   type PingStats,

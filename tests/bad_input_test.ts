@@ -60,7 +60,7 @@ const cases: Case[] = [
   ],
   ["talker", ["-cr", "0", "::1", "x"], 1, /^talker: Invalid --reply "0": .* from 1ms to 24h/],
   ["talker", ["-cr-1s", "::1", "x"], 1, /^talker: Invalid --reply "-1s"/],
-  ["talker", ["::1", "-hello"], 1, /^talker: Unknown option '-h'\n$/],
+  ["talker", ["::1", "-hello"], 1, /^talker: Unknown option '-e' in '-hello'\n$/],
   [
     "client",
     ["--timeout", "0", "x"],

@@ -5,6 +5,8 @@
  * @module
  */
 import { errorLine, exitCodeOf } from "./errors.ts";
+import { booleanFlag } from "./flag_kinds.ts";
+import type { FlagTable } from "./flags.ts";
 import { EXIT_CODE_HELP, ExitCode } from "./exit_codes.ts";
 import { jsonLine } from "./json.ts";
 import { Output, OUTPUT_DRAIN_MS } from "./output.ts";
@@ -18,7 +20,19 @@ export interface ToolInfo {
   usage: string;
   /** The full `--help` text, without the exit-code table (added here). */
   help: string;
+  /**
+   * The tool's option table, with {@linkcode STANDARD_FLAGS}: `-h` is then found inside a
+   * bundle of switches (`-qh`) too.
+   * @default {undefined} (only `-h` and `--help` as whole arguments ask for help)
+   */
+  flags?: FlagTable | undefined;
 }
+
+/** The entries every tool's table ends with: `-h, --help` and `--version`, answered here. */
+export const STANDARD_FLAGS = {
+  help: booleanFlag("this help", { short: "h" }),
+  version: booleanFlag("version, Deno version and target"),
+};
 
 /** A tool's body: given its arguments and output, returns an exit code. */
 export type ToolMain = (args: string[], out: Output) => Promise<number>;

@@ -1,45 +1,59 @@
 /**
- * The flags every tool shares for its views: `--json`, `--explain`, `--progress`,
- * `--no-progress`, `--color WHEN`.
+ * The flags every tool shares for its views: `--json`, `--explain`, `--color WHEN`, and for
+ * the tools with a live status line, `--progress` and `--no-progress`.
  *
  * @module
  */
 import { UsageError } from "./errors.ts";
-import type { FlagTable } from "./flags.ts";
+import { booleanFlag, choiceFlag } from "./flag_kinds.ts";
 import type { ViewOptions } from "./reporter.ts";
 
-/** The views' entries for a tool's `parseFlags` table. */
-export const VIEW_FLAGS: FlagTable = {
-  json: { type: "boolean" },
-  explain: { type: "boolean" },
-  progress: { type: "boolean" },
-  "no-progress": { type: "boolean" },
-  color: { type: "string", default: "auto" },
+/** The views' entries for a tool's option table. */
+export const VIEW_FLAGS = {
+  json: booleanFlag(
+    "JSON Lines on stdout instead of the human lines (one object per event; errors too; " +
+      "schema/events.schema.json)",
+  ),
+  explain: booleanFlag(
+    "each step on stderr as the BSD socket call it stands for, with its result, the time " +
+      "since start and why",
+  ),
+  progress: booleanFlag("force the live status line on (default: on when stderr is a terminal)"),
+  "no-progress": booleanFlag("force the live status line off"),
+  color: choiceFlag("WHEN", "auto (off with NO_COLOR), always or never", [
+    "auto",
+    "always",
+    "never",
+  ], { default: "auto" }),
 };
 
-/** The views' lines of a tool's help. */
-export const VIEW_HELP =
-  `      --json                 JSON Lines on stdout instead of the human lines (one object
-                             per event; errors too; schema/events.schema.json)
-      --explain              each step on stderr as the BSD socket call it stands for,
-                             with its result, the time since start and why
-      --progress, --no-progress
-                             force the live status line on or off (default: on when
-                             stderr is a terminal, for -k and the server)
-      --color WHEN           auto (default; off with NO_COLOR), always or never`;
+/** What {@linkcode parseViewFlags} reads: the values of {@linkcode VIEW_FLAGS}, and `--raw`. */
+export interface ViewFlagValues {
+  /** `--json`. */
+  json: boolean;
+  /** `--explain`. */
+  explain: boolean;
+  /** `--progress`, where the tool has it. */
+  progress?: boolean | undefined;
+  /** `--no-progress`, where the tool has it. */
+  "no-progress"?: boolean | undefined;
+  /** `--color`. */
+  color: "auto" | "always" | "never";
+  /** `--raw`, where the tool has it (not with `--json`). */
+  raw?: boolean | undefined;
+}
 
 /**
  * The views asked for on the command line.
  *
  * @param values Parsed flags (with {@linkcode VIEW_FLAGS} in the table).
  * @returns The view options.
- * @throws {UsageError} For a `--color` that is not auto, always or never, or both
- * progress flags.
+ * @throws {UsageError} For `--json` with `--raw`, or both progress flags.
  * @example
  * ```ts
  * import { parseViewFlags } from "./view_flags.ts";
  * import { deepStrictEqual as assertEquals } from "node:assert/strict";
- * assertEquals(parseViewFlags({ json: true, color: "never" }), {
+ * assertEquals(parseViewFlags({ json: true, explain: false, color: "never" }), {
  *   json: true,
  *   explain: false,
  *   progress: undefined,
@@ -47,23 +61,17 @@ export const VIEW_HELP =
  * });
  * ```
  */
-export function parseViewFlags(
-  values: Record<string, string | boolean | string[] | undefined>,
-): ViewOptions {
-  const color = (values.color as string | undefined) ?? "auto";
-  if (color !== "auto" && color !== "always" && color !== "never") {
-    throw new UsageError(`Cannot parse --color "${color}": expected auto, always or never`);
-  }
-  if (values.json === true && values.raw === true) {
+export function parseViewFlags(values: ViewFlagValues): ViewOptions {
+  if (values.json && values.raw) {
     throw new UsageError("Options --json and --raw cannot be used together");
   }
-  if (values.progress === true && values["no-progress"] === true) {
+  if (values.progress && values["no-progress"]) {
     throw new UsageError("Options --progress and --no-progress cannot be used together");
   }
   return {
-    json: values.json === true,
-    explain: values.explain === true,
-    progress: values.progress === true ? true : values["no-progress"] === true ? false : undefined,
-    color,
+    json: values.json,
+    explain: values.explain,
+    progress: values.progress ? true : values["no-progress"] ? false : undefined,
+    color: values.color,
   };
 }

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type OnStep, stepAddress } from "./steps.ts";
+import { type OnStep, type StepAddress, stepAddress } from "./steps.ts";
 import { DeadlineQueue } from "./_deadline_queue.ts";
 
 /** The limits that keep one client from hurting the others: one object, passed through. */
@@ -283,15 +283,20 @@ export async function serveStream(
       }
       options.onStep?.({
         call: "accept",
-        args: "",
-        result: stepAddress(conn.remoteAddr),
+        type: "stream",
+        address: stepAddress(conn.remoteAddr),
         note: "task-per-client",
       });
       if (options.admit && !options.admit(conn.remoteAddr)) {
         stats.refused++;
         options.onRefused?.(conn.remoteAddr);
         conn.close();
-        options.onStep?.({ call: "close", args: "", result: "refused" });
+        options.onStep?.({
+          call: "close",
+          type: "stream",
+          address: stepAddress(conn.remoteAddr),
+          reason: "refused",
+        });
         continue;
       }
       if (!state.layer) options.onConnection?.(conn.remoteAddr);
@@ -334,10 +339,13 @@ class Session {
   #state: ServerState;
   #closed = false;
   #layered: LayeredConn | undefined;
+  /** The peer, as the steps name it (only built when someone observes steps). */
+  #at: { address: StepAddress } | undefined;
 
   constructor(conn: Deno.TcpConn, state: ServerState) {
     this.#conn = conn;
     this.#state = state;
+    if (state.onStep) this.#at = { address: stepAddress(conn.remoteAddr) };
     state.live.add(this);
     if (state.handshake) {
       state.handshake.add(this);
@@ -360,13 +368,18 @@ class Session {
     while (true) {
       idle.add(this);
       const n = await io.read(buf);
-      this.#state.onStep?.({ call: "recv", args: "", result: `${n ?? 0} bytes` });
+      this.#state.onStep?.({
+        call: "recv",
+        bytes: n ?? 0,
+        data: buf.subarray(0, n ?? 0),
+        ...this.#at,
+      });
       if (n === null) break;
       idle.delete(this);
       write.add(this);
       await io.write(buf.subarray(0, n));
       write.delete(this);
-      this.#state.onStep?.({ call: "send", args: `${n} bytes` });
+      this.#state.onStep?.({ call: "send", bytes: n, data: buf.subarray(0, n), ...this.#at });
       stats.echoed += n;
     }
     idle.delete(this);
@@ -400,7 +413,7 @@ class Session {
       write.add(this);
       if (message.length > 0) await this.#layered.write(message);
       if (message.length > 0) {
-        this.#state.onStep?.({ call: "send", args: `${message.length} bytes` });
+        this.#state.onStep?.({ call: "send", bytes: message.length, data: message, ...this.#at });
       }
       if (idle !== undefined) await this.#echo(idle, this.#layered);
       await this.#layered.closeWrite();
@@ -431,7 +444,7 @@ class Session {
       let off = message.length === 0 ? 0 : await conn.write(message);
       while (off < message.length) off += await conn.write(message.subarray(off));
       if (message.length > 0) {
-        this.#state.onStep?.({ call: "send", args: `${message.length} bytes` });
+        this.#state.onStep?.({ call: "send", bytes: message.length, data: message, ...this.#at });
       }
       if (idle !== undefined) {
         await this.#echo(idle, { read: (p) => conn.read(p), write: writeAll });
@@ -465,7 +478,7 @@ class Session {
     linger?.delete(this);
     idle?.delete(this);
     this.drop();
-    this.#state.onStep?.({ call: "close", args: "" });
+    this.#state.onStep?.({ call: "close", type: "stream", ...this.#at });
     this.#state.live.delete(this);
     this.#state.wake?.();
   }

@@ -5,20 +5,26 @@
  * @module
  */
 import { needsGrants } from "../cli/errors.ts";
+import {
+  DEFAULT_CONNECT_TIMEOUT,
+  DEFAULT_READ_TIMEOUT,
+  DEFAULT_STREAM_PORT,
+} from "../cli/defaults.ts";
 import { ExitCode } from "../cli/exit_codes.ts";
 import type { Output } from "../cli/output.ts";
 import { jsonAddress } from "../cli/json.ts";
 import { Reporter } from "../cli/reporter.ts";
 import { errnoName } from "../cli/errno.ts";
 import { ipFamily, joinHostPort } from "../net/address.ts";
-import { Dialer, type DialEvent } from "../net/dial.ts";
+import { Dialer } from "../net/dial.ts";
+import type { Step } from "../net/steps.ts";
 import { describeCause, formatDuration, NetError } from "../net/errors.ts";
 import { escapeBytes } from "../net/escape.ts";
 import type { StreamSource } from "../net/read_all.ts";
 import { type Family, resolve } from "../net/resolve.ts";
 import type { TlsClientConn } from "../net/_tls_client.ts";
 import type { TlsFiles } from "./tls_files.ts";
-import { clientSession, READ_TIMEOUT } from "./client_session.ts";
+import { clientSession } from "./client_session.ts";
 
 /** Options for {@linkcode runClient}. */
 export interface ClientOptions {
@@ -142,7 +148,7 @@ export async function runClient(
   options: ClientOptions,
   out: Output,
 ): Promise<number> {
-  const port = options.port ?? 3490;
+  const port = options.port ?? DEFAULT_STREAM_PORT;
   const r = options.reporter ?? Reporter.plain(out);
   const pem = options.tls
     ? await (await import("./tls_files.ts")).loadTlsFiles(options.tls)
@@ -159,11 +165,13 @@ export async function runClient(
   );
   grants.push(...candidates.map((c) => joinHostPort(c.hostname, c.port)));
   const dialer = new Dialer({
-    timeout: options.connectTimeout ?? 10_000,
+    timeout: options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT,
     race: options.race ?? false,
     raceDelay: options.raceDelay,
-    onEvent: (event) => report(event, options.race ?? false, options.tls !== undefined, r),
-    onStep: r.onStep,
+    onStep: (step) => {
+      r.onStep?.(step);
+      report(step, options.race ?? false, options.tls !== undefined, r);
+    },
   });
   let conn: Deno.TcpConn;
   try {
@@ -175,7 +183,7 @@ export async function runClient(
     if (!(err instanceof NetError) || err.op !== "dial") throw needsGrants(err, grants);
     if (err.cause instanceof Deno.errors.NotCapable) throw needsGrants(err, grants);
     if (err.timeout) {
-      const waited = formatDuration(options.connectTimeout ?? 10_000);
+      const waited = formatDuration(options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT);
       return r.fail(`failed to connect: no address answered within ${waited}`, ExitCode.Timeout, {
         errno: "ETIMEDOUT",
       });
@@ -192,7 +200,7 @@ export async function runClient(
         cert: pem?.cert,
         key: pem?.key,
         alpn: options.tls.alpn,
-        timeout: options.readTimeout ?? READ_TIMEOUT,
+        timeout: options.readTimeout ?? DEFAULT_READ_TIMEOUT,
       });
     } catch (err) {
       if (!(err instanceof TlsError)) throw err;
@@ -230,7 +238,7 @@ export async function runClient(
     try {
       conn.close();
     } catch { /* closed with the TLS connection */ }
-    r.onStep?.({ call: "close", args: "" });
+    r.onStep?.({ call: "close", type: "stream" });
   }
 }
 
@@ -239,20 +247,19 @@ function escapeText(text: string): string {
   return escapeBytes(new TextEncoder().encode(text));
 }
 
-/** The original's lines for the dial's steps; `trying` only when racing. */
-function report(event: DialEvent, racing: boolean, tls: boolean, r: Reporter): void {
-  const address = joinHostPort(event.candidate.hostname, event.candidate.port);
-  const at = { address: jsonAddress(event.candidate) };
-  if (event.type === "attempt") {
+/** The original's lines for the dial's `connect` steps; `trying` only when racing. */
+function report(step: Step, racing: boolean, tls: boolean, r: Reporter): void {
+  if (step.call !== "connect" || step.address === undefined || !("port" in step.address)) return;
+  const address = joinHostPort(step.address.hostname, step.address.port);
+  const at = { address: jsonAddress(step.address) };
+  if (step.phase === "start") {
     r.event("attempt", at, racing ? `trying ${address} ...` : undefined);
-  }
-  if (event.type === "failed") {
-    const errno = errnoName(event.error) ?? null;
-    r.error(`connect: ${describeCause(event.error.cause)} (${address})`, { ...at, errno });
-  }
-  if (event.type === "connected") {
+  } else if (step.error instanceof NetError) {
+    const errno = errnoName(step.error) ?? null;
+    r.error(`connect: ${describeCause(step.error.cause)} (${address})`, { ...at, errno });
+  } else if (step.reason === undefined) {
     // Over TLS the connected event waits for the handshake, to say what it agreed.
-    if (tls) r.say(`connecting to ${event.candidate.hostname}`);
-    else r.event("connected", at, `connecting to ${event.candidate.hostname}`);
+    if (tls) r.say(`connecting to ${step.address.hostname}`);
+    else r.event("connected", at, `connecting to ${step.address.hostname}`);
   }
 }

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { DEFAULT_MAX_BYTES, DEFAULT_READ_TIMEOUT } from "../cli/defaults.ts";
 import { ExitCode } from "../cli/exit_codes.ts";
 import type { Output } from "../cli/output.ts";
 import { jsonAddress, jsonBytes } from "../cli/json.ts";
@@ -85,10 +86,6 @@ type End =
   | "alert"
   | "interrupt";
 
-/** The default bound of the printed (human) mode: `client: received '...'` is one line. */
-export const PRINTED_MAX_BYTES = 65536;
-/** The default read deadline, in milliseconds. */
-export const READ_TIMEOUT = 10_000;
 const INTERRUPTED = 130;
 const CHUNK = 64 * 1024;
 
@@ -111,8 +108,8 @@ export async function clientSession(
   const { hostname, port } = conn.remoteAddr as Deno.NetAddr;
   const peer = joinHostPort(hostname, port);
   const sending = options.send !== undefined || options.input !== undefined;
-  const limit = options.maxBytes ?? (options.raw ? Infinity : PRINTED_MAX_BYTES);
-  const readTimeout = options.readTimeout ?? READ_TIMEOUT;
+  const limit = options.maxBytes ?? (options.raw ? Infinity : DEFAULT_MAX_BYTES);
+  const readTimeout = options.readTimeout ?? DEFAULT_READ_TIMEOUT;
   const stop = new AbortController();
   let why: End | undefined;
   let alert: { alert?: string | undefined } | undefined;
@@ -143,7 +140,7 @@ export async function clientSession(
   const onStep = options.reporter?.onStep;
   // Printing one line of everything received: one recv step for the whole read, as before.
   const gather = !sending && !options.raw;
-  const sent = (bytes: Uint8Array) => onStep?.({ call: "send", args: `${bytes.length} bytes` });
+  const sent = (bytes: Uint8Array) => onStep?.({ call: "send", bytes: bytes.length, data: bytes });
   let sendError: unknown;
   let sendDone: Promise<void> = Promise.resolve();
   if (sending) {
@@ -163,7 +160,7 @@ export async function clientSession(
         }
         if ((options.shutdown ?? true) && why === undefined) {
           await conn.closeWrite();
-          onStep?.({ call: "shutdown", args: "SHUT_WR" });
+          onStep?.({ call: "shutdown", type: "stream" });
         }
       } catch (err) {
         if (why === undefined) sendError = err;
@@ -175,6 +172,7 @@ export async function clientSession(
   }
 
   const reader = StreamReader.of(conn);
+  if (gather) onStep?.({ call: "recv", phase: "start" });
   const kept = options.raw ? undefined : new Uint8Array(Math.min(limit, 1 << 30));
   const buf = kept ?? new Uint8Array(CHUNK);
   const stopped = new Promise<void>((resolve) =>
@@ -188,7 +186,7 @@ export async function clientSession(
       let n: number | null;
       try {
         n = await reader.read(probe ? new Uint8Array(1) : into, { signal: stop.signal });
-        if (!gather) onStep?.({ call: "recv", args: "", result: `${n ?? 0} bytes` });
+        if (!gather) onStep?.({ call: "recv", bytes: n ?? 0, data: into.subarray(0, n ?? 0) });
       } catch (err) {
         if (stop.signal.aborted) break;
         if (err instanceof Deno.errors.ConnectionReset && total > 0) {
@@ -200,7 +198,7 @@ export async function clientSession(
           end("alert");
           break;
         }
-        if (gather) onStep?.({ call: "recv", args: "", error: err });
+        if (gather) onStep?.({ call: "recv", phase: "end", error: err });
         throw opError("read", "tcp", hostname, port, err);
       }
       if (n === null) {
@@ -232,7 +230,10 @@ export async function clientSession(
     clearTimeout(idleTimer);
     clearTimeout(readTimer);
   }
-  if (gather) onStep?.({ call: "recv", args: "", result: `${total} bytes, then ${why}` });
+  if (gather) {
+    const data = kept?.subarray(0, total);
+    onStep?.({ call: "recv", phase: "end", bytes: total, data, end: why ?? "eof" });
+  }
   return report(why ?? "eof", kept?.subarray(0, total), total, sendError, {
     peer,
     from: conn.remoteAddr as Deno.NetAddr,
