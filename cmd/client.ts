@@ -54,11 +54,10 @@ const FLAGS = {
   "read-timeout": durationFlag("time for the server to send everything and close", {
     default: DEFAULT_READ_TIMEOUT,
   }),
-  "max-bytes": integerFlag("stop reading after N bytes", {
+  "max-bytes": integerFlag("stop reading after N bytes (the printed line is bounded)", {
     min: 1,
     max: Number.MAX_SAFE_INTEGER,
-    shownDefault:
-      `${DEFAULT_MAX_BYTES}, as the received line is printed whole; with --raw, no limit`,
+    shownDefault: `${DEFAULT_MAX_BYTES}; with --raw, no limit`,
   }),
   raw: booleanFlag(
     "write the received bytes exactly to stdout as they arrive, all of them unless " +
