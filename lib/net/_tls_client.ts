@@ -63,7 +63,7 @@ export interface TlsClientConn {
   readonly closeNotify: boolean | undefined;
   /** Reads what the server sent: the count, or `null` at its end. @throws {TlsError} An alert. */
   read(p: Uint8Array): Promise<number | null>;
-  /** Writes all of `p` (resolves once the bytes are handed to the connection). */
+  /** Writes up to 8 KiB of `p`, one TLS record; resolves with how many bytes. */
   write(p: Uint8Array): Promise<number>;
   /** Sends close_notify after everything written (TLS's half-close). */
   closeWrite(): Promise<void>;
@@ -355,7 +355,8 @@ function tlsConn(
           reject(new Deno.errors.BrokenPipe("the TLS connection is closed for writing"));
           return;
         }
-        socket.write(p, (err) => err ? reject(err) : resolve(p.length));
+        const n = Math.min(p.length, RECORD);
+        socket.write(p.subarray(0, n), (err) => err ? reject(err) : resolve(n));
       }),
     closeWrite: async () => {
       // close_notify after what was written, then the TCP half-close. node:tls over a
@@ -375,6 +376,13 @@ function tlsConn(
     close: () => socket.destroy(),
   };
 }
+
+/**
+ * The most plaintext one write puts in a TLS record. 8 KiB, not TLS's 16 KiB: a peer that
+ * reads 8 KiB at a time and waits on the socket's readiness (ncat) leaves half of a 16 KiB
+ * record inside its TLS library, where readiness never tells of it, and stalls.
+ */
+const RECORD = 8192;
 
 /** Decrypted bytes kept for a reader that lags, before the socket is paused. */
 const HIGH_WATER = 1 << 20;
