@@ -2,6 +2,7 @@
 // one connected event, a read timeout's error event carries its errno with or without --send.
 import { assertEquals } from "./_assert.ts";
 import { runTool } from "./_tools.ts";
+import { parseEvents } from "./_events.ts";
 
 /** A server that sends `payload` to each client, then closes (or holds it open). */
 function serve(payload: Uint8Array, hold = false) {
@@ -26,8 +27,9 @@ function serve(payload: Uint8Array, hold = false) {
   };
 }
 
+/** The --json lines, each checked against schema/events.schema.json. */
 function events(stdout: string): Record<string, unknown>[] {
-  return stdout.trim().split("\n").map((l) => JSON.parse(l));
+  return parseEvents(stdout);
 }
 
 Deno.test("client --raw streams everything the server sends, past 64 KiB, exit 0", async () => {

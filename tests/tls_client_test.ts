@@ -6,6 +6,7 @@ import { makeCerts, type TestCerts } from "../testing/certs.ts";
 import { HOSTILE_SUBJECT, makeOddCerts, type OddCerts } from "../testing/odd_certs.ts";
 import { hasCommand, text, toolArgs, ToolProcess } from "./_tools.ts";
 import { runWithInput } from "../testing/run_with_input.ts";
+import { parseEvents } from "./_events.ts";
 import { waitBound } from "../testing/ready.ts";
 import { freePort } from "../testing/ports.ts";
 
@@ -91,8 +92,9 @@ async function tlsServer(args: string[]) {
   }
 }
 
+/** The --json lines, each checked against schema/events.schema.json. */
 function events(stdout: Uint8Array): Record<string, unknown>[] {
-  return text(stdout).trim().split("\n").map((l) => JSON.parse(l));
+  return parseEvents(text(stdout));
 }
 
 const TLS = () => ["--tls", "--ca", certs!.ca];
