@@ -137,10 +137,28 @@ const INTERRUPTED = 130;
  * @throws {NetError} When receiving failed before any byte came (exit 1).
  * @throws {PermissionError} Naming every grant the run needs (exit 4).
  * @example Fetch the greeting from a local server
- * ```ts ignore
+ * ```ts
+ * import { serveStream } from "@socketkit/socketkit";
  * import { Output } from "../cli/output.ts";
  * import { runClient } from "./client.ts";
- * await runClient("localhost", { port: 3490 }, new Output("client"));
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ *
+ * const stop = new AbortController();
+ * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const serving = serveStream(listener, {
+ *   message: new TextEncoder().encode("Hello, world!"),
+ *   signal: stop.signal,
+ * });
+ * let printed = "";
+ * const sink = {
+ *   writeSync: (p: Uint8Array) => (printed += new TextDecoder().decode(p), p.length),
+ * };
+ * const out = new Output("client", { stdout: sink, stderr: sink });
+ * assertEquals(await runClient("127.0.0.1", { port: listener.addr.port }, out), 0);
+ * stop.abort();
+ * await serving;
+ * await out.close();
+ * assertEquals(printed, "client: connecting to 127.0.0.1\nclient: received 'Hello, world!'\n");
  * ```
  */
 export async function runClient(
