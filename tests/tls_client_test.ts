@@ -56,8 +56,8 @@ async function pythonPeer(mode: "notify" | "truncate", data: string, cert?: stri
   };
 }
 
-/** `openssl s_server` on a free port, with `args`; killed at dispose. */
-async function sServer(args: string[]) {
+/** `openssl s_server` on a free port, with `args`, sending `input` (then close_notify). */
+async function sServer(args: string[], input?: Uint8Array) {
   const port = freePort("tcp", "127.0.0.1");
   const child = new Deno.Command("openssl", {
     args: ["s_server", "-accept", `127.0.0.1:${port}`, "-quiet", ...args],
@@ -65,6 +65,10 @@ async function sServer(args: string[]) {
     stdout: "null",
     stderr: "null",
   }).spawn();
+  if (input !== undefined) {
+    const w = child.stdin.getWriter();
+    w.write(input).then(() => w.close()).catch(() => {});
+  }
   await waitBound("tcp", port);
   return {
     port,
@@ -484,6 +488,43 @@ Deno.test({
       listener.close();
       await accepting.catch(() => {});
       for (const c of held) c.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "client --tls --raw with a slow stdout: every byte, then the end (backpressure below TLS)",
+  ignore,
+  async fn() {
+    const payload = new Uint8Array(5_000_000).map((_, i) => (i * 7 + (i >> 13)) & 255);
+    await using s = await sServer(
+      ["-naccept", "1", "-cert", certs!.serverCert, "-key", certs!.serverKey],
+      payload,
+    );
+    const child = new Deno.Command(Deno.execPath(), {
+      args: toolArgs("client", ["-p", String(s.port), ...TLS(), "--raw", "localhost"], [
+        "--allow-net",
+        `--allow-read=${certs!.dir}`,
+      ]),
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+    try {
+      // A reader that lags: stdout is not read for 1.5 s, so the client's queue fills and
+      // reading the connection stops; pausing node:tls instead lost the end (exit 3).
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      const [out, err, status] = await Promise.all([
+        new Response(child.stdout).bytes(),
+        new Response(child.stderr).text(),
+        child.status,
+      ]);
+      assertEquals(status.code, 0, err);
+      assertEquals(out.length, payload.length);
+      assert(out.every((b, i) => b === payload[i]), "the bytes differ");
+    } finally {
+      clearTimeout(timer);
     }
   },
 });

@@ -166,6 +166,10 @@ interface TcpWatch {
   conn: Deno.TcpConn;
   ended: boolean;
   writeClosed: Promise<void>;
+  /** While set, no TCP read starts: the reader of the decrypted bytes lags. */
+  held: Promise<void> | undefined;
+  /** Lets reads go on. */
+  release: () => void;
 }
 
 /** `conn`, noting when the server's FIN is read and when our half-close is done. */
@@ -174,8 +178,11 @@ function watchEnd(conn: Deno.TcpConn): TcpWatch {
   const watch: TcpWatch = {
     ended: false,
     writeClosed: new Promise((resolve) => closedWrite = resolve),
+    held: undefined,
+    release: () => {},
     conn: {
       read: async (p: Uint8Array) => {
+        while (watch.held !== undefined) await watch.held;
         const n = await conn.read(p);
         if (n === null) watch.ended = true;
         return n;
@@ -214,7 +221,7 @@ function tlsConn(
   ended: { closeNotify: boolean | undefined },
 ): TlsClientConn {
   const cert = peerCertificate(socket);
-  const source = socketSource(socket);
+  const source = socketSource(socket, tcp);
   return {
     protocol: socket.getProtocol() ?? "TLS",
     alpnProtocol: socket.alpnProtocol || undefined,
@@ -259,17 +266,20 @@ function tlsConn(
  */
 const RECORD = 8192;
 
-/** Decrypted bytes kept for a reader that lags, before the socket is paused. */
+/** Decrypted bytes kept for a reader that lags, before the TCP side stops being read. */
 const HIGH_WATER = 1 << 20;
 
 /**
- * A TLS socket as a pull reader. The socket flows: pausing `node:tls` over a wrapped Deno
- * connection (`pause()`, or paused mode's `read()`) and resuming it can leave the server's
- * close_notify unread for ever, which is what made the half-close hang. So decrypted
- * chunks queue, and the socket is paused only when a reader lags by {@linkcode HIGH_WATER}
- * bytes (the read deadline still bounds that case).
+ * A TLS socket as a pull reader. The socket always flows: pausing `node:tls` over a wrapped
+ * Deno connection (`pause()`, or paused mode's `read()`) and resuming it can leave the
+ * server's close_notify unread for ever, which is what made the half-close hang. So
+ * decrypted chunks queue, and backpressure is applied below TLS: while a reader lags by
+ * {@linkcode HIGH_WATER} bytes, no TCP read starts, so nothing more is decrypted.
  */
-function socketSource(socket: TLSSocket): { read(p: Uint8Array): Promise<number | null> } {
+function socketSource(
+  socket: TLSSocket,
+  tcp: TcpWatch,
+): { read(p: Uint8Array): Promise<number | null> } {
   const chunks: Uint8Array[] = [];
   let queued = 0;
   let ended = false;
@@ -282,7 +292,9 @@ function socketSource(socket: TLSSocket): { read(p: Uint8Array): Promise<number 
   socket.on("data", (chunk: Uint8Array) => {
     chunks.push(chunk);
     queued += chunk.length;
-    if (queued > HIGH_WATER) socket.pause();
+    if (queued > HIGH_WATER && tcp.held === undefined) {
+      tcp.held = new Promise((resolve) => tcp.release = resolve);
+    }
     notify();
   });
   socket.on("end", () => {
@@ -313,7 +325,10 @@ function socketSource(socket: TLSSocket): { read(p: Uint8Array): Promise<number 
       if (n === chunk.length) chunks.shift();
       else chunks[0] = chunk.subarray(n);
       queued -= n;
-      if (socket.isPaused() && queued <= HIGH_WATER / 2) socket.resume();
+      if (tcp.held !== undefined && queued <= HIGH_WATER / 2) {
+        tcp.held = undefined;
+        tcp.release();
+      }
       return n;
     },
   };
