@@ -130,17 +130,21 @@ export const info: ToolInfo = {
   name: "client",
   usage: "usage: client hostname",
   flags: FLAGS,
-  help: helpText({
-    about: `client: connects to a stream server, trying each address of HOST in turn, and prints
+  // Generated when asked for: a run that does not print it does not pay for it.
+  get help(): string {
+    return helpText({
+      about: `client: connects to a stream server, trying each address of HOST in turn, and prints
 what the server sends until it closes.
 
 usage: client [options] hostname`,
-    flags: FLAGS,
-    notes: `TLS files are read once at start: run with --allow-read=FILE,... for them, or give them
+      flags: FLAGS,
+      notes:
+        `TLS files are read once at start: run with --allow-read=FILE,... for them, or give them
 on stdin (client --tls --ca - localhost < ca.pem), which needs no permission.
 Received bytes are printed escaped (\\n, \\x1b, …) so they cannot drive your terminal.
 Durations are seconds (2, 1.5) or take a unit: 500ms, 2s, 1m.`,
-  }),
+    });
+  },
 };
 
 /**

@@ -22,7 +22,7 @@ import { type ListenerOptions, runListener } from "../lib/tools/listener.ts";
 import type { Output } from "../lib/cli/output.ts";
 import { onTermination } from "../lib/cli/signals.ts";
 import { runMain, STANDARD_FLAGS, type ToolInfo } from "../lib/cli/tool.ts";
-import { parseViewFlags, VIEW_FLAGS } from "../lib/cli/view_flags.ts";
+import { parseViewFlags, progressFlags, VIEW_FLAGS } from "../lib/cli/view_flags.ts";
 import { Reporter, type ViewOptions } from "../lib/cli/reporter.ts";
 
 // The types in the signatures below, so that this entry point's docs are complete.
@@ -81,6 +81,7 @@ const FLAGS = {
     { short: "x" },
   ),
   ...VIEW_FLAGS,
+  ...progressFlags("the live status line of -k"),
   ...STANDARD_FLAGS,
 };
 
@@ -101,13 +102,15 @@ export const info: ToolInfo = {
   name: "listener",
   usage: "usage: listener [-p port] [-H addr] [-4 | -6] [-c count | -k] [--echo]",
   flags: FLAGS,
-  help: helpText({
-    about: `listener: waits for UDP datagrams on an IPv6 socket (which also takes IPv4) and prints
+  // Generated when asked for: a run that does not print it does not pay for it.
+  get help(): string {
+    return helpText({
+      about: `listener: waits for UDP datagrams on an IPv6 socket (which also takes IPv4) and prints
 who sent each, its length and its contents. Exits after one datagram, as the original.
 
 usage: listener [options]`,
-    flags: FLAGS,
-    notes: `A datagram refused by --allow/--deny is dropped (never echoed), printed (at most 10
+      flags: FLAGS,
+      notes: `A datagram refused by --allow/--deny is dropped (never echoed), printed (at most 10
 lines a second) and counted.
 
 With -k or -c, a summary line counts what was received, for example
@@ -118,7 +121,8 @@ datagram was not echoed or was ignored. UDP may drop datagrams under load: the c
 what arrived, never an estimate. Datagrams are printed escaped (\\n, \\x1b, …) so they
 cannot drive your terminal. An echo may go to any sender, so --echo needs --allow-net for
 all hosts: with a narrower grant the listener stops at the first echo with exit code 4.`,
-  }),
+    });
+  },
 };
 
 /**

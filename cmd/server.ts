@@ -29,7 +29,7 @@ import {
 import { runServer, type ServerOptions } from "../lib/tools/server.ts";
 import { onTermination } from "../lib/cli/signals.ts";
 import { runMain, STANDARD_FLAGS, type ToolInfo } from "../lib/cli/tool.ts";
-import { parseViewFlags, VIEW_FLAGS } from "../lib/cli/view_flags.ts";
+import { parseViewFlags, progressFlags, VIEW_FLAGS } from "../lib/cli/view_flags.ts";
 import { Reporter, type ViewOptions } from "../lib/cli/reporter.ts";
 import { UsageError } from "../lib/cli/errors.ts";
 import { parseAccessFlags, parseAlpn, tlsOnly } from "../lib/cli/tls_flags.ts";
@@ -121,6 +121,7 @@ const FLAGS = {
     { min: 1, max: 64, default: DEFAULT_WORKERS },
   ),
   ...VIEW_FLAGS,
+  ...progressFlags("the live status line"),
   ...STANDARD_FLAGS,
 };
 
@@ -141,12 +142,14 @@ export const info: ToolInfo = {
   name: "server",
   usage: "usage: server [-p port] [-H host] [-4|-6] [--message text]",
   flags: FLAGS,
-  help: helpText({
-    about: `server: a TCP stream server; sends every client a message, then closes.
+  // Generated when asked for: a run that does not print it does not pay for it.
+  get help(): string {
+    return helpText({
+      about: `server: a TCP stream server; sends every client a message, then closes.
 
 usage: server [options]`,
-    flags: FLAGS,
-    notes: `A client refused by --allow/--deny is closed before a byte is sent, printed (at most
+      flags: FLAGS,
+      notes: `A client refused by --allow/--deny is closed before a byte is sent, printed (at most
 10 lines a second) and counted; IPv4 clients of the dual-stack socket are matched as IPv4.
 
 TLS files are read once at start: run with --allow-read=FILE,... for them, or give them
@@ -155,7 +158,8 @@ for mutual TLS, the CAs after the key: cat cert.pem key.pem ca.pem | … --clien
 
 Ctrl-C or SIGTERM stops accepting, lets clients in flight finish, prints a summary and exits 0.
 Durations are seconds (2, 1.5) or take a unit: 500ms, 2s, 1m.`,
-  }),
+    });
+  },
 };
 
 /**

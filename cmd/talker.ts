@@ -15,7 +15,6 @@ import {
   DEFAULT_INTERVAL,
   DEFAULT_TALKER_COUNT,
 } from "../lib/cli/defaults.ts";
-import { readInput } from "../lib/cli/stdin.ts";
 import { MAX_DATAGRAM } from "../lib/net/datagram_limit.ts";
 import type { Output } from "../lib/cli/output.ts";
 import { runTalker, type TalkerOptions } from "../lib/tools/talker.ts";
@@ -84,14 +83,16 @@ export const info: ToolInfo = {
   name: "talker",
   usage: "usage: talker hostname message",
   flags: FLAGS,
-  help: helpText({
-    about:
-      `talker: sends MESSAGE as one UDP datagram to HOSTNAME (port ${DEFAULT_DATAGRAM_PORT}) from an IPv6 socket;
+  // Generated when asked for: a run that does not print it does not pay for it.
+  get help(): string {
+    return helpText({
+      about:
+        `talker: sends MESSAGE as one UDP datagram to HOSTNAME (port ${DEFAULT_DATAGRAM_PORT}) from an IPv6 socket;
 an IPv4-only host is reached through its IPv4-mapped address.
 
 usage: talker [options] hostname message`,
-    flags: FLAGS,
-    notes: `MESSAGE '-' sends standard input, bytes as they are, as one datagram.
+      flags: FLAGS,
+      notes: `MESSAGE '-' sends standard input, bytes as they are, as one datagram.
 With -n or --lines and --reply, talker is a UDP ping (against 'listener --echo -k'): each
 reply is matched to its request by its bytes and timed, and a summary ends the run:
   talker: 5 sent, 5 replies, 0% lost, rtt min/avg/max = 0.081/0.105/0.160 ms
@@ -100,12 +101,13 @@ identical payloads a late reply that comes while the next request waits cannot b
 apart: --lines with distinct lines matches exactly). Exit 3 when no reply came at all.
 A message that starts with '-' goes after '--': talker ::1 -- -hello
 The largest message is ${MAX_DATAGRAM[4]} bytes over IPv4 and ${
-      MAX_DATAGRAM[6]
-    } over IPv6; an empty one is a legal
+        MAX_DATAGRAM[6]
+      } over IPv6; an empty one is a legal
 0-byte datagram. UDP does not guarantee delivery, and Deno reports no ICMP "port
 unreachable": a listener that is not there shows up only as a --reply timeout (exit 3).
 Durations are seconds (2, 1.5) or take a unit: 500ms, 2s, 1m.`,
-  }),
+    });
+  },
 };
 
 /**
@@ -246,6 +248,7 @@ export async function main(args: string[], out: Output): Promise<number> {
   if (stdin === undefined) return await runTalker(host, message, options, out);
   // One datagram's worth and a byte more: too much is refused before anything is sent.
   const limit = stdin === "lines" ? MAX_LINES_INPUT : MAX_DATAGRAM[6] * (hex ? 3 : 1);
+  const { readInput } = await import("../lib/cli/stdin.ts"); // only when stdin is read
   const input = await readInput(stdin === "lines" ? "--lines" : "MESSAGE -", limit);
   if (stdin === "lines") {
     const lines = splitLines(input);

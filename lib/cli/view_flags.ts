@@ -1,11 +1,13 @@
 /**
  * The flags every tool shares for its views: `--json`, `--explain`, `--color WHEN`, and for
- * the tools with a live status line, `--progress` and `--no-progress`.
+ * the tools with a live status line (the server, the listener's `-k`), `--progress` and
+ * `--no-progress`.
  *
  * @module
  */
 import { UsageError } from "./errors.ts";
 import { booleanFlag, choiceFlag } from "./flag_kinds.ts";
+import type { Flag } from "./flags.ts";
 import type { ViewOptions } from "./reporter.ts";
 
 /** The views' entries for a tool's option table. */
@@ -18,14 +20,36 @@ export const VIEW_FLAGS = {
     "each step on stderr as the BSD socket call it stands for, with its result, the time " +
       "since start and why",
   ),
-  progress: booleanFlag("force the live status line on (default: on when stderr is a terminal)"),
-  "no-progress": booleanFlag("force the live status line off"),
   color: choiceFlag("WHEN", "auto (off with NO_COLOR), always or never", [
     "auto",
     "always",
     "never",
   ], { default: "auto" }),
 };
+
+/**
+ * `--progress` and `--no-progress`, for a tool that has a live status line (the client and
+ * the talker have none, so they do not take these flags).
+ *
+ * @param line What the status line is, for the help: `"the live status line"`.
+ * @returns The two entries for the tool's table.
+ * @example
+ * ```ts
+ * import { progressFlags } from "./view_flags.ts";
+ * import { parseFlags } from "./flags.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ * const table = progressFlags("the live status line");
+ * assertEquals(parseFlags(["--no-progress"], table).values, { progress: false, "no-progress": true });
+ * ```
+ */
+export function progressFlags(
+  line: string,
+): { progress: Flag<boolean>; "no-progress": Flag<boolean> } {
+  return {
+    progress: booleanFlag(`force ${line} on (default: on when stderr is a terminal)`),
+    "no-progress": booleanFlag(`force ${line} off`),
+  };
+}
 
 /** What {@linkcode parseViewFlags} reads: the values of {@linkcode VIEW_FLAGS}, and `--raw`. */
 export interface ViewFlagValues {

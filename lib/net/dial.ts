@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { startTimer } from "./_timer.ts";
 import { type OnStep, type Step, stepAddress } from "./steps.ts";
 import { DialDeadline } from "./_dial_deadline.ts";
 import { joinHostPort } from "./address.ts";
@@ -225,7 +226,7 @@ export class Dialer {
       if (deadline.signal.aborted) break;
       const share = deadline.share(candidates.length - i);
       const own = new AbortController();
-      const timer = share === undefined ? undefined : setTimeout(() => own.abort(), share);
+      const cancel = share === undefined ? undefined : startTimer(share, () => own.abort());
       this.#emit({ type: "attempt", candidate });
       let conn: Deno.TcpConn;
       try {
@@ -242,7 +243,7 @@ export class Dialer {
         this.#emit({ type: "failed", candidate, error });
         continue;
       } finally {
-        clearTimeout(timer);
+        cancel?.();
       }
       return this.#won(candidate, conn);
     }
