@@ -234,7 +234,7 @@ function tlsConn(
     write: (p: Uint8Array) =>
       new Promise<number>((resolve, reject) => {
         if (socket.destroyed || socket.writableEnded) {
-          reject(new Deno.errors.BrokenPipe("the TLS connection is closed for writing"));
+          reject(new Deno.errors.BrokenPipe("Broken pipe: the TLS session is closed for writing"));
           return;
         }
         const n = Math.min(p.length, RECORD);
