@@ -161,23 +161,20 @@ function peerCertificate(socket: TLSSocket): PeerCertificate | undefined {
   }
 }
 
-/** What the TCP stream under TLS did: whether its read side ended, and its write side. */
+/** The TCP stream under TLS: whether the server's FIN was read, and the read gate. */
 interface TcpWatch {
   conn: Deno.TcpConn;
   ended: boolean;
-  writeClosed: Promise<void>;
   /** While set, no TCP read starts: the reader of the decrypted bytes lags. */
   held: Promise<void> | undefined;
   /** Lets reads go on. */
   release: () => void;
 }
 
-/** `conn`, noting when the server's FIN is read and when our half-close is done. */
+/** `conn`, noting when the server's FIN is read, its reads held while the reader lags. */
 function watchEnd(conn: Deno.TcpConn): TcpWatch {
-  let closedWrite = () => {};
   const watch: TcpWatch = {
     ended: false,
-    writeClosed: new Promise((resolve) => closedWrite = resolve),
     held: undefined,
     release: () => {},
     conn: {
@@ -188,11 +185,8 @@ function watchEnd(conn: Deno.TcpConn): TcpWatch {
         return n;
       },
       write: (p: Uint8Array) => conn.write(p),
-      closeWrite: () => conn.closeWrite().finally(closedWrite),
-      close: () => {
-        closedWrite();
-        conn.close();
-      },
+      closeWrite: () => conn.closeWrite(),
+      close: () => conn.close(),
     } as unknown as Deno.TcpConn,
   };
   return watch;

@@ -105,7 +105,8 @@ const STDIN_ORDER: (keyof TlsFiles)[] = ["cert", "key", "ca", "clientCa"];
 /** `cat cert.pem key.pem | … --cert - --key -`: how to give every file given on stdin. */
 function stdinHint(files: TlsFiles, given: (keyof TlsFiles)[]): string {
   const order = STDIN_ORDER.filter((k) => given.includes(k));
-  const cat = order.map((k) => files[k]).filter((p) => p !== "-");
+  const placeholder = { cert: "cert.pem", key: "key.pem", ca: "ca.pem", clientCa: "ca.pem" };
+  const cat = order.map((k) => files[k] === "-" ? placeholder[k] : files[k]);
   return `cat ${cat.join(" ")} | … ${order.map((k) => `${FLAG[k]} -`).join(" ")}`;
 }
 
