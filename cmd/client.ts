@@ -54,10 +54,10 @@ const FLAGS = {
   "read-timeout": durationFlag("time for the server to send everything and close", {
     default: DEFAULT_READ_TIMEOUT,
   }),
-  "max-bytes": integerFlag("stop reading after N bytes (the printed line is bounded)", {
+  "max-bytes": integerFlag("stop reading after N bytes", {
     min: 1,
     max: Number.MAX_SAFE_INTEGER,
-    shownDefault: `${DEFAULT_MAX_BYTES}; with --raw, no limit`,
+    shownDefault: `${DEFAULT_MAX_BYTES}; the printed line is bounded, --raw is not`,
   }),
   raw: booleanFlag(
     "write the received bytes exactly to stdout as they arrive, all of them unless " +
