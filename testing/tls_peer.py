@@ -1,12 +1,15 @@
 """A one-connection TLS server for the client's tests: it sends DATA, then ends the session
-with close_notify ("notify") or drops the TCP connection without it ("truncate"), as a
-truncating attacker or a crashed server would. Prints its port, then serves one client.
+with close_notify ("notify"), drops the TCP connection without it ("truncate"), as a
+truncating attacker or a crashed server would, or resets it ("reset"). Prints its port, then
+serves one client.
 
-usage: tls_peer.py notify|truncate CERT KEY DATA
+usage: tls_peer.py notify|truncate|reset CERT KEY DATA
 """
 import socket
 import ssl
+import struct
 import sys
+import time
 
 mode, cert, key, data = sys.argv[1:5]
 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -27,6 +30,9 @@ if mode == "notify":
         tls.unwrap()  # sends close_notify; the client's may not have come yet
     except (ssl.SSLWantReadError, ssl.SSLError, OSError):
         pass
+elif mode == "reset":
+    time.sleep(0.2)  # the data reaches the client before the reset
+    tls.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
 else:
     socket.socket.shutdown(tls, socket.SHUT_RDWR)  # TCP FIN, no close_notify
 tls.close()

@@ -29,7 +29,11 @@ function client(args: string[], stdin?: Uint8Array, perms?: string[]) {
 }
 
 /** The python TLS peer: sends `data`, then ends with close_notify or drops the TCP side. */
-async function pythonPeer(mode: "notify" | "truncate", data: string, cert?: string) {
+async function pythonPeer(
+  mode: "notify" | "truncate" | "reset",
+  data: string,
+  cert?: string,
+) {
   const child = new Deno.Command("python3", {
     args: [PEER, mode, cert ?? certs!.serverCert, cert ? odd!.key : certs!.serverKey, data],
     stdout: "piped",
@@ -129,6 +133,16 @@ Deno.test({
       assertEquals(lines.at(-1)!.event, "error");
       assertEquals(lines.at(-1)!.exit_code, 1);
       assertEquals(res.code, 1);
+    }
+    {
+      // A reset after the data reads as over TCP.
+      await using peer = await pythonPeer("reset", "amount=1000");
+      const res = await client(["-p", String(peer.port), ...TLS(), "localhost"]);
+      assertEquals(text(res.stdout).split("\n").at(-2), "client: received 'amount=1000'");
+      assertEquals([res.code, res.stderr], [
+        1,
+        "client: recv: Connection reset by peer after 11 bytes\n",
+      ]);
     }
     {
       // The same data with close_notify is a clean end.
