@@ -22,7 +22,12 @@ import { type ListenerOptions, runListener } from "../lib/tools/listener.ts";
 import type { Output } from "../lib/cli/output.ts";
 import { onTermination } from "../lib/cli/signals.ts";
 import { runMain, STANDARD_FLAGS, type ToolInfo } from "../lib/cli/tool.ts";
-import { parseViewFlags, progressFlags, VIEW_FLAGS } from "../lib/cli/view_flags.ts";
+import {
+  DIAGRAM_LIMIT_FLAGS,
+  parseViewFlags,
+  progressFlags,
+  VIEW_FLAGS,
+} from "../lib/cli/view_flags.ts";
 import { Reporter, type ViewOptions } from "../lib/cli/reporter.ts";
 
 // The types in the signatures below, so that this entry point's docs are complete.
@@ -82,6 +87,7 @@ const FLAGS = {
   ),
   ...VIEW_FLAGS,
   ...progressFlags("the live status line of -k"),
+  ...DIAGRAM_LIMIT_FLAGS,
   ...STANDARD_FLAGS,
 };
 
@@ -277,7 +283,7 @@ export function parseEscapes(text: string): Uint8Array {
 export async function main(args: string[], out: Output): Promise<number> {
   const { view, ...options } = parseListenerArgs(args);
   out.statusToStderr = options.raw === true;
-  const reporter = new Reporter(out, view);
+  using reporter = new Reporter(out, view); // disposed: the --diagram file is written
   using stop = onTermination();
   try {
     await runListener({ ...options, signal: stop.signal, reporter }, out);

@@ -29,7 +29,12 @@ import {
 import { runServer, type ServerOptions } from "../lib/tools/server.ts";
 import { onTermination } from "../lib/cli/signals.ts";
 import { runMain, STANDARD_FLAGS, type ToolInfo } from "../lib/cli/tool.ts";
-import { parseViewFlags, progressFlags, VIEW_FLAGS } from "../lib/cli/view_flags.ts";
+import {
+  DIAGRAM_LIMIT_FLAGS,
+  parseViewFlags,
+  progressFlags,
+  VIEW_FLAGS,
+} from "../lib/cli/view_flags.ts";
 import { Reporter, type ViewOptions } from "../lib/cli/reporter.ts";
 import { UsageError } from "../lib/cli/errors.ts";
 import { parseAccessFlags, parseAlpn, tlsOnly } from "../lib/cli/tls_flags.ts";
@@ -122,6 +127,7 @@ const FLAGS = {
   ),
   ...VIEW_FLAGS,
   ...progressFlags("the live status line"),
+  ...DIAGRAM_LIMIT_FLAGS,
   ...STANDARD_FLAGS,
 };
 
@@ -265,7 +271,7 @@ function parseTlsFlags(
 export async function main(args: string[], out: Output): Promise<number> {
   const { view, ...options } = parseServerArgs(args);
   if (options.message === "-") options.message = await readInput("--message -", MAX_MESSAGE);
-  const reporter = new Reporter(out, view);
+  using reporter = new Reporter(out, view); // disposed: the --diagram file is written
   using stop = onTermination();
   try {
     await runServer({ ...options, signal: stop.signal, reporter }, out);

@@ -244,7 +244,8 @@ function splitLines(input: Uint8Array): Uint8Array[] {
 export async function main(args: string[], out: Output): Promise<number> {
   const { host, message, stdin, hex, options: parsed, view } = parseTalkerArgs(args);
   out.statusToStderr = parsed.raw === true;
-  const options = { ...parsed, reporter: new Reporter(out, view) };
+  using reporter = new Reporter(out, view); // disposed: the --diagram file is written
+  const options = { ...parsed, reporter };
   if (stdin === undefined) return await runTalker(host, message, options, out);
   // One datagram's worth and a byte more: too much is refused before anything is sent.
   const limit = stdin === "lines" ? MAX_LINES_INPUT : MAX_DATAGRAM[6] * (hex ? 3 : 1);

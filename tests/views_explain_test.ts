@@ -208,3 +208,15 @@ Deno.test("client -z --json: one connected event", async () => {
     `client: connecting to 127.0.0.1\nclient: connected to 127.0.0.1:${port}\n`,
   );
 });
+
+Deno.test("talker --explain shows the wait for a reply when it starts, and its timeout", async () => {
+  using silent = udpSocket("127.0.0.1"); // bound, never answers
+  const res = await runTool("talker", [
+    ...["--explain", "-p", String(silent.port), "-r", "300ms", "127.0.0.1", "hi"],
+  ]);
+  assertEquals(res.code, 3, res.stderr);
+  const talker = steps("talker", res.stderr);
+  assertMatch(talker.starts.at(-1)!, /recvfrom\(\) \.\.\. {2}\/\/ takes one whole datagram/);
+  assertMatch(talker.lines.at(-2)!, /recvfrom\(\) -> ETIMEDOUT \(.*timed out after 300ms\)$/);
+  assertEquals(talker.calls.at(-1), "close");
+});

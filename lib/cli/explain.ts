@@ -14,6 +14,12 @@ import { escapeBytes } from "../net/escape.ts";
 import type { Step, StepAddress, StepCall, StepNote } from "../net/steps.ts";
 import { errnoName } from "./errno.ts";
 
+/** What a received datagram's reason adds to its result. */
+const REASON: Record<string, string> = {
+  "not-peer": ", not the peer: dropped",
+  refused: ", refused (--allow/--deny)",
+};
+
 /** Why each call is made, as the guide tells it. */
 const WHY: Record<StepCall, string> = {
   getaddrinfo: "turns a name and port into socket addresses, to try in order",
@@ -174,7 +180,7 @@ export function resultText(step: Step): string | undefined {
   if (step.reason === "lost" || step.reason === "deadline" || step.reason === "cancelled") {
     return `abandoned: ${step.reason}`;
   }
-  if (step.reason === "refused") return "refused";
+  if (step.reason === "refused" && step.call !== "recvfrom") return "refused";
   const from = step.address === undefined ? "" : ` from ${showAddress(step.address)}`;
   switch (step.call) {
     case "getaddrinfo":
@@ -192,9 +198,7 @@ export function resultText(step: Step): string | undefined {
       return `${step.bytes} bytes${step.end === undefined ? "" : `, then ${step.end}`}`;
     case "recvfrom":
       if (step.bytes === undefined) return undefined;
-      return `${step.bytes} bytes${from}${
-        step.reason === "not-peer" ? ", not the peer: dropped" : ""
-      }`;
+      return `${step.bytes} bytes${from}${REASON[step.reason ?? ""] ?? ""}`;
     default:
       return undefined;
   }

@@ -1,13 +1,15 @@
 /**
- * The flags every tool shares for its views: `--json`, `--explain`, `--color WHEN`, and for
- * the tools with a live status line (the server, the listener's `-k`), `--progress` and
- * `--no-progress`.
+ * The flags every tool shares for its views: `--json`, `--explain`, `--color WHEN`,
+ * `--diagram FILE`; for the tools that serve sessions, `--diagram-limit N`; and for the tools
+ * with a live status line (the server, the listener's `-k`), `--progress` and `--no-progress`.
  *
  * @module
  */
 import { UsageError } from "./errors.ts";
-import { booleanFlag, choiceFlag } from "./flag_kinds.ts";
+import { booleanFlag, choiceFlag, integerFlag, stringFlag } from "./flag_kinds.ts";
 import type { Flag } from "./flags.ts";
+import { DIAGRAM_LIMIT_DEFAULT } from "./diagram_model.ts";
+import { diagramFormat } from "./diagram.ts";
 import type { ViewOptions } from "./reporter.ts";
 
 /** The views' entries for a tool's option table. */
@@ -25,6 +27,20 @@ export const VIEW_FLAGS = {
     "always",
     "never",
   ], { default: "auto" }),
+  diagram: stringFlag(
+    "FILE",
+    "the session as a sequence diagram, written when the tool ends: FILE.mmd (Mermaid) or " +
+      "FILE.svg (needs --allow-write=FILE)",
+  ),
+};
+
+/** `--diagram-limit N`, for the tools that serve sessions (the server and the listener). */
+export const DIAGRAM_LIMIT_FLAGS = {
+  "diagram-limit": integerFlag("sessions drawn in the --diagram; a note counts the others", {
+    min: 0,
+    max: 1_000_000,
+    shownDefault: String(DIAGRAM_LIMIT_DEFAULT),
+  }),
 };
 
 /**
@@ -63,6 +79,10 @@ export interface ViewFlagValues {
   "no-progress"?: boolean | undefined;
   /** `--color`. */
   color: "auto" | "always" | "never";
+  /** `--diagram`. */
+  diagram?: string | undefined;
+  /** `--diagram-limit`, where the tool has it. */
+  "diagram-limit"?: number | undefined;
   /** `--raw`, where the tool has it (not with `--json`). */
   raw?: boolean | undefined;
 }
@@ -72,7 +92,8 @@ export interface ViewFlagValues {
  *
  * @param values Parsed flags (with {@linkcode VIEW_FLAGS} in the table).
  * @returns The view options.
- * @throws {UsageError} For `--json` with `--raw`, or both progress flags.
+ * @throws {UsageError} For `--json` with `--raw`, both progress flags, a `--diagram` that is
+ * not `.mmd` or `.svg`, or `--diagram-limit` without `--diagram`.
  * @example
  * ```ts
  * import { parseViewFlags } from "./view_flags.ts";
@@ -92,7 +113,14 @@ export function parseViewFlags(values: ViewFlagValues): ViewOptions {
   if (values.progress && values["no-progress"]) {
     throw new UsageError("Options --progress and --no-progress cannot be used together");
   }
+  const limit = values["diagram-limit"];
+  if (limit !== undefined && values.diagram === undefined) {
+    throw new UsageError("Option --diagram-limit needs --diagram FILE");
+  }
+  const path = values.diagram;
+  if (path !== undefined) diagramFormat(path);
   return {
+    ...(path === undefined ? {} : { diagram: { path, limit } }),
     json: values.json,
     explain: values.explain,
     progress: values.progress ? true : values["no-progress"] ? false : undefined,

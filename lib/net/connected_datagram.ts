@@ -148,6 +148,8 @@ export class ConnectedDatagram implements Disposable {
         timer = setTimeout(() => resolve(undefined), options.timeout);
       }
     });
+    const peer = stepAddress(this.peer);
+    this.#onStep?.({ call: "recvfrom", phase: "start", type: "dgram", address: peer });
     try {
       while (true) {
         this.#pending ??= this.#conn.receive(this.#buf);
@@ -161,6 +163,7 @@ export class ConnectedDatagram implements Disposable {
         const ours = from.transport === "udp" && sameAddress(from, this.peer);
         this.#onStep?.({
           call: "recvfrom",
+          phase: ours ? "end" : undefined, // a datagram from elsewhere: still waiting
           bytes: data.length,
           data,
           address: stepAddress(from),
@@ -171,6 +174,13 @@ export class ConnectedDatagram implements Disposable {
         this.#ignored++;
       }
     } catch (cause) {
+      this.#onStep?.({
+        call: "recvfrom",
+        phase: "end",
+        type: "dgram",
+        address: peer,
+        error: cause,
+      });
       if (cause instanceof NetError) throw cause;
       this.#pending = undefined;
       throw opError("read", "udp", this.peer.hostname, this.peer.port, cause);

@@ -400,14 +400,18 @@ class Session {
     const remote = this.#conn.remoteAddr;
     let sent = false;
     try {
+      this.#state.onStep?.({ call: "handshake", phase: "start", ...this.#at });
       try {
         this.#layered = await this.#state.layer!.open(this.#conn);
         if (this.#closed) throw new Deno.errors.TimedOut("handshake timed out");
       } catch (err) {
         stats.failedHandshakes++;
+        const error = this.#closed ? new Deno.errors.TimedOut("handshake timed out") : err;
+        this.#state.onStep?.({ call: "handshake", phase: "end", error, ...this.#at });
         this.#state.onHandshakeError?.(remote, this.#closed ? new Deno.errors.TimedOut() : err);
         return;
       }
+      this.#state.onStep?.({ call: "handshake", phase: "end", ...this.#at });
       handshake!.delete(this);
       this.#state.onConnection?.(remote, this.#layered.description);
       write.add(this);

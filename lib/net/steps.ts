@@ -56,7 +56,7 @@ export type StepAddress = { hostname: string; port: number } | { path: string };
 
 /**
  * Why a step's call ended without its usual outcome:
- * - `refused`: `--allow`/`--deny` (the caller's admission) refused the peer;
+ * - `refused`: the caller's admission (`serveStream`'s `admit`, an access list) refused the peer;
  * - `lost`, `deadline`, `cancelled`: a connect was abandoned because another address won,
  *   the dial's deadline passed, or the caller cancelled;
  * - `not-peer`: a datagram from an address other than the fixed peer, dropped.

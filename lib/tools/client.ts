@@ -211,6 +211,7 @@ export async function runClient(
   let secure: TlsClientConn | undefined;
   if (options.tls) {
     const { startTlsClient, TlsError } = await import("../net/_tls_client.ts");
+    r.onStep?.({ call: "handshake", phase: "start" });
     try {
       secure = await startTlsClient(conn, {
         servername: options.tls.servername ?? host,
@@ -221,6 +222,7 @@ export async function runClient(
         timeout: options.readTimeout ?? DEFAULT_READ_TIMEOUT,
       });
     } catch (err) {
+      r.onStep?.({ call: "handshake", phase: "end", error: err });
       if (!(err instanceof TlsError)) throw err;
       const code = err.timeout
         ? ExitCode.Timeout
@@ -233,6 +235,7 @@ export async function runClient(
         errno: err.timeout ? "ETIMEDOUT" : null,
       });
     }
+    r.onStep?.({ call: "handshake", phase: "end" });
     const agreed = escapeText(
       `${secure.protocol}${secure.alpnProtocol ? `, ALPN ${secure.alpnProtocol}` : ""}, ` +
         `subject ${secure.subject || "(none)"}`,

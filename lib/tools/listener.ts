@@ -211,12 +211,19 @@ export async function runListener(options: ListenerOptions, out: Output): Promis
         if (options.signal?.aborted) break;
         throw err;
       }
-      r.onStep?.({ call: "recvfrom", bytes: data.length, data, address: stepAddress(from) });
+      const denied = access !== undefined && !access.admits(from.hostname);
+      r.onStep?.({
+        call: "recvfrom",
+        bytes: data.length,
+        data,
+        address: stepAddress(from),
+        reason: denied ? "refused" : undefined,
+      });
       if (ipv6Only && V4_MAPPED.test(from.hostname)) {
         stats.ignored++;
         continue;
       }
-      if (access && !access.admits(from.hostname)) {
+      if (denied) {
         stats.refused!++;
         if (r.json) r.refused({ from: jsonAddress(from), reason: "denied" });
         else refusals.add(`refused datagram from ${addressKey(from.hostname)}`);
