@@ -35,3 +35,19 @@ export async function joinReported(
     throw needsGrants(err, []);
   }
 }
+
+/**
+ * A signal that aborts once the groups are left, after `signal` aborts: the socket the
+ * loop closes on it has dropped its memberships by name first (`IP_DROP_MEMBERSHIP`).
+ *
+ * @param signal The listener's stop signal.
+ * @param groups The memberships.
+ * @returns The signal to stop the loop with.
+ */
+export function leavingFirst(signal: AbortSignal, groups: Memberships): AbortSignal {
+  const after = new AbortController();
+  const leave = () => void groups.leave().finally(() => after.abort(signal.reason));
+  if (signal.aborted) leave();
+  else signal.addEventListener("abort", leave, { once: true });
+  return after.signal;
+}
