@@ -38,6 +38,13 @@ export type { TalkerOptions } from "../lib/tools/talker.ts";
 
 /** The talker's options: the one place each is defined, parsed, documented and defaulted. */
 const FLAGS = {
+  unix: stringFlag(
+    "PATH",
+    "send to the Unix datagram socket at PATH (@name: a Linux abstract name) instead of a " +
+      "host: talker -U PATH MESSAGE; needs --allow-write=PATH (with --reply also " +
+      "--allow-read and --allow-write on its directory, for a temporary path of its own)",
+    { short: "U" },
+  ),
   port: portFlag("listener port", {
     short: "p",
     default: DEFAULT_DATAGRAM_PORT,
@@ -160,7 +167,13 @@ export function parseTalkerArgs(
   options: TalkerOptions;
   view: ViewOptions;
 } {
-  const { values, positionals } = parseFlags(args, FLAGS);
+  const { values, positionals, given } = parseFlags(args, FLAGS);
+  if (values.unix !== undefined) {
+    const udpOnly = ["port", "ipv4", "ipv6", "ttl", "loop", "no-loop", "interface", "broadcast"];
+    const ip = (udpOnly as (keyof typeof FLAGS)[]).find((name) => given.has(name));
+    if (ip) throw new UsageError(`Option --${ip} is for UDP: not with -U`);
+    positionals.unshift(values.unix); // the path stands where the host would
+  }
   const lines = values.lines;
   if (lines && positionals.length === 1) positionals.push("-");
   if (positionals.length !== 2) throw new UsageError("", { showUsage: true });
@@ -204,6 +217,7 @@ export function parseTalkerArgs(
       loop: values["no-loop"] ? false : values.loop ? true : undefined,
       interface: values.interface,
       broadcast: values.broadcast,
+      unix: values.unix,
     },
   };
 }
