@@ -78,6 +78,9 @@ Options:
       --alpn LIST            ALPN protocols to offer, comma-separated (h2,http/1.1)
       --handshake-timeout DUR  drop a client that has not finished the TLS handshake in
                              this time, counted as a failed handshake (default 10s)
+      --max-handshakes-per-address N  clients from one address in their TLS handshake at
+                             once; more are closed at accept and counted as failed
+                             handshakes (default 64, 0 = no limit)
   -q, --quiet                no line per connection
       --workers N            accept threads sharing the port (SO_REUSEPORT, Linux; default 1);
                              limits apply per thread
@@ -133,6 +136,7 @@ export function parseServerArgs(args: string[]): ServerOptions & { view: ViewOpt
     "client-ca": { type: "string" },
     alpn: { type: "string" },
     "handshake-timeout": { type: "string" },
+    "max-handshakes-per-address": { type: "string" },
     ...VIEW_FLAGS,
   });
   if (positionals.length > 0) {
@@ -167,6 +171,14 @@ export function parseServerArgs(args: string[]): ServerOptions & { view: ViewOpt
           values["handshake-timeout"] as string,
         ),
       }),
+      ...(values["max-handshakes-per-address"] === undefined ? {} : {
+        maxHandshakesPerAddress: parseInteger(
+          "--max-handshakes-per-address",
+          values["max-handshakes-per-address"] as string,
+          0,
+          1e6,
+        ),
+      }),
       ...(values["idle-timeout"] === undefined ? {} : {
         idleTimeout: parseDuration("--idle-timeout", values["idle-timeout"] as string),
       }),
@@ -178,7 +190,14 @@ export function parseServerArgs(args: string[]): ServerOptions & { view: ViewOpt
 }
 
 function parseTlsFlags(values: Record<string, unknown>): ServerOptions["tls"] {
-  tlsOnly(values, ["cert", "key", "client-ca", "alpn", "handshake-timeout"]);
+  tlsOnly(values, [
+    "cert",
+    "key",
+    "client-ca",
+    "alpn",
+    "handshake-timeout",
+    "max-handshakes-per-address",
+  ]);
   if (values.tls !== true) return undefined;
   if (values.cert === undefined || values.key === undefined) {
     throw new UsageError("Option --tls needs --cert FILE and --key FILE");

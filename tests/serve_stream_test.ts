@@ -1,17 +1,23 @@
 import { assert, assertEquals } from "./_assert.ts";
 import { serveStream, type ServeStreamOptions } from "../lib/net/serve_stream.ts";
+import { greeting } from "../lib/net/stream_handlers.ts";
 import { fetchAll, text } from "./_tools.ts";
 
 const HELLO = new TextEncoder().encode("Hello, world!");
 
 /** Runs serveStream on a free loopback port; stops it and returns the stats when fn ends. */
 async function withServer(
-  options: Partial<ServeStreamOptions>,
+  options: Partial<ServeStreamOptions> & { message?: Uint8Array },
   fn: (port: number) => Promise<void>,
 ) {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const stop = new AbortController();
-  const done = serveStream(listener, { message: HELLO, ...options, signal: stop.signal });
+  const { message = HELLO, ...rest } = options;
+  const done = serveStream(listener, {
+    handler: greeting(message),
+    ...rest,
+    signal: stop.signal,
+  });
   try {
     await fn(listener.addr.port);
   } finally {

@@ -6,16 +6,41 @@
  */
 import { Duplex } from "node:stream";
 
+/** The Duplex, and the handle that lets its reader hold back reading from the socket. */
+export interface ConnDuplex {
+  /** The stream over the connection. */
+  duplex: Duplex;
+  /**
+   * Reads from the socket again after `full` said stop; call it after consuming what was
+   * read.
+   */
+  resume(): void;
+}
+
 /**
- * Wraps `conn`: reads are pulled when the reader wants more, writes resolve when Deno took
- * the bytes, `end()` shuts our side, and destroying the Duplex closes the connection.
- * Closing `conn` from outside ends the Duplex with the read's error.
+ * Wraps `conn` as {@linkcode gatedConnDuplex} does, with no limit on reading ahead.
  *
- * @param conn A connected TCP stream.
+ * @param conn A connected stream.
  * @returns The Duplex over it.
  */
-export function connDuplex(conn: Deno.TcpConn): Duplex {
+export function connDuplex(conn: Deno.Conn): Duplex {
+  return gatedConnDuplex(conn).duplex;
+}
+
+/**
+ * Wraps `conn`: reads are pulled when the reader wants more (and `full` does not say stop:
+ * `node:tls` pulls eagerly whether or not anyone reads what it decrypts), writes resolve when
+ * Deno took the bytes (each emits `written`), `end()` shuts our side, and destroying the
+ * Duplex closes the connection. Closing `conn` from outside ends the Duplex with the read's
+ * error.
+ *
+ * @param conn A connected stream.
+ * @param full Whether enough is read ahead: no socket read until {@linkcode ConnDuplex.resume}.
+ * @returns The Duplex over it, and its resume handle.
+ */
+export function gatedConnDuplex(conn: Deno.Conn, full?: () => boolean): ConnDuplex {
   let closed = false;
+  let parked = false;
   const close = () => {
     if (closed) return;
     closed = true;
@@ -23,16 +48,23 @@ export function connDuplex(conn: Deno.TcpConn): Duplex {
       conn.close();
     } catch { /* already closed */ }
   };
-  return new Duplex({
-    read(size) {
-      const buf = new Uint8Array(Math.max(size, 16384));
-      conn.read(buf).then(
-        (n) => this.push(n === null ? null : buf.subarray(0, n)),
-        (err) => this.destroy(err),
-      );
+  const pull = (d: Duplex) => {
+    const buf = new Uint8Array(16384);
+    conn.read(buf).then(
+      (n) => d.push(n === null ? null : buf.subarray(0, n)),
+      (err) => d.destroy(err),
+    );
+  };
+  const duplex = new Duplex({
+    read() {
+      if (full?.()) parked = true;
+      else pull(this);
     },
     write(chunk: Uint8Array, _encoding, callback) {
-      writeAll(conn, chunk).then(() => callback(), callback);
+      writeAll(conn, chunk).then(() => {
+        callback();
+        this.emit("written");
+      }, callback);
     },
     final(callback) {
       conn.closeWrite().then(() => callback(), callback);
@@ -42,9 +74,17 @@ export function connDuplex(conn: Deno.TcpConn): Duplex {
       callback(err);
     },
   });
+  return {
+    duplex,
+    resume() {
+      if (!parked || closed || full?.()) return;
+      parked = false;
+      pull(duplex);
+    },
+  };
 }
 
-async function writeAll(conn: Deno.TcpConn, bytes: Uint8Array): Promise<void> {
+async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
   let off = 0;
   while (off < bytes.length) off += await conn.write(bytes.subarray(off));
 }
