@@ -36,17 +36,16 @@ export interface TlsServerSetup {
  * certificate (with mutual TLS) checked.
  */
 export function openTls(conn: Deno.Conn, setup: TlsServerSetup): Promise<LayerConn> {
-  let socket: TLSSocket | undefined;
-  const raw = gatedConnDuplex(conn, () => (socket?.readableLength ?? 0) >= BOUND);
+  const decrypted: { socket?: TLSSocket } = {};
+  const raw = gatedConnDuplex(conn, () => (decrypted.socket?.readableLength ?? 0) >= BOUND);
   const mutual = setup.cas !== undefined;
-  socket = new TLSSocket(raw.duplex, {
+  const tls = decrypted.socket = new TLSSocket(raw.duplex, {
     isServer: true,
     secureContext: setup.context,
     requestCert: mutual,
     rejectUnauthorized: mutual,
     ...(setup.alpn ? { ALPNProtocols: setup.alpn } : {}),
   });
-  const tls = socket;
   return new Promise((resolve, reject) => {
     let settled = false;
     const events: [EventEmitter, string, (err?: Error) => void][] = [];
