@@ -126,7 +126,8 @@ function tlsConn(
   tls: TlsInfo,
 ): LayerConn {
   let leftover: Uint8Array | null = null;
-  let ended = false;
+  let ended = false; // the client's side is done: reads give null
+  let closed = false; // the connection is gone: writes fail
   let failure: Error | undefined;
   let waiting: (() => void)[] = [];
   const notify = () => {
@@ -137,11 +138,11 @@ function tlsConn(
   // Whatever happens to either stream wakes a waiting read or write, and is remembered.
   socket.on("readable", notify);
   socket.on("end", () => (ended = true, notify()));
-  socket.on("close", () => (ended = true, notify()));
+  socket.on("close", () => (ended = closed = true, notify()));
   socket.on("error", (err: Error) => (failure ??= err, notify()));
   raw.on("written", notify);
   raw.on("error", (err: Error) => (failure ??= err, notify()));
-  raw.on("close", () => (ended = true, notify()));
+  raw.on("close", () => (ended = closed = true, notify()));
   const changed = () => new Promise<void>((resolve) => waiting.push(resolve));
   const gone = () => failure ?? new Deno.errors.ConnectionReset("the TLS connection is closed");
 
@@ -166,7 +167,7 @@ function tlsConn(
       }
     },
     async write(p) {
-      if (ended || socket.destroyed) throw gone();
+      if (closed || socket.destroyed) throw gone();
       await new Promise<void>((resolve, reject) => {
         socket.write(p, (err?: Error | null) => err ? reject(err) : resolve());
       });
@@ -194,7 +195,7 @@ function tlsConn(
       }
     },
     close() {
-      ended = true;
+      ended = closed = true;
       socket.destroy();
       raw.destroy();
       notify();
