@@ -194,10 +194,8 @@ function echoServers(dir: string, cert: string, key: string): [string, (p: numbe
       "plain Deno TLS echo loop",
       (p) => read(denoRun("bench/peers/plain_tls_echo.ts", String(p), cert, key)),
     ],
-    [
-      "node:tls over node:net, echo",
-      (p) => read(denoRun("bench/peers/node_tls_net.ts", String(p), cert, key, "echo")),
-    ],
+    // node:tls over node:net (bench/peers/node_tls_net.ts ... echo) is left out: with one
+    // non-reading client it grew by 1.7-3.8 GB in 10 s, and 16 echo clients stalled it.
   ];
 }
 

@@ -7,9 +7,8 @@
  */
 import { type SecureContext, TLSSocket } from "node:tls";
 import type { X509Certificate } from "node:crypto";
-import type { Duplex } from "node:stream";
 import type { EventEmitter } from "node:events";
-import { gatedConnDuplex } from "./_conn_duplex.ts";
+import { type ConnDuplex, gatedConnDuplex } from "./_conn_duplex.ts";
 import { clientCertProblem } from "./_client_cert.ts";
 import type { LayerConn } from "./stream_layer.ts";
 import type { TlsInfo } from "./stream_conn.ts";
@@ -66,7 +65,7 @@ export function openTls(conn: Deno.Conn, setup: TlsServerSetup): Promise<LayerCo
       const finish = () => {
         clearTimeout(timer);
         tls.destroy();
-        raw.duplex.destroy();
+        raw.close();
         reject(err ?? new Deno.errors.ConnectionReset("the client ended the TLS handshake"));
       };
       const timer = setTimeout(finish, ALERT_MS);
@@ -92,7 +91,7 @@ export function openTls(conn: Deno.Conn, setup: TlsServerSetup): Promise<LayerCo
         return;
       }
       settle();
-      resolve(tlsConn(tls, raw.duplex, raw.resume, info(tls, mutual)));
+      resolve(tlsConn(tls, raw, info(tls, mutual)));
     });
   });
 }
@@ -119,12 +118,8 @@ export function formatSubject(subject: object | undefined): string {
   return Object.entries(subject).map(([k, v]) => `${k}=${v}`).join(", ");
 }
 
-function tlsConn(
-  socket: TLSSocket,
-  raw: Duplex,
-  resume: () => void,
-  tls: TlsInfo,
-): LayerConn {
+function tlsConn(socket: TLSSocket, stream: ConnDuplex, tls: TlsInfo): LayerConn {
+  const { duplex: raw, resume } = stream;
   let leftover: Uint8Array | null = null;
   let ended = false; // the client's side is done: reads give null
   let closed = false; // the connection is gone: writes fail
@@ -173,8 +168,8 @@ function tlsConn(
       });
       // The write callback comes when the TLS socket took the bytes: wait until the peer
       // has taken enough that at most BOUND bytes wait, so a non-reader holds us back.
-      while (raw.writableLength > BOUND) {
-        if (failure || raw.destroyed) throw gone();
+      while (stream.pending() > BOUND) {
+        if (failure || stream.closed()) throw gone();
         await changed();
       }
     },
@@ -184,20 +179,21 @@ function tlsConn(
       if (!socket.writableFinished) {
         if (socket.destroyed) throw gone();
         await new Promise<void>((resolve, reject) => {
-          const broke = () => reject(gone());
-          socket.once("close", broke);
-          socket.end(() => (socket.off("close", broke), resolve()));
+          // The socket may close (once finished) before the end's callback runs.
+          const closing = () => socket.writableFinished && !failure ? resolve() : reject(gone());
+          socket.once("close", closing);
+          socket.end(() => (socket.off("close", closing), resolve()));
         });
       }
-      while (raw.writableLength > 0) {
-        if (failure || raw.destroyed) throw gone();
+      while (stream.pending() > 0) {
+        if (failure || stream.closed()) throw gone();
         await changed();
       }
     },
     close() {
       ended = closed = true;
       socket.destroy();
-      raw.destroy();
+      stream.close();
       notify();
     },
   };
