@@ -42,7 +42,7 @@ export {
   type DatagramPeer,
   type ReceiveOptions,
 } from "./lib/net/connected_datagram.ts";
-export { Dialer, type DialerOptions, type DialEvent, type DialOptions } from "./lib/net/dial.ts";
+export { Dialer, type DialerOptions, type DialOptions } from "./lib/net/dial.ts";
 export {
   NetError,
   type NetErrorOptions,
@@ -68,7 +68,14 @@ export { type StreamConn, type StreamHandler, type TlsInfo } from "./lib/net/str
 export { echo, type EchoOptions, greeting } from "./lib/net/stream_handlers.ts";
 export { type LayerConn, type StreamLayer } from "./lib/net/stream_layer.ts";
 export { type TlsServerConfig, tlsServerLayer } from "./lib/net/tls_server.ts";
-export { type OnStep, type Step, type StepCall, type StepNote } from "./lib/net/steps.ts";
+export {
+  type OnStep,
+  type Step,
+  type StepAddress,
+  type StepCall,
+  type StepNote,
+  type StepReason,
+} from "./lib/net/steps.ts";
 export {
   type PingResult,
   type PingStats,

@@ -8,6 +8,7 @@ import { benchDial } from "./dial.ts";
 import { benchTls, benchTlsEcho } from "./tls.ts";
 import { echoThroughput, udpPingRtt } from "./echo.ts";
 import { benchViews } from "./views.ts";
+import { benchStartup } from "./startup.ts";
 import type { DgramRow, StreamRow } from "./_rows.ts";
 import {
   compileFlood,
@@ -313,35 +314,11 @@ for (const spec of dgramSpecs) {
 await Deno.remove(dgramOut).catch(() => {});
 results.datagrams = dgramRows;
 
-// ---------------------------------------------------------------- one-shot tools
-async function wallMs(argv: string[], runs: number): Promise<number> {
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    await new Deno.Command(argv[0]!, { args: argv.slice(1), stdout: "null", stderr: "null" })
-      .output();
-    times.push(performance.now() - t0);
-  }
-  return percentile(times.sort((a, b) => a - b), 0.5);
-}
-const oneShot: Record<string, number> = {};
-{
-  const runs = QUICK ? 7 : 21;
-  const port = freePort();
-  const server = spawn(denoRun("cmd/server.ts", "-q", "-p", String(port)));
-  try {
-    await waitForTcp(port);
-    for (let round = 0; round < 2; round++) { // interleaved, so drift hits both alike
-      oneShot.talker = await wallMs(denoRun("cmd/talker.ts", "::1", "hi"), runs);
-      oneShot.bareSend = await wallMs(denoRun("bench/peers/bare_send.ts", "4950"), runs);
-      oneShot.client = await wallMs(denoRun("cmd/client.ts", "-p", String(port), "::1"), runs);
-      oneShot.bareClient = await wallMs(denoRun("bench/peers/bare_client.ts", String(port)), runs);
-    }
-  } finally {
-    await stop(server);
-  }
-}
-results.oneShot = oneShot;
+// ---------------------------------------------------------------- one-shot start-up
+// client -z, the client's greeting and a one-shot talker, each beside a bare Deno script that
+// makes the same call (bench/startup.ts; hyperfine when installed, module cache warm).
+const startup = await benchStartup(QUICK ? 18 : 60);
+results.startup = startup;
 
 // ---------------------------------------------------------------- dialing a black hole
 const dial = await benchDial(QUICK ? 1 : 3);
@@ -419,13 +396,11 @@ for (const r of dgramRows) {
 }
 lines.push(
   "",
-  `One-shot wall time (median ms): talker ::1 hi ${f1(oneShot.talker!)} vs bare send script ${
-    f1(oneShot.bareSend!)
-  } (× ${f2(oneShot.talker! / oneShot.bareSend!)}); client ::1 ${
-    f1(oneShot.client!)
-  } vs bare client script ${f1(oneShot.bareClient!)} (× ${
-    f2(oneShot.client! / oneShot.bareClient!)
-  })`,
+  `One-shot start-up (${startup.timer}, median of ${startup.runs} runs each, module cache warm)`,
+  "",
+  "| run | tool ms | bare script ms | × bare |",
+  "| --- | ---: | ---: | ---: |",
+  ...startup.rows.map((r) => `| ${r.name} | ${f1(r.toolMs)} | ${f1(r.bareMs)} | ${f2(r.ratio)} |`),
 );
 if (typeof dial !== "string") {
   lines.push(

@@ -8,13 +8,30 @@
 import { type ClientOptions, runClient } from "../lib/tools/client.ts";
 import { UsageError } from "../lib/cli/errors.ts";
 import { parseAlpn, tlsOnly } from "../lib/cli/tls_flags.ts";
-import { familyFlag, parseDuration, parseFlags, parseInteger } from "../lib/cli/flags.ts";
+import { familyFlag, type FlagValues, parseFlags, parseInteger } from "../lib/cli/flags.ts";
+import { formatDuration } from "../lib/net/errors.ts";
+import {
+  booleanFlag,
+  durationFlag,
+  integerFlag,
+  portFlag,
+  stringFlag,
+  valueFlag,
+} from "../lib/cli/flag_kinds.ts";
+import { helpText } from "../lib/cli/flag_help.ts";
+import {
+  DEFAULT_CONNECT_TIMEOUT,
+  DEFAULT_MAX_BYTES,
+  DEFAULT_READ_TIMEOUT,
+  DEFAULT_STREAM_PORT,
+} from "../lib/cli/defaults.ts";
+import { RACE_DELAY_DEFAULT, RACE_DELAY_MAX, RACE_DELAY_MIN } from "../lib/net/dial.ts";
 import type { Output } from "../lib/cli/output.ts";
 import { parsePort } from "../lib/cli/port.ts";
 import { onTermination } from "../lib/cli/signals.ts";
 import { ExitCode } from "../lib/cli/exit_codes.ts";
-import { runMain, type ToolInfo } from "../lib/cli/tool.ts";
-import { parseViewFlags, VIEW_FLAGS, VIEW_HELP } from "../lib/cli/view_flags.ts";
+import { runMain, STANDARD_FLAGS, type ToolInfo } from "../lib/cli/tool.ts";
+import { parseViewFlags, VIEW_FLAGS } from "../lib/cli/view_flags.ts";
 import { Reporter, type ViewOptions } from "../lib/cli/reporter.ts";
 
 // The types in the signatures below, so that this entry point's docs are complete.
@@ -22,8 +39,77 @@ export type * from "../lib/cli/entry_types.ts";
 export type { ClientOptions } from "../lib/tools/client.ts";
 export type { TlsFiles } from "../lib/tools/tls_files.ts";
 
+/** The most `--max-bytes` may be when the bytes are printed (not `--raw`): 1 GiB. */
+const MAX_PRINTED_BYTES = 1 << 30;
+
+/** The client's options: the one place each is defined, parsed, documented and defaulted. */
+const FLAGS = {
+  port: portFlag("server port", { short: "p", default: DEFAULT_STREAM_PORT, allowZero: false }),
+  ipv4: booleanFlag("try IPv4 addresses only", { short: "4" }),
+  ipv6: booleanFlag("try IPv6 addresses only", { short: "6" }),
+  timeout: durationFlag("one deadline for all connection attempts", {
+    short: "t",
+    default: DEFAULT_CONNECT_TIMEOUT,
+  }),
+  "read-timeout": durationFlag("time for the server to send everything and close", {
+    default: DEFAULT_READ_TIMEOUT,
+  }),
+  "max-bytes": integerFlag("stop reading after N bytes", {
+    min: 1,
+    max: Number.MAX_SAFE_INTEGER,
+    shownDefault: `${DEFAULT_MAX_BYTES}; with --raw and --send/--stdin, no limit`,
+  }),
+  raw: booleanFlag(
+    "write the received bytes exactly to stdout as they arrive; status lines to stderr",
+  ),
+  send: stringFlag("TEXT", "send TEXT once connected"),
+  stdin: booleanFlag("send standard input, to its end (after --send TEXT)"),
+  "no-shutdown": booleanFlag(
+    "after sending, keep the write side open (default: half-close, as nc -N, and read " +
+      "until the server closes)",
+  ),
+  probe: booleanFlag(
+    "port check: connect, say so, close without reading (exit 0 connected, 2 no address " +
+      "connected, 3 timeout)",
+    { short: "z" },
+  ),
+  "idle-timeout": durationFlag("end when no byte has moved either way for DUR (exit 0)", {
+    short: "i",
+  }),
+  race: booleanFlag(
+    "race the addresses (Happy Eyeballs): start the next one every race delay, or at once " +
+      "when one fails; print each attempt",
+  ),
+  "race-delay": durationFlag(
+    `time between two starts of --race (${formatDuration(RACE_DELAY_MIN)} to ${
+      formatDuration(RACE_DELAY_MAX)
+    }); implies --race`,
+    { min: RACE_DELAY_MIN, max: RACE_DELAY_MAX, default: RACE_DELAY_DEFAULT },
+  ),
+  tls: booleanFlag(
+    "connect over TLS: verify the server against the default roots (or --ca); print the TLS " +
+      "version and the server's subject; a certificate that fails verification ends the run " +
+      "(exit 2); not with --send, --stdin or --idle-timeout yet",
+  ),
+  ca: stringFlag("FILE", "trust only the CAs in FILE (PEM); - reads it from stdin"),
+  servername: stringFlag("NAME", "the name the certificate must be valid for, sent as SNI", {
+    shownDefault: "hostname",
+  }),
+  alpn: valueFlag(
+    "LIST",
+    "ALPN protocols to offer, comma-separated (h2,http/1.1)",
+    {},
+    (text) => parseAlpn(text)!,
+    (names) => names.join(","),
+  ),
+  cert: stringFlag("FILE", "client certificate (PEM) for mutual TLS, with --key"),
+  key: stringFlag("FILE", "its private key (PEM); - reads it from stdin"),
+  ...VIEW_FLAGS,
+  ...STANDARD_FLAGS,
+};
+
 /**
- * The client's name, usage line and help.
+ * The client's name, usage line, option table and help (generated from the table).
  *
  * @example The original's usage line
  * ```ts
@@ -37,49 +123,22 @@ export type { TlsFiles } from "../lib/tools/tls_files.ts";
 export const info: ToolInfo = {
   name: "client",
   usage: "usage: client hostname",
-  help: `client: connects to a stream server, trying each address of HOST in turn, and prints
+  flags: FLAGS,
+  // Generated when asked for: a run that does not print it does not pay for it.
+  get help(): string {
+    return helpText({
+      about: `client: connects to a stream server, trying each address of HOST in turn, and prints
 what the server sends until it closes.
 
-usage: client [options] hostname
-
-Options:
-  -p, --port PORT            server port (default 3490)
-  -4, -6                     try IPv4 addresses only / IPv6 addresses only
-  -t, --timeout DUR          one deadline for all connection attempts (default 10s)
-      --read-timeout DUR     time for the server to send everything and close (default 10s)
-      --max-bytes N          stop reading after N bytes (default 65536; with --raw and
-                             --send/--stdin, no limit)
-      --raw                  write the received bytes exactly to stdout as they arrive;
-                             status lines to stderr
-      --send TEXT            send TEXT once connected
-      --stdin                send standard input, to its end (after --send TEXT)
-      --no-shutdown          after sending, keep the write side open (default: half-close,
-                             as nc -N, and read until the server closes)
-  -z, --probe                port check: connect, say so, close without reading (exit 0
-                             connected, 2 no address connected, 3 timeout)
-  -i, --idle-timeout DUR     end when no byte has moved either way for DUR (exit 0)
-      --race                 race the addresses (Happy Eyeballs): start the next one every
-                             race delay, or at once when one fails; print each attempt
-      --race-delay DUR       time between two starts of --race (default 250ms; 10ms to 2s);
-                             implies --race
-      --tls                  connect over TLS: verify the server against the default roots
-                             (or --ca); print the TLS version and the server's subject; a
-                             certificate that fails verification ends the run (exit 2);
-                             not with --send, --stdin or --idle-timeout yet
-      --ca FILE              trust only the CAs in FILE (PEM); - reads it from stdin
-      --servername NAME      the name the certificate must be valid for, sent as SNI
-                             (default: hostname)
-      --alpn LIST            ALPN protocols to offer, comma-separated (h2,http/1.1)
-      --cert FILE            client certificate (PEM) for mutual TLS, with --key
-      --key FILE             its private key (PEM); - reads it from stdin
-${VIEW_HELP}
-  -h, --help                 this help
-      --version              version, Deno version and target
-
-TLS files are read once at start: run with --allow-read=FILE,... for them, or give them
+usage: client [options] hostname`,
+      flags: FLAGS,
+      notes:
+        `TLS files are read once at start: run with --allow-read=FILE,... for them, or give them
 on stdin (client --tls --ca - localhost < ca.pem), which needs no permission.
 Received bytes are printed escaped (\\n, \\x1b, …) so they cannot drive your terminal.
 Durations are seconds (2, 1.5) or take a unit: 500ms, 2s, 1m.`,
+    });
+  },
 };
 
 /**
@@ -110,36 +169,14 @@ Durations are seconds (2, 1.5) or take a unit: 500ms, 2s, 1m.`,
 export function parseClientArgs(
   args: string[],
 ): { host: string; options: ClientOptions; view: ViewOptions } {
-  const { values, positionals } = parseFlags(args, {
-    port: { type: "string", short: "p", default: "3490" },
-    "4": { type: "boolean", short: "4" },
-    "6": { type: "boolean", short: "6" },
-    timeout: { type: "string", short: "t", default: "10s" },
-    "read-timeout": { type: "string", default: "10s" },
-    "max-bytes": { type: "string" },
-    raw: { type: "boolean" },
-    race: { type: "boolean" },
-    "race-delay": { type: "string" },
-    tls: { type: "boolean" },
-    ca: { type: "string" },
-    servername: { type: "string" },
-    alpn: { type: "string" },
-    cert: { type: "string" },
-    key: { type: "string" },
-    send: { type: "string" },
-    stdin: { type: "boolean" },
-    "no-shutdown": { type: "boolean" },
-    probe: { type: "boolean", short: "z" },
-    "idle-timeout": { type: "string", short: "i" },
-    ...VIEW_FLAGS,
-  });
-  const sends = values.send !== undefined || values.stdin === true;
-  if (values.probe === true && (sends || values["idle-timeout"] !== undefined)) {
+  const { values, positionals, given } = parseFlags(args, FLAGS);
+  const sends = values.send !== undefined || values.stdin;
+  if (values.probe && (sends || given.has("idle-timeout"))) {
     throw new UsageError(
       "Option -z (--probe) sends and reads nothing: not with --send, --stdin or -i",
     );
   }
-  if (values["no-shutdown"] === true && !sends) {
+  if (values["no-shutdown"] && !sends) {
     throw new UsageError("Option --no-shutdown needs --send or --stdin");
   }
   if (positionals.length === 2 && isPort(positionals[1]!)) {
@@ -147,46 +184,40 @@ export function parseClientArgs(
     throw new UsageError(`Too many arguments: did you mean -p ${positionals[1]}?`);
   }
   if (positionals.length !== 1) throw new UsageError("", { showUsage: true });
+  tlsOnly(values.tls, given, ["ca", "servername", "alpn", "cert", "key"]);
+  const maxBytes = values["max-bytes"];
+  if (maxBytes !== undefined && !values.raw) {
+    parseInteger("--max-bytes", String(maxBytes), 1, MAX_PRINTED_BYTES); // the printed bound
+  }
   return {
     host: positionals[0]!,
     view: parseViewFlags(values),
     options: {
-      port: parsePort(values.port as string, { allowZero: false }),
-      family: familyFlag(values["4"], values["6"], "any"),
-      connectTimeout: parseDuration("--timeout", values.timeout as string),
-      readTimeout: parseDuration("--read-timeout", values["read-timeout"] as string),
-      maxBytes: values["max-bytes"] === undefined
-        ? (values.raw === true && sends ? undefined : 65536)
-        : parseInteger(
-          "--max-bytes",
-          values["max-bytes"] as string,
-          1,
-          values.raw === true ? Number.MAX_SAFE_INTEGER : 1 << 30,
-        ),
-      raw: values.raw === true,
-      race: values.race === true || values["race-delay"] !== undefined,
-      raceDelay: values["race-delay"] === undefined
-        ? undefined
-        : parseDuration("--race-delay", values["race-delay"] as string, { min: 10, max: 2000 }),
-      tls: parseTlsFlags(values),
-      send: values.send === undefined ? undefined : new TextEncoder().encode(values.send as string),
-      input: values.stdin === true ? Deno.stdin : undefined,
-      shutdown: values["no-shutdown"] !== true,
-      probe: values.probe === true,
-      idleTimeout: values["idle-timeout"] === undefined
-        ? undefined
-        : parseDuration("--idle-timeout", values["idle-timeout"] as string),
+      port: values.port,
+      family: familyFlag(values.ipv4, values.ipv6, "any"),
+      connectTimeout: values.timeout,
+      readTimeout: values["read-timeout"],
+      maxBytes: maxBytes ?? (values.raw && sends ? undefined : DEFAULT_MAX_BYTES),
+      raw: values.raw,
+      race: values.race || given.has("race-delay"),
+      raceDelay: values["race-delay"],
+      tls: parseTlsFlags(values, given),
+      send: values.send === undefined ? undefined : new TextEncoder().encode(values.send),
+      input: values.stdin ? Deno.stdin : undefined,
+      shutdown: !values["no-shutdown"],
+      probe: values.probe,
+      idleTimeout: values["idle-timeout"],
     },
   };
 }
 
-function parseTlsFlags(values: Record<string, unknown>): ClientOptions["tls"] {
-  tlsOnly(values, ["ca", "servername", "alpn", "cert", "key"]);
-  if (values.tls !== true) return undefined;
+function parseTlsFlags(
+  values: FlagValues<typeof FLAGS>,
+  given: ReadonlySet<string>,
+): ClientOptions["tls"] {
+  if (!values.tls) return undefined;
   for (const flag of ["send", "stdin", "idle-timeout"]) {
-    if (values[flag] !== undefined) {
-      throw new UsageError(`Option --${flag} does not work with --tls yet`);
-    }
+    if (given.has(flag)) throw new UsageError(`Option --${flag} does not work with --tls yet`);
   }
   if ((values.cert === undefined) !== (values.key === undefined)) {
     throw new UsageError("Options --cert and --key go together");
@@ -195,11 +226,11 @@ function parseTlsFlags(values: Record<string, unknown>): ClientOptions["tls"] {
     throw new UsageError("Options --cert and --ca cannot both read stdin");
   }
   return {
-    ca: values.ca as string | undefined,
-    cert: values.cert as string | undefined,
-    key: values.key as string | undefined,
-    servername: values.servername as string | undefined,
-    alpn: parseAlpn(values.alpn as string | undefined),
+    ca: values.ca,
+    cert: values.cert,
+    key: values.key,
+    servername: values.servername,
+    alpn: values.alpn,
   };
 }
 
@@ -247,7 +278,7 @@ function isPort(text: string): boolean {
 export async function main(args: string[], out: Output): Promise<number> {
   const { host, options, view } = parseClientArgs(args);
   out.statusToStderr = options.raw === true;
-  const reporter = new Reporter(out, view);
+  using reporter = new Reporter(out, view); // disposed: the --diagram file is written
   using stop = onTermination(); // Ctrl-C: print what came so far, exit 130
   const code = await runClient(host, { ...options, signal: stop.signal, reporter }, out);
   if (!options.raw) return code;

@@ -7,21 +7,92 @@
  */
 import { UsageError } from "../lib/cli/errors.ts";
 import { parseAccessFlags } from "../lib/cli/tls_flags.ts";
-import { familyFlag, parseFlags, parseInteger } from "../lib/cli/flags.ts";
+import { familyFlag, parseFlags } from "../lib/cli/flags.ts";
+import {
+  booleanFlag,
+  integerFlag,
+  listFlag,
+  portFlag,
+  stringFlag,
+  valueFlag,
+} from "../lib/cli/flag_kinds.ts";
+import { helpText } from "../lib/cli/flag_help.ts";
+import { DEFAULT_DATAGRAM_PORT, DEFAULT_LISTENER_COUNT } from "../lib/cli/defaults.ts";
 import { type ListenerOptions, runListener } from "../lib/tools/listener.ts";
 import type { Output } from "../lib/cli/output.ts";
-import { parsePort } from "../lib/cli/port.ts";
 import { onTermination } from "../lib/cli/signals.ts";
-import { runMain, type ToolInfo } from "../lib/cli/tool.ts";
-import { parseViewFlags, VIEW_FLAGS, VIEW_HELP } from "../lib/cli/view_flags.ts";
+import { runMain, STANDARD_FLAGS, type ToolInfo } from "../lib/cli/tool.ts";
+import {
+  DIAGRAM_LIMIT_FLAGS,
+  parseViewFlags,
+  progressFlags,
+  VIEW_FLAGS,
+} from "../lib/cli/view_flags.ts";
 import { Reporter, type ViewOptions } from "../lib/cli/reporter.ts";
 
 // The types in the signatures below, so that this entry point's docs are complete.
 export type * from "../lib/cli/entry_types.ts";
 export type { ListenerOptions } from "../lib/tools/listener.ts";
 
+/** The listener's options: the one place each is defined, parsed, documented and defaulted. */
+const FLAGS = {
+  port: portFlag("port to listen on; 0 picks a free one", {
+    short: "p",
+    default: DEFAULT_DATAGRAM_PORT,
+  }),
+  host: stringFlag("ADDR", "address or name to bind, in its own family", {
+    short: "H",
+    shownDefault: "all, on the IPv6 socket",
+  }),
+  ipv4: booleanFlag("IPv4 only: an IPv4 socket", { short: "4" }),
+  ipv6: booleanFlag(
+    "IPv6 only: datagrams from IPv4 senders are ignored and counted (Deno cannot make the " +
+      "socket IPv6-only)",
+    { short: "6" },
+  ),
+  count: integerFlag("exit after N datagrams", {
+    short: "c",
+    min: 1,
+    max: Number.MAX_SAFE_INTEGER,
+    default: DEFAULT_LISTENER_COUNT,
+  }),
+  keep: booleanFlag("keep receiving until Ctrl-C or SIGTERM (not with -c)", { short: "k" }),
+  echo: booleanFlag(
+    "send each datagram back to its sender, except: never to our own port (a loop), never " +
+      "to a port below 1024, and at most 100 a second (burst 100) to one sender address",
+    { short: "e" },
+  ),
+  "max-size": integerFlag(
+    "show at most N bytes of each datagram (its true length is still printed, and a cut " +
+      "one is said to be cut)",
+    { min: 0, max: 65536 },
+  ),
+  allow: listFlag(
+    "SPEC",
+    "hear only senders matching SPEC: an address or CIDR block (127.0.0.1, 10.0.0.0/8, ::1, " +
+      "fe80::/10)",
+  ),
+  deny: listFlag("SPEC", "refuse senders matching SPEC, even if allowed"),
+  quiet: booleanFlag(
+    "no lines per datagram; a summary at the end (with --raw, the bytes are still written)",
+    { short: "q" },
+  ),
+  raw: booleanFlag(
+    "write each datagram's bytes exactly to stdout; status lines to stderr",
+  ),
+  delimiter: valueFlagDelimiter(),
+  hex: booleanFlag(
+    "show each datagram as a hex dump (offset, hex bytes, printable column), as hexdump -C does",
+    { short: "x" },
+  ),
+  ...VIEW_FLAGS,
+  ...progressFlags("the live status line of -k"),
+  ...DIAGRAM_LIMIT_FLAGS,
+  ...STANDARD_FLAGS,
+};
+
 /**
- * The listener's name, usage line and help.
+ * The listener's name, usage line, option table and help (generated from the table).
  *
  * @example The usage line
  * ```ts
@@ -36,41 +107,17 @@ export type { ListenerOptions } from "../lib/tools/listener.ts";
 export const info: ToolInfo = {
   name: "listener",
   usage: "usage: listener [-p port] [-H addr] [-4 | -6] [-c count | -k] [--echo]",
-  help: `listener: waits for UDP datagrams on an IPv6 socket (which also takes IPv4) and prints
+  flags: FLAGS,
+  // Generated when asked for: a run that does not print it does not pay for it.
+  get help(): string {
+    return helpText({
+      about: `listener: waits for UDP datagrams on an IPv6 socket (which also takes IPv4) and prints
 who sent each, its length and its contents. Exits after one datagram, as the original.
 
-usage: listener [options]
-
-Options:
-  -p, --port PORT            port to listen on; 0 picks a free one (default 4950)
-  -H, --host ADDR            address or name to bind, in its own family (default: all,
-                             on the IPv6 socket)
-  -4                         IPv4 only: an IPv4 socket
-  -6                         IPv6 only: datagrams from IPv4 senders are ignored and
-                             counted (Deno cannot make the socket IPv6-only)
-  -c, --count N              exit after N datagrams (default 1)
-  -k, --keep                 keep receiving until Ctrl-C or SIGTERM (not with -c)
-  -e, --echo                 send each datagram back to its sender, except: never to
-                             our own port (a loop), never to a port below 1024, and at
-                             most 100 a second (burst 100) to one sender address
-      --max-size N           show at most N bytes of each datagram (its true length is
-                             still printed, and a cut one is said to be cut)
-      --allow SPEC           hear only senders matching SPEC: an address or CIDR block
-                             (127.0.0.1, 10.0.0.0/8, ::1, fe80::/10); repeatable
-      --deny SPEC            refuse senders matching SPEC, even if allowed; repeatable.
-                             A refused datagram is dropped (never echoed), printed (at
-                             most 10 lines a second) and counted
-  -q, --quiet                no lines per datagram; a summary at the end (with --raw,
-                             the bytes are still written)
-      --raw                  write each datagram's bytes exactly to stdout; status lines to stderr
-  -d, --delimiter TEXT       with --raw, write TEXT after each datagram's bytes, so that
-                             datagrams can be told apart on a pipe; \\n \\r \\t \\0 \\\\ and
-                             \\xHH are read as escapes (--delimiter '\\n')
-  -x, --hex                  show each datagram as a hex dump (offset, hex bytes, printable
-                             column), as hexdump -C does
-${VIEW_HELP}
-  -h, --help                 this help
-      --version              version, Deno version and target
+usage: listener [options]`,
+      flags: FLAGS,
+      notes: `A datagram refused by --allow/--deny is dropped (never echoed), printed (at most 10
+lines a second) and counted.
 
 With -k or -c, a summary line counts what was received, for example
   listener: received 5 datagrams, 20 bytes, echoed 2, not echoed 3 (loop 1, rate 2)
@@ -80,6 +127,8 @@ datagram was not echoed or was ignored. UDP may drop datagrams under load: the c
 what arrived, never an estimate. Datagrams are printed escaped (\\n, \\x1b, …) so they
 cannot drive your terminal. An echo may go to any sender, so --echo needs --allow-net for
 all hosts: with a narrower grant the listener stops at the first echo with exit code 4.`,
+    });
+  },
 };
 
 /**
@@ -109,60 +158,47 @@ all hosts: with a narrower grant the listener stops at the first echo with exit 
  * ```
  */
 export function parseListenerArgs(args: string[]): ListenerOptions & { view: ViewOptions } {
-  const { values, positionals } = parseFlags(args, {
-    port: { type: "string", short: "p", default: "4950" },
-    host: { type: "string", short: "H" },
-    "4": { type: "boolean", short: "4" },
-    "6": { type: "boolean", short: "6" },
-    count: { type: "string", short: "c" },
-    keep: { type: "boolean", short: "k" },
-    echo: { type: "boolean", short: "e" },
-    "max-size": { type: "string" },
-    quiet: { type: "boolean", short: "q" },
-    raw: { type: "boolean" },
-    allow: { type: "string", multiple: true },
-    deny: { type: "string", multiple: true },
-    delimiter: { type: "string", short: "d" },
-    hex: { type: "boolean", short: "x" },
-    ...VIEW_FLAGS,
-  });
-  if (values.delimiter !== undefined && values.raw !== true) {
+  const { values, positionals, given } = parseFlags(args, FLAGS);
+  if (values.delimiter !== undefined && !values.raw) {
     throw new UsageError("Option --delimiter needs --raw");
   }
-  if (values.hex === true && values.raw === true) {
+  if (values.hex && values.raw) {
     throw new UsageError("Options --hex and --raw cannot be used together");
   }
   if (positionals.length > 0) {
     throw new UsageError(`Unexpected argument ${JSON.stringify(positionals[0])}`);
   }
-  if (values.keep === true && values.count !== undefined) {
+  if (values.keep && given.has("count")) {
     throw new UsageError("Options -k and -c cannot be used together");
   }
-  const family = familyFlag(values["4"], values["6"], "any");
+  const family = familyFlag(values.ipv4, values.ipv6, "any");
   return {
     view: parseViewFlags(values),
-    host: values.host as string | undefined,
-    port: parsePort(values.port as string),
+    host: values.host,
+    port: values.port,
     family: family === "any" ? undefined : family,
-    count: parseInteger(
-      "--count",
-      (values.count as string | undefined) ?? "1",
-      1,
-      Number.MAX_SAFE_INTEGER,
-    ),
-    keep: values.keep === true,
-    echo: values.echo === true,
-    maxSize: values["max-size"] === undefined
-      ? undefined
-      : parseInteger("--max-size", values["max-size"] as string, 0, 65536),
-    quiet: values.quiet === true,
-    raw: values.raw === true,
-    access: parseAccessFlags(values.allow as string[], values.deny as string[]),
-    ...(values.hex === true ? { hex: true } : {}),
-    ...(values.delimiter === undefined
-      ? {}
-      : { delimiter: parseEscapes(values.delimiter as string) }),
+    count: values.count,
+    keep: values.keep,
+    echo: values.echo,
+    maxSize: values["max-size"],
+    quiet: values.quiet,
+    raw: values.raw,
+    access: parseAccessFlags(values.allow, values.deny),
+    ...(values.hex ? { hex: true } : {}),
+    ...(values.delimiter === undefined ? {} : { delimiter: values.delimiter }),
   };
+}
+
+/** `-d, --delimiter TEXT`, its escapes read into bytes. */
+function valueFlagDelimiter() {
+  return valueFlag(
+    "TEXT",
+    "with --raw, write TEXT after each datagram's bytes, so that datagrams can be told apart " +
+      "on a pipe; \\n \\r \\t \\0 \\\\ and \\xHH are read as escapes (--delimiter '\\n')",
+    { short: "d" },
+    parseEscapes,
+    () => "",
+  );
 }
 
 /**
@@ -247,7 +283,7 @@ export function parseEscapes(text: string): Uint8Array {
 export async function main(args: string[], out: Output): Promise<number> {
   const { view, ...options } = parseListenerArgs(args);
   out.statusToStderr = options.raw === true;
-  const reporter = new Reporter(out, view);
+  using reporter = new Reporter(out, view); // disposed: the --diagram file is written
   using stop = onTermination();
   try {
     await runListener({ ...options, signal: stop.signal, reporter }, out);

@@ -5,12 +5,37 @@
  *
  * @module
  */
-import { familyFlag, parseDuration, parseFlags, parseInteger } from "../lib/cli/flags.ts";
-import { parsePort } from "../lib/cli/port.ts";
+import { familyFlag, type FlagValues, parseFlags } from "../lib/cli/flags.ts";
+import {
+  booleanFlag,
+  durationFlag,
+  integerFlag,
+  listFlag,
+  portFlag,
+  stringFlag,
+  valueFlag,
+} from "../lib/cli/flag_kinds.ts";
+import { helpText } from "../lib/cli/flag_help.ts";
+import {
+  DEFAULT_DRAIN_TIMEOUT,
+  DEFAULT_HANDSHAKE_TIMEOUT,
+  DEFAULT_IDLE_TIMEOUT,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_HANDSHAKES_PER_ADDRESS,
+  DEFAULT_MESSAGE,
+  DEFAULT_STREAM_PORT,
+  DEFAULT_WORKERS,
+  DEFAULT_WRITE_TIMEOUT,
+} from "../lib/cli/defaults.ts";
 import { runServer, type ServerOptions } from "../lib/tools/server.ts";
 import { onTermination } from "../lib/cli/signals.ts";
-import { runMain, type ToolInfo } from "../lib/cli/tool.ts";
-import { parseViewFlags, VIEW_FLAGS, VIEW_HELP } from "../lib/cli/view_flags.ts";
+import { runMain, STANDARD_FLAGS, type ToolInfo } from "../lib/cli/tool.ts";
+import {
+  DIAGRAM_LIMIT_FLAGS,
+  parseViewFlags,
+  progressFlags,
+  VIEW_FLAGS,
+} from "../lib/cli/view_flags.ts";
 import { Reporter, type ViewOptions } from "../lib/cli/reporter.ts";
 import { UsageError } from "../lib/cli/errors.ts";
 import { parseAccessFlags, parseAlpn, tlsOnly } from "../lib/cli/tls_flags.ts";
@@ -26,8 +51,94 @@ export type { ServerOptions } from "../lib/tools/server.ts";
 export type { TlsFiles } from "../lib/tools/tls_files.ts";
 export type { AccessRules } from "../lib/tools/server_peer.ts";
 
+/** The server's options: the one place each is defined, parsed, documented and defaulted. */
+const FLAGS = {
+  port: portFlag("port to listen on; 0 picks a free one", {
+    short: "p",
+    default: DEFAULT_STREAM_PORT,
+  }),
+  host: stringFlag("ADDR", "address to bind", {
+    short: "H",
+    shownDefault: "all, on an IPv6 dual-stack socket, else IPv4",
+  }),
+  ipv4: booleanFlag("bind IPv4 only", { short: "4" }),
+  ipv6: booleanFlag(
+    "bind IPv6 only: IPv4 clients of the dual-stack socket are closed at accept, and counted",
+    { short: "6" },
+  ),
+  message: stringFlag(
+    "TEXT",
+    "what to send; '-' reads it from standard input, bytes as they are, up to 1 MiB",
+    { shownDefault: `${JSON.stringify(DEFAULT_MESSAGE)}; none with --echo` },
+  ),
+  echo: booleanFlag(
+    "echo: send each client's bytes back as they arrive, until it half-closes; no greeting " +
+      "unless --message is given (sent first)",
+    { short: "e" },
+  ),
+  "idle-timeout": durationFlag("echo: drop a client that neither sends nor closes", {
+    default: DEFAULT_IDLE_TIMEOUT,
+  }),
+  "max-connections": integerFlag(
+    "clients served at once; more wait in the kernel queue; 0 is no limit",
+    { min: 0, max: 1e6, default: DEFAULT_MAX_CONNECTIONS },
+  ),
+  "write-timeout": durationFlag(
+    "drop a client that has not taken the message (echo: each echoed chunk) in this time",
+    { default: DEFAULT_WRITE_TIMEOUT },
+  ),
+  "drain-timeout": durationFlag(
+    "on Ctrl-C/SIGTERM, time for clients in flight to finish; 0 closes them at once",
+    { min: 0, default: DEFAULT_DRAIN_TIMEOUT },
+  ),
+  linger: durationFlag(
+    "lingering close: after the message, wait this long for the client to close first, " +
+      "discarding what it sent, so a client that sent data gets a clean end instead of a reset",
+    { min: 0, default: 0, shownDefault: "0: close at once, as the original" },
+  ),
+  allow: listFlag(
+    "SPEC",
+    "serve only peers matching SPEC: an address or CIDR block (127.0.0.1, 10.0.0.0/8, ::1, " +
+      "fe80::/10)",
+  ),
+  deny: listFlag("SPEC", "refuse peers matching SPEC, even if allowed"),
+  tls: booleanFlag("serve over TLS; needs --cert and --key"),
+  cert: stringFlag("FILE", "certificate chain (PEM); - reads it from stdin"),
+  key: stringFlag("FILE", "private key (PEM); - reads it from stdin"),
+  "client-ca": stringFlag(
+    "FILE",
+    "require a client certificate signed by a CA in FILE (mutual TLS)",
+  ),
+  alpn: valueFlag(
+    "LIST",
+    "ALPN protocols to offer, comma-separated (h2,http/1.1)",
+    {},
+    (text) => parseAlpn(text)!,
+    (names) => names.join(","),
+  ),
+  "handshake-timeout": durationFlag(
+    "drop a client that has not finished the TLS handshake in this time, counted as a failed " +
+      "handshake",
+    { default: DEFAULT_HANDSHAKE_TIMEOUT },
+  ),
+  "max-handshakes-per-address": integerFlag(
+    "clients from one address in their TLS handshake at once; more are closed at accept " +
+      "and counted as failed handshakes; 0 is no limit",
+    { min: 0, max: 1e6, default: DEFAULT_MAX_HANDSHAKES_PER_ADDRESS },
+  ),
+  quiet: booleanFlag("no line per connection", { short: "q" }),
+  workers: integerFlag(
+    "accept threads sharing the port (SO_REUSEPORT, Linux); limits apply per thread",
+    { min: 1, max: 64, default: DEFAULT_WORKERS },
+  ),
+  ...VIEW_FLAGS,
+  ...progressFlags("the live status line"),
+  ...DIAGRAM_LIMIT_FLAGS,
+  ...STANDARD_FLAGS,
+};
+
 /**
- * The server's name, usage line and help.
+ * The server's name, usage line, option table and help (generated from the table).
  *
  * @example The original's usage line, extended
  * ```ts
@@ -42,57 +153,24 @@ export type { AccessRules } from "../lib/tools/server_peer.ts";
 export const info: ToolInfo = {
   name: "server",
   usage: "usage: server [-p port] [-H host] [-4|-6] [--message text]",
-  help: `server: a TCP stream server; sends every client a message, then closes.
+  flags: FLAGS,
+  // Generated when asked for: a run that does not print it does not pay for it.
+  get help(): string {
+    return helpText({
+      about: `server: a TCP stream server; sends every client a message, then closes.
 
-usage: server [options]
-
-Options:
-  -p, --port PORT            port to listen on; 0 picks a free one (default 3490)
-  -H, --host ADDR            address to bind (default: all, IPv6 dual-stack, else IPv4)
-  -4, -6                     bind IPv4 only / IPv6 only (-6 closes IPv4 clients of the
-                             dual-stack socket at accept, and counts them)
-      --message TEXT         what to send (default "Hello, world!"); '-' reads it from
-                             standard input, bytes as they are, up to 1 MiB
-  -e, --echo                 echo: send each client's bytes back as they arrive, until it
-                             half-closes; no greeting unless --message is given (sent first)
-      --idle-timeout DUR     echo: drop a client that neither sends nor closes (default 60s)
-      --max-connections N    clients served at once; more wait in the kernel queue (default 1024, 0 = no limit)
-      --write-timeout DUR    drop a client that has not taken the message (echo: each echoed
-                             chunk) in this time (default 10s)
-      --drain-timeout DUR    on Ctrl-C/SIGTERM, time for clients in flight to finish (default 5s;
-                             0 closes them at once)
-      --linger DUR           lingering close: after the message, wait this long for the client
-                             to close first, discarding what it sent, so a client that sent
-                             data gets a clean end instead of a reset (default 0: close at once,
-                             as the original)
-      --allow SPEC           serve only peers matching SPEC: an address or CIDR block
-                             (127.0.0.1, 10.0.0.0/8, ::1, fe80::/10); repeatable
-      --deny SPEC            refuse peers matching SPEC, even if allowed; repeatable.
-                             A refused client is closed before a byte is sent, printed
-                             (at most 10 lines a second) and counted; IPv4 clients of
-                             the dual-stack socket are matched as IPv4
-      --tls                  serve over TLS; needs --cert and --key
-      --cert FILE            certificate chain (PEM); - reads it from stdin
-      --key FILE             private key (PEM); - reads it from stdin
-      --client-ca FILE       require a client certificate signed by a CA in FILE (mutual TLS)
-      --alpn LIST            ALPN protocols to offer, comma-separated (h2,http/1.1)
-      --handshake-timeout DUR  drop a client that has not finished the TLS handshake in
-                             this time, counted as a failed handshake (default 10s)
-      --max-handshakes-per-address N  clients from one address in their TLS handshake at
-                             once; more are closed at accept and counted as failed
-                             handshakes (default 64, 0 = no limit)
-  -q, --quiet                no line per connection
-      --workers N            accept threads sharing the port (SO_REUSEPORT, Linux; default 1);
-                             limits apply per thread
-${VIEW_HELP}
-  -h, --help                 this help
-      --version              version, Deno version and target
+usage: server [options]`,
+      flags: FLAGS,
+      notes: `A client refused by --allow/--deny is closed before a byte is sent, printed (at most
+10 lines a second) and counted; IPv4 clients of the dual-stack socket are matched as IPv4.
 
 TLS files are read once at start: run with --allow-read=FILE,... for them, or give them
 on stdin (cat cert.pem key.pem | server --tls --cert - --key -), which needs no permission.
 
 Ctrl-C or SIGTERM stops accepting, lets clients in flight finish, prints a summary and exits 0.
 Durations are seconds (2, 1.5) or take a unit: 500ms, 2s, 1m.`,
+    });
+  },
 };
 
 /**
@@ -114,83 +192,11 @@ Durations are seconds (2, 1.5) or take a unit: 500ms, 2s, 1m.`,
  * ```
  */
 export function parseServerArgs(args: string[]): ServerOptions & { view: ViewOptions } {
-  const { values, positionals } = parseFlags(args, {
-    port: { type: "string", short: "p", default: "3490" },
-    host: { type: "string", short: "H" },
-    "4": { type: "boolean", short: "4" },
-    "6": { type: "boolean", short: "6" },
-    message: { type: "string" },
-    echo: { type: "boolean", short: "e" },
-    "idle-timeout": { type: "string" },
-    "max-connections": { type: "string", default: "1024" },
-    "write-timeout": { type: "string", default: "10s" },
-    "drain-timeout": { type: "string", default: "5s" },
-    linger: { type: "string" },
-    quiet: { type: "boolean", short: "q" },
-    workers: { type: "string", default: "1" },
-    allow: { type: "string", multiple: true },
-    deny: { type: "string", multiple: true },
-    tls: { type: "boolean" },
-    cert: { type: "string" },
-    key: { type: "string" },
-    "client-ca": { type: "string" },
-    alpn: { type: "string" },
-    "handshake-timeout": { type: "string" },
-    "max-handshakes-per-address": { type: "string" },
-    ...VIEW_FLAGS,
-  });
+  const { values, positionals, given } = parseFlags(args, FLAGS);
   if (positionals.length > 0) {
     throw new UsageError(`Unexpected argument ${JSON.stringify(positionals[0])}`);
   }
-  return {
-    view: parseViewFlags(values),
-    host: values.host as string | undefined,
-    port: parsePort(values.port as string),
-    family: familyFlag(values["4"], values["6"], "any"),
-    message: values.message as string | undefined ??
-      (values.echo === true ? undefined : "Hello, world!"),
-    echo: values.echo === true,
-    quiet: values.quiet === true,
-    limits: {
-      maxConnections: parseInteger(
-        "--max-connections",
-        values["max-connections"] as string,
-        0,
-        1e6,
-      ),
-      writeTimeout: parseDuration("--write-timeout", values["write-timeout"] as string),
-      drainTimeout: parseDuration("--drain-timeout", values["drain-timeout"] as string, {
-        min: 0,
-      }),
-      lingerTimeout: values.linger === undefined
-        ? undefined
-        : parseDuration("--linger", values.linger as string, { min: 0 }),
-      ...(values["handshake-timeout"] === undefined ? {} : {
-        handshakeTimeout: parseDuration(
-          "--handshake-timeout",
-          values["handshake-timeout"] as string,
-        ),
-      }),
-      ...(values["max-handshakes-per-address"] === undefined ? {} : {
-        maxHandshakesPerAddress: parseInteger(
-          "--max-handshakes-per-address",
-          values["max-handshakes-per-address"] as string,
-          0,
-          1e6,
-        ),
-      }),
-      ...(values["idle-timeout"] === undefined ? {} : {
-        idleTimeout: parseDuration("--idle-timeout", values["idle-timeout"] as string),
-      }),
-    },
-    access: parseAccessFlags(values.allow as string[], values.deny as string[]),
-    tls: parseTlsFlags(values),
-    workers: parseInteger("--workers", values.workers as string, 1, 64),
-  };
-}
-
-function parseTlsFlags(values: Record<string, unknown>): ServerOptions["tls"] {
-  tlsOnly(values, [
+  tlsOnly(values.tls, given, [
     "cert",
     "key",
     "client-ca",
@@ -198,19 +204,43 @@ function parseTlsFlags(values: Record<string, unknown>): ServerOptions["tls"] {
     "handshake-timeout",
     "max-handshakes-per-address",
   ]);
-  if (values.tls !== true) return undefined;
+  return {
+    view: parseViewFlags(values),
+    host: values.host,
+    port: values.port,
+    family: familyFlag(values.ipv4, values.ipv6, "any"),
+    message: values.message ?? (values.echo ? undefined : DEFAULT_MESSAGE),
+    echo: values.echo,
+    quiet: values.quiet,
+    limits: {
+      maxConnections: values["max-connections"],
+      writeTimeout: values["write-timeout"],
+      drainTimeout: values["drain-timeout"],
+      lingerTimeout: values.linger,
+      handshakeTimeout: values["handshake-timeout"],
+      maxHandshakesPerAddress: values["max-handshakes-per-address"],
+      idleTimeout: values["idle-timeout"],
+    },
+    access: parseAccessFlags(values.allow, values.deny),
+    tls: parseTlsFlags(values),
+    workers: values.workers,
+  };
+}
+
+function parseTlsFlags(
+  values: Pick<
+    FlagValues<typeof FLAGS>,
+    "tls" | "cert" | "key" | "client-ca" | "alpn"
+  >,
+): ServerOptions["tls"] {
+  if (!values.tls) return undefined;
   if (values.cert === undefined || values.key === undefined) {
     throw new UsageError("Option --tls needs --cert FILE and --key FILE");
   }
   if (values.cert === "-" && values["client-ca"] === "-") {
     throw new UsageError("Options --cert and --client-ca cannot both read stdin");
   }
-  return {
-    cert: values.cert as string,
-    key: values.key as string,
-    clientCa: values["client-ca"] as string | undefined,
-    alpn: parseAlpn(values.alpn as string | undefined),
-  };
+  return { cert: values.cert, key: values.key, clientCa: values["client-ca"], alpn: values.alpn };
 }
 
 /**
@@ -257,7 +287,7 @@ function parseTlsFlags(values: Record<string, unknown>): ServerOptions["tls"] {
 export async function main(args: string[], out: Output): Promise<number> {
   const { view, ...options } = parseServerArgs(args);
   if (options.message === "-") options.message = await readInput("--message -", MAX_MESSAGE);
-  const reporter = new Reporter(out, view);
+  using reporter = new Reporter(out, view); // disposed: the --diagram file is written
   using stop = onTermination();
   try {
     await runServer({ ...options, signal: stop.signal, reporter }, out);

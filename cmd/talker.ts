@@ -6,25 +6,69 @@
  * @module
  */
 import { UsageError } from "../lib/cli/errors.ts";
-import { familyFlag, parseDuration, parseFlags, parseInteger } from "../lib/cli/flags.ts";
-import { readInput } from "../lib/cli/stdin.ts";
+import { familyFlag, parseFlags } from "../lib/cli/flags.ts";
+import { formatDuration } from "../lib/net/errors.ts";
+import { booleanFlag, durationFlag, integerFlag, portFlag } from "../lib/cli/flag_kinds.ts";
+import { helpText } from "../lib/cli/flag_help.ts";
+import {
+  DEFAULT_DATAGRAM_PORT,
+  DEFAULT_INTERVAL,
+  DEFAULT_TALKER_COUNT,
+} from "../lib/cli/defaults.ts";
 import { MAX_DATAGRAM } from "../lib/net/datagram_limit.ts";
+import type { Output } from "../lib/cli/output.ts";
+import { runTalker, type TalkerOptions } from "../lib/tools/talker.ts";
+import { runMain, STANDARD_FLAGS, type ToolInfo } from "../lib/cli/tool.ts";
+import { parseViewFlags, VIEW_FLAGS } from "../lib/cli/view_flags.ts";
+import { Reporter, type ViewOptions } from "../lib/cli/reporter.ts";
 
 /** The most standard input `--lines` reads: 16 MiB. */
 const MAX_LINES_INPUT = 16 << 20;
-import type { Output } from "../lib/cli/output.ts";
-import { parsePort } from "../lib/cli/port.ts";
-import { runTalker, type TalkerOptions } from "../lib/tools/talker.ts";
-import { runMain, type ToolInfo } from "../lib/cli/tool.ts";
-import { parseViewFlags, VIEW_FLAGS, VIEW_HELP } from "../lib/cli/view_flags.ts";
-import { Reporter, type ViewOptions } from "../lib/cli/reporter.ts";
 
 // The types in the signatures below, so that this entry point's docs are complete.
 export type * from "../lib/cli/entry_types.ts";
 export type { TalkerOptions } from "../lib/tools/talker.ts";
 
+/** The talker's options: the one place each is defined, parsed, documented and defaulted. */
+const FLAGS = {
+  port: portFlag("listener port", {
+    short: "p",
+    default: DEFAULT_DATAGRAM_PORT,
+    allowZero: false,
+  }),
+  ipv4: booleanFlag("use an IPv4 socket and IPv4 addresses", { short: "4" }),
+  ipv6: booleanFlag("IPv6 addresses only, no IPv4 mapping (as the original)", { short: "6" }),
+  connect: booleanFlag("connected mode: fix the peer (printed); only it can answer", {
+    short: "c",
+  }),
+  reply: durationFlag(
+    "connected mode, then wait this long for one answer from the peer (pair it with " +
+      "'listener --echo')",
+    { short: "r" },
+  ),
+  raw: booleanFlag("write the reply's bytes exactly to stdout"),
+  hex: booleanFlag("MESSAGE is hex digits: talker --hex ::1 00ff41 sends 3 bytes"),
+  lines: booleanFlag(
+    "send each line of standard input as its own datagram (no MESSAGE, or '-'); the newline " +
+      "is not sent",
+  ),
+  count: integerFlag("send the message (each line) N times", {
+    short: "n",
+    min: 1,
+    max: 1_000_000,
+    default: DEFAULT_TALKER_COUNT,
+  }),
+  interval: durationFlag("time between two sends", {
+    short: "i",
+    min: 0,
+    shownDefault: formatDuration(DEFAULT_INTERVAL),
+  }),
+  ...VIEW_FLAGS,
+  ...STANDARD_FLAGS,
+};
+
 /**
- * The talker's name, usage line and help.
+ * The talker's name, usage line, option table and help (generated from the table).
  *
  * @example The original's usage line
  * ```ts
@@ -38,29 +82,17 @@ export type { TalkerOptions } from "../lib/tools/talker.ts";
 export const info: ToolInfo = {
   name: "talker",
   usage: "usage: talker hostname message",
-  help: `talker: sends MESSAGE as one UDP datagram to HOSTNAME (port 4950) from an IPv6 socket;
+  flags: FLAGS,
+  // Generated when asked for: a run that does not print it does not pay for it.
+  get help(): string {
+    return helpText({
+      about:
+        `talker: sends MESSAGE as one UDP datagram to HOSTNAME (port ${DEFAULT_DATAGRAM_PORT}) from an IPv6 socket;
 an IPv4-only host is reached through its IPv4-mapped address.
 
-usage: talker [options] hostname message
-
-Options:
-  -p, --port PORT            listener port (default 4950)
-  -4                         use an IPv4 socket and IPv4 addresses
-  -6                         IPv6 addresses only, no IPv4 mapping (as the original)
-  -c, --connect              connected mode: fix the peer (printed); only it can answer
-  -r, --reply DUR            connected mode, then wait this long for one answer from the peer
-                             (pair it with 'listener --echo')
-      --raw                  write the reply's bytes exactly to stdout
-      --hex                  MESSAGE is hex digits: talker --hex ::1 00ff41 sends 3 bytes
-      --lines                send each line of standard input as its own datagram (no
-                             MESSAGE, or '-'); the newline is not sent
-  -n, --count N              send the message (each line) N times (default 1)
-  -i, --interval DUR         time between two sends (default 1s)
-${VIEW_HELP}
-  -h, --help                 this help
-      --version              version, Deno version and target
-
-MESSAGE '-' sends standard input, bytes as they are, as one datagram.
+usage: talker [options] hostname message`,
+      flags: FLAGS,
+      notes: `MESSAGE '-' sends standard input, bytes as they are, as one datagram.
 With -n or --lines and --reply, talker is a UDP ping (against 'listener --echo -k'): each
 reply is matched to its request by its bytes and timed, and a summary ends the run:
   talker: 5 sent, 5 replies, 0% lost, rtt min/avg/max = 0.081/0.105/0.160 ms
@@ -68,10 +100,14 @@ A reply after its --reply time is counted as late, never matched to a later requ
 identical payloads a late reply that comes while the next request waits cannot be told
 apart: --lines with distinct lines matches exactly). Exit 3 when no reply came at all.
 A message that starts with '-' goes after '--': talker ::1 -- -hello
-The largest message is 65507 bytes over IPv4 and 65527 over IPv6; an empty one is a legal
+The largest message is ${MAX_DATAGRAM[4]} bytes over IPv4 and ${
+        MAX_DATAGRAM[6]
+      } over IPv6; an empty one is a legal
 0-byte datagram. UDP does not guarantee delivery, and Deno reports no ICMP "port
 unreachable": a listener that is not there shows up only as a --reply timeout (exit 3).
 Durations are seconds (2, 1.5) or take a unit: 500ms, 2s, 1m.`,
+    });
+  },
 };
 
 /**
@@ -102,27 +138,15 @@ export function parseTalkerArgs(
   options: TalkerOptions;
   view: ViewOptions;
 } {
-  const { values, positionals } = parseFlags(args, {
-    port: { type: "string", short: "p", default: "4950" },
-    "4": { type: "boolean", short: "4" },
-    "6": { type: "boolean", short: "6" },
-    connect: { type: "boolean", short: "c" },
-    reply: { type: "string", short: "r" },
-    raw: { type: "boolean" },
-    hex: { type: "boolean" },
-    lines: { type: "boolean" },
-    count: { type: "string", short: "n" },
-    interval: { type: "string", short: "i" },
-    ...VIEW_FLAGS,
-  });
-  const lines = values.lines === true;
+  const { values, positionals } = parseFlags(args, FLAGS);
+  const lines = values.lines;
   if (lines && positionals.length === 1) positionals.push("-");
   if (positionals.length !== 2) throw new UsageError("", { showUsage: true });
   const message = positionals[1]!;
   if (lines && message !== "-") {
     throw new UsageError("Option --lines reads standard input: give no MESSAGE, or '-'");
   }
-  if (lines && values.hex === true) {
+  if (lines && values.hex) {
     throw new UsageError("Options --lines and --hex cannot be used together");
   }
   const stdin = lines ? "lines" : message === "-" ? "message" : undefined;
@@ -138,25 +162,19 @@ export function parseTalkerArgs(
     host: positionals[0]!,
     message: stdin !== undefined
       ? new Uint8Array(0)
-      : values.hex === true
+      : values.hex
       ? parseHex(message)
       : new TextEncoder().encode(message),
     ...(stdin === undefined ? {} : { stdin }),
-    ...(values.hex === true ? { hex: true } : {}),
+    ...(values.hex ? { hex: true } : {}),
     options: {
-      port: parsePort(values.port as string, { allowZero: false }),
-      family: familyFlag(values["4"], values["6"], "any"),
-      connect: values.connect === true,
-      replyTimeout: values.reply === undefined
-        ? undefined
-        : parseDuration("--reply", values.reply as string),
-      raw: values.raw === true,
-      count: values.count === undefined
-        ? undefined
-        : parseInteger("--count", values.count as string, 1, 1_000_000),
-      interval: values.interval === undefined
-        ? undefined
-        : parseDuration("--interval", values.interval as string, { min: 0 }),
+      port: values.port,
+      family: familyFlag(values.ipv4, values.ipv6, "any"),
+      connect: values.connect,
+      replyTimeout: values.reply,
+      raw: values.raw,
+      count: values.count,
+      interval: values.interval,
     },
   };
 }
@@ -226,10 +244,12 @@ function splitLines(input: Uint8Array): Uint8Array[] {
 export async function main(args: string[], out: Output): Promise<number> {
   const { host, message, stdin, hex, options: parsed, view } = parseTalkerArgs(args);
   out.statusToStderr = parsed.raw === true;
-  const options = { ...parsed, reporter: new Reporter(out, view) };
+  using reporter = new Reporter(out, view); // disposed: the --diagram file is written
+  const options = { ...parsed, reporter };
   if (stdin === undefined) return await runTalker(host, message, options, out);
   // One datagram's worth and a byte more: too much is refused before anything is sent.
   const limit = stdin === "lines" ? MAX_LINES_INPUT : MAX_DATAGRAM[6] * (hex ? 3 : 1);
+  const { readInput } = await import("../lib/cli/stdin.ts"); // only when stdin is read
   const input = await readInput(stdin === "lines" ? "--lines" : "MESSAGE -", limit);
   if (stdin === "lines") {
     const lines = splitLines(input);

@@ -1,6 +1,7 @@
 import { assertEquals, assertThrows, errorOf } from "./_assert.ts";
 import { AccessList, AccessSpecError } from "../lib/net/access_list.ts";
 import { parseFlags } from "../lib/cli/flags.ts";
+import { listFlag, stringFlag } from "../lib/cli/flag_kinds.ts";
 
 Deno.test("AccessList admits everyone when it has no rule", () => {
   const access = new AccessList({});
@@ -81,9 +82,9 @@ Deno.test("AccessList refuses a malformed spec, naming it and why", () => {
 
 Deno.test("parseFlags() keeps every value of a repeatable option, in order", () => {
   const table = {
-    allow: { type: "string" as const, multiple: true },
-    deny: { type: "string" as const, multiple: true },
-    port: { type: "string" as const, short: "p" },
+    allow: listFlag("SPEC", "allow"),
+    deny: listFlag("SPEC", "deny"),
+    port: stringFlag("PORT", "port", { short: "p" }),
   };
   const { values } = parseFlags(
     ["--allow", "127.0.0.1", "--allow=::1", "-p", "1", "--allow", "10.0.0.0/8"],

@@ -60,7 +60,7 @@ const cases: Case[] = [
   ],
   ["talker", ["-cr", "0", "::1", "x"], 1, /^talker: Invalid --reply "0": .* from 1ms to 24h/],
   ["talker", ["-cr-1s", "::1", "x"], 1, /^talker: Invalid --reply "-1s"/],
-  ["talker", ["::1", "-hello"], 1, /^talker: Unknown option '-h'\n$/],
+  ["talker", ["::1", "-hello"], 1, /^talker: Unknown option '-e' in '-hello'\n$/],
   [
     "client",
     ["--timeout", "0", "x"],
@@ -263,6 +263,50 @@ Deno.test("every tool answers --help with its usage and the exit-code table, and
       new RegExp(`^${tool} \\(socketkit \\d+\\.\\d+\\.\\d+\\) deno \\d+\\.\\d+\\.\\d+ \\S+\\n$`),
     );
     assert(!help.stderr && !version.stderr);
+  }
+});
+
+Deno.test("-h inside a bundle of switches asks for the help, as getopt reads it", async () => {
+  for (
+    const [tool, args] of [
+      ["server", ["-qh"]],
+      ["listener", ["-kh"]],
+      ["client", ["-zh", "x"]],
+      ["talker", ["-ch", "::1", "x"]],
+    ] as const
+  ) {
+    const res = await runTool(tool, [...args]);
+    assertEquals([res.code, res.stderr], [0, ""], `${tool} ${args.join(" ")}`);
+    assertMatch(res.stdout, new RegExp(`^${tool}: [^]*\n  -h, --help  +this help\n`));
+  }
+  // After --, -h is an argument: the talker sends it.
+  const res = await runTool("talker", ["-p", "9", "nosuch.invalid", "--", "-h"]);
+  assertEquals(res.code, 1);
+  assertMatch(res.stderr, /^getaddrinfo: /);
+});
+
+Deno.test("--help=VALUE is a usage error: --help takes no value", async () => {
+  for (const tool of ["server", "client", "listener", "talker"]) {
+    const res = await runTool(tool, ["--help=foo"]);
+    assertEquals([res.code, res.stdout], [1, ""], tool);
+    assertEquals(res.stderr, `${tool}: Option '--help' does not take an argument\n`);
+  }
+});
+
+Deno.test("--progress and --no-progress belong to the tools with a live status line only", async () => {
+  for (const [tool, more] of [["client", ["::1"]], ["talker", ["::1", "x"]]] as const) {
+    for (const flag of ["--progress", "--no-progress"]) {
+      const res = await runTool(tool, [flag, ...more]);
+      assertEquals(res.code, 1, `${tool} ${flag}`);
+      assertEquals(res.stderr, `${tool}: Unknown option '${flag}'\n`);
+    }
+    const help = await runTool(tool, ["--help"]);
+    assert(!help.stdout.includes("progress"), tool);
+  }
+  for (const tool of ["server", "listener"]) {
+    const help = await runTool(tool, ["--help"]);
+    assert(help.stdout.includes("\n      --progress  "), tool);
+    assert(help.stdout.includes("\n      --no-progress  "), tool);
   }
 });
 

@@ -3,6 +3,7 @@
 import { assert, assertEquals, assertMatch } from "./_assert.ts";
 import { bytes, hasCommand, startTool, text, toolArgs, ToolProcess, udpSocket } from "./_tools.ts";
 import { runWithInput as run } from "../testing/run_with_input.ts";
+import { waitBound } from "../testing/ready.ts";
 
 const peers = { nc: hasCommand("nc"), socat: hasCommand("socat"), ncat: hasCommand("ncat") };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -276,7 +277,7 @@ Deno.test({
       "STDOUT",
     ]);
     try {
-      await sleep(300);
+      await waitBound("udp", port);
       const data = random(60_000);
       const res = await tool("talker", ["-p", String(port), "::1", "-"], data);
       assertEquals(res.code, 0, res.stderr);
@@ -434,8 +435,8 @@ Deno.test({
     ]);
     const m = await listener.waitFor(/listening on .*:(\d+)\n/, { stderr: true });
     const port = Number(m[1]);
+    // The second ncat starts once the first has sent: the kernel queues them in that order.
     await run("ncat", ["-u", "--send-only", "::1", String(port)], bytes("ab"));
-    await sleep(100);
     await run("ncat", ["-u", "--send-only", "::1", String(port)], bytes("c\x00d"));
     assertEquals(await listener.exit(), 0);
     assertEquals(listener.stdoutBytes, bytes("ab\nc\x00d\n"));

@@ -51,8 +51,8 @@ Deno.test("connected talker ignores a third socket's datagram and keeps waiting 
   const talker = new ToolProcess("talker", ["-p", String(port), "-r", "5s", "::1", "hi"]);
   await using _talker = talker;
   const [, from] = await peer.receive(new Uint8Array(65536));
+  // Sent one after the other to the talker's one socket: the kernel queues them in order.
   await stranger.send(bytes("from a stranger"), from);
-  await new Promise((r) => setTimeout(r, 200));
   await peer.send(bytes("from the peer"), from);
   assertEquals(await talker.exit(), 0, talker.stderr);
   assertMatch(talker.stdout, /reply contains "from the peer"\n/);

@@ -2,9 +2,10 @@ import { assert, assertEquals, assertMatch } from "./_assert.ts";
 import { freePort } from "./_tools.ts";
 import { blackHole, canBlackHole } from "../testing/black_hole.ts";
 import { attemptShare } from "../lib/net/_dial_deadline.ts";
-import { Dialer, type DialEvent, interleaveFamilies } from "../lib/net/dial.ts";
+import { Dialer, interleaveFamilies } from "../lib/net/dial.ts";
 import { NetError } from "../lib/net/errors.ts";
 import type { Candidate } from "../lib/net/resolve.ts";
+import type { Step } from "../lib/net/steps.ts";
 
 const ignore = !canBlackHole; // black holes need python3
 
@@ -12,15 +13,23 @@ function candidate(hostname: string, port: number): Candidate {
   return { hostname, port, family: hostname.includes(":") ? 6 : 4 };
 }
 
-/** Events as `type host:port[ detail]` lines, easy to compare. */
-function recorder(): { events: string[]; onEvent: (e: DialEvent) => void } {
+/** What a `connect` step says of its attempt: `attempt`, `failed`, `connected`, `abandoned`. */
+function outcome(s: Step): string | undefined {
+  if (s.call !== "connect") return undefined;
+  if (s.phase === "start") return "attempt";
+  return s.error ? "failed" : s.reason ? "abandoned" : "connected";
+}
+
+/** The dial's `connect` steps as `outcome host:port[ reason]` lines, easy to compare. */
+function recorder(): { events: string[]; onStep: (s: Step) => void } {
   const events: string[] = [];
-  const onEvent = (e: DialEvent) => {
-    const where = `${e.candidate.hostname}:${e.candidate.port}`;
-    const detail = e.type === "abandoned" ? ` ${e.reason}` : "";
-    events.push(`${e.type} ${where}${detail}`);
+  const onStep = (s: Step) => {
+    const type = outcome(s);
+    if (type === undefined || s.address === undefined || !("port" in s.address)) return;
+    const where = `${s.address.hostname}:${s.address.port}`;
+    events.push(`${type} ${where}${s.reason ? ` ${s.reason}` : ""}`);
   };
-  return { events, onEvent };
+  return { events, onStep };
 }
 
 /** Milliseconds `fn` took, and what it returned or threw. */
@@ -58,14 +67,14 @@ Deno.test({
     await using hole = await blackHole("::1");
     using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
     const ok = candidate("127.0.0.1", listener.addr.port);
-    const { events, onEvent } = recorder();
+    const { events, onStep } = recorder();
     const failures: unknown[] = [];
     const { ms, value, error } = await timed(() =>
       new Dialer({
         timeout: 5000,
-        onEvent: (e) => {
-          onEvent(e);
-          if (e.type === "failed") failures.push(e.error);
+        onStep: (e) => {
+          onStep(e);
+          if (outcome(e) === "failed") failures.push(e.error as NetError);
         },
       }).dial([candidate("::1", hole.port), ok])
     );
@@ -91,9 +100,9 @@ Deno.test({
   ignore,
   async fn() {
     await using hole = await blackHole("127.0.0.1");
-    const { events, onEvent } = recorder();
+    const { events, onStep } = recorder();
     const { ms, error } = await timed(() =>
-      new Dialer({ timeout: 300, onEvent }).dial([candidate("127.0.0.1", hole.port)])
+      new Dialer({ timeout: 300, onStep }).dial([candidate("127.0.0.1", hole.port)])
     );
     assert(error instanceof NetError && error.timeout, String(error));
     assertEquals(error.message, `dial tcp 127.0.0.1:${hole.port}: timed out after 300ms`);
@@ -108,8 +117,8 @@ Deno.test({
 Deno.test("Dialer throws the first failure when every address fails, reporting each", async () => {
   const candidates = [candidate("::1", freePort("tcp", "::1")), candidate("127.0.0.1", 1)];
   const failed: NetError[] = [];
-  const onEvent = (e: DialEvent) => e.type === "failed" && failed.push(e.error);
-  const err = await new Dialer({ timeout: 5000, onEvent }).dial(candidates).catch((e) => e);
+  const onStep = (s: Step) => outcome(s) === "failed" && failed.push(s.error as NetError);
+  const err = await new Dialer({ timeout: 5000, onStep }).dial(candidates).catch((e) => e);
   assert(err instanceof NetError && !err.timeout);
   assertEquals(failed.map((e) => e.address), [`[::1]:${candidates[0]!.port}`, "127.0.0.1:1"]);
   assertEquals(err, failed[0]);
@@ -123,8 +132,8 @@ Deno.test("Dialer tries the next address when the first refuses, in order", asyn
     candidate("::1", freePort("tcp", "::1")),
     candidate("127.0.0.1", listener.addr.port),
   ];
-  const { events, onEvent } = recorder();
-  using conn = await new Dialer({ onEvent }).dial(candidates);
+  const { events, onStep } = recorder();
+  using conn = await new Dialer({ onStep }).dial(candidates);
   using _accepted = await listener.accept();
   assertEquals(conn.remoteAddr.port, listener.addr.port);
   assertEquals(events.map((e) => e.split(" ")[0]), ["attempt", "failed", "attempt", "connected"]);
@@ -145,9 +154,9 @@ Deno.test({
     await using hole = await blackHole("::1");
     using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
     const ok = candidate("127.0.0.1", listener.addr.port);
-    const { events, onEvent } = recorder();
+    const { events, onStep } = recorder();
     const { ms, value, error } = await timed(() =>
-      new Dialer({ timeout: 5000, race: true, raceDelay: 100, onEvent })
+      new Dialer({ timeout: 5000, race: true, raceDelay: 100, onStep })
         .dial([candidate("::1", hole.port), ok])
     );
     assertEquals(error, undefined);
@@ -170,15 +179,15 @@ Deno.test("racing Dialer interleaves families and starts the next attempt as soo
     candidate("127.0.0.1", freePort("tcp", "127.0.0.1")),
     candidate("127.0.0.1", freePort("tcp", "127.0.0.1")),
   ];
-  const { events, onEvent } = recorder();
+  const { events, onStep } = recorder();
   const failed: NetError[] = [];
-  const record = (e: DialEvent) => {
-    onEvent(e);
-    if (e.type === "failed") failed.push(e.error);
+  const record = (e: Step) => {
+    onStep(e);
+    if (outcome(e) === "failed") failed.push(e.error as NetError);
   };
   // With a 2 s delay, only starting on each failure can try all four this fast.
   const { ms, error } = await timed(() =>
-    new Dialer({ timeout: 10_000, race: true, raceDelay: 2000, onEvent: record }).dial(candidates)
+    new Dialer({ timeout: 10_000, race: true, raceDelay: 2000, onStep: record }).dial(candidates)
   );
   assert(ms < 1000, `took ${ms} ms`);
   assert(error instanceof NetError && error.op === "dial", String(error));
@@ -194,9 +203,9 @@ Deno.test({
   async fn() {
     await using hole6 = await blackHole("::1");
     await using hole4 = await blackHole("127.0.0.1");
-    const { events, onEvent } = recorder();
+    const { events, onStep } = recorder();
     const { ms, error } = await timed(() =>
-      new Dialer({ timeout: 400, race: true, raceDelay: 100, onEvent }).dial([
+      new Dialer({ timeout: 400, race: true, raceDelay: 100, onStep }).dial([
         candidate("::1", hole6.port),
         candidate("127.0.0.1", hole4.port),
       ])
@@ -217,12 +226,12 @@ Deno.test({
   ignore,
   async fn() {
     await using hole = await blackHole("127.0.0.1");
-    const { events, onEvent } = recorder();
+    const { events, onStep } = recorder();
     const stop = new AbortController();
     const reason = new Error("stopped by the test");
     setTimeout(() => stop.abort(reason), 150);
     const { ms, error } = await timed(() =>
-      new Dialer({ timeout: 5000, race: true, onEvent })
+      new Dialer({ timeout: 5000, race: true, onStep })
         .dial([candidate("127.0.0.1", hole.port)], { signal: stop.signal })
     );
     assertEquals(error, reason);
@@ -249,8 +258,8 @@ Deno.test({
       const port = Number((await lines.read()).value!.trim());
       let seenAtConnect = 0;
       for (let i = 0; i < 200 && seenAtConnect === 0; i++) {
-        const { events, onEvent } = recorder();
-        const err = await new Dialer({ timeout: 5000, onEvent })
+        const { events, onStep } = recorder();
+        const err = await new Dialer({ timeout: 5000, onStep })
           .dial([candidate("127.0.0.1", port)])
           .then(async (conn) => {
             using _ = conn; // the read sees the reset, or the end it leaves

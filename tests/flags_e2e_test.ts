@@ -26,6 +26,8 @@ Deno.test("every duration flag reads a bare number as seconds", () => {
     writeTimeout: 3000,
     drainTimeout: 500,
     lingerTimeout: 2000,
+    handshakeTimeout: 10_000,
+    idleTimeout: 60_000,
   });
 });
 

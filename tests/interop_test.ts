@@ -3,6 +3,7 @@
 import { assertEquals, assertMatch } from "./_assert.ts";
 import { bytes, hasCommand, runTool, startTool, ToolProcess, udpSocket } from "./_tools.ts";
 import { runWithInput as peer } from "../testing/run_with_input.ts";
+import { waitBound } from "../testing/ready.ts";
 
 const peers = { nc: hasCommand("nc"), socat: hasCommand("socat"), ncat: hasCommand("ncat") };
 for (const [name, present] of Object.entries(peers)) {
@@ -68,14 +69,10 @@ Deno.test({
     await w.write(BINARY);
     await w.close();
     try {
-      let res;
-      for (let i = 0; i < 50; i++) {
-        res = await runTool("client", ["--raw", "-p", String(port), "127.0.0.1"]);
-        if (res.code !== 2) break;
-        await new Promise((r) => setTimeout(r, 100)); // socat not listening yet
-      }
-      assertEquals(res!.code, 0, res!.stderr);
-      assertEquals(res!.stdoutBytes, BINARY);
+      await waitBound("tcp", port);
+      const res = await runTool("client", ["--raw", "-p", String(port), "127.0.0.1"]);
+      assertEquals(res.code, 0, res.stderr);
+      assertEquals(res.stdoutBytes, BINARY);
     } finally {
       try {
         server.kill();
@@ -136,15 +133,10 @@ for (
         .spawn();
       const timer = setTimeout(() => receiver.kill("SIGKILL"), 10_000);
       try {
-        // The receiver may not be bound yet: send until it has something (UDP drops otherwise).
         const got = receiver.output();
-        let done = false;
-        got.then(() => done = true);
-        for (let i = 0; i < 50 && !done; i++) {
-          const res = await runTool("talker", ["-p", String(port), "::1", message]);
-          assertEquals(res.code, 0, res.stderr);
-          await Promise.race([got, new Promise((r) => setTimeout(r, 100))]);
-        }
+        await waitBound("udp", port);
+        const res = await runTool("talker", ["-p", String(port), "::1", message]);
+        assertEquals(res.code, 0, res.stderr);
         const out = await got;
         assertEquals(out.stdout, bytes(message));
       } finally {

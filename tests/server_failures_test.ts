@@ -34,6 +34,7 @@ for i in range(30):
     assertEquals(failed, 30, server.stdout);
     const lines = server.stderr.split("\n").filter((l) => l.includes(" failed: "));
     for (const line of lines) {
+      // deno-lint-ignore no-control-regex -- the test looks for control characters
       assertMatch(line, /^server: client 127\.0\.0\.1 failed: [A-Z][^\x00-\x1f]*$/);
     }
     const hidden = Number(

@@ -319,6 +319,7 @@ Deno.test({
       server.kill("SIGTERM");
       await server.exit();
       assert(!server.stdout.includes(HOSTILE_CN), "the raw subject reached stdout");
+      // deno-lint-ignore no-control-regex -- the test looks for control characters
       assert(!/[\x1b\x07\u202e]/.test(server.stdout), JSON.stringify(server.stdout));
       if (json) {
         const event = server.stdout.split("\n").find((l) => l.includes('"connection"'))!;

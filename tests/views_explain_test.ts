@@ -1,15 +1,27 @@
 // --explain: each tool's steps on stderr, as the BSD socket calls the library really made,
 // in order, with the failing call's errno name; stdout keeps the original's lines.
 import { assert, assertEquals, assertMatch } from "./_assert.ts";
-import { fetchAll, runTool, startTool, udpSocket } from "./_tools.ts";
+import { fetchAll, runTool, startTool, ToolProcess, udpSocket } from "./_tools.ts";
+import { blackHole, canBlackHole } from "../testing/black_hole.ts";
 
-/** The explain lines of a tool's stderr: `[call, whole line]`, in order. */
-function steps(tool: string, stderr: string): { calls: string[]; lines: string[] } {
-  const lines = stderr.split("\n").filter((l) => new RegExp(`^${tool}: \\+\\d+\\.\\dms `).test(l));
-  const calls = lines.map((l) => /ms (\w+)\(/.exec(l)![1]!);
-  const times = lines.map((l) => Number(/\+(\d+\.\d)ms/.exec(l)![1]));
+/** A call's start line: `+1.0ms connect(…) ...  // why`. */
+const START = /^\S+: \+\d+\.\dms \w+\([^]*?\) \.\.\. {2}\/\//;
+
+/**
+ * The explain lines of a tool's stderr: `[call, whole line]`, in order, the calls' ends and
+ * the calls told once (a call that can wait is also shown when it starts: `starts` has those).
+ */
+function steps(
+  tool: string,
+  stderr: string,
+): { calls: string[]; lines: string[]; starts: string[] } {
+  const all = stderr.split("\n").filter((l) => new RegExp(`^${tool}: \\+\\d+\\.\\dms `).test(l));
+  const times = all.map((l) => Number(/\+(\d+\.\d)ms/.exec(l)![1]));
   assertEquals(times, [...times].sort((a, b) => a - b), "timestamps only go forward");
-  return { calls, lines };
+  const lines = all.filter((l) => !START.test(l));
+  const calls = lines.map((l) => /ms (\w+)\(/.exec(l)![1]!);
+  const starts = all.filter((l) => START.test(l));
+  return { calls, lines, starts };
 }
 
 Deno.test("server and client --explain: the calls in order, the greeting unchanged", async () => {
@@ -146,4 +158,65 @@ Deno.test("server --echo and client --send --explain: every send, shutdown and r
   assertMatch(server.lines[5]!, /recv\(\) -> 5 bytes/);
   assertMatch(server.lines[6]!, /send\(5 bytes\)/);
   assertMatch(server.lines[7]!, /recv\(\) -> 0 bytes/);
+});
+
+Deno.test({
+  name: "--explain shows a connect that hangs when it starts, and its end at the deadline",
+  ignore: !canBlackHole,
+  async fn() {
+    await using hole = await blackHole("127.0.0.1");
+    const args = ["--explain", "-t", "1500ms", "-p", String(hole.port), "127.0.0.1"];
+    await using proc = new ToolProcess("client", args);
+    await proc.waitFor(/connect\(127\.0\.0\.1:\d+\) \.\.\./, { stderr: true });
+    // Seen while it hangs, before the deadline: the connect's start, and no end yet.
+    assert(!/ -> abandoned/.test(proc.stderr), proc.stderr);
+    assertEquals(await proc.exit(), 3);
+    const client = steps("client", proc.stderr);
+    assertEquals(client.calls, ["getaddrinfo", "socket", "connect"]);
+    assertMatch(client.starts[1]!, /connect\(127\.0\.0\.1:\d+\) \.\.\. {2}\/\/ the three-way/);
+    assertMatch(client.lines[2]!, /connect\(127\.0\.0\.1:\d+\) -> abandoned: deadline$/);
+  },
+});
+
+Deno.test("--explain's UDP notes speak of datagrams, not of streams", async () => {
+  const { proc, port } = await startTool("listener", ["-H", "::", "--explain"]);
+  await using _listener = proc;
+  const res = await runTool("talker", ["--explain", "-p", String(port), "::1", "hi"]);
+  assertEquals(res.code, 0, res.stderr);
+  assertEquals(await proc.exit(), 0);
+  const listener = steps("listener", proc.stderr);
+  assertMatch(listener.lines[1]!, /socket\(AF_INET6, SOCK_DGRAM\).*Deno\.listenDatagram does/);
+  assert(!/listen\(\)/.test(listener.lines[1]!), listener.lines[1]);
+  assertMatch(listener.lines[2]!, /bind\(\[::\]:\d+\).*IPv4 senders/);
+  const closes = [...listener.lines, ...steps("talker", res.stderr).lines].filter((l) =>
+    / close\(\)/.test(l)
+  );
+  assertEquals(closes.length, 2);
+  for (const line of closes) assert(!/stream/.test(line), line);
+});
+
+Deno.test("client -z --json: one connected event", async () => {
+  const { proc, port } = await startTool("server", ["-H", "127.0.0.1"]);
+  await using _server = proc;
+  const res = await runTool("client", ["-z", "--json", "-p", String(port), "127.0.0.1"]);
+  assertEquals(res.code, 0, res.stderr);
+  const events = res.stdout.trim().split("\n").map((l) => JSON.parse(l).event);
+  assertEquals(events, ["attempt", "connected"]);
+  const human = await runTool("client", ["-z", "-p", String(port), "127.0.0.1"]);
+  assertEquals(
+    human.stdout,
+    `client: connecting to 127.0.0.1\nclient: connected to 127.0.0.1:${port}\n`,
+  );
+});
+
+Deno.test("talker --explain shows the wait for a reply when it starts, and its timeout", async () => {
+  using silent = udpSocket("127.0.0.1"); // bound, never answers
+  const res = await runTool("talker", [
+    ...["--explain", "-p", String(silent.port), "-r", "300ms", "127.0.0.1", "hi"],
+  ]);
+  assertEquals(res.code, 3, res.stderr);
+  const talker = steps("talker", res.stderr);
+  assertMatch(talker.starts.at(-1)!, /recvfrom\(\) \.\.\. {2}\/\/ takes one whole datagram/);
+  assertMatch(talker.lines.at(-2)!, /recvfrom\(\) -> ETIMEDOUT \(.*timed out after 300ms\)$/);
+  assertEquals(talker.calls.at(-1), "close");
 });

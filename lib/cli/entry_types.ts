@@ -5,6 +5,7 @@
  * @module
  */
 export type { ToolInfo } from "./tool.ts";
+export type { Flag, FlagTable } from "./flags.ts";
 export type { Reporter, Terminal, ViewOptions } from "./reporter.ts";
 export type { StatusFigures } from "./status_line.ts";
 export type { ColourMode } from "./colour.ts";

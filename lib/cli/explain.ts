@@ -1,14 +1,24 @@
 /**
  * The `--explain` view: each step the library takes, on stderr, as the BSD socket call it
- * stands for, with its result, the time since start and a short note on why.
+ * stands for, in C syntax, with its result, the time since start and a short note on why.
+ * A call that can wait on a peer is shown when it starts (`...`) and again when it ends.
  *
- *     client: +3.1ms connect([::1]:3490) -> ECONNREFUSED  // ...
+ *     client: +3.1ms connect([::1]:3490) ...  // the three-way handshake ...
+ *     client: +3.4ms connect([::1]:3490) -> ECONNREFUSED (Connection refused)
  *
  * @module
  */
-import { describeCause } from "../net/errors.ts";
-import type { Step, StepCall, StepNote } from "../net/steps.ts";
+import { joinHostPort } from "../net/address.ts";
+import { describeCause, NetError } from "../net/errors.ts";
+import { escapeBytes } from "../net/escape.ts";
+import type { Step, StepAddress, StepCall, StepNote } from "../net/steps.ts";
 import { errnoName } from "./errno.ts";
+
+/** What a received datagram's reason adds to its result. */
+const REASON: Record<string, string> = {
+  "not-peer": ", not the peer: dropped",
+  refused: ", refused (--allow/--deny)",
+};
 
 /** Why each call is made, as the guide tells it. */
 const WHY: Record<StepCall, string> = {
@@ -18,6 +28,7 @@ const WHY: Record<StepCall, string> = {
   listen: "marks a stream socket passive: the kernel queues incoming connections",
   accept: "takes the next queued connection: a new socket for this client",
   connect: "the three-way handshake to the server's address",
+  handshake: "TLS: agrees on keys and checks the certificate, over the connected stream",
   send: "writes bytes to the connected stream; may write fewer than asked",
   recv: "reads what the peer sent; 0 bytes means it closed",
   sendto: "sends one datagram to an address: no connection",
@@ -29,6 +40,7 @@ const WHY: Record<StepCall, string> = {
 /** Why, where a datagram socket's call means something else. */
 const WHY_DATAGRAM: Partial<Record<StepCall, string>> = {
   connect: "no handshake on a datagram socket",
+  close: "frees the socket (no peer is told: a datagram socket has no connection)",
 };
 
 /** Where Deno does it differently from the C program. */
@@ -44,33 +56,200 @@ const DENO: Record<StepNote, string> = {
   mapped: "an IPv4 address is reached from the IPv6 socket as ::ffff:a.b.c.d",
 };
 
+/** The notes that read otherwise on a datagram socket. */
+const DENO_DATAGRAM: Partial<Record<StepNote, string>> = {
+  "listen-in-one": "Deno.listenDatagram does socket() and bind() in one call",
+  "dual-stack": "the wildcard [::] socket is dual-stack: IPv4 senders arrive as ::ffff:a.b.c.d",
+};
+
+/**
+ * An address as the steps show it: `[::1]:3490`, `127.0.0.1:3490`, or a Unix path quoted
+ * and escaped (`"/tmp/s"`; `@name` for a Linux abstract name).
+ *
+ * @param address The step's address.
+ * @returns The text.
+ * @example
+ * ```ts
+ * import { showAddress } from "./explain.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ * assertEquals(showAddress({ hostname: "::", port: 3490 }), "[::]:3490");
+ * assertEquals(showAddress({ path: "/tmp/s\n" }), '"/tmp/s\\n"');
+ * ```
+ */
+export function showAddress(address: StepAddress): string {
+  if ("hostname" in address) return joinHostPort(address.hostname, address.port);
+  const path = address.path.startsWith("\0") ? `@${address.path.slice(1)}` : address.path;
+  return `"${escapeBytes(new TextEncoder().encode(path)).replaceAll('"', '\\"')}"`;
+}
+
+/**
+ * The C constant of an address family: `AF_INET`, `AF_INET6`, `AF_UNIX` or `AF_UNSPEC`.
+ *
+ * @param family The step's family.
+ * @returns The constant's name.
+ * @example
+ * ```ts
+ * import { afName } from "./explain.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ * assertEquals([afName(4), afName(6), afName("any")], ["AF_INET", "AF_INET6", "AF_UNSPEC"]);
+ * ```
+ */
+export function afName(family: Step["family"]): string {
+  return family === 4
+    ? "AF_INET"
+    : family === 6
+    ? "AF_INET6"
+    : family === "unix"
+    ? "AF_UNIX"
+    : "AF_UNSPEC";
+}
+
+function sockType(type: Step["type"]): string {
+  return type === "dgram" ? "SOCK_DGRAM" : "SOCK_STREAM";
+}
+
+/**
+ * A step's call with its arguments in C syntax: `socket(AF_INET, SOCK_STREAM)`,
+ * `sendto(2 bytes, [::1]:4950)`, `getaddrinfo("localhost", "3490", AF_UNSPEC, SOCK_STREAM)`.
+ *
+ * @param step The step.
+ * @returns The call as text.
+ * @example
+ * ```ts
+ * import { callText } from "./explain.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ * assertEquals(callText({ call: "socket", family: 6, type: "dgram" }), "socket(AF_INET6, SOCK_DGRAM)");
+ * assertEquals(callText({ call: "send", bytes: 13 }), "send(13 bytes)");
+ * ```
+ */
+export function callText(step: Step): string {
+  return `${step.call}(${args(step)})`;
+}
+
+function args(step: Step): string {
+  const at = step.address === undefined ? undefined : showAddress(step.address);
+  switch (step.call) {
+    case "getaddrinfo": {
+      const q = step.query;
+      if (q === undefined) return "";
+      const host = q.host === undefined ? "NULL" : JSON.stringify(q.host);
+      return `${host}, "${q.port}", ${afName(step.family)}, ${sockType(step.type)}${
+        q.passive ? ", AI_PASSIVE" : ""
+      }`;
+    }
+    case "socket":
+      return `${afName(step.family)}, ${sockType(step.type)}`;
+    case "bind":
+    case "connect":
+      return at ?? "";
+    case "listen":
+      return step.backlog === undefined ? "" : `backlog ${step.backlog}`;
+    case "send":
+      return step.bytes === undefined ? "" : `${step.bytes} bytes`;
+    case "sendto":
+      return [step.bytes === undefined ? undefined : `${step.bytes} bytes`, at]
+        .filter((a) => a !== undefined).join(", ");
+    case "shutdown":
+      return "SHUT_WR";
+    default:
+      return "";
+  }
+}
+
+/**
+ * What a step's call returned, as `-> …` shows it: `[127.0.0.1]`, `fd`, `13 bytes, then
+ * eof`, `2 bytes from [::1]:4950`, `refused`, or the errno name and reason of its error.
+ *
+ * @param step The step.
+ * @returns The result, or `undefined` when the call returns nothing worth showing.
+ * @example
+ * ```ts
+ * import { resultText } from "./explain.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ * const error = new Deno.errors.ConnectionRefused("Connection refused (os error 111)");
+ * assertEquals(resultText({ call: "connect", error }), "ECONNREFUSED (Connection refused)");
+ * assertEquals(resultText({ call: "recv", bytes: 13, end: "eof" }), "13 bytes, then eof");
+ * ```
+ */
+export function resultText(step: Step): string | undefined {
+  if (step.error !== undefined) {
+    const error = step.error;
+    const cause = error instanceof NetError && error.cause !== undefined ? error.cause : error;
+    return `${errnoName(error) ?? "error"} (${describeCause(cause)})`;
+  }
+  if (step.reason === "lost" || step.reason === "deadline" || step.reason === "cancelled") {
+    return `abandoned: ${step.reason}`;
+  }
+  if (step.reason === "refused" && step.call !== "recvfrom") return "refused";
+  const from = step.address === undefined ? "" : ` from ${showAddress(step.address)}`;
+  switch (step.call) {
+    case "getaddrinfo":
+      return step.found === undefined ? undefined : `[${step.found.join(", ")}]`;
+    case "socket":
+      return "fd";
+    case "accept":
+      return step.address === undefined ? undefined : showAddress(step.address);
+    case "connect":
+      return step.phase === "end" ? "connected" : undefined;
+    case "handshake":
+      return step.phase === "end" ? "done" : undefined;
+    case "recv":
+      if (step.bytes === undefined) return undefined;
+      return `${step.bytes} bytes${step.end === undefined ? "" : `, then ${step.end}`}`;
+    case "recvfrom":
+      if (step.bytes === undefined) return undefined;
+      return `${step.bytes} bytes${from}${REASON[step.reason ?? ""] ?? ""}`;
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Why a step's call is made, and how Deno does it differently, as the line's comment.
+ *
+ * @param step The step.
+ * @returns The comment, without `//`.
+ * @example
+ * ```ts
+ * import { whyText } from "./explain.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ * assertEquals(whyText({ call: "close", type: "dgram" }).includes("stream"), false);
+ * ```
+ */
+export function whyText(step: Step): string {
+  const datagram = step.type === "dgram" || step.note === "user-space-filter";
+  let why = (datagram ? WHY_DATAGRAM[step.call] : undefined) ?? WHY[step.call];
+  if (step.note !== undefined) {
+    why += `; in Deno: ${(datagram ? DENO_DATAGRAM[step.note] : undefined) ?? DENO[step.note]}`;
+  }
+  return why;
+}
+
 /**
  * One step as a line (no prefix, no newline): the call, its result or errno name, the
- * time since start and the note.
+ * time since start and the note. A call's start ends in `...`; its end has no note (its
+ * start had it).
  *
  * @param step What the library did.
  * @param sinceStartMs Milliseconds since the process started.
  * @returns The line.
- * @example A refused connect
+ * @example A refused connect, from its start to its end
  * ```ts
  * import { explainLine } from "./explain.ts";
  * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ * const address = { hostname: "::1", port: 3490 };
+ * const start = explainLine({ call: "connect", phase: "start", address }, 1);
+ * assertEquals(start.startsWith("+1.0ms connect([::1]:3490) ...  // the three-way"), true);
  * const error = new Deno.errors.ConnectionRefused("Connection refused (os error 111)");
- * const line = explainLine({ call: "connect", args: "[::1]:3490", error }, 4.25);
- * assertEquals(line.startsWith("+4.3ms connect([::1]:3490) -> ECONNREFUSED (Connection refused)"), true);
+ * const end = explainLine({ call: "connect", phase: "end", address, error }, 4.25);
+ * assertEquals(end, "+4.3ms connect([::1]:3490) -> ECONNREFUSED (Connection refused)");
  * ```
  */
 export function explainLine(step: Step, sinceStartMs: number): string {
-  let line = `+${sinceStartMs.toFixed(1)}ms ${step.call}(${step.args})`;
-  if (step.error !== undefined) {
-    const name = errnoName(step.error);
-    const why = describeCause(step.error);
-    line += ` -> ${name ?? "error"} (${why})`;
-  } else if (step.result !== undefined) {
-    line += ` -> ${step.result}`;
-  }
-  const datagram = step.note === "user-space-filter" ? WHY_DATAGRAM[step.call] : undefined;
-  line += `  // ${datagram ?? WHY[step.call]}`;
-  if (step.note !== undefined) line += `; in Deno: ${DENO[step.note]}`;
-  return line;
+  let line = `+${sinceStartMs.toFixed(1)}ms ${callText(step)}`;
+  if (step.phase === "start") return `${line} ...  // ${whyText(step)}`;
+  const result = resultText(step);
+  if (result !== undefined) line += ` -> ${result}`;
+  if (step.phase === "end") return line;
+  return `${line}  // ${whyText(step)}`;
 }

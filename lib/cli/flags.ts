@@ -1,75 +1,113 @@
 /**
- * Flag parsing shared by the tools: a strict `parseArgs` whose mistakes become usage
- * errors, and parsers for counts, sizes, durations and the `-4`/`-6` pair.
+ * Flag parsing shared by the tools: one table per tool, whose entries (made by
+ * `lib/cli/flag_kinds.ts`) parse and check their own values, so that the parser returns
+ * typed values and the help is generated from the same table (`lib/cli/flag_help.ts`).
+ * Also the parsers for counts and durations, and the `-4`/`-6` pair.
  *
  * @module
  */
 import { UsageError } from "./errors.ts";
 import type { Family } from "../net/resolve.ts";
+import { formatDuration } from "../net/errors.ts";
 
-/** One option: a string that takes a value, or a boolean switch. */
-export interface FlagSpec {
-  /** `string` takes a value (`-p 80`, `-p80`, `--port 80`, `--port=80`); `boolean` does not. */
-  type: "string" | "boolean";
+/**
+ * One option of a tool: how it is spelled, what it means (for the help), and how the texts
+ * given for it become its value. Made by the functions of `lib/cli/flag_kinds.ts`
+ * (`portFlag`, `durationFlag`, `booleanFlag`, …), not by hand.
+ */
+export interface Flag<T> {
   /** A one-character alias, used as `-x`. */
-  short?: string;
-  /** The value when the option is not given (strings only). */
-  default?: string;
+  readonly short?: string | undefined;
   /**
-   * Repeatable (strings only): every value given, in order, as a `string[]` (empty when the
-   * option is not given), instead of the last one.
-   * @default {false}
+   * The value's name in the help (`PORT`, `DUR`, `N`); undefined for a switch, which
+   * takes no value.
    */
-  multiple?: boolean;
+  readonly arg?: string | undefined;
+  /** What the option does, for the help: one sentence, wrapped by the help's layout. */
+  readonly help: string;
+  /** The default as the help shows it (`3490`, `10s`, `"Hello, world!"`), if any. */
+  readonly shownDefault?: string | undefined;
+  /** Whether every value given is kept (`--allow A --allow B`), not only the last. */
+  readonly repeatable?: boolean | undefined;
+  /**
+   * Turns what was given into the value: `texts` holds each occurrence's text in order
+   * (`""` for a switch), and is empty when the option was not given.
+   *
+   * @param texts What was given.
+   * @param name The option's long name, for messages.
+   * @returns The value.
+   * @throws {UsageError} Naming the option and the bad value.
+   */
+  value(texts: readonly string[], name: string): T;
 }
 
-/** The option table, by long name. */
-export type FlagTable = Record<string, FlagSpec>;
+/** A tool's option table, by long name. */
+// deno-lint-ignore no-explicit-any
+export type FlagTable = Record<string, Flag<any>>;
+
+/** The typed values of a table: each option's value type, by long name. */
+export type FlagValues<T extends FlagTable> = {
+  -readonly [K in keyof T]: T[K] extends Flag<infer V> ? V : never;
+};
 
 /** What {@linkcode parseFlags} returns. */
-export interface ParsedFlags {
-  /** Option values by long name (`string[]` for a `multiple` option). */
-  values: Record<string, string | boolean | string[] | undefined>;
+export interface ParsedFlags<T extends FlagTable> {
+  /** Every option's value, by long name (its default when not given). */
+  values: FlagValues<T>;
+  /** The arguments that are not options. */
+  positionals: string[];
+  /** The long names of the options given on the command line. */
+  given: ReadonlySet<keyof T & string>;
+}
+
+/** What {@linkcode scanFlags} returns: the texts given, not yet turned into values. */
+export interface ScannedFlags {
+  /** Each option given, by long name: its texts in order (`""` for a switch). */
+  texts: Map<string, string[]>;
   /** The arguments that are not options. */
   positionals: string[];
 }
 
 /**
- * Parses a command line strictly, in the manner of `node:util`'s `parseArgs` (whose import
- * alone costs a one-shot tool about 14 ms of start-up): unknown options, missing values and
- * values that look like options become a {@linkcode UsageError}. `--` ends the options, so
- * what follows may begin with `-`; short options combine as getopt reads them (`-kq`, and a
- * run may end in one that takes a value: `-cr 1s`, `-cr1s`, `-p0`); a lone `-` is a
- * positional.
+ * Reads a command line's shape strictly, in the manner of `node:util`'s `parseArgs` (whose
+ * import alone costs a one-shot tool about 14 ms of start-up), without turning the texts
+ * into values: unknown options, missing values and values that look like options become a
+ * {@linkcode UsageError}. `--` ends the options, so what follows may begin with `-`; short
+ * options combine as getopt reads them (`-kq`, and a run may end in one that takes a value:
+ * `-cr 1s`, `-cr1s`, `-p0`); a lone `-` is a positional.
  *
  * @param args The arguments (`Deno.args`).
  * @param table The option table.
- * @returns Values and positionals.
- * @example Parse a port flag
+ * @returns The texts given for each option, and the positionals.
+ * @throws {UsageError} For an unknown option, a missing or ambiguous value, or a value
+ * given to a switch.
+ * @example A bundle of switches ending in an option that takes a value
  * ```ts
- * import { parseFlags } from "./flags.ts";
+ * import { scanFlags } from "./flags.ts";
+ * import { booleanFlag, portFlag } from "./flag_kinds.ts";
  * import { deepStrictEqual as assertEquals } from "node:assert/strict";
  *
  * const table = {
- *   port: { type: "string", short: "p", default: "3490" },
- *   keep: { type: "boolean", short: "k" },
- * } as const;
- * assertEquals(parseFlags(["-kp80", "host", "--", "-x"], table), {
- *   values: { port: "80", keep: true },
- *   positionals: ["host", "-x"],
- * });
- * assertEquals(parseFlags([], table).values, { port: "3490" });
+ *   keep: booleanFlag("keep going", { short: "k" }),
+ *   port: portFlag("port", { short: "p" }),
+ * };
+ * const { texts, positionals } = scanFlags(["-kp80", "host"], table);
+ * assertEquals([...texts], [["keep", [""]], ["port", ["80"]]]);
+ * assertEquals(positionals, ["host"]);
  * ```
  */
-export function parseFlags(args: string[], table: FlagTable): ParsedFlags {
-  const values: ParsedFlags["values"] = {};
+export function scanFlags(args: readonly string[], table: FlagTable): ScannedFlags {
+  const texts = new Map<string, string[]>();
   const positionals: string[] = [];
   const byShort = new Map<string, string>();
   for (const [name, spec] of Object.entries(table)) {
     if (spec.short) byShort.set(spec.short, name);
-    if (spec.default !== undefined) values[name] = spec.default;
-    if (spec.multiple) values[name] = [];
   }
+  const add = (name: string, text: string) => {
+    const list = texts.get(name);
+    if (list) list.push(text);
+    else texts.set(name, [text]);
+  };
   const label = (name: string) => {
     const short = table[name]!.short;
     return short ? `'-${short}, --${name} <value>'` : `'--${name}'`;
@@ -97,9 +135,13 @@ export function parseFlags(args: string[], table: FlagTable): ParsedFlags {
       for (let j = 1; j < arg.length && name === undefined; j++) {
         const c = arg[j]!;
         const found = byShort.get(c);
-        if (found === undefined) throw new UsageError(`Unknown option '-${c}'`);
-        if (table[found]!.type === "boolean") {
-          values[found] = true;
+        if (found === undefined) {
+          // Inside a bundle, the whole argument says what was typed: '-e' in '-hello'.
+          const where = arg.length > 2 ? ` in '${arg}'` : "";
+          throw new UsageError(`Unknown option '-${c}'${where}`);
+        }
+        if (table[found]!.arg === undefined) {
+          add(found, "");
           continue;
         }
         name = found;
@@ -108,11 +150,11 @@ export function parseFlags(args: string[], table: FlagTable): ParsedFlags {
       if (name === undefined) continue; // only switches: -kq
     }
     const spec = table[name]!;
-    if (spec.type === "boolean") {
+    if (spec.arg === undefined) {
       if (inline !== undefined) {
         throw new UsageError(`Option '--${name}' does not take an argument`);
       }
-      values[name] = true;
+      add(name, "");
       continue;
     }
     if (inline === undefined) {
@@ -128,10 +170,50 @@ export function parseFlags(args: string[], table: FlagTable): ParsedFlags {
       inline = next;
       i++;
     }
-    if (spec.multiple) (values[name] as string[]).push(inline);
-    else values[name] = inline;
+    add(name, inline);
   }
-  return { values, positionals };
+  return { texts, positionals };
+}
+
+/**
+ * Parses a command line against a tool's table: {@linkcode scanFlags}, then each option's
+ * texts become its typed value (its default when not given), in the table's order, each
+ * option checking its own value.
+ *
+ * @param args The arguments (`Deno.args`).
+ * @param table The option table.
+ * @returns Typed values, positionals, and which options were given.
+ * @throws {UsageError} For a command line that does not fit the table, or a bad value.
+ * @example Parse a port flag and a switch
+ * ```ts
+ * import { parseFlags } from "./flags.ts";
+ * import { booleanFlag, portFlag } from "./flag_kinds.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ *
+ * const table = {
+ *   port: portFlag("port to listen on", { short: "p", default: 3490 }),
+ *   keep: booleanFlag("keep going", { short: "k" }),
+ * };
+ * const { values, positionals } = parseFlags(["-kp80", "host", "--", "-x"], table);
+ * const port: number = values.port; // typed: no cast
+ * assertEquals([port, values.keep, positionals], [80, true, ["host", "-x"]]);
+ * assertEquals(parseFlags([], table).values, { port: 3490, keep: false });
+ * ```
+ */
+export function parseFlags<T extends FlagTable>(
+  args: readonly string[],
+  table: T,
+): ParsedFlags<T> {
+  const { texts, positionals } = scanFlags(args, table);
+  const values: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(table)) {
+    values[name] = spec.value(texts.get(name) ?? [], name);
+  }
+  return {
+    values: values as FlagValues<T>,
+    positionals,
+    given: new Set(texts.keys()) as ReadonlySet<keyof T & string>,
+  };
 }
 
 /**
@@ -185,15 +267,6 @@ export interface ParseDurationOptions {
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
-/** A duration as the range message shows it: `0`, `1ms`, `1.5s`, `24h`. */
-function showDuration(ms: number): string {
-  if (ms === 0) return "0";
-  for (const unit of ["h", "m", "s"]) {
-    if (ms % UNIT_MS[unit]! === 0) return `${ms / UNIT_MS[unit]!}${unit}`;
-  }
-  return ms < 1000 ? `${ms}ms` : `${ms / 1000}s`;
-}
-
 /**
  * Parses a duration as `nc -w` and `ncat -w` read one: a bare number is seconds (`2`,
  * `1.5`, `.5`), or it takes a unit (`500ms`, `2s`, `1m`, `1h`). Decimals are allowed with
@@ -234,9 +307,9 @@ export function parseDuration(
   }
   if (!(ms >= min && ms <= max)) {
     throw new UsageError(
-      `Invalid ${flag} ${JSON.stringify(text)}: expected a duration from ${showDuration(min)} to ${
-        showDuration(max)
-      } (2, 2s, 500ms, 1m)`,
+      `Invalid ${flag} ${JSON.stringify(text)}: expected a duration from ${
+        formatDuration(min)
+      } to ${formatDuration(max)} (2, 2s, 500ms, 1m)`,
     );
   }
   return ms;

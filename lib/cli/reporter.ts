@@ -10,6 +10,7 @@
  */
 import type { OnStep, Step } from "../net/steps.ts";
 import { ANSI, type ColourMode, type Palette, PLAIN, useColour } from "./colour.ts";
+import { DiagramFile } from "./diagram.ts";
 import { explainLine } from "./explain.ts";
 import { type EventName, jsonLine } from "./json.ts";
 import type { Output } from "./output.ts";
@@ -27,6 +28,16 @@ export interface ViewOptions {
    * @default {false}
    */
   explain?: boolean | undefined;
+  /**
+   * The session as a sequence diagram, written to this file when the tool ends.
+   * @default {undefined} (no diagram)
+   */
+  diagram?: {
+    /** The file: `.mmd` (Mermaid) or `.svg`. */
+    path: string;
+    /** How many sessions a server or listener draws (`--diagram-limit`; default 10). */
+    limit?: number | undefined;
+  } | undefined;
   /**
    * The live status line: `true` forces it, `false` never; by default only when stderr
    * is a terminal, not with `json` or `quiet`.
@@ -58,19 +69,23 @@ function detect(): Terminal {
   };
 }
 
-/** Reports a tool's events in the views asked for. */
-export class Reporter {
+/**
+ * Reports a tool's events in the views asked for. Disposing of it writes the `--diagram`
+ * file, if one was asked for.
+ */
+export class Reporter implements Disposable {
   /** Where lines go. */
   readonly out: Output;
   /** JSON Lines on stdout. */
   readonly json: boolean;
-  /** The library's step observer when `--explain` is on, else `undefined`. */
+  /** The library's step observer when `--explain` or `--diagram` is on, else `undefined`. */
   readonly onStep: OnStep | undefined;
   #options: ViewOptions;
   #terminal: Terminal;
   #outPalette: Palette;
   #errPalette: Palette;
   #status: StatusLine | undefined;
+  #diagram: DiagramFile | undefined;
 
   /**
    * Creates the reporter.
@@ -78,6 +93,8 @@ export class Reporter {
    * @param out Where lines go.
    * @param options The views.
    * @param terminal What is a terminal (detected by default).
+   * @throws {UsageError} For a `--diagram` file that cannot be written.
+   * @throws {PermissionError} When Deno may not write the `--diagram` file.
    */
   constructor(out: Output, options: ViewOptions = {}, terminal: Terminal = detect()) {
     this.out = out;
@@ -88,7 +105,13 @@ export class Reporter {
     const colourOut = !this.json && useColour(mode, terminal.stdout, terminal.noColor ? "1" : "");
     this.#outPalette = colourOut ? ANSI : PLAIN;
     this.#errPalette = useColour(mode, terminal.stderr, terminal.noColor ? "1" : "") ? ANSI : PLAIN;
-    this.onStep = options.explain ? (step) => this.#explain(step) : undefined;
+    const diagram = options.diagram && DiagramFile.open(out.name, options.diagram);
+    this.#diagram = diagram;
+    this.onStep = options.explain
+      ? (diagram
+        ? (step) => (this.#explain(step), diagram.onStep(step))
+        : (step) => this.#explain(step))
+      : diagram && ((step) => diagram.onStep(step));
   }
 
   /**
@@ -202,6 +225,15 @@ export class Reporter {
   stop(): void {
     this.#status?.stop();
     this.#status = undefined;
+  }
+
+  /** Writes the `--diagram` file, if one was asked for (once); a failure is an error line. */
+  [Symbol.dispose](): void {
+    try {
+      this.#diagram?.write();
+    } catch (err) {
+      this.error(`cannot write --diagram: ${err instanceof Error ? err.message : err}`);
+    }
   }
 
   #explain(step: Step): void {

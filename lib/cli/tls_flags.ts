@@ -72,13 +72,21 @@ export function parseAlpn(text: string | undefined): string[] | undefined {
 /**
  * Refuses TLS options given without `--tls`.
  *
- * @param values The parsed flags.
+ * @param tls Whether `--tls` was given.
+ * @param given The options given on the command line (`parseFlags`' `given`).
  * @param names The options that need `--tls`.
  * @throws {UsageError} `Option --cert needs --tls`.
+ * @example
+ * ```ts
+ * import { tlsOnly } from "./tls_flags.ts";
+ * import { throws } from "node:assert/strict";
+ * tlsOnly(true, new Set(["cert"]), ["cert"]);
+ * throws(() => tlsOnly(false, new Set(["cert"]), ["cert"]), { message: "Option --cert needs --tls" });
+ * ```
  */
-export function tlsOnly(values: Record<string, unknown>, names: string[]): void {
-  if (values.tls === true) return;
+export function tlsOnly(tls: boolean, given: ReadonlySet<string>, names: string[]): void {
+  if (tls) return;
   for (const name of names) {
-    if (values[name] !== undefined) throw new UsageError(`Option --${name} needs --tls`);
+    if (given.has(name)) throw new UsageError(`Option --${name} needs --tls`);
   }
 }

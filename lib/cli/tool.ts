@@ -5,10 +5,11 @@
  * @module
  */
 import { errorLine, exitCodeOf } from "./errors.ts";
+import { booleanFlag } from "./flag_kinds.ts";
+import { type FlagTable, scanFlags } from "./flags.ts";
 import { EXIT_CODE_HELP, ExitCode } from "./exit_codes.ts";
 import { jsonLine } from "./json.ts";
 import { Output, OUTPUT_DRAIN_MS } from "./output.ts";
-import { versionLine } from "./version.ts";
 
 /** What a tool tells {@linkcode runTool} about itself. */
 export interface ToolInfo {
@@ -18,7 +19,19 @@ export interface ToolInfo {
   usage: string;
   /** The full `--help` text, without the exit-code table (added here). */
   help: string;
+  /**
+   * The tool's option table, with {@linkcode STANDARD_FLAGS}: `-h` is then found inside a
+   * bundle of switches (`-qh`) too.
+   * @default {undefined} (only `-h` and `--help` as whole arguments ask for help)
+   */
+  flags?: FlagTable | undefined;
 }
+
+/** The entries every tool's table ends with: `-h, --help` and `--version`, answered here. */
+export const STANDARD_FLAGS = {
+  help: booleanFlag("this help", { short: "h" }),
+  version: booleanFlag("version, Deno version and target"),
+};
 
 /** A tool's body: given its arguments and output, returns an exit code. */
 export type ToolMain = (args: string[], out: Output) => Promise<number>;
@@ -62,14 +75,15 @@ export async function runTool(
   main: ToolMain,
   out: Output = new Output(info.name),
 ): Promise<number> {
-  const flagsEnd = args.indexOf("--");
-  const flags = flagsEnd < 0 ? args : args.slice(0, flagsEnd);
-  if (flags.includes("-h") || flags.includes("--help")) {
+  const asked = askedFor(info, args);
+  if (asked === "help") {
     out.text(`${info.help.trimEnd()}\n\n${EXIT_CODE_HELP}\n`);
     out.flush();
     return ExitCode.Ok;
   }
-  if (flags.includes("--version")) {
+  if (asked === "version") {
+    // Loaded only here: deno.json is read for --version alone, not at every start.
+    const { versionLine } = await import("./version.ts");
     out.text(`${versionLine(info.name)}\n`);
     out.flush();
     return ExitCode.Ok;
@@ -79,8 +93,36 @@ export async function runTool(
     out.flush();
     return code;
   } catch (err) {
-    return report(info, err, out, flags.includes("--json"));
+    return report(info, err, out, jsonAsked(args));
   }
+}
+
+/**
+ * Whether the command line asks for the help or the version: read with the tool's table,
+ * so that `-h` counts inside a bundle of switches (`-qh`, `-zh`); a line the table cannot
+ * read still gets the help for a whole `-h` or `--help` before `--`. `--help=x` is not a
+ * request for help: the parser then refuses it as a switch given a value.
+ */
+function askedFor(info: ToolInfo, args: string[]): "help" | "version" | undefined {
+  if (info.flags) {
+    try {
+      const { texts } = scanFlags(args, info.flags);
+      return texts.has("help") ? "help" : texts.has("version") ? "version" : undefined;
+    } catch {
+      // Not a line the table reads: the whole arguments below decide, main() the error.
+    }
+  }
+  const end = args.indexOf("--");
+  const flags = end < 0 ? args : args.slice(0, end);
+  if (flags.includes("-h") || flags.includes("--help")) return "help";
+  if (flags.includes("--version")) return "version";
+  return undefined;
+}
+
+/** Whether `--json` is on the command line, before `--`, so that an error is an event too. */
+function jsonAsked(args: string[]): boolean {
+  const end = args.indexOf("--");
+  return (end < 0 ? args : args.slice(0, end)).includes("--json");
 }
 
 function report(info: ToolInfo, err: unknown, out: Output, json: boolean): number {

@@ -12,7 +12,7 @@ export const VERSION: string = config.version;
  * The `--version` line: the tool, socketkit's version, the Deno it runs on and the target.
  *
  * @param tool The tool's name.
- * @returns One line, e.g. `server (socketkit 0.1.0) deno 2.9.6 x86_64-unknown-linux-gnu`.
+ * @returns One line, e.g. `server (socketkit 0.3.0) deno 2.9.6 x86_64-unknown-linux-gnu`.
  * @example The line names the tool, socketkit's version from deno.json, and the runtime
  * ```ts
  * import { VERSION, versionLine } from "./version.ts";

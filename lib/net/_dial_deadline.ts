@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { startTimer } from "./_timer.ts";
 import { NetError } from "./errors.ts";
 
 /** The least time an attempt gets when the deadline is split, as Go's `partialDeadline`. */
@@ -52,7 +53,7 @@ export class DialDeadline implements Disposable {
   readonly #controller = new AbortController();
   readonly #timeout: number | undefined;
   readonly #at: number | undefined;
-  readonly #timer: ReturnType<typeof setTimeout> | undefined;
+  readonly #cancelTimer: (() => void) | undefined;
   readonly #caller: AbortSignal | undefined;
   readonly #onCallerAbort = () => this.#controller.abort(this.#caller?.reason);
 
@@ -67,10 +68,10 @@ export class DialDeadline implements Disposable {
     this.#timeout = timeout;
     this.#caller = caller;
     if (timeout !== undefined) {
-      this.#at = performance.now() + timeout;
-      this.#timer = setTimeout(() => {
+      this.#cancelTimer = startTimer(timeout, () => {
         this.#controller.abort(new NetError("dial", "tcp", address, undefined, { timeout }));
-      }, timeout);
+      });
+      this.#at = performance.now() + timeout; // from when the timer runs, as it counts
     }
     if (caller?.aborted) this.#onCallerAbort();
     else caller?.addEventListener("abort", this.#onCallerAbort, { once: true });
@@ -105,7 +106,7 @@ export class DialDeadline implements Disposable {
 
   /** Clears the timer and stops listening to the caller's signal. */
   [Symbol.dispose](): void {
-    clearTimeout(this.#timer);
+    this.#cancelTimer?.();
     this.#caller?.removeEventListener("abort", this.#onCallerAbort);
   }
 }

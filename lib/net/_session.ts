@@ -8,7 +8,7 @@
  */
 import type { DeadlineQueue } from "./_deadline_queue.ts";
 import { addressKey } from "./address.ts";
-import type { OnStep } from "./steps.ts";
+import { type OnStep, type StepAddress, stepAddress } from "./steps.ts";
 import type { StreamConn, StreamHandler, TlsInfo } from "./stream_conn.ts";
 import type { LayerConn, StreamLayer } from "./stream_layer.ts";
 import type { ServeStats } from "./serve_stream.ts";
@@ -52,12 +52,15 @@ export class Session {
   #inner: LayerConn | undefined;
   #rejectDropped!: (err: Error) => void;
   #dropped: Promise<never>;
+  /** The client's address, for the steps (only when they are asked for). */
+  readonly at: { address?: StepAddress } = {};
 
   constructor(conn: Deno.Conn, shared: Shared) {
     this.#conn = conn;
     this.#s = shared;
     this.#dropped = new Promise<never>((_, reject) => this.#rejectDropped = reject);
     this.#dropped.catch(noop);
+    if (shared.onStep) this.at.address = stepAddress(conn.remoteAddr);
     shared.live.add(this);
     this.done = this.#run();
   }
@@ -135,11 +138,16 @@ export class Session {
     }
     if (key !== undefined) s.handshaking.set(key, count + 1);
     s.handshake.add(this);
+    s.onStep?.({ call: "handshake", phase: "start", ...this.at });
     try {
-      return await this.guard(s.layer.open(this.#conn));
+      const opened = await this.guard(s.layer.open(this.#conn));
+      s.onStep?.({ call: "handshake", phase: "end", ...this.at });
+      return opened;
     } catch (err) {
       s.stats.failedHandshakes++;
-      s.onHandshakeError?.(peer, this.#closed ? this.#reason : err);
+      const error = this.#closed ? this.#reason : err;
+      s.onStep?.({ call: "handshake", phase: "end", error, ...this.at });
+      s.onHandshakeError?.(peer, error);
       return undefined;
     } finally {
       s.handshake.delete(this);
@@ -159,7 +167,7 @@ export class Session {
     s.idle.delete(this);
     s.linger?.delete(this);
     this.drop(new Deno.errors.Interrupted("session ended"));
-    s.onStep?.({ call: "close", args: "" });
+    s.onStep?.({ call: "close", type: "stream", ...this.at });
     s.live.delete(this);
     s.wake?.();
   }
@@ -195,7 +203,7 @@ class SessionConn implements StreamConn {
     idle.add(this.#session);
     try {
       const n = await this.#session.guard(this.#inner.read(p));
-      onStep?.({ call: "recv", args: "", result: `${n ?? 0} bytes` });
+      onStep?.({ call: "recv", bytes: n ?? 0, data: p.subarray(0, n ?? 0), ...this.#session.at });
       return n;
     } finally {
       idle.delete(this.#session);
@@ -206,7 +214,7 @@ class SessionConn implements StreamConn {
     return this.#queue(async () => {
       if (p.length === 0) return 0;
       await this.#inner.write(p);
-      this.#s.onStep?.({ call: "send", args: `${p.length} bytes` });
+      this.#s.onStep?.({ call: "send", bytes: p.length, data: p, ...this.#session.at });
       return p.length;
     });
   }

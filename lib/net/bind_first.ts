@@ -6,7 +6,7 @@
 import { listenDatagram } from "./_listen_datagram.ts";
 import { type NetError, opError } from "./errors.ts";
 import type { Candidate } from "./resolve.ts";
-import { afName, type OnStep, sockType, stepAddress } from "./steps.ts";
+import { type OnStep, stepAddress } from "./steps.ts";
 
 /** Options for {@linkcode bindFirst}. */
 export interface BindFirstOptions {
@@ -105,12 +105,8 @@ export function bindFirst(
   for (const candidate of candidates) {
     const { hostname, port } = candidate;
     const onStep = options.onStep;
-    onStep?.({
-      call: "socket",
-      args: `${afName(candidate.family)}, ${sockType(transport)}`,
-      result: "fd",
-      note: "listen-in-one",
-    });
+    const type = transport === "tcp" ? "stream" : "dgram";
+    onStep?.({ call: "socket", family: candidate.family, type, note: "listen-in-one" });
     try {
       const bound = transport === "udp"
         ? listenDatagram(hostname, port)
@@ -120,12 +116,12 @@ export function bindFirst(
       if (onStep !== undefined) {
         const addr = bound.addr as Deno.NetAddr;
         const note = hostname === "::" ? "dual-stack" : undefined;
-        onStep({ call: "bind", args: stepAddress(addr), note });
-        if (transport === "tcp") onStep({ call: "listen", args: "backlog 511" });
+        onStep({ call: "bind", type, address: stepAddress(addr), note });
+        if (transport === "tcp") onStep({ call: "listen", type, backlog: 511 });
       }
       return bound;
     } catch (cause) {
-      options.onStep?.({ call: "bind", args: stepAddress(candidate), error: cause });
+      options.onStep?.({ call: "bind", type, address: stepAddress(candidate), error: cause });
       const error = opError("listen", transport, hostname, port, cause);
       if (cause instanceof Deno.errors.NotCapable) throw error;
       errors.push(error);

@@ -6,7 +6,7 @@
  * @module
  */
 import { listenDatagram } from "./_listen_datagram.ts";
-import { afName, type OnStep, stepAddress } from "./steps.ts";
+import { type OnStep, stepAddress } from "./steps.ts";
 import { joinHostPort, sameAddress } from "./address.ts";
 import { NetError, opError } from "./errors.ts";
 
@@ -98,7 +98,12 @@ export class ConnectedDatagram implements Disposable {
     this.#conn = conn;
     this.peer = { transport: "udp", hostname: peer.hostname, port: peer.port };
     this.#onStep = onStep;
-    onStep?.({ call: "connect", args: stepAddress(peer), note: "user-space-filter" });
+    onStep?.({
+      call: "connect",
+      type: "dgram",
+      address: stepAddress(peer),
+      note: "user-space-filter",
+    });
   }
 
   /** How many datagrams from other addresses were dropped. */
@@ -121,10 +126,10 @@ export class ConnectedDatagram implements Disposable {
   async send(bytes: Uint8Array): Promise<number> {
     try {
       const sent = await this.#conn.send(bytes, this.peer);
-      this.#onStep?.({ call: "sendto", args: `${sent} bytes, ${stepAddress(this.peer)}` });
+      this.#onStep?.({ call: "sendto", bytes: sent, data: bytes, address: stepAddress(this.peer) });
       return sent;
     } catch (cause) {
-      this.#onStep?.({ call: "sendto", args: stepAddress(this.peer), error: cause });
+      this.#onStep?.({ call: "sendto", address: stepAddress(this.peer), error: cause });
       throw opError("write", "udp", this.peer.hostname, this.peer.port, cause);
     }
   }
@@ -143,6 +148,8 @@ export class ConnectedDatagram implements Disposable {
         timer = setTimeout(() => resolve(undefined), options.timeout);
       }
     });
+    const peer = stepAddress(this.peer);
+    this.#onStep?.({ call: "recvfrom", phase: "start", type: "dgram", address: peer });
     try {
       while (true) {
         this.#pending ??= this.#conn.receive(this.#buf);
@@ -156,16 +163,24 @@ export class ConnectedDatagram implements Disposable {
         const ours = from.transport === "udp" && sameAddress(from, this.peer);
         this.#onStep?.({
           call: "recvfrom",
-          args: "",
-          result: `${data.length} bytes from ${stepAddress(from as Deno.NetAddr)}${
-            ours ? "" : ", not the peer: dropped"
-          }`,
+          phase: ours ? "end" : undefined, // a datagram from elsewhere: still waiting
+          bytes: data.length,
+          data,
+          address: stepAddress(from),
+          reason: ours ? undefined : "not-peer",
           note: ours ? undefined : "user-space-filter",
         });
         if (ours) return data.slice();
         this.#ignored++;
       }
     } catch (cause) {
+      this.#onStep?.({
+        call: "recvfrom",
+        phase: "end",
+        type: "dgram",
+        address: peer,
+        error: cause,
+      });
       if (cause instanceof NetError) throw cause;
       this.#pending = undefined;
       throw opError("read", "udp", this.peer.hostname, this.peer.port, cause);
@@ -180,7 +195,7 @@ export class ConnectedDatagram implements Disposable {
     this.#closed = true;
     this.#pending?.catch(() => {});
     this.#conn.close();
-    this.#onStep?.({ call: "close", args: "" });
+    this.#onStep?.({ call: "close", type: "dgram" });
   }
 
   /** Same as {@linkcode ConnectedDatagram.close}. */
@@ -224,13 +239,13 @@ export function connectDatagram(
   const port = options.localPort ?? 0;
   const onStep = options.onStep;
   const family = hostname.includes(":") ? 6 : 4;
-  onStep?.({ call: "socket", args: `${afName(family)}, SOCK_DGRAM`, result: "fd" });
+  onStep?.({ call: "socket", family, type: "dgram" });
   try {
     const conn = listenDatagram(hostname, port);
-    onStep?.({ call: "bind", args: stepAddress(conn.addr as Deno.NetAddr) });
+    onStep?.({ call: "bind", type: "dgram", address: stepAddress(conn.addr) });
     return new ConnectedDatagram(conn, peer, onStep);
   } catch (cause) {
-    onStep?.({ call: "bind", args: stepAddress({ hostname, port }), error: cause });
+    onStep?.({ call: "bind", type: "dgram", address: { hostname, port }, error: cause });
     throw opError("listen", "udp", hostname, port, cause);
   }
 }

@@ -4,14 +4,16 @@
  *
  * @module
  */
-import { afName, type OnStep, type Step, stepAddress } from "./steps.ts";
+import { startTimer } from "./_timer.ts";
+import { type OnStep, type Step, stepAddress } from "./steps.ts";
 import { DialDeadline } from "./_dial_deadline.ts";
 import { joinHostPort } from "./address.ts";
 import { NetError, opError } from "./errors.ts";
 import type { Candidate } from "./resolve.ts";
 
 /**
- * What a {@linkcode Dialer} reports while it works, in the order it happens:
+ * What a {@linkcode Dialer} does, in the order it happens (told to its observer as steps,
+ * see `dialSteps`):
  * - `attempt`: a connection to `candidate` was started;
  * - `failed`: it failed (`error` says why; a share of the deadline running out is a
  *   failure: `Connection timed out`);
@@ -20,7 +22,7 @@ import type { Candidate } from "./resolve.ts";
  * - `abandoned`: it was cancelled, `reason` saying why: `lost` (another address won),
  *   `deadline` (the dial's deadline passed) or `cancelled` (the caller's signal).
  */
-export type DialEvent =
+type DialEvent =
   | { type: "attempt"; candidate: Candidate }
   | { type: "failed"; candidate: Candidate; error: NetError }
   | { type: "connected"; candidate: Candidate }
@@ -49,13 +51,13 @@ export interface DialerOptions {
    */
   raceDelay?: number | undefined;
   /**
-   * Told of each attempt, failure, win and abandoned attempt.
-   * @default {undefined} (no events)
-   */
-  onEvent?: ((event: DialEvent) => void) | undefined;
-  /**
-   * Told of each attempt as the socket calls it stands for: `socket`, then `connect` with
-   * its result, or `close` when it is abandoned.
+   * Told of each attempt as the socket calls it stands for, as it happens: `socket`, then
+   * `connect` when it starts (`phase: "start"`) and when it ends (`phase: "end"`): connected
+   * (no `error`), failed (`error`: the attempt's {@linkcode NetError}; a share of the
+   * deadline running out is `Connection timed out`), or abandoned (`reason`: `lost` when
+   * another address won, `deadline`, `cancelled`). A peer that accepts and
+   * resets at once still counts as connected; then {@linkcode Dialer.dial} throws a
+   * receive error.
    * @default {undefined} (no steps)
    */
   onStep?: OnStep | undefined;
@@ -70,9 +72,12 @@ export interface DialOptions {
   signal?: AbortSignal | undefined;
 }
 
-const RACE_DELAY_DEFAULT = 250;
-const RACE_DELAY_MIN = 10;
-const RACE_DELAY_MAX = 2000;
+/** Racing: the milliseconds between the starts of two attempts when none is given. */
+export const RACE_DELAY_DEFAULT = 250;
+/** Racing: the shortest delay between two starts, in milliseconds (shorter ones are raised). */
+export const RACE_DELAY_MIN = 10;
+/** Racing: the longest delay between two starts, in milliseconds (longer ones are lowered). */
+export const RACE_DELAY_MAX = 2000;
 
 /**
  * Orders addresses for racing (RFC 8305 §4): alternate the families, starting with the
@@ -115,7 +120,7 @@ export function interleaveFamilies(candidates: Candidate[]): Candidate[] {
  *
  * @example Race two addresses: the one that refuses makes the next start at once
  * ```ts
- * import { type Candidate, Dialer, type DialEvent } from "@socketkit/socketkit";
+ * import { type Candidate, Dialer, type Step } from "@socketkit/socketkit";
  * import { deepStrictEqual as assertEquals } from "node:assert/strict";
  *
  * const gone = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -125,8 +130,12 @@ export function interleaveFamilies(candidates: Candidate[]): Candidate[] {
  * const open: Candidate = { hostname: "127.0.0.1", port: listener.addr.port, family: 4 };
  *
  * const events: string[] = [];
- * const onEvent = (e: DialEvent) => events.push(`${e.type} ${e.candidate.port}`);
- * const dialer = new Dialer({ timeout: 1000, race: true, onEvent });
+ * const onStep = (s: Step) => {
+ *   if (s.call !== "connect" || !s.address || !("port" in s.address)) return;
+ *   const outcome = s.phase === "start" ? "attempt" : s.error ? "failed" : "connected";
+ *   events.push(`${outcome} ${s.address.port}`);
+ * };
+ * const dialer = new Dialer({ timeout: 1000, race: true, onStep });
  * using conn = await dialer.dial([refused, open]);
  * assertEquals(conn.remoteAddr.port, open.port);
  * assertEquals(events, [
@@ -144,7 +153,6 @@ export class Dialer {
   readonly race: boolean;
   /** Racing: milliseconds between the starts of two attempts (10…2000). */
   readonly raceDelay: number;
-  readonly #onEvent: ((event: DialEvent) => void) | undefined;
   readonly #onStep: OnStep | undefined;
 
   /**
@@ -157,7 +165,6 @@ export class Dialer {
     this.race = options.race ?? false;
     const delay = options.raceDelay ?? RACE_DELAY_DEFAULT;
     this.raceDelay = Math.min(RACE_DELAY_MAX, Math.max(RACE_DELAY_MIN, delay));
-    this.#onEvent = options.onEvent;
     this.#onStep = options.onStep;
   }
 
@@ -169,7 +176,7 @@ export class Dialer {
    * @param options Cancellation.
    * @returns The connection; the caller closes it.
    * @throws {NetError} Op `dial`: the first attempt's error, as the most telling one, when
-   * every candidate failed (each failure was reported as a `failed` event); with `timeout`
+   * every candidate failed (each failure was told as a `connect` step's `error`); with `timeout`
    * true when the deadline passed first; with a `Deno.errors.NotCapable` cause when Deno
    * lacks the net permission (no other address is tried). Op `read`, when the first peer to
    * accept reset the connection at once: the address answered, so no other is tried.
@@ -210,8 +217,7 @@ export class Dialer {
   }
 
   #emit(event: DialEvent): void {
-    if (this.#onStep !== undefined) this.#onStep(dialStep(event));
-    this.#onEvent?.(event);
+    if (this.#onStep !== undefined) { for (const step of dialSteps(event)) this.#onStep(step); }
   }
 
   async #oneByOne(candidates: Candidate[], deadline: DialDeadline): Promise<Deno.TcpConn> {
@@ -220,7 +226,7 @@ export class Dialer {
       if (deadline.signal.aborted) break;
       const share = deadline.share(candidates.length - i);
       const own = new AbortController();
-      const timer = share === undefined ? undefined : setTimeout(() => own.abort(), share);
+      const cancel = share === undefined ? undefined : startTimer(share, () => own.abort());
       this.#emit({ type: "attempt", candidate });
       let conn: Deno.TcpConn;
       try {
@@ -237,7 +243,7 @@ export class Dialer {
         this.#emit({ type: "failed", candidate, error });
         continue;
       } finally {
-        clearTimeout(timer);
+        cancel?.();
       }
       return this.#won(candidate, conn);
     }
@@ -360,21 +366,35 @@ function abandonReason(deadline: DialDeadline): "deadline" | "cancelled" {
   return deadline.expired ? "deadline" : "cancelled";
 }
 
-/** The socket call a dial event stands for. */
-function dialStep(event: DialEvent): Step {
+/** The socket calls a dial event stands for. */
+function dialSteps(event: DialEvent): Step[] {
   const address = stepAddress(event.candidate);
+  const family = event.candidate.family;
   switch (event.type) {
     case "attempt":
-      return {
-        call: "socket",
-        args: `${afName(event.candidate.family)}, SOCK_STREAM`,
-        result: "fd",
-      };
+      return [
+        { call: "socket", family, type: "stream" },
+        { call: "connect", phase: "start", family, type: "stream", address },
+      ];
     case "connected":
-      return { call: "connect", args: address };
+      return [{ call: "connect", phase: "end", family, type: "stream", address }];
     case "failed":
-      return { call: "connect", args: address, error: event.error.cause ?? event.error };
+      return [{
+        call: "connect",
+        phase: "end",
+        family,
+        type: "stream",
+        address,
+        error: event.error,
+      }];
     case "abandoned":
-      return { call: "close", args: "", result: `abandoned: ${event.reason}` };
+      return [{
+        call: "connect",
+        phase: "end",
+        family,
+        type: "stream",
+        address,
+        reason: event.reason,
+      }];
   }
 }

@@ -149,7 +149,8 @@ export function describeCause(cause: unknown): string {
 }
 
 /**
- * A duration as people write it: `2s`, `1.5s`, `250ms`, `2m`.
+ * A duration as people write it: `2s`, `1.5s`, `250ms`, `2m`, `24h`, `0`. The one duration
+ * formatter: the library's messages and the tools' (a flag's range) use it.
  *
  * @param ms Milliseconds.
  * @returns The duration in the largest unit that keeps it short.
@@ -159,13 +160,19 @@ export function describeCause(cause: unknown): string {
  * import { deepStrictEqual as assertEquals } from "node:assert/strict";
  *
  * assertEquals([250, 2000, 1500, 120_000].map(formatDuration), ["250ms", "2s", "1.5s", "2m"]);
+ * assertEquals([0, 1, 86_400_000].map(formatDuration), ["0", "1ms", "24h"]);
  * ```
  */
 export function formatDuration(ms: number): string {
+  if (ms === 0) return "0";
+  for (const [unit, size] of UNITS) {
+    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
+  }
   if (ms < 1000) return `${Math.round(ms)}ms`;
-  if (ms >= 60_000 && ms % 60_000 === 0) return `${ms / 60_000}m`;
   return `${Number((ms / 1000).toFixed(3))}s`;
 }
+
+const UNITS: [string, number][] = [["h", 3_600_000], ["m", 60_000], ["s", 1000]];
 
 /**
  * Wraps a runtime error from a socket operation in a {@linkcode NetError}.

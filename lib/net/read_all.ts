@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { startTimer } from "./_timer.ts";
 
 /** Anything with a stream's `read()`: a `Deno.Conn`, `Deno.TcpConn`, `Deno.FsFile`. */
 export interface StreamSource {
@@ -147,9 +148,9 @@ export class StreamReader {
     const buf = new Uint8Array(limit);
     let used = 0;
     const deadline = new AbortController();
-    const timer = options.timeout === undefined
+    const cancel = options.timeout === undefined
       ? undefined
-      : setTimeout(() => deadline.abort(), options.timeout);
+      : startTimer(options.timeout, () => deadline.abort());
     try {
       while (true) {
         let got: number | null;
@@ -170,7 +171,7 @@ export class StreamReader {
         used += got;
       }
     } finally {
-      clearTimeout(timer);
+      cancel?.();
     }
   }
 

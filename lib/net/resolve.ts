@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { afName, type OnStep, sockType } from "./steps.ts";
+import type { OnStep } from "./steps.ts";
 import { type IPFamily, ipFamily } from "./address.ts";
 import { ResolveError } from "./errors.ts";
 
@@ -88,15 +88,17 @@ export async function resolve(
 ): Promise<Candidate[]> {
   const onStep = options.onStep;
   if (onStep === undefined) return await resolveQuietly(host, port, options);
-  const args = `${host === undefined ? "NULL" : JSON.stringify(host)}, "${port}", ${
-    afName(options.family)
-  }, ${sockType(options.transport ?? "tcp")}${options.passive ? ", AI_PASSIVE" : ""}`;
+  const family = options.family ?? "any";
+  const type = options.transport === "udp" ? "dgram" : "stream";
+  const query = { host, port, passive: options.passive ?? false };
+  onStep({ call: "getaddrinfo", phase: "start", family, type, query });
   try {
     const found = await resolveQuietly(host, port, options);
-    onStep({ call: "getaddrinfo", args, result: `[${found.map((c) => c.hostname).join(", ")}]` });
+    const addresses = found.map((c) => c.hostname);
+    onStep({ call: "getaddrinfo", phase: "end", family, type, query, found: addresses });
     return found;
   } catch (error) {
-    onStep({ call: "getaddrinfo", args, error });
+    onStep({ call: "getaddrinfo", phase: "end", family, type, query, error });
     throw error;
   }
 }

@@ -6,6 +6,7 @@
  */
 import { type OnStep, stepAddress } from "./steps.ts";
 import { DeadlineQueue } from "./_deadline_queue.ts";
+import { SERVE_DEFAULTS } from "./_serve_defaults.ts";
 import { Session, type Shared } from "./_session.ts";
 import type { StreamHandler, TlsInfo } from "./stream_conn.ts";
 import { plainLayer, type StreamLayer } from "./stream_layer.ts";
@@ -240,8 +241,8 @@ export async function serveStream(
     refused: 0,
     failedHandshakes: 0,
   };
-  const max = options.maxConnections ?? 1024;
-  const lingerTimeout = options.lingerTimeout ?? 0;
+  const max = options.maxConnections ?? SERVE_DEFAULTS.maxConnections;
+  const lingerTimeout = options.lingerTimeout ?? SERVE_DEFAULTS.lingerTimeout;
   const signal = options.signal ?? new AbortController().signal;
   const drop = (s: Session) => s.drop();
   const shared: Shared = {
@@ -249,12 +250,13 @@ export async function serveStream(
     layer: options.layer ?? plainLayer,
     stats,
     live: new Set(),
-    write: new DeadlineQueue(options.writeTimeout ?? 10_000, drop),
-    idle: new DeadlineQueue(options.idleTimeout ?? 60_000, drop),
-    handshake: new DeadlineQueue(options.handshakeTimeout ?? 10_000, drop),
+    write: new DeadlineQueue(options.writeTimeout ?? SERVE_DEFAULTS.writeTimeout, drop),
+    idle: new DeadlineQueue(options.idleTimeout ?? SERVE_DEFAULTS.idleTimeout, drop),
+    handshake: new DeadlineQueue(options.handshakeTimeout ?? SERVE_DEFAULTS.handshakeTimeout, drop),
     linger: lingerTimeout > 0 ? new DeadlineQueue(lingerTimeout, drop) : undefined,
     handshaking: new Map(),
-    maxHandshakesPerAddress: options.maxHandshakesPerAddress ?? 64,
+    maxHandshakesPerAddress: options.maxHandshakesPerAddress ??
+      SERVE_DEFAULTS.maxHandshakesPerAddress,
     wake: undefined,
     onConnection: options.onConnection,
     onHandshakeError: options.onHandshakeError,
@@ -294,14 +296,19 @@ export async function serveStream(
       }
       options.onStep?.({
         call: "accept",
-        args: "",
-        result: stepPeer(conn.remoteAddr),
+        type: "stream",
+        address: stepAddress(conn.remoteAddr),
         note: "task-per-client",
       });
       if (options.admit && !admits(options.admit, conn.remoteAddr)) {
         stats.refused++;
         conn.close();
-        options.onStep?.({ call: "close", args: "", result: "refused" });
+        options.onStep?.({
+          call: "close",
+          type: "stream",
+          address: stepAddress(conn.remoteAddr),
+          reason: "refused",
+        });
         try {
           options.onRefused?.(conn.remoteAddr);
         } catch { /* the hook's failure is not the server's */ }
@@ -313,7 +320,7 @@ export async function serveStream(
     signal.removeEventListener("abort", onStop);
     onStop();
   }
-  await drain(live, options.drainTimeout ?? 5_000);
+  await drain(live, options.drainTimeout ?? SERVE_DEFAULTS.drainTimeout);
   return stats;
 }
 
@@ -324,12 +331,6 @@ function admits(admit: (peer: Deno.Addr) => boolean, peer: Deno.Addr): boolean {
   } catch {
     return false;
   }
-}
-
-/** A peer as a step shows it: `127.0.0.1:50000`, `[::1]:50000`, a Unix path. */
-function stepPeer(addr: Deno.Addr): string {
-  if (addr.transport === "tcp" || addr.transport === "udp") return stepAddress(addr);
-  return "path" in addr ? addr.path : "";
 }
 
 async function drain(live: Set<Session>, drainTimeout: number): Promise<void> {

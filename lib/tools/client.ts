@@ -4,6 +4,11 @@
  *
  * @module
  */
+import {
+  DEFAULT_CONNECT_TIMEOUT,
+  DEFAULT_READ_TIMEOUT,
+  DEFAULT_STREAM_PORT,
+} from "../cli/defaults.ts";
 import { needsGrants } from "../cli/errors.ts";
 import { ExitCode } from "../cli/exit_codes.ts";
 import type { Output } from "../cli/output.ts";
@@ -11,7 +16,8 @@ import { jsonAddress, jsonBytes } from "../cli/json.ts";
 import { Reporter } from "../cli/reporter.ts";
 import { errnoName } from "../cli/errno.ts";
 import { ipFamily, joinHostPort } from "../net/address.ts";
-import { Dialer, type DialEvent } from "../net/dial.ts";
+import { Dialer } from "../net/dial.ts";
+import type { Step } from "../net/steps.ts";
 import { describeCause, formatDuration, NetError, opError } from "../net/errors.ts";
 import { escapeBytes } from "../net/escape.ts";
 import { readAll, type StreamSource } from "../net/read_all.ts";
@@ -139,7 +145,7 @@ export async function runClient(
   options: ClientOptions,
   out: Output,
 ): Promise<number> {
-  const port = options.port ?? 3490;
+  const port = options.port ?? DEFAULT_STREAM_PORT;
   const r = options.reporter ?? Reporter.plain(out);
   const pem = options.tls
     ? await (await import("./tls_files.ts")).loadTlsFiles(options.tls)
@@ -156,11 +162,13 @@ export async function runClient(
   );
   grants.push(...candidates.map((c) => joinHostPort(c.hostname, c.port)));
   const dialer = new Dialer({
-    timeout: options.connectTimeout ?? 10_000,
+    timeout: options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT,
     race: options.race ?? false,
     raceDelay: options.raceDelay,
-    onEvent: (event) => report(event, options.race ?? false, r),
-    onStep: r.onStep,
+    onStep: (step) => {
+      r.onStep?.(step);
+      report(step, options.race ?? false, r);
+    },
   });
   let conn: Deno.TcpConn;
   try {
@@ -172,7 +180,7 @@ export async function runClient(
     if (!(err instanceof NetError) || err.op !== "dial") throw needsGrants(err, grants);
     if (err.cause instanceof Deno.errors.NotCapable) throw needsGrants(err, grants);
     if (err.timeout) {
-      const waited = formatDuration(options.connectTimeout ?? 10_000);
+      const waited = formatDuration(options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT);
       return r.fail(`failed to connect: no address answered within ${waited}`, ExitCode.Timeout, {
         errno: "ETIMEDOUT",
       });
@@ -182,6 +190,7 @@ export async function runClient(
   let secure: TlsClientConn | undefined;
   if (options.tls) {
     const { startTlsClient, TlsError } = await import("../net/tls_client.ts");
+    r.onStep?.({ call: "handshake", phase: "start" });
     try {
       secure = await startTlsClient(conn, {
         servername: options.tls.servername ?? host,
@@ -189,9 +198,10 @@ export async function runClient(
         cert: pem?.cert,
         key: pem?.key,
         alpn: options.tls.alpn,
-        timeout: options.readTimeout ?? 10_000,
+        timeout: options.readTimeout ?? DEFAULT_READ_TIMEOUT,
       });
     } catch (err) {
+      r.onStep?.({ call: "handshake", phase: "end", error: err });
       if (!(err instanceof TlsError)) throw err;
       const code = /timed out/.test(err.message)
         ? ExitCode.Timeout
@@ -200,6 +210,7 @@ export async function runClient(
         : ExitCode.Usage;
       return r.fail(`tls: ${err.message}`, code);
     }
+    r.onStep?.({ call: "handshake", phase: "end" });
     r.say(
       `tls: ${secure.protocol}${secure.alpnProtocol ? `, ALPN ${secure.alpnProtocol}` : ""}, ` +
         `subject ${secure.subject || "(none)"}`,
@@ -208,7 +219,7 @@ export async function runClient(
   try {
     if (options.probe) {
       const at = joinHostPort(conn.remoteAddr.hostname, conn.remoteAddr.port);
-      r.event("connected", { address: jsonAddress(conn.remoteAddr) }, `connected to ${at}`);
+      r.say(`connected to ${at}`); // the dial's `connected` event was the JSON one
       return ExitCode.Ok;
     }
     if (secure) return await receive(conn, options, out, r, secure.source);
@@ -221,23 +232,22 @@ export async function runClient(
     try {
       conn.close();
     } catch { /* closed with the TLS connection */ }
-    r.onStep?.({ call: "close", args: "" });
+    r.onStep?.({ call: "close", type: "stream" });
   }
 }
 
-/** The original's lines for the dial's steps; `trying` only when racing. */
-function report(event: DialEvent, racing: boolean, r: Reporter): void {
-  const address = joinHostPort(event.candidate.hostname, event.candidate.port);
-  const at = { address: jsonAddress(event.candidate) };
-  if (event.type === "attempt") {
+/** The original's lines for the dial's `connect` steps; `trying` only when racing. */
+function report(step: Step, racing: boolean, r: Reporter): void {
+  if (step.call !== "connect" || step.address === undefined || !("port" in step.address)) return;
+  const address = joinHostPort(step.address.hostname, step.address.port);
+  const at = { address: jsonAddress(step.address) };
+  if (step.phase === "start") {
     r.event("attempt", at, racing ? `trying ${address} ...` : undefined);
-  }
-  if (event.type === "failed") {
-    const errno = errnoName(event.error) ?? null;
-    r.error(`connect: ${describeCause(event.error.cause)} (${address})`, { ...at, errno });
-  }
-  if (event.type === "connected") {
-    r.event("connected", at, `connecting to ${event.candidate.hostname}`);
+  } else if (step.error instanceof NetError) {
+    const errno = errnoName(step.error) ?? null;
+    r.error(`connect: ${describeCause(step.error.cause)} (${address})`, { ...at, errno });
+  } else if (step.reason === undefined) {
+    r.event("connected", at, `connecting to ${step.address.hostname}`);
   }
 }
 
@@ -249,15 +259,16 @@ async function receive(
   source: StreamSource = conn,
 ): Promise<number> {
   const peer = joinHostPort(conn.remoteAddr.hostname, conn.remoteAddr.port);
-  const readTimeout = options.readTimeout ?? 10_000;
+  const readTimeout = options.readTimeout ?? DEFAULT_READ_TIMEOUT;
+  r.onStep?.({ call: "recv", phase: "start" });
   const { bytes, end } = await readAll(untilAborted(source, options.signal), {
     limit: options.maxBytes,
     timeout: readTimeout,
   }).catch((cause) => {
-    r.onStep?.({ call: "recv", args: "", error: cause });
+    r.onStep?.({ call: "recv", phase: "end", error: cause });
     throw opError("read", "tcp", conn.remoteAddr.hostname, conn.remoteAddr.port, cause);
   });
-  r.onStep?.({ call: "recv", args: "", result: `${bytes.length} bytes, then ${end}` });
+  r.onStep?.({ call: "recv", phase: "end", bytes: bytes.length, data: bytes, end });
   const within = formatDuration(readTimeout);
   if (end === "timeout" && bytes.length === 0 && !options.signal?.aborted) {
     return r.fail(`recv: nothing received from ${peer} within ${within}`, ExitCode.Timeout, {

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { DEFAULT_MAX_BYTES, DEFAULT_READ_TIMEOUT } from "../cli/defaults.ts";
 import { ExitCode } from "../cli/exit_codes.ts";
 import type { Output } from "../cli/output.ts";
 import { jsonAddress, jsonBytes } from "../cli/json.ts";
@@ -77,8 +78,8 @@ export async function clientSession(
   const { hostname, port } = conn.remoteAddr;
   const peer = joinHostPort(hostname, port);
   const sending = options.send !== undefined || options.input !== undefined;
-  const limit = options.maxBytes ?? (options.raw && sending ? Infinity : 65536);
-  const readTimeout = options.readTimeout ?? 10_000;
+  const limit = options.maxBytes ?? (options.raw && sending ? Infinity : DEFAULT_MAX_BYTES);
+  const readTimeout = options.readTimeout ?? DEFAULT_READ_TIMEOUT;
   const stop = new AbortController();
   let why: End | undefined;
   const end = (reason: End) => {
@@ -106,7 +107,7 @@ export async function clientSession(
   const startReadDeadline = () => readTimer = setTimeout(() => end("timeout"), readTimeout);
 
   const onStep = options.reporter?.onStep;
-  const sent = (bytes: Uint8Array) => onStep?.({ call: "send", args: `${bytes.length} bytes` });
+  const sent = (bytes: Uint8Array) => onStep?.({ call: "send", bytes: bytes.length, data: bytes });
   let sendError: unknown;
   let sendDone: Promise<void> = Promise.resolve();
   if (sending) {
@@ -126,7 +127,7 @@ export async function clientSession(
         }
         if (options.shutdown ?? true) {
           await conn.closeWrite();
-          onStep?.({ call: "shutdown", args: "SHUT_WR" });
+          onStep?.({ call: "shutdown", type: "stream" });
         }
       } catch (err) {
         if (why === undefined) sendError = err;
@@ -151,7 +152,7 @@ export async function clientSession(
       let n: number | null;
       try {
         n = await reader.read(probe ? new Uint8Array(1) : into, { signal: stop.signal });
-        onStep?.({ call: "recv", args: "", result: `${n ?? 0} bytes` });
+        onStep?.({ call: "recv", bytes: n ?? 0, data: into.subarray(0, n ?? 0) });
       } catch (err) {
         if (stop.signal.aborted) break;
         if (err instanceof Deno.errors.ConnectionReset && total > 0) {

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { DEFAULT_DATAGRAM_PORT, DEFAULT_LISTENER_COUNT } from "../cli/defaults.ts";
 import { needsGrants } from "../cli/errors.ts";
 import type { Output } from "../cli/output.ts";
 import { DatagramJson, jsonAddress } from "../cli/json.ts";
@@ -151,7 +152,7 @@ const V4_MAPPED = /^::ffff:\d+\.\d+\.\d+\.\d+$/i;
  * ```
  */
 export async function runListener(options: ListenerOptions, out: Output): Promise<ListenerStats> {
-  const port = options.port ?? 4950;
+  const port = options.port ?? DEFAULT_DATAGRAM_PORT;
   const r = options.reporter ?? Reporter.plain(out);
   const family = options.family ?? (options.host === undefined ? 6 : "any");
   const where = { host: options.host, port, family };
@@ -173,7 +174,7 @@ export async function runListener(options: ListenerOptions, out: Output): Promis
 
   const notEchoed: NotEchoed = { loop: 0, lowPort: 0, rate: 0, failed: 0 };
   const stats: ListenerStats = { datagrams: 0, bytes: 0, echoed: 0, notEchoed, ignored: 0 };
-  const limit = options.keep ? Infinity : options.count ?? 1;
+  const limit = options.keep ? Infinity : options.count ?? DEFAULT_LISTENER_COUNT;
   const ipv6Only = options.family === 6;
   const guard = options.echo ? new EchoGuard(addr.port) : undefined;
   const onStop = () => conn.close();
@@ -210,16 +211,19 @@ export async function runListener(options: ListenerOptions, out: Output): Promis
         if (options.signal?.aborted) break;
         throw err;
       }
+      const denied = access !== undefined && !access.admits(from.hostname);
       r.onStep?.({
         call: "recvfrom",
-        args: "",
-        result: `${data.length} bytes from ${stepAddress(from)}`,
+        bytes: data.length,
+        data,
+        address: stepAddress(from),
+        reason: denied ? "refused" : undefined,
       });
       if (ipv6Only && V4_MAPPED.test(from.hostname)) {
         stats.ignored++;
         continue;
       }
-      if (access && !access.admits(from.hostname)) {
+      if (denied) {
         stats.refused!++;
         if (r.json) r.refused({ from: jsonAddress(from), reason: "denied" });
         else refusals.add(`refused datagram from ${addressKey(from.hostname)}`);
@@ -239,9 +243,9 @@ export async function runListener(options: ListenerOptions, out: Output): Promis
       try {
         await conn.send(data, from);
         stats.echoed++;
-        r.onStep?.({ call: "sendto", args: `${data.length} bytes, ${stepAddress(from)}` });
+        r.onStep?.({ call: "sendto", bytes: data.length, data, address: stepAddress(from) });
       } catch (err) {
-        r.onStep?.({ call: "sendto", args: stepAddress(from), error: err });
+        r.onStep?.({ call: "sendto", address: stepAddress(from), error: err });
         if (options.signal?.aborted) break; // the socket was closed under the send: stopping
         if (err instanceof Deno.errors.NotCapable) {
           const denied = opError("write", "udp", from.hostname, from.port, err);
@@ -260,7 +264,7 @@ export async function runListener(options: ListenerOptions, out: Output): Promis
     try {
       conn.close();
     } catch { /* closed by the stop signal */ }
-    r.onStep?.({ call: "close", args: "" });
+    r.onStep?.({ call: "close", type: "dgram" });
   }
   refusals.flush();
   const refused = notEchoed.loop + notEchoed.lowPort + notEchoed.rate + notEchoed.failed;

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { DEFAULT_STREAM_PORT, DEFAULT_WORKERS } from "../cli/defaults.ts";
 import type { Output } from "../cli/output.ts";
 import { jsonAddress } from "../cli/json.ts";
 import { Reporter } from "../cli/reporter.ts";
@@ -101,8 +102,8 @@ export interface ServerOptions {
  * ```
  */
 export async function runServer(options: ServerOptions, out: Output): Promise<ServeStats> {
-  const port = options.port ?? 3490;
-  const workers = options.workers ?? 1;
+  const port = options.port ?? DEFAULT_STREAM_PORT;
+  const workers = options.workers ?? DEFAULT_WORKERS;
   const r = options.reporter ?? Reporter.plain(out);
   let tls: TlsServerConfig | undefined;
   if (options.tls) {

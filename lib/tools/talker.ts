@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { DEFAULT_DATAGRAM_PORT, DEFAULT_INTERVAL, DEFAULT_TALKER_COUNT } from "../cli/defaults.ts";
 import { needsGrants, UsageError } from "../cli/errors.ts";
 import { ExitCode } from "../cli/exit_codes.ts";
 import { addressKey, type IPFamily, ipFamily, joinHostPort, toV4Mapped } from "../net/address.ts";
@@ -124,7 +125,7 @@ export async function runTalker(
 ): Promise<number> {
   const messages = Array.isArray(message) ? message : [message];
   const family = options.family ?? "any";
-  const port = options.port ?? 4950;
+  const port = options.port ?? DEFAULT_DATAGRAM_PORT;
   const r = options.reporter ?? Reporter.plain(out);
   // What a run needs: the name (for the lookup), the local socket, the destination.
   const grants = ipFamily(host) === undefined ? [host] : [];
@@ -138,7 +139,7 @@ export async function runTalker(
   const peer = joinHostPort(target.hostname, target.port);
   grants.push(joinHostPort(local, 0), peer);
   try {
-    const count = options.count ?? 1;
+    const count = options.count ?? DEFAULT_TALKER_COUNT;
     if (count === 1 && messages.length === 1) {
       return await talk(host, messages[0]!, target, local, options, out, r);
     }
@@ -217,7 +218,7 @@ async function talkMany(
 ): Promise<number> {
   using sock = connectDatagram(target, { localHostname: local, onStep: r.onStep });
   const peer = joinHostPort(target.hostname, target.port);
-  const interval = options.interval ?? 1000;
+  const interval = options.interval ?? DEFAULT_INTERVAL;
   const to = jsonAddress(target);
   if (options.connect || options.replyTimeout !== undefined) {
     r.event("connected", { address: to }, `connected to ${peer}`);
