@@ -13,7 +13,12 @@ import { clientCertProblem } from "./_client_cert.ts";
 import type { LayerConn } from "./stream_layer.ts";
 import type { TlsInfo } from "./stream_conn.ts";
 
-/** At most this much is held decrypted and unread, or encrypted and unsent, per client. */
+/**
+ * At most this much is held decrypted and unread, or encrypted and unsent, per client. It
+ * must stay under the ~112 KiB at which node:tls (Deno 2.9) stops growing `readableLength`
+ * while it goes on reading and decrypting into buffers of its own: a larger bound is never
+ * reached, and a client that does not read grows the server by gigabytes.
+ */
 const BOUND = 64 * 1024;
 /** How long a failed handshake may take to send the alert that says why. */
 const ALERT_MS = 100;
