@@ -36,6 +36,8 @@ export interface Shared {
 
 const scratch = new Uint8Array(16 * 1024);
 const noop = () => {};
+/** The reason of every session's own end: made once, since building an error costs. */
+const ENDED = new Deno.errors.Interrupted("session ended");
 
 /** The key that limits handshakes per address: an IP peer's host, none for a Unix peer. */
 function hostKey(addr: Deno.Addr): string | undefined {
@@ -50,38 +52,46 @@ export class Session {
   #closed = false;
   #reason: Error | undefined;
   #inner: LayerConn | undefined;
-  #rejectDropped!: (err: Error) => void;
-  #dropped: Promise<never>;
+  #rejectDropped: ((err: Error) => void) | undefined;
+  #dropped: Promise<never> | undefined;
   /** The client's address, for the steps (only when they are asked for). */
   readonly at: { address?: StepAddress } = {};
 
   constructor(conn: Deno.Conn, shared: Shared) {
     this.#conn = conn;
     this.#s = shared;
-    this.#dropped = new Promise<never>((_, reject) => this.#rejectDropped = reject);
-    this.#dropped.catch(noop);
     if (shared.onStep) this.at.address = stepAddress(conn.remoteAddr);
     shared.live.add(this);
     this.done = this.#run();
   }
 
   /** Ends the session at once; what it waits on rejects with `reason`. */
-  drop(reason: Error = new Deno.errors.TimedOut("deadline passed")): void {
+  drop(reason?: Error): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#reason = reason;
-    this.#rejectDropped(reason);
-    this.#inner?.close();
-    try {
-      this.#conn.close();
-    } catch { /* already closed */ }
+    this.#reason = reason ?? new Deno.errors.TimedOut("deadline passed");
+    this.#rejectDropped?.(this.#reason);
+    if (this.#inner) this.#inner.close();
+    else {
+      try {
+        this.#conn.close();
+      } catch { /* already closed */ }
+    }
   }
 
-  /** `p`, or the drop's error as soon as the session is dropped, whatever `p` does. */
-  guard<T>(p: Promise<T>): Promise<T> {
+  /**
+   * `p`, or the drop's error as soon as the session is dropped, whatever `p` does (not
+   * needed for a layer whose `close()` settles its pending calls itself).
+   */
+  guard<T>(p: Promise<T>, settlesOnClose = false): Promise<T> {
+    if (settlesOnClose) return p;
     if (this.#closed) {
       p.catch(noop);
       return Promise.reject(this.#reason);
+    }
+    if (this.#dropped === undefined) {
+      this.#dropped = new Promise<never>((_, reject) => this.#rejectDropped = reject);
+      this.#dropped.catch(noop);
     }
     return Promise.race([p, this.#dropped]);
   }
@@ -100,13 +110,15 @@ export class Session {
       conn = new SessionConn(this, this.#conn, inner, s);
       s.onConnection?.(peer, inner.tls);
       await s.handler(conn, peer);
-      await conn.finish();
+      const finishing = conn.finish();
+      if (finishing !== undefined) await finishing;
       served = true;
       s.stats.served++;
       if (s.linger && !conn.closed) {
         await conn.closeWrite();
         s.linger.add(this);
-        while (await this.guard(inner.read(scratch)) !== null) { /* discard what was sent */ }
+        const settles = inner.settlesOnClose === true;
+        while (await this.guard(inner.read(scratch), settles) !== null) { /* discard */ }
       }
     } catch (err) {
       if (!served) {
@@ -166,7 +178,7 @@ export class Session {
     s.write.delete(this);
     s.idle.delete(this);
     s.linger?.delete(this);
-    this.drop(new Deno.errors.Interrupted("session ended"));
+    this.drop(ENDED);
     s.onStep?.({ call: "close", type: "stream", ...this.at });
     s.live.delete(this);
     s.wake?.();
@@ -185,9 +197,12 @@ class SessionConn implements StreamConn {
   #session: Session;
   #inner: LayerConn;
   #s: Shared;
-  #writing: Promise<unknown> = Promise.resolve();
+  #writing: Promise<unknown> | undefined;
+  /** Writes (and the close of our side) queued or running. */
+  #busy = 0;
   #writeError: unknown;
   #writeClosed = false;
+  #settles: boolean;
 
   constructor(session: Session, conn: Deno.Conn, inner: LayerConn, shared: Shared) {
     this.localAddr = conn.localAddr;
@@ -196,13 +211,14 @@ class SessionConn implements StreamConn {
     this.#session = session;
     this.#inner = inner;
     this.#s = shared;
+    this.#settles = inner.settlesOnClose === true;
   }
 
   async read(p: Uint8Array): Promise<number | null> {
     const { idle, onStep } = this.#s;
     idle.add(this.#session);
     try {
-      const n = await this.#session.guard(this.#inner.read(p));
+      const n = await this.#session.guard(this.#inner.read(p), this.#settles);
       onStep?.({ call: "recv", bytes: n ?? 0, data: p.subarray(0, n ?? 0), ...this.#session.at });
       return n;
     } finally {
@@ -232,26 +248,42 @@ class SessionConn implements StreamConn {
     this.#inner.close();
   }
 
-  /** After the handler: pending writes done, and the in-band end (TLS) sent. */
-  async finish(): Promise<void> {
-    if (this.closed) return;
-    if (this.#inner.endsInBand) await this.closeWrite();
-    else await this.#writing;
-    if (this.#writeError !== undefined) throw this.#writeError;
+  /**
+   * After the handler: pending writes done, and the in-band end (TLS) sent; undefined when
+   * there is nothing to wait for.
+   */
+  finish(): Promise<void> | undefined {
+    if (this.closed) return undefined;
+    if (this.#inner.endsInBand) return this.closeWrite();
+    if (this.#busy === 0) {
+      if (this.#writeError !== undefined) return Promise.reject(this.#writeError);
+      return undefined;
+    }
+    return this.#writing!.then(() => {
+      if (this.#writeError !== undefined) throw this.#writeError;
+    });
   }
 
   /** Runs `op` after the writes before it, under the write deadline. */
   #queue<T>(op: () => Promise<T>): Promise<T> {
-    const { write } = this.#s;
-    const run = this.#writing.then(async () => {
-      write.add(this.#session);
-      try {
-        return await this.#session.guard(op());
-      } finally {
-        write.delete(this.#session);
-      }
-    });
-    this.#writing = run.catch((err) => this.#writeError ??= err);
+    const run = this.#busy === 0 || this.#writing === undefined
+      ? this.#timed(op)
+      : this.#writing.then(() => this.#timed(op));
+    this.#busy++;
+    this.#writing = run.then(
+      () => void this.#busy--,
+      (err) => (this.#busy--, this.#writeError ??= err),
+    );
     return run;
+  }
+
+  async #timed<T>(op: () => Promise<T>): Promise<T> {
+    const { write } = this.#s;
+    write.add(this.#session);
+    try {
+      return await this.#session.guard(op(), this.#settles);
+    } finally {
+      write.delete(this.#session);
+    }
   }
 }

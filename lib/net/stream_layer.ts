@@ -44,6 +44,12 @@ export interface LayerConn {
    */
   readonly endsInBand: boolean;
   /**
+   * Whether `close()` makes pending reads and writes reject (as a Deno connection's does):
+   * then the server does not need to race each of them against its deadlines.
+   * @default {false}
+   */
+  readonly settlesOnClose?: boolean | undefined;
+  /**
    * Reads into `p`; holds no more than a bounded amount (about 64 KiB) read ahead.
    *
    * @param p Where the bytes go.
@@ -72,6 +78,7 @@ export const plainLayer: StreamLayer = {
 function plainConn(conn: Deno.Conn): LayerConn {
   return {
     endsInBand: false,
+    settlesOnClose: true,
     read: (p) => conn.read(p),
     async write(p) {
       // Writes may be short: loop until every byte is written (or a deadline closes us).
