@@ -107,7 +107,6 @@ Deno.test({
   name:
     "server TLS: 1,100 FINs at each step of the handshake free every slot; an honest client is served",
   ignore,
-  sanitizeOps: false, // node:tls keeps internal timers past a test
   async fn() {
     const hello = await clientHello();
     const server = serveTls({ handshakeTimeout: 60_000, drainTimeout: 60_000 });
@@ -157,7 +156,6 @@ Deno.test({
   name:
     "server TLS --echo: clients that reset after the handshake, or close with echoes unread, free their sessions",
   ignore: ignore || !python,
-  sanitizeOps: false,
   async fn() {
     // 100 slots and a long idle deadline: only noticing each end frees the slots in time.
     const server = serveTls({ echo: true, maxConnections: 100, idleTimeout: 60_000 });
@@ -197,7 +195,6 @@ Deno.test({
   name:
     "server TLS --echo: a client that sends without reading is held back (bounded read-ahead), then dropped",
   ignore: ignore || !python,
-  sanitizeOps: false,
   async fn() {
     const server = serveTls({ echo: true, writeTimeout: 1500 });
     const script = PY_PRELUDE + `
@@ -229,7 +226,6 @@ Deno.test({
   name:
     "server TLS: with 1,100 stalled handshakes from 127.0.0.1, a client from 127.0.0.2 is served at once",
   ignore,
-  sanitizeOps: false,
   async fn() {
     const server = serveTls({ handshakeTimeout: 60_000, drainTimeout: 200 });
     const stalled: Deno.Conn[] = [];
@@ -263,7 +259,6 @@ Deno.test({
   name:
     "server mutual TLS refuses what OpenSSL refuses: a server-only EKU, a key usage without digitalSignature, a CA",
   ignore,
-  sanitizeOps: false,
   async fn() {
     const c = certs!;
     const server = serveTls({ mutual: true });
