@@ -33,7 +33,7 @@
  * @module
  */
 export { AccessList, AccessSpecError } from "./lib/net/access_list.ts";
-export { type IPFamily, joinHostPort } from "./lib/net/address.ts";
+export { type IPFamily, joinHostPort, splitHostPort } from "./lib/net/address.ts";
 export { bindFirst, type BindFirstOptions } from "./lib/net/bind_first.ts";
 export {
   connectDatagram,
@@ -43,6 +43,7 @@ export {
   type ReceiveOptions,
 } from "./lib/net/connected_datagram.ts";
 export { Dialer, type DialerOptions, type DialOptions } from "./lib/net/dial.ts";
+export { dial, type DialHostOptions } from "./lib/net/dial_host.ts";
 export {
   NetError,
   type NetErrorOptions,
@@ -51,12 +52,15 @@ export {
   ResolveError,
 } from "./lib/net/errors.ts";
 export { escapeBytes } from "./lib/net/escape.ts";
+export { readAll } from "./lib/net/read_all.ts";
 export {
-  readAll,
   type ReadAllOptions,
   type ReadAllResult,
+  type ReadOptions,
+  type ReadUntilOptions,
+  StreamReader,
   type StreamSource,
-} from "./lib/net/read_all.ts";
+} from "./lib/net/reader.ts";
 export { type Candidate, type Family, resolve, type ResolveOptions } from "./lib/net/resolve.ts";
 export {
   type ServeLimits,
@@ -83,3 +87,13 @@ export {
   type UdpPingOptions,
 } from "./lib/net/udp_ping.ts";
 export { hexDump } from "./lib/net/hex_dump.ts";
+export {
+  type Datagram,
+  type DatagramHandler,
+  type DatagramServer,
+  type DatagramStats,
+  type NotReplied,
+  serveDatagram,
+  type ServeDatagramOptions,
+} from "./lib/net/serve_datagram.ts";
+export { type EchoGuardOptions, type EchoRefusal } from "./lib/net/echo_guard.ts";

@@ -30,6 +30,7 @@ import type { Output } from "../lib/cli/output.ts";
 import { parsePort } from "../lib/cli/port.ts";
 import { onTermination } from "../lib/cli/signals.ts";
 import { ExitCode } from "../lib/cli/exit_codes.ts";
+import { standardInput } from "../lib/cli/stdin.ts";
 import { runMain, STANDARD_FLAGS, type ToolInfo } from "../lib/cli/tool.ts";
 import { parseViewFlags, VIEW_FLAGS } from "../lib/cli/view_flags.ts";
 import { Reporter, type ViewOptions } from "../lib/cli/reporter.ts";
@@ -57,10 +58,11 @@ const FLAGS = {
   "max-bytes": integerFlag("stop reading after N bytes", {
     min: 1,
     max: Number.MAX_SAFE_INTEGER,
-    shownDefault: `${DEFAULT_MAX_BYTES}; with --raw and --send/--stdin, no limit`,
+    shownDefault: `${DEFAULT_MAX_BYTES}; the printed line is bounded, --raw is not`,
   }),
   raw: booleanFlag(
-    "write the received bytes exactly to stdout as they arrive; status lines to stderr",
+    "write the received bytes exactly to stdout as they arrive, all of them unless " +
+      "--max-bytes; status lines to stderr",
   ),
   send: stringFlag("TEXT", "send TEXT once connected"),
   stdin: booleanFlag("send standard input, to its end (after --send TEXT)"),
@@ -89,7 +91,8 @@ const FLAGS = {
   tls: booleanFlag(
     "connect over TLS: verify the server against the default roots (or --ca); print the TLS " +
       "version and the server's subject; a certificate that fails verification ends the run " +
-      "(exit 2); not with --send, --stdin or --idle-timeout yet",
+      "(exit 2); after --send/--stdin, close_notify then the half-close; an end without " +
+      "close_notify may be a truncation (exit 1)",
   ),
   ca: stringFlag("FILE", "trust only the CAs in FILE (PEM); - reads it from stdin"),
   servername: stringFlag("NAME", "the name the certificate must be valid for, sent as SNI", {
@@ -102,8 +105,12 @@ const FLAGS = {
     (text) => parseAlpn(text)!,
     (names) => names.join(","),
   ),
-  cert: stringFlag("FILE", "client certificate (PEM) for mutual TLS, with --key"),
-  key: stringFlag("FILE", "its private key (PEM); - reads it from stdin"),
+  cert: stringFlag("FILE", "client certificate chain (PEM) for mutual TLS, with --key"),
+  key: stringFlag(
+    "FILE",
+    "its private key (PEM); - reads it from stdin; when several of --cert, --key, --ca " +
+      "are -, stdin holds the chain, then the key, then the CAs (cat cert.pem key.pem ca.pem |)",
+  ),
   ...VIEW_FLAGS,
   ...STANDARD_FLAGS,
 };
@@ -197,13 +204,13 @@ export function parseClientArgs(
       family: familyFlag(values.ipv4, values.ipv6, "any"),
       connectTimeout: values.timeout,
       readTimeout: values["read-timeout"],
-      maxBytes: maxBytes ?? (values.raw && sends ? undefined : DEFAULT_MAX_BYTES),
+      maxBytes: maxBytes ?? (values.raw ? undefined : DEFAULT_MAX_BYTES),
       raw: values.raw,
       race: values.race || given.has("race-delay"),
       raceDelay: values["race-delay"],
-      tls: parseTlsFlags(values, given),
+      tls: parseTlsFlags(values),
       send: values.send === undefined ? undefined : new TextEncoder().encode(values.send),
-      input: values.stdin ? Deno.stdin : undefined,
+      input: values.stdin ? standardInput("--stdin") : undefined,
       shutdown: !values["no-shutdown"],
       probe: values.probe,
       idleTimeout: values["idle-timeout"],
@@ -211,19 +218,15 @@ export function parseClientArgs(
   };
 }
 
-function parseTlsFlags(
-  values: FlagValues<typeof FLAGS>,
-  given: ReadonlySet<string>,
-): ClientOptions["tls"] {
+function parseTlsFlags(values: FlagValues<typeof FLAGS>): ClientOptions["tls"] {
   if (!values.tls) return undefined;
-  for (const flag of ["send", "stdin", "idle-timeout"]) {
-    if (given.has(flag)) throw new UsageError(`Option --${flag} does not work with --tls yet`);
-  }
   if ((values.cert === undefined) !== (values.key === undefined)) {
     throw new UsageError("Options --cert and --key go together");
   }
-  if (values.cert === "-" && values.ca === "-") {
-    throw new UsageError("Options --cert and --ca cannot both read stdin");
+  if (values.stdin && [values.cert, values.key, values.ca].includes("-")) {
+    throw new UsageError(
+      "Option --stdin sends standard input: not with --cert -, --key - or --ca -",
+    );
   }
   return {
     ca: values.ca,
@@ -284,7 +287,7 @@ export async function main(args: string[], out: Output): Promise<number> {
   if (!options.raw) return code;
   // With --raw stdout is the data: bytes that could not be written are not a success.
   await out.close();
-  return code === 0 && out.failed ? ExitCode.Usage : code;
+  return code === 0 && out.failed ? ExitCode.Failed : code;
 }
 
 if (import.meta.main) await runMain(info, main);

@@ -18,7 +18,8 @@ import {
 } from "../lib/cli/flag_kinds.ts";
 import { helpText } from "../lib/cli/flag_help.ts";
 import { DEFAULT_DATAGRAM_PORT, DEFAULT_LISTENER_COUNT } from "../lib/cli/defaults.ts";
-import { type ListenerOptions, runListener } from "../lib/tools/listener.ts";
+import { type ListenerOptions, type ListenerStats, runListener } from "../lib/tools/listener.ts";
+import { ExitCode } from "../lib/cli/exit_codes.ts";
 import type { Output } from "../lib/cli/output.ts";
 import { onTermination } from "../lib/cli/signals.ts";
 import { runMain, STANDARD_FLAGS, type ToolInfo } from "../lib/cli/tool.ts";
@@ -285,12 +286,16 @@ export async function main(args: string[], out: Output): Promise<number> {
   out.statusToStderr = options.raw === true;
   using reporter = new Reporter(out, view); // disposed: the --diagram file is written
   using stop = onTermination();
+  let stats: ListenerStats;
   try {
-    await runListener({ ...options, signal: stop.signal, reporter }, out);
+    stats = await runListener({ ...options, signal: stop.signal, reporter }, out);
   } finally {
     reporter.stop();
   }
-  return 0;
+  // Stopped before the datagrams it was to wait for (one, or -c N): interrupted. With -k a
+  // stop is how a run ends.
+  const short = !options.keep && stats.datagrams < (options.count ?? DEFAULT_LISTENER_COUNT);
+  return stop.signal.aborted && short ? ExitCode.Interrupted : ExitCode.Ok;
 }
 
 if (import.meta.main) await runMain(info, main, { batch: true });

@@ -165,7 +165,8 @@ usage: server [options]`,
 10 lines a second) and counted; IPv4 clients of the dual-stack socket are matched as IPv4.
 
 TLS files are read once at start: run with --allow-read=FILE,... for them, or give them
-on stdin (cat cert.pem key.pem | server --tls --cert - --key -), which needs no permission.
+on stdin (cat cert.pem key.pem | server --tls --cert - --key -), which needs no permission;
+for mutual TLS, the CAs after the key: cat cert.pem key.pem ca.pem | … --client-ca -.
 
 Ctrl-C or SIGTERM stops accepting, lets clients in flight finish, prints a summary and exits 0.
 Durations are seconds (2, 1.5) or take a unit: 500ms, 2s, 1m.`,
@@ -236,9 +237,6 @@ function parseTlsFlags(
   if (!values.tls) return undefined;
   if (values.cert === undefined || values.key === undefined) {
     throw new UsageError("Option --tls needs --cert FILE and --key FILE");
-  }
-  if (values.cert === "-" && values["client-ca"] === "-") {
-    throw new UsageError("Options --cert and --client-ca cannot both read stdin");
   }
   return { cert: values.cert, key: values.key, clientCa: values["client-ca"], alpn: values.alpn };
 }

@@ -6,13 +6,14 @@
  * @module
  */
 import { UsageError } from "../lib/cli/errors.ts";
+import { onTermination } from "../lib/cli/signals.ts";
 import { familyFlag, parseFlags } from "../lib/cli/flags.ts";
 import { formatDuration } from "../lib/net/errors.ts";
 import { booleanFlag, durationFlag, integerFlag, portFlag } from "../lib/cli/flag_kinds.ts";
 import { helpText } from "../lib/cli/flag_help.ts";
 import {
   DEFAULT_DATAGRAM_PORT,
-  DEFAULT_INTERVAL,
+  DEFAULT_PING_INTERVAL,
   DEFAULT_TALKER_COUNT,
 } from "../lib/cli/defaults.ts";
 import { MAX_DATAGRAM } from "../lib/net/datagram_limit.ts";
@@ -61,7 +62,7 @@ const FLAGS = {
   interval: durationFlag("time between two sends", {
     short: "i",
     min: 0,
-    shownDefault: formatDuration(DEFAULT_INTERVAL),
+    shownDefault: `at once; ${formatDuration(DEFAULT_PING_INTERVAL)} for the ping`,
   }),
   ...VIEW_FLAGS,
   ...STANDARD_FLAGS,
@@ -242,22 +243,23 @@ function splitLines(input: Uint8Array): Uint8Array[] {
  * ```
  */
 export async function main(args: string[], out: Output): Promise<number> {
-  const { host, message, stdin, hex, options: parsed, view } = parseTalkerArgs(args);
-  out.statusToStderr = parsed.raw === true;
+  const { host, message, stdin, hex, options, view } = parseTalkerArgs(args);
+  out.statusToStderr = options.raw === true;
   using reporter = new Reporter(out, view); // disposed: the --diagram file is written
-  const options = { ...parsed, reporter };
-  if (stdin === undefined) return await runTalker(host, message, options, out);
-  // One datagram's worth and a byte more: too much is refused before anything is sent.
-  const limit = stdin === "lines" ? MAX_LINES_INPUT : MAX_DATAGRAM[6] * (hex ? 3 : 1);
-  const { readInput } = await import("../lib/cli/stdin.ts"); // only when stdin is read
-  const input = await readInput(stdin === "lines" ? "--lines" : "MESSAGE -", limit);
-  if (stdin === "lines") {
-    const lines = splitLines(input);
-    if (lines.length === 0) throw new UsageError("Option --lines: standard input has no line");
-    return await runTalker(host, lines, options, out);
+  let payload: Uint8Array | Uint8Array[] = message;
+  if (stdin !== undefined) {
+    // One datagram's worth and a byte more: too much is refused before anything is sent.
+    const limit = stdin === "lines" ? MAX_LINES_INPUT : MAX_DATAGRAM[6] * (hex ? 3 : 1);
+    const { readInput } = await import("../lib/cli/stdin.ts"); // only when stdin is read
+    const input = await readInput(stdin === "lines" ? "--lines" : "MESSAGE -", limit);
+    if (stdin === "lines") {
+      payload = splitLines(input);
+      if (payload.length === 0) throw new UsageError("Option --lines: standard input has no line");
+    } else payload = hex ? parseHex(new TextDecoder().decode(input)) : input;
   }
-  const payload = hex ? parseHex(new TextDecoder().decode(input)) : input;
-  return await runTalker(host, payload, options, out);
+  // Ctrl-C: no further datagram is sent, the ping prints its summary, exit 130.
+  using stop = onTermination();
+  return await runTalker(host, payload, { ...options, reporter, signal: stop.signal }, out);
 }
 
 if (import.meta.main) await runMain(info, main);

@@ -94,3 +94,15 @@ Deno.test("parseFlags() keeps every value of a repeatable option, in order", () 
   assertEquals(values.deny, []);
   assertEquals(values.port, "1");
 });
+
+Deno.test("AccessList with only deny rules refuses what is not an address", () => {
+  // Issue 18, bug 12: "localhost" and "" were admitted past a deny list.
+  const access = new AccessList({ deny: ["10.0.0.0/8"] });
+  assertEquals(access.empty, false); // documented inverted before
+  assertEquals(access.admits("127.0.0.1"), true);
+  assertEquals(access.admits("10.1.2.3"), false);
+  assertEquals(access.admits("localhost"), false);
+  assertEquals(access.admits(""), false);
+  assertEquals(new AccessList({}).empty, true);
+  assertEquals(new AccessList({}).admits("localhost"), true); // no rule: everyone
+});

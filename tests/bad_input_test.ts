@@ -83,15 +83,15 @@ const cases: Case[] = [
   ["server", ["-p"], 1, /^server: Option '-p, --port <value>' argument missing\n$/],
   [
     "client",
-    ["--tls", "--send", "x", "::1"],
+    ["--tls", "--stdin", "--ca", "-", "::1"],
     1,
-    /^client: Option --send does not work with --tls yet\n$/,
+    /^client: Option --stdin sends standard input: not with --cert -, --key - or --ca -\n$/,
   ],
   [
     "client",
-    ["--tls", "--stdin", "::1"],
+    ["--tls", "--stdin", "--cert", "-", "--key", "k.pem", "::1"],
     1,
-    /^client: Option --stdin does not work with --tls yet\n$/,
+    /^client: Option --stdin sends standard input: not with --cert -, --key - or --ca -\n$/,
   ],
   [
     "client",

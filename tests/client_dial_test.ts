@@ -66,7 +66,7 @@ Deno.test({
     // 3 s over two addresses: 1.5 s each is below the 2 s minimum, so the first gets 2 s.
     assertEquals(
       proc.stderr,
-      `client: connect: Connection timed out after 2000ms ([::1]:${setup.port})\n`,
+      `client: connect: Connection timed out after 2s ([::1]:${setup.port})\n`,
     );
     assertEquals(
       proc.stdout,

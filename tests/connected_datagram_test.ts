@@ -1,5 +1,6 @@
-import { assert, assertEquals, assertRejects } from "./_assert.ts";
+import { assert, assertEquals, assertRejects, assertThrows, errorOf } from "./_assert.ts";
 import { connectDatagram, ConnectedDatagram } from "../lib/net/connected_datagram.ts";
+import { udpPing } from "../lib/net/udp_ping.ts";
 import { NetError } from "../lib/net/errors.ts";
 import { bytes, text, udpSocket } from "./_tools.ts";
 
@@ -54,4 +55,61 @@ Deno.test("ConnectedDatagram accepts replies to an IPv4-mapped peer from an IPv6
   assertEquals(text(got), "via mapped");
   await peer.send(bytes("back"), from);
   assertEquals(text(await sock.receive({ timeout: 2000 })), "back");
+});
+
+Deno.test("two overlapping receive() calls get the two datagrams, one each, in order", async () => {
+  // Issue 18, bug 2: both calls returned the first datagram.
+  using peer = udpSocket("127.0.0.1");
+  using sock = connectDatagram({ hostname: "127.0.0.1", port: peer.port });
+  await sock.send(bytes("hi"));
+  const [, from] = await peer.receive(new Uint8Array(10));
+  const first = sock.receive({ timeout: 5000 });
+  const second = sock.receive({ timeout: 5000 });
+  await peer.send(bytes("one"), from);
+  await peer.send(bytes("two"), from);
+  assertEquals([text(await first), text(await second)], ["one", "two"]);
+});
+
+Deno.test("connectDatagram() refuses a host name, which would drop every reply", () => {
+  // Issue 18, bug 7: "localhost" was accepted, then compared with "127.0.0.1".
+  assertThrows(
+    () => connectDatagram({ hostname: "localhost", port: 4950 }),
+    errorOf(TypeError, /Invalid peer hostname "localhost": expected an IP literal/),
+  );
+  for (const port of [0, 70000, -1, NaN]) {
+    assertThrows(
+      () => connectDatagram({ hostname: "127.0.0.1", port }),
+      errorOf(RangeError, new RegExp(`Invalid peer port "${port}"`)),
+    );
+  }
+});
+
+Deno.test("receive() stops on its signal, and the next call still gets the datagram", async () => {
+  using peer = udpSocket("127.0.0.1");
+  using sock = connectDatagram({ hostname: "127.0.0.1", port: peer.port });
+  await sock.send(bytes("hi"));
+  const [, from] = await peer.receive(new Uint8Array(10));
+  const stop = new AbortController();
+  const waiting = sock.receive({ signal: stop.signal });
+  stop.abort(new Error("Enough"));
+  await assertRejects(() => waiting, errorOf(Error, /Enough/));
+  await peer.send(bytes("kept"), from);
+  assertEquals(text(await sock.receive({ timeout: 5000 })), "kept");
+});
+
+Deno.test("udpPing() returns as soon as its signal aborts, in the middle of a wait", async () => {
+  // Issue 18, bug 8: with timeout 3000 it returned after 3 s.
+  using silent = udpSocket("127.0.0.1");
+  using sock = connectDatagram({ hostname: "127.0.0.1", port: silent.port });
+  const stop = new AbortController();
+  const timer = setTimeout(() => stop.abort(), 100);
+  const started = performance.now();
+  const stats = await udpPing(sock, [bytes("a"), bytes("b")], {
+    interval: 10,
+    timeout: 20_000,
+    signal: stop.signal,
+  });
+  clearTimeout(timer);
+  assert(performance.now() - started < 10_000, "the signal did not interrupt the wait");
+  assertEquals([stats.sent, stats.replies], [1, 0]);
 });

@@ -1,9 +1,17 @@
-import { assert, assertEquals, assertMatch } from "./_assert.ts";
+import {
+  assert,
+  assertEquals,
+  assertMatch,
+  assertRejects,
+  assertThrows,
+  errorOf,
+} from "./_assert.ts";
 import { freePort } from "./_tools.ts";
 import { blackHole, canBlackHole } from "../testing/black_hole.ts";
 import { attemptShare } from "../lib/net/_dial_deadline.ts";
 import { Dialer, interleaveFamilies } from "../lib/net/dial.ts";
-import { NetError } from "../lib/net/errors.ts";
+import { NetError, ResolveError } from "../lib/net/errors.ts";
+import { dial, joinHostPort, splitHostPort } from "../mod.ts";
 import type { Candidate } from "../lib/net/resolve.ts";
 import type { Step } from "../lib/net/steps.ts";
 
@@ -91,7 +99,9 @@ Deno.test({
     ]);
     const failure = failures[0];
     assert(failure instanceof NetError && failure.cause instanceof Deno.errors.TimedOut);
-    assertMatch(failure.message, /^dial tcp \[::1\]:\d+: connection timed out after 25\d\dms$/);
+    // Issue 18, bug 10: one duration wording ("2.5s", as the deadline's own message).
+    assertMatch(failure.message, /^dial tcp \[::1\]:\d+: timed out after 2\.\d+s$/);
+    assertEquals(failure.timeout, true);
   },
 });
 
@@ -280,4 +290,88 @@ Deno.test({
       await server.status;
     }
   },
+});
+
+Deno.test({
+  name: "a dial whose every attempt failed, the first by using up its share, is a timeout",
+  ignore,
+  async fn() {
+    // Issue 18, bug 3: "connection timed out after 2500ms" came with timeout false.
+    await using hole = await blackHole("127.0.0.1");
+    const refused = candidate("127.0.0.1", await freePort());
+    const { error } = await timed(() =>
+      new Dialer({ timeout: 5000 }).dial([candidate("127.0.0.1", hole.port), refused])
+    );
+    assert(error instanceof NetError, String(error));
+    assertEquals(error.timeout, true);
+    assertMatch(
+      error.message,
+      new RegExp(`^dial tcp 127.0.0.1:${hole.port}: timed out after 2\\.\\d+s$`),
+    );
+  },
+});
+
+Deno.test("Dialer: timeout 0 is no deadline; NaN, -1 and a NaN raceDelay are refused, named", async () => {
+  // Issue 18, bug 10: 0 timed out at once, NaN meant none, a NaN raceDelay was not clamped.
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  using conn = await new Dialer({ timeout: 0 }).dial([candidate("127.0.0.1", listener.addr.port)]);
+  using _accepted = await listener.accept();
+  assertEquals(conn.remoteAddr.port, listener.addr.port);
+  for (const timeout of [NaN, -1]) {
+    assertThrows(
+      () => new Dialer({ timeout }),
+      errorOf(RangeError, new RegExp(`Invalid timeout "${timeout}"`)),
+    );
+  }
+  assertThrows(
+    () => new Dialer({ raceDelay: NaN }),
+    errorOf(RangeError, /Invalid raceDelay "NaN"/),
+  );
+  assertEquals(new Dialer({ raceDelay: 5 }).raceDelay, 10); // clamped, as RFC 8305 asks
+  await assertRejects(
+    () => new Dialer().dial([{ hostname: "localhost", port: 1, family: 4 }]),
+    errorOf(TypeError, /Invalid candidate hostname "localhost": expected an IP literal/),
+  );
+});
+
+Deno.test("dial() looks a name up and connects, under one deadline", async () => {
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  using conn = await dial("localhost", listener.addr.port, { family: 4, timeout: 5000 });
+  using _accepted = await listener.accept();
+  assertEquals(conn.remoteAddr.port, listener.addr.port);
+  await assertRejects(
+    () => dial("no-such-host.invalid", 80, { timeout: 5000 }),
+    errorOf(ResolveError, /^ResolveError: lookup no-such-host\.invalid: /),
+  );
+  await assertRejects(() => dial("::1", 0), errorOf(RangeError, /Invalid port "0"/));
+});
+
+Deno.test({
+  name: "dial() at its deadline throws a timeout naming the whole deadline",
+  ignore,
+  async fn() {
+    await using hole = await blackHole("127.0.0.1");
+    const { ms, error } = await timed(() => dial("127.0.0.1", hole.port, { timeout: 300 }));
+    assert(error instanceof NetError && error.timeout, String(error));
+    assertEquals(error.message, `dial tcp 127.0.0.1:${hole.port}: timed out after 300ms`);
+    assert(ms < 2000, `gave up after ${ms} ms`);
+    const stop = new AbortController();
+    stop.abort(new Error("Cancelled"));
+    await assertRejects(
+      () => dial("127.0.0.1", hole.port, { signal: stop.signal }),
+      errorOf(Error, /Cancelled/),
+    );
+  },
+});
+
+Deno.test("splitHostPort() undoes joinHostPort(), and names what is wrong", () => {
+  for (const [host, port] of [["::1", 1], ["127.0.0.1", 65535], ["fe80::1%2", 22], ["", 80]]) {
+    assertEquals(splitHostPort(joinHostPort(host as string, port as number)), {
+      hostname: host,
+      port,
+    });
+  }
+  assertThrows(() => splitHostPort("[::1]"), errorOf(TypeError, /Invalid address "\[::1\]"/));
+  assertThrows(() => splitHostPort("a:b"), errorOf(TypeError, /the port "b" is not a number/));
+  assertThrows(() => splitHostPort("a:70000"), errorOf(RangeError, /port 70000 is not from 0/));
 });

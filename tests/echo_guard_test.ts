@@ -1,5 +1,5 @@
 import { assertEquals } from "./_assert.ts";
-import { EchoGuard } from "../lib/tools/echo_guard.ts";
+import { EchoGuard } from "../lib/net/echo_guard.ts";
 
 /** A clock the test moves by hand, in milliseconds. */
 function manualClock(): { now: () => number; advance: (ms: number) => void } {
@@ -57,4 +57,14 @@ Deno.test("EchoGuard remembers at most maxSenders addresses, forgetting the olde
   assertEquals(guard.check({ hostname: "10.0.39.15", port: 5000 }), "rate");
   assertEquals(guard.check({ hostname: "10.0.0.0", port: 5000 }), undefined);
   assertEquals(guard.senders, 3);
+});
+
+Deno.test("EchoGuard on a Unix datagram socket: its own path is a loop, a sender has a rate", () => {
+  const clock = manualClock();
+  const guard = new EchoGuard({ path: "/tmp/server.sock" }, { burst: 1, rate: 1, now: clock.now });
+  assertEquals(guard.check({ path: "/tmp/server.sock" }), "loop");
+  assertEquals(guard.check({ path: "/tmp/client.sock" }), undefined);
+  assertEquals(guard.check({ path: "/tmp/client.sock" }), "rate");
+  clock.advance(1000);
+  assertEquals(guard.check({ path: "/tmp/client.sock" }), undefined);
 });

@@ -52,6 +52,8 @@ function expected(cp: number): string {
     return ascii[cp] ?? `\\x${cp.toString(16).padStart(2, "0")}`;
   }
   if (cp === 0x5c) return "\\\\";
+  if (cp === 0x22) return '\\"'; // quotes: a payload cannot end its quoted field
+  if (cp === 0x27) return "\\'";
   return UNSAFE.test(String.fromCodePoint(cp))
     ? `\\u{${cp.toString(16)}}`
     : String.fromCodePoint(cp);

@@ -2,7 +2,7 @@
 // pipes (FIFOs whose read end the test holds) and files, then the tools as processes with a
 // stdout nobody reads, a full disk, a reader that leaves, and a bug.
 import { assert, assertEquals, assertMatch } from "./_assert.ts";
-import { startTool, text, toolArgs, ToolProcess, udpSocket } from "./_tools.ts";
+import { runTool, startTool, text, toolArgs, ToolProcess, udpSocket } from "./_tools.ts";
 import { Output, OUTPUT_DRAIN_MS } from "../lib/cli/output.ts";
 
 const FIXTURES = new URL("./fixtures/", import.meta.url).pathname;
@@ -454,4 +454,37 @@ Deno.test("client --raw whose stdout is a full disk says so and exits 1, not 0",
   assertMatch(full.stderr, /client: stdout: No space left on device/);
   const ok = await run("/dev/null");
   assertEquals(ok.code, 0, ok.stderr);
+});
+
+Deno.test("client printing a 3 MB response: the JSON line and the human line come out whole", async () => {
+  const size = 3_000_000; // the JSON line is 7 MB: far over the 1 MiB output bound
+  using server = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const serve = async () => {
+    using conn = await server.accept();
+    const chunk = new TextEncoder().encode("A".repeat(64 * 1024));
+    for (let sent = 0; sent < size;) {
+      const piece = chunk.subarray(0, Math.min(chunk.length, size - sent));
+      for (let off = 0; off < piece.length;) off += await conn.write(piece.subarray(off));
+      sent += piece.length;
+    }
+  };
+  const args = ["--max-bytes", String(size), "-p", String(server.addr.port), "127.0.0.1"];
+  const serving = serve();
+  const json = await runTool("client", ["--json", ...args], { timeout: 30_000 });
+  await serving;
+  assertEquals(json.code, 0, json.stderr.slice(0, 300));
+  const received = json.stdout.split("\n").map((l) => JSON.parse(l || "null")).find((e) =>
+    e?.event === "received"
+  );
+  assertEquals([received.size, received.data.length, received.data_base64.length], [
+    size,
+    size,
+    4_000_000,
+  ]);
+  const serving2 = serve();
+  const human = await runTool("client", args, { timeout: 30_000 });
+  await serving2;
+  assertEquals(human.code, 0, human.stderr.slice(0, 300));
+  assertMatch(human.stdout, /^client: connecting to 127\.0\.0\.1\nclient: received 'A+'\n$/);
+  assertEquals(human.stdout.length, 52 + size);
 });

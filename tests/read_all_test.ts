@@ -1,4 +1,4 @@
-import { assertEquals } from "./_assert.ts";
+import { assert, assertEquals } from "./_assert.ts";
 import { readAll, StreamReader } from "../lib/net/read_all.ts";
 
 // Deno 2.9 runs tests without its op and resource sanitizers unless asked: ask, so that a
@@ -97,12 +97,19 @@ test("readAll() stops at the limit and keeps the bytes past it for the next call
   });
 });
 
-test("readAll() says eof, not limit, when the peer closes after exactly the limit", async () => {
+test("readAll() ends at exactly the limit at once, without waiting for one more byte", async () => {
+  // Issue 18, bug 5: it waited for a byte past the limit, then ended with "timeout".
   using pair = await tcpPair();
-  await pair.peer.write(enc("1234"));
-  pair.peer.closeWrite();
+  await pair.peer.write(enc("1234")); // and the peer stays open, silent
+  const started = performance.now();
   assertEquals(await readAll(pair.conn, { limit: 4, timeout: 5000 }), {
     bytes: enc("1234"),
+    end: "limit",
+  });
+  assert(performance.now() - started < 2500, "it waited for the deadline");
+  pair.peer.closeWrite();
+  assertEquals(await readAll(pair.conn, { limit: 4, timeout: 5000 }), {
+    bytes: new Uint8Array(0),
     end: "eof",
   });
 });

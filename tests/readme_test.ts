@@ -56,7 +56,7 @@ Deno.test("README's exit-code table has the codes and meanings every tool prints
     assert(m, `not a table row: ${JSON.stringify(line)}`);
     return { code: Number(m[1]), meaning: m[2]! };
   });
-  assertEquals(help.map((r) => r.code), Object.values(ExitCode));
+  assertEquals(help.map((r) => r.code), [...new Set(Object.values(ExitCode))]);
   const readme = await read("README.md");
   const start = readme.indexOf("## Exit codes");
   assert(start >= 0, "README has no Exit codes section");

@@ -1,4 +1,4 @@
-import { assertEquals, assertRejects, errorOf } from "./_assert.ts";
+import { assert, assertEquals, assertMatch, assertRejects, errorOf } from "./_assert.ts";
 import { ResolveError } from "../lib/net/errors.ts";
 import { resolve } from "../lib/net/resolve.ts";
 
@@ -67,5 +67,42 @@ Deno.test("resolve() refuses a bad family", async () => {
     // @ts-expect-error: a family from untyped code
     () => resolve("::1", 1, { family: 5 }),
     errorOf(ResolveError, /ai_family not supported: 5/),
+  );
+});
+
+Deno.test("resolve() refuses a port out of range, naming it", async () => {
+  // Issue 18, bug 10: 70000, -1 and NaN were accepted.
+  for (const port of [70000, -1, NaN, 1.5]) {
+    await assertRejects(
+      () => resolve("::1", port),
+      errorOf(
+        RangeError,
+        new RegExp(`Invalid port "${port}": expected a whole number from 0 to 65535`),
+      ),
+    );
+  }
+});
+
+Deno.test("resolve() says a name has no address of the family asked for, and which it has", async () => {
+  // Issue 19: `-6 localhost` (IPv4 only here) said "Name or service not known".
+  const v6 = await resolve("localhost", 1, { family: 6 }).catch((e: unknown) => e);
+  if (v6 instanceof Array) return; // this machine's localhost has an IPv6 address
+  assert(v6 instanceof ResolveError, String(v6));
+  assertMatch(
+    v6.message,
+    /^lookup localhost: No IPv6 address: the name has only IPv4 addresses \(127\./,
+  );
+});
+
+Deno.test("resolve() takes a numeric IPv6 zone, and names a zone it cannot use", async () => {
+  // Issue 19: 'fe80::1%lo' said "failed to lookup address information".
+  assertEquals(await resolve("::1%1", 7), [{ hostname: "::1%1", port: 7, family: 6 }]);
+  await assertRejects(
+    () => resolve("fe80::1%no-such-if", 7),
+    errorOf(ResolveError, /^ResolveError: lookup fe80::1%no-such-if: .*unknown zone "no-such-if"/),
+  );
+  await assertRejects(
+    () => resolve("127.0.0.1%1", 7),
+    errorOf(ResolveError, /a zone \("%1"\) goes with an IPv6 address only/),
   );
 });

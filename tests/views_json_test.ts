@@ -1,6 +1,7 @@
 // --json: every line every tool writes is one event, valid against the schema (ajv).
 import { assert, assertEquals, assertMatch } from "./_assert.ts";
-import { fetchAll, runTool, startTool, text, ToolProcess, udpSocket } from "./_tools.ts";
+import { fetchAll, runTool, startTool, text, toolArgs, ToolProcess, udpSocket } from "./_tools.ts";
+import { runWithInput } from "../testing/run_with_input.ts";
 import { parseEvents } from "./_events.ts";
 
 const names = (events: { event: string }[]) => events.map((e) => e.event);
@@ -170,7 +171,13 @@ Deno.test("talker ping --json: a reply event per seq with its round trip, then a
   const args = ["--json", "-p", String(port), "-n", "2", "-i", "50ms", "-r", "2s", "::1", "hi"];
   const res = await runTool("talker", args);
   assertEquals(res.code, 0, res.stderr);
-  const events = parseEvents(res.stdout);
+  const all = parseEvents(res.stdout);
+  // Each request is a sent event too, with its seq (a reply may come before the next send).
+  assertEquals(all.filter((e) => e.event === "sent").map((e) => [e.seq, e.size]), [[1, 2], [
+    2,
+    2,
+  ]]);
+  const events = all.filter((e) => e.event !== "sent");
   assertEquals(names(events), ["connected", "reply", "reply", "summary"]);
   assertEquals([events[1]!.seq, events[2]!.seq], [1, 2]);
   assert(typeof events[1]!.rtt_ms === "number");
@@ -246,4 +253,93 @@ Deno.test("--json: the error that ends a run carries the exit code the tool ends
     assert(last !== undefined, `${tool}: no error event in ${res.stdout}`);
     assertEquals(last.exit_code, code, JSON.stringify(last));
   }
+});
+
+Deno.test("--json error messages never carry the tool's name; the event's tool says it", async () => {
+  const cases: [string, string[]][] = [
+    ["client", ["--json", "--bogus", "::1"]],
+    ["talker", ["--json", "--bogus", "::1", "x"]],
+    ["server", ["--json", "--bogus"]],
+    ["listener", ["--json", "--bogus"]],
+  ];
+  for (const [tool, args] of cases) {
+    const res = await runTool(tool, args);
+    assertEquals(res.code, 1, res.stderr);
+    const [error] = parseEvents(res.stdout);
+    assertEquals(error!.event, "error");
+    assertEquals(error!.tool, tool);
+    const message = error!.message as string;
+    assertEquals(message.startsWith(`${tool}:`), false, message);
+    assertEquals(res.stderr, `${tool}: ${message}\n`); // the line is the message, named
+  }
+});
+
+Deno.test("client --json: an idle end (exit 0) is no error event; --send and --stdin are sent events", async () => {
+  const { proc, port } = await startTool("server", ["-H", "127.0.0.1", "--echo"]);
+  await using _server = proc;
+  const idle = await runTool("client", ["--json", "-i", "300ms", "-p", String(port), "127.0.0.1"]);
+  assertEquals(idle.code, 0, idle.stderr);
+  const idleEvents = parseEvents(idle.stdout);
+  assertEquals(idleEvents.some((e) => e.event === "error"), false, idle.stdout);
+  assertMatch(idle.stderr, /idle for 300ms: closing/);
+  // Stopping at --max-bytes is such an end too: the received event's `end` says it.
+  const greeter = await startTool("server", ["-H", "127.0.0.1"]);
+  await using _greeter = greeter.proc;
+  const capped = await runTool("client", [
+    "--json",
+    "--max-bytes",
+    "5",
+    "-p",
+    String(greeter.port),
+    "127.0.0.1",
+  ]);
+  assertEquals(capped.code, 0, capped.stderr);
+  const cappedEvents = parseEvents(capped.stdout);
+  assertEquals(cappedEvents.some((e) => e.event === "error"), false, capped.stdout);
+  assertEquals(cappedEvents.find((e) => e.event === "received")?.end, "limit");
+
+  const sent = await runTool("client", [
+    "--json",
+    "--send",
+    "hello",
+    "-p",
+    String(port),
+    "127.0.0.1",
+  ]);
+  assertEquals(sent.code, 0, sent.stderr);
+  const events = parseEvents(sent.stdout);
+  const send = events.find((e) => e.event === "sent");
+  assert(send !== undefined, sent.stdout);
+  assertEquals([send.size, (send.to as { port: number }).port], [5, port]);
+  assertEquals(names(events).indexOf("sent") < names(events).indexOf("received"), true);
+
+  const args = toolArgs("client", ["--json", "--stdin", "-p", String(port), "127.0.0.1"]);
+  const piped = await runWithInput(Deno.execPath(), args, new TextEncoder().encode("from stdin"));
+  assertEquals(piped.code, 0, piped.stderr);
+  const fromStdin = parseEvents(new TextDecoder().decode(piped.stdout));
+  const sizes = fromStdin.filter((e) => e.event === "sent").map((e) => e.size as number);
+  assertEquals(sizes.reduce((a, b) => a + b, 0), 10);
+});
+
+Deno.test("the schema says what each tool's events carry: an event missing a field is refused", () => {
+  const t = `"time":"2026-12-06T14:00:00.000Z"`;
+  const invalid = [
+    `{"event":"summary",${t},"tool":"server","failed":0,"dropped":0,"refused":0,"accept_errors":0,"dropped_lines":0}`,
+    `{"event":"summary",${t},"tool":"listener","datagrams":1,"bytes":1}`,
+    `{"event":"summary",${t},"tool":"talker","ignored":0,"sent":2,"replies":2}`,
+    `{"event":"error",${t},"tool":"client","message":"x","exit_code":5}`,
+    `{"event":"sent",${t},"tool":"talker","to":{"address":"::1","port":1,"family":"IPv6"},"size":1}`,
+  ];
+  for (const line of invalid) {
+    let refused = false;
+    try {
+      parseEvents(`${line}\n`);
+    } catch {
+      refused = true;
+    }
+    assert(refused, `accepted: ${line}`);
+  }
+  const valid =
+    `{"event":"summary",${t},"tool":"talker","ignored":0,"sent":2,"replies":0,"lost_pct":100,"late":0}`;
+  assertEquals(parseEvents(`${valid}\n`).length, 1);
 });

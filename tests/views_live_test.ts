@@ -197,3 +197,98 @@ Deno.test({
     }
   },
 });
+
+/** The pane's scrolling region, as tmux holds it: `upper lower` (0-based rows). */
+async function scrollRegion(pane: Pane): Promise<string> {
+  const got = await pane.tmux(
+    "display-message",
+    "-p",
+    "-t",
+    pane.session,
+    "#{scroll_region_upper} #{scroll_region_lower}",
+  );
+  return got.trim();
+}
+
+Deno.test({
+  name:
+    "server draining after Ctrl-C says so; a second Ctrl-C exits 130 and gives the terminal back",
+  ignore: !TMUX,
+  fn: async () => {
+    const port = freePort("tcp", "127.0.0.1");
+    const args = ["--echo", "-H", "127.0.0.1", "-p", String(port)];
+    await using pane = await Pane.start("server", args, "; echo exit=$?");
+    await pane.waitFor(/waiting for connections/);
+    assertEquals(await scrollRegion(pane), "0 28"); // the bottom row is the status line's
+    // One client that stays: the server drains it after the first Ctrl-C.
+    using _conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    await pane.waitFor(/server: up \d+s · 1 connection ·/); // one: singular
+    await pane.tmux("send-keys", "-t", pane.session, "C-c");
+    await pane.waitFor(/server: draining \(Ctrl-C again to quit now\) · up/);
+    await pane.tmux("send-keys", "-t", pane.session, "C-c");
+    await pane.waitFor(/exit=130/);
+    const end = await pane.capture();
+    assertEquals(/server: (draining|up) /.test(end), false, end);
+    assertEquals(await scrollRegion(pane), "0 29"); // the whole screen again
+  },
+});
+
+Deno.test({
+  name: "listener stopped by Ctrl-C: its summary starts at the first column, the ^C cleared",
+  ignore: !TMUX,
+  fn: async () => {
+    const port = freePort("udp", "127.0.0.1");
+    await using pane = await Pane.start("listener", ["-k", "-H", "127.0.0.1", "-p", String(port)]);
+    await pane.waitFor(/listener: up \d+s · 0 datagrams/);
+    await sendDatagrams(port, 1);
+    await pane.waitFor(/listener: up \d+s · 1 datagram \(/); // one: singular
+    await pane.tmux("send-keys", "-t", pane.session, "C-c");
+    const end = (await pane.waitFor(/listener: received 1 datagram, 2 bytes[^]*/)).input;
+    assertMatch(end, /\nlistener: received 1 datagram, 2 bytes\n/);
+    assertEquals(end.includes("^C"), false, end);
+  },
+});
+
+Deno.test({
+  name:
+    "listener -k in a terminal that is resized: the status line moves to the new bottom, nothing stale left",
+  ignore: !TMUX,
+  fn: async () => {
+    const port = freePort("udp", "127.0.0.1");
+    await using pane = await Pane.start("listener", ["-k", "-H", "127.0.0.1", "-p", String(port)]);
+    await pane.waitFor(/listener: up \d+s · 0 datagrams/);
+    await pane.tmux("resize-window", "-t", pane.session, "-y", "20");
+    await sendDatagrams(port, 12); // 36 lines: the region scrolls
+    await pane.waitFor(/listener: up \d+s · 12 datagrams/);
+    const rows = (await pane.capture()).split("\n");
+    assertMatch(rows[19]!, STATUS);
+    assertEquals(await scrollRegion(pane), "0 18");
+    // Narrower than the line: it is cut to fit, never wrapped onto a second row.
+    await pane.tmux("resize-window", "-t", pane.session, "-x", "40");
+    await sendDatagrams(port, 1);
+    await pane.waitFor(/listener: up \d+s · 13 data/);
+    const narrow = (await pane.capture()).split("\n");
+    assertMatch(narrow[19]!, /^listener: up \d+s · 13 data/);
+    assertEquals(narrow.filter((r) => /refused|dropped|\/s now/.test(r)), [], narrow.join("\n"));
+    await pane.tmux("send-keys", "-t", pane.session, "C-c");
+    await pane.waitFor(/listener: received 13 datagrams/);
+    // Nowhere on the screen nor in the scrollback is a status line left.
+    const all = await pane.tmux("capture-pane", "-p", "-S", "-", "-t", pane.session);
+    assertEquals(/listener: up \d+s/.test(all), false, all);
+  },
+});
+
+Deno.test({
+  name: "talker ping stopped by Ctrl-C in a terminal: the summary starts at the first column",
+  ignore: !TMUX,
+  fn: async () => {
+    using silent = udpSocket("::1");
+    const args = ["-n", "50", "-i", "100ms", "-r", "200ms", "-p", String(silent.port), "::1", "hi"];
+    await using pane = await Pane.start("talker", args, "; echo exit=$?");
+    await pane.waitFor(/no reply for seq=2/);
+    await pane.tmux("send-keys", "-t", pane.session, "C-c");
+    const end = (await pane.waitFor(/exit=\d+/)).input;
+    assertMatch(end, /\ntalker: \d+ sent, 0 replies, 100% lost\nexit=130\n/);
+    assertEquals(end.includes("^C"), false, end);
+  },
+});

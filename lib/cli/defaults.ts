@@ -49,5 +49,5 @@ export const DEFAULT_WORKERS = 1;
 export const DEFAULT_LISTENER_COUNT = 1;
 /** Times the talker sends its message (each line). */
 export const DEFAULT_TALKER_COUNT = 1;
-/** The talker's time between two sends. */
-export const DEFAULT_INTERVAL = 1_000;
+/** The talker's ping: the time between two requests, as `ping` (other sends go at once). */
+export const DEFAULT_PING_INTERVAL = 1_000;

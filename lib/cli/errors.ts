@@ -27,7 +27,7 @@ export class ToolError extends Error {
   /** The code the tool exits with. */
   readonly exitCode: ExitCodeValue;
   /**
-   * Creates the value from its parts.
+   * An error that ends the tool with `exitCode`, printed as `NAME: message`.
    *
    * @param message The line, without the tool's name.
    * @param exitCode The code the tool exits with.
@@ -55,7 +55,7 @@ export class UsageError extends ToolError {
   /** Whether the tool should print its one-line usage instead of the message. */
   readonly showUsage: boolean;
   /**
-   * Creates the value from its parts.
+   * A usage error (exit 1): its message, or with `showUsage` the tool's usage line.
    *
    * @param message What is wrong with the arguments.
    * @param options `showUsage`: print the usage line instead.
@@ -82,7 +82,7 @@ export class UsageError extends ToolError {
  */
 export class PermissionError extends ToolError {
   /**
-   * Creates the value from its parts.
+   * A refused permission (exit 4), its message naming the grant to run again with.
    *
    * @param message What was refused and the flag to run again with.
    * @param options The runtime's error.
@@ -174,8 +174,8 @@ export function exitCodeOf(err: unknown): ExitCodeValue {
   if (isPermissionDenied(err)) return ExitCode.Permission;
   if (err instanceof NetError) {
     if (err.timeout) return ExitCode.Timeout;
-    if (err instanceof ResolveError) return ExitCode.Usage;
-    return err.op === "dial" || err.op === "listen" ? ExitCode.NoAddress : ExitCode.Usage;
+    if (err instanceof ResolveError) return ExitCode.NotResolved;
+    return err.op === "dial" || err.op === "listen" ? ExitCode.NoAddress : ExitCode.Failed;
   }
   return ExitCode.Internal;
 }

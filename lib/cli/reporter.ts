@@ -169,6 +169,17 @@ export class Reporter implements Disposable {
   }
 
   /**
+   * A line on stderr that says how a run ended when that is no error (an idle connection
+   * closed as asked): in JSON mode it is no `error` event.
+   *
+   * @param text The line, without prefix.
+   */
+  notice(text: string): void {
+    if (this.#errPalette === PLAIN) return this.out.error(text);
+    this.out.errorLine(`${this.#errPalette.name(this.out.name)}: ${text}`);
+  }
+
+  /**
    * The error that ends the tool: its line, and in JSON its event with the `exit_code` the
    * tool ends with.
    *

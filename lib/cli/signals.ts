@@ -3,6 +3,25 @@
  *
  * @module
  */
+import { ExitCode } from "./exit_codes.ts";
+
+const stopping = new AbortController();
+
+/**
+ * Whether the process was asked to stop (a first SIGINT or SIGTERM reached an
+ * {@linkcode onTermination} signal): it is draining, and the live status line says so.
+ *
+ * @returns `true` once a stop was asked for.
+ * @example Nothing asked a fresh process to stop
+ * ```ts
+ * import { stopRequested } from "./signals.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ * assertEquals(stopRequested(), false);
+ * ```
+ */
+export function stopRequested(): boolean {
+  return stopping.signal.aborted;
+}
 
 /** A stop signal tied to SIGINT and SIGTERM; dispose of it to remove the handlers. */
 export interface TerminationSignal extends Disposable {
@@ -13,7 +32,8 @@ export interface TerminationSignal extends Disposable {
 /**
  * Turns the first SIGINT or SIGTERM into an aborted signal, so a tool can stop cleanly;
  * a second one exits at once with 128 + the signal's number, as a shell reports it: 130 for
- * Ctrl-C pressed twice, 143 for SIGTERM.
+ * Ctrl-C pressed twice, 143 for SIGTERM. The `^C` a terminal echoed for the first is erased,
+ * so that what the tool prints next (its summary) starts at the first column.
  *
  * @returns The signal, disposable.
  * @example SIGTERM aborts the signal instead of killing the process
@@ -33,10 +53,12 @@ export interface TerminationSignal extends Disposable {
  */
 export function onTermination(): TerminationSignal {
   const controller = new AbortController();
+  controller.signal.addEventListener("abort", () => stopping.abort(), { once: true });
   const names: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
   const handlers = names.map((name) => {
     const handler = () => {
-      if (controller.signal.aborted) Deno.exit(name === "SIGTERM" ? 143 : 130);
+      if (controller.signal.aborted) Deno.exit(name === "SIGTERM" ? 143 : ExitCode.Interrupted);
+      if (name === "SIGINT") clearEchoedInterrupt();
       controller.abort();
     };
     Deno.addSignalListener(name, handler);
@@ -48,4 +70,21 @@ export function onTermination(): TerminationSignal {
       for (const [name, handler] of handlers) Deno.removeSignalListener(name, handler);
     },
   };
+}
+
+/**
+ * Erases the `^C` the terminal echoed where the cursor was (at the start of a line: the
+ * tools print whole lines), so that the next line is not indented by it.
+ */
+function clearEchoedInterrupt(): void {
+  const erase = new TextEncoder().encode("\r\x1b[K");
+  for (const stream of [Deno.stderr, Deno.stdout]) {
+    try {
+      if (!stream.isTerminal()) continue;
+      stream.writeSync(erase);
+      return;
+    } catch {
+      return; // a terminal that is gone: nothing to tidy
+    }
+  }
 }

@@ -2,15 +2,19 @@
  * The live view: one status line at the bottom of the terminal, redrawn at most 4 times a
  * second, with uptime, totals, the rate now, drops and refusals. The bottom row is kept
  * out of the scrolling region, so the tool's own lines scroll above it untouched; the
- * line is erased (and the region restored) when the view stops, before the summary.
+ * line is erased (and the region restored) when the view stops, before the summary, and on
+ * every other way out: a second Ctrl-C during the drain, an internal error, any
+ * `Deno.exit`. After a resize the line moves to the new bottom row; while the tool drains
+ * (after a first Ctrl-C) it says so.
  *
  * @module
  */
 import type { Palette } from "./colour.ts";
+import { stopRequested } from "./signals.ts";
 
 /** What the status line shows, read at each redraw. */
 export interface StatusFigures {
-  /** What is counted: `datagrams`, `connections`. */
+  /** What is counted, in the plural: `datagrams`, `connections` (one is singular). */
   unit: string;
   /** How many so far. */
   total: number;
@@ -30,6 +34,8 @@ export interface StatusLineOptions {
   write?: ((bytes: Uint8Array) => void) | undefined;
   /** The terminal's rows. @default {Deno.consoleSize().rows, else 24} */
   rows?: number | undefined;
+  /** The terminal's columns: the line is cut to fit. @default {Deno.consoleSize().columns, else 80} */
+  columns?: number | undefined;
   /** Redraw period in milliseconds (250 at least). @default {250} */
   periodMs?: number | undefined;
   /** Colours. */
@@ -49,6 +55,10 @@ export class StatusLine {
   #timer: ReturnType<typeof setInterval> | undefined;
   #start = performance.now();
   #last = { at: 0, total: 0 };
+  #columns: number;
+  #sizeFixed: boolean;
+  #onExit = () => this.stop();
+  #onResize = () => this.#resize();
 
   /**
    * Creates the line; nothing is drawn before {@linkcode StatusLine.start}.
@@ -61,7 +71,10 @@ export class StatusLine {
     this.#name = name;
     this.#read = read;
     this.#write = options.write ?? ((b) => writeAll(b));
-    this.#rows = options.rows ?? terminalRows();
+    const size = terminalSize();
+    this.#rows = options.rows ?? size.rows;
+    this.#columns = options.columns ?? size.columns;
+    this.#sizeFixed = options.rows !== undefined;
     this.#period = Math.max(250, options.periodMs ?? 250);
     this.#palette = options.palette;
   }
@@ -75,14 +88,41 @@ export class StatusLine {
     this.#draw();
     this.#timer = setInterval(() => this.#draw(), this.#period);
     Deno.unrefTimer(this.#timer);
+    // Every way out gives the terminal back: Deno.exit (a second Ctrl-C) fires "unload".
+    globalThis.addEventListener("unload", this.#onExit);
+    if (!this.#sizeFixed && Deno.build.os !== "windows") {
+      Deno.addSignalListener("SIGWINCH", this.#onResize);
+    }
   }
 
-  /** Erases the line and gives the bottom row back. */
+  /**
+   * Erases the line and gives the bottom row back; the cursor goes to the start of its
+   * line, which is cleared (of the `^C` the terminal echoed), so the summary starts there.
+   */
   stop(): void {
     if (this.#timer === undefined) return;
     clearInterval(this.#timer);
     this.#timer = undefined;
-    this.#emit(`\x1b7\x1b[${this.#rows};1H\x1b[2K\x1b[r\x1b8`);
+    globalThis.removeEventListener("unload", this.#onExit);
+    if (!this.#sizeFixed && Deno.build.os !== "windows") {
+      Deno.removeSignalListener("SIGWINCH", this.#onResize);
+    }
+    this.#emit(`\x1b7\x1b[${this.#rows};1H\x1b[2K\x1b[r\x1b8\r\x1b[K`);
+  }
+
+  /**
+   * The terminal changed size: the old line is erased where it was (if still on screen)
+   * and the region set for the new size, so no stale fragment is left behind.
+   */
+  #resize(): void {
+    const { rows, columns } = terminalSize();
+    if (this.#timer === undefined) return;
+    if (rows === this.#rows && columns === this.#columns) return;
+    const old = Math.min(this.#rows, rows);
+    this.#emit(`\x1b7\x1b[${old};1H\x1b[2K\x1b[${rows};1H\x1b[2K\x1b[1;${rows - 1}r\x1b8`);
+    this.#rows = rows;
+    this.#columns = columns;
+    this.#draw();
   }
 
   /**
@@ -95,9 +135,11 @@ export class StatusLine {
    */
   text(f: StatusFigures, uptimeMs: number, rate: number): string {
     const drops = f.droppedLines + (f.kernelDrops ?? 0);
+    const unit = f.total === 1 ? f.unit.replace(/s$/, "") : f.unit;
     const parts = [
+      ...(stopRequested() ? ["draining (Ctrl-C again to quit now)"] : []),
       `up ${uptime(uptimeMs)}`,
-      `${f.total} ${f.unit}` + (f.bytes === undefined ? "" : ` (${f.bytes} bytes)`),
+      `${f.total} ${unit}` + (f.bytes === undefined ? "" : ` (${f.bytes} bytes)`),
       `${Math.round(rate)}/s now`,
       `${drops} dropped` +
       (f.kernelDrops === undefined ? "" : ` (kernel ${f.kernelDrops}, log ${f.droppedLines})`),
@@ -112,7 +154,8 @@ export class StatusLine {
     const span = (now - this.#last.at) / 1000;
     const rate = span > 0 ? (f.total - this.#last.total) / span : 0;
     this.#last = { at: now, total: f.total };
-    const line = this.text(f, now - this.#start, rate);
+    // Cut to the width: a line that wrapped would leave its tail behind.
+    const line = fit(this.text(f, now - this.#start, rate), this.#columns - 1);
     this.#emit(`\x1b7\x1b[${this.#rows};1H\x1b[2K${line}\x1b8`);
   }
 
@@ -132,12 +175,30 @@ function uptime(ms: number): string {
   return `${Math.floor(s / 3600)}h${String(Math.floor(s / 60) % 60).padStart(2, "0")}m`;
 }
 
-function terminalRows(): number {
+function terminalSize(): { rows: number; columns: number } {
   try {
-    return Deno.consoleSize().rows || 24;
+    const { rows, columns } = Deno.consoleSize();
+    return { rows: rows || 24, columns: columns || 80 };
   } catch {
-    return 24;
+    return { rows: 24, columns: 80 };
   }
+}
+
+/** `line` cut to `width` visible characters, its colour sequences kept (and reset if cut). */
+function fit(line: string, width: number): string {
+  let shown = 0;
+  for (let i = 0; i < line.length;) {
+    // deno-lint-ignore no-control-regex
+    const sgr = /^\x1b\[[0-9;]*m/.exec(line.slice(i, i + 16));
+    if (sgr) {
+      i += sgr[0].length;
+      continue;
+    }
+    if (shown === width) return `${line.slice(0, i)}\x1b[0m`;
+    shown++;
+    i += line.codePointAt(i)! > 0xffff ? 2 : 1;
+  }
+  return line;
 }
 
 function writeAll(bytes: Uint8Array): void {

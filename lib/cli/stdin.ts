@@ -1,12 +1,59 @@
 /**
- * Standard input as a payload (`server --message -`, `talker -`): read whole, binary-safe,
- * and bounded, so a stream that does not end in time or is too large is refused before
- * anything is sent.
+ * Standard input as a payload (`server --message -`, `talker -`, `--lines`, `--cert -`,
+ * `client --stdin`): the one place it is read, so that an input that cannot be read (a
+ * directory: `talker ::1 - </tmp`) is one line and exit 1 for every tool; and, read whole,
+ * binary-safe and bounded, so a stream that is too large is refused before anything is sent.
  *
  * @module
  */
-import { UsageError } from "./errors.ts";
+import { describeCause } from "../net/errors.ts";
 import type { StreamSource } from "../net/read_all.ts";
+import { UsageError } from "./errors.ts";
+
+/**
+ * Standard input that cannot be read (a directory, a closed descriptor): a usage error,
+ * exit 1, whose message names the option that reads it.
+ */
+export class InputError extends UsageError {
+  /**
+   * The error for `what`, read from standard input.
+   *
+   * @param what The option or argument that reads standard input (`--lines`).
+   * @param cause What reading it threw.
+   */
+  constructor(what: string, cause: unknown) {
+    super(`${what}: cannot read standard input: ${describeCause(cause)}`);
+    this.name = "InputError";
+  }
+}
+
+/**
+ * Standard input as a stream whose read errors are {@linkcode InputError}s, for a tool that
+ * sends it as it comes (`client --stdin`).
+ *
+ * @param what The option that reads it, for the error.
+ * @param source The stream.
+ * @returns The stream.
+ * @example A directory as standard input is one clear error
+ * ```ts
+ * import { InputError, standardInput } from "./stdin.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ * const dir = { read: () => Promise.reject(new Deno.errors.IsADirectory("Is a directory (os error 21)")) };
+ * const err = await standardInput("--stdin", dir).read(new Uint8Array(8)).catch((e) => e);
+ * assertEquals([err instanceof InputError, err.message], [true, "--stdin: cannot read standard input: Is a directory"]);
+ * ```
+ */
+export function standardInput(what: string, source: StreamSource = Deno.stdin): StreamSource {
+  return {
+    read: async (p) => {
+      try {
+        return await source.read(p);
+      } catch (err) {
+        throw new InputError(what, err);
+      }
+    },
+  };
+}
 
 /**
  * Reads `source` to its end, refusing more than `limit` bytes.
@@ -16,6 +63,7 @@ import type { StreamSource } from "../net/read_all.ts";
  * @param source The stream.
  * @returns Every byte, in order.
  * @throws {UsageError} When the stream holds more than `limit` bytes.
+ * @throws {InputError} When it cannot be read (a directory).
  * @example Read a small stream
  * ```ts
  * import { readInput } from "./stdin.ts";
@@ -30,11 +78,12 @@ export async function readInput(
   limit: number,
   source: StreamSource = Deno.stdin,
 ): Promise<Uint8Array> {
+  const input = standardInput(what, source);
   // One byte more than the limit tells a stream at the limit from one over it.
   const buf = new Uint8Array(limit + 1);
   let used = 0;
   while (used < buf.length) {
-    const n = await source.read(buf.subarray(used));
+    const n = await input.read(buf.subarray(used));
     if (n === null) return buf.slice(0, used);
     used += n;
   }

@@ -128,8 +128,11 @@ function jsonAsked(args: string[]): boolean {
 function report(info: ToolInfo, err: unknown, out: Output, json: boolean): number {
   const line = errorLine(info.name, info.usage, err);
   const code = exitCodeOf(err);
-  // --json: the error is an event on stdout too (the line on stderr stays).
-  if (json) out.text(jsonLine(info.name, "error", { message: line, exit_code: code }));
+  // --json: the error is an event on stdout too (the line on stderr stays); its message, as
+  // every error event's, without the tool's name (the event's `tool` says it).
+  const prefix = `${info.name}: `;
+  const message = line.startsWith(prefix) ? line.slice(prefix.length) : line;
+  if (json) out.text(jsonLine(info.name, "error", { message, exit_code: code }));
   out.errorLine(line);
   return code;
 }

@@ -21,7 +21,7 @@ export class AccessSpecError extends Error {
   /** What is wrong with it. */
   readonly reason: string;
   /**
-   * Creates the value from its parts.
+   * Makes the error for a spec and the reason it is refused.
    *
    * @param spec The spec as given.
    * @param reason What is wrong with it.
@@ -62,6 +62,15 @@ function addressValue(text: string): bigint | undefined {
   let value = 0n;
   for (const g of all) value = (value << 16n) | BigInt(parseInt(g, 16));
   return v4Groups ? (value << 32n) | v4 : value;
+}
+
+/** The rules of one kind, checked to be strings. */
+function specs(kind: string, list: unknown): readonly string[] {
+  if (list === undefined) return [];
+  if (!Array.isArray(list) || !list.every((spec) => typeof spec === "string")) {
+    throw new TypeError(`Invalid ${kind} rules "${String(list)}": expected an array of strings`);
+  }
+  return list;
 }
 
 /**
@@ -105,7 +114,7 @@ function matches(rule: Prefix, value: bigint): boolean {
  * only peers that match one are admitted; a deny rule wins over an allow rule. With no rules
  * everyone is admitted. An IPv4-mapped peer (`::ffff:127.0.0.1`, as a dual-stack socket
  * shows an IPv4 client) is matched as its IPv4 address; an IPv6 rule (`::/0`) matches only
- * IPv6 peers, an IPv4 rule only IPv4 ones.
+ * IPv6 peers, an IPv4 rule only IPv4 ones. Needs no permission.
  *
  * @example Allow a network, deny one host in it
  * ```ts
@@ -129,15 +138,16 @@ export class AccessList {
    *
    * @param rules `allow` and `deny` specs: addresses or CIDR blocks, IPv4 or IPv6.
    * @throws {AccessSpecError} For a spec that is not one (`300.1.1.1`, `10.0.0.0/33`, a name).
+   * @throws {TypeError} When `allow` or `deny` is not an array of strings.
    */
   constructor(
     rules: { allow?: readonly string[] | undefined; deny?: readonly string[] | undefined },
   ) {
-    this.#allow = (rules.allow ?? []).map(parseSpec);
-    this.#deny = (rules.deny ?? []).map(parseSpec);
+    this.#allow = specs("allow", rules?.allow).map(parseSpec);
+    this.#deny = specs("deny", rules?.deny).map(parseSpec);
   }
 
-  /** Whether there is any rule (without one, everyone is admitted). */
+  /** Whether there are no rules at all: then everyone is admitted. */
   get empty(): boolean {
     return this.#allow.length === 0 && this.#deny.length === 0;
   }
@@ -146,11 +156,15 @@ export class AccessList {
    * Whether a peer is admitted.
    *
    * @param hostname The peer's address, as a socket reports it (a zone `%eth0` is ignored).
-   * @returns False when a deny rule matches, or allow rules exist and none matches.
+   * @returns False when a deny rule matches, or allow rules exist and none matches; with
+   * any rule, false for anything that is not an IP address (`localhost`, `""`), which no
+   * rule can be checked against.
    */
   admits(hostname: string): boolean {
-    const value = addressValue(hostname.replace(/%.*$/, ""));
-    if (value === undefined) return this.#allow.length === 0;
+    const value = typeof hostname === "string"
+      ? addressValue(hostname.replace(/%.*$/, ""))
+      : undefined;
+    if (value === undefined) return this.empty;
     if (this.#deny.some((rule) => matches(rule, value))) return false;
     return this.#allow.length === 0 || this.#allow.some((rule) => matches(rule, value));
   }

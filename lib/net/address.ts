@@ -40,9 +40,13 @@ export function ipFamily(host: string): IPFamily | undefined {
  * Joins a host and port the way addresses are written in messages: `127.0.0.1:3490`,
  * `[::1]:3490`.
  *
+ * Needs no permission.
+ *
  * @param hostname An address or name.
  * @param port A port.
  * @returns `host:port`, with brackets around IPv6.
+ * @throws {TypeError} When `hostname` is not a string.
+ * @throws {RangeError} When `port` is not a whole number from 0 to 65535.
  * @example Bracket IPv6
  * ```ts
  * import { joinHostPort } from "@socketkit/socketkit";
@@ -53,7 +57,62 @@ export function ipFamily(host: string): IPFamily | undefined {
  * ```
  */
 export function joinHostPort(hostname: string, port: number): string {
+  if (typeof hostname !== "string") {
+    throw new TypeError(`Invalid hostname "${String(hostname)}": expected a string`);
+  }
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new RangeError(`Invalid port "${String(port)}": expected a whole number from 0 to 65535`);
+  }
   return hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`;
+}
+
+/**
+ * Splits `host:port` into its host and port, as Go's `net.SplitHostPort` does: an IPv6
+ * host is in brackets (`[::1]:3490`, `[fe80::1%eth0]:22`), which are removed; a bare name
+ * or IPv4 address has one colon. The host may be empty (`:3490`, as Go allows).
+ *
+ * @param address `host:port`.
+ * @returns The host (without brackets) and the port.
+ * @throws {TypeError} When the address is not `host:port` (no port, a bare IPv6 address,
+ * a port that is not a number).
+ * @throws {RangeError} When the port is not from 0 to 65535.
+ * @example The inverse of joinHostPort
+ * ```ts
+ * import { joinHostPort, splitHostPort } from "@socketkit/socketkit";
+ * import { deepStrictEqual as assertEquals, throws } from "node:assert/strict";
+ *
+ * assertEquals(splitHostPort("[::1]:3490"), { hostname: "::1", port: 3490 });
+ * assertEquals(splitHostPort("example.com:80"), { hostname: "example.com", port: 80 });
+ * assertEquals(splitHostPort(joinHostPort("fe80::1%2", 22)), { hostname: "fe80::1%2", port: 22 });
+ * throws(() => splitHostPort("::1"), /Invalid address "::1": an IPv6 host goes in brackets/);
+ * throws(() => splitHostPort("localhost"), /Invalid address "localhost": missing port/);
+ * ```
+ */
+export function splitHostPort(address: string): { hostname: string; port: number } {
+  if (typeof address !== "string") {
+    throw new TypeError(`Invalid address "${String(address)}": expected a string`);
+  }
+  const bad = (why: string) => new TypeError(`Invalid address ${JSON.stringify(address)}: ${why}`);
+  const colon = address.lastIndexOf(":");
+  if (colon < 0) throw bad("missing port (host:port, [::1]:port)");
+  let hostname = address.slice(0, colon);
+  if (hostname.startsWith("[")) {
+    if (!hostname.endsWith("]")) throw bad("missing ']' after the IPv6 host");
+    hostname = hostname.slice(1, -1);
+  } else if (hostname.includes(":")) {
+    throw bad("an IPv6 host goes in brackets ([::1]:port)");
+  } else if (hostname.includes("]")) {
+    throw bad("unexpected ']'");
+  }
+  const text = address.slice(colon + 1);
+  if (!/^[0-9]{1,5}$/.test(text)) throw bad(`the port ${JSON.stringify(text)} is not a number`);
+  const port = Number(text);
+  if (port > 65535) {
+    throw new RangeError(
+      `Invalid address ${JSON.stringify(address)}: port ${port} is not from 0 to 65535`,
+    );
+  }
+  return { hostname, port };
 }
 
 /**

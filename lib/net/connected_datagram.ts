@@ -7,8 +7,10 @@
  */
 import { listenDatagram } from "./_listen_datagram.ts";
 import { type OnStep, stepAddress } from "./steps.ts";
-import { joinHostPort, sameAddress } from "./address.ts";
+import { ipFamily, joinHostPort, sameAddress } from "./address.ts";
 import { NetError, opError } from "./errors.ts";
+import { portOption, signalOption, timeoutOption } from "./_validate.ts";
+import { startTimer } from "./_timer.ts";
 
 /** Where a {@linkcode ConnectedDatagram} sends and what it accepts. */
 export interface DatagramPeer {
@@ -44,9 +46,16 @@ export interface ReceiveOptions {
    * Give up after this many milliseconds with a {@linkcode NetError} whose `timeout` is
    * true. A receive that timed out stays pending and is taken over by the next call, so no
    * datagram is lost.
+   * 0 means no deadline, as in Go.
    * @default {undefined} (wait for ever)
    */
   timeout?: number | undefined;
+  /**
+   * Stop waiting when this is aborted: the receive rejects with the signal's reason, and
+   * stays pending for the next call, as after a timeout.
+   * @default {undefined}
+   */
+  signal?: AbortSignal | undefined;
 }
 
 /**
@@ -55,6 +64,9 @@ export interface ReceiveOptions {
  *
  * Deno reports no ICMP "port unreachable" for datagram sockets, so a peer that is not
  * there shows up only as a receive timeout.
+ *
+ * Needs `--unstable-net` (Deno's datagram API) and `--allow-net`. Its methods throw a
+ * {@linkcode NetError} for every network failure.
  *
  * @example Only the peer's answer is returned; a stranger's datagram is counted
  * ```ts
@@ -84,17 +96,23 @@ export class ConnectedDatagram implements Disposable {
   #conn: Deno.DatagramConn;
   #buf = new Uint8Array(65536);
   #pending: Promise<[Uint8Array, Deno.Addr]> | undefined;
+  #turn: Promise<void> = Promise.resolve();
   #ignored = 0;
   #closed = false;
   #onStep: OnStep | undefined;
 
   /**
-   * Creates the value from its parts.
+   * Fixes a bound socket to one peer. Needs `--unstable-net` (datagram sockets) and
+   * `--allow-net` to send there.
    *
    * @param conn A bound datagram socket; this object owns it from now on.
-   * @param peer The address to fix.
+   * @param peer The address to fix: an IP literal (resolve a name first) and a port.
+   * @param onStep Told of each socket call, as {@linkcode ConnectDatagramOptions.onStep}.
+   * @throws {TypeError} When the peer's hostname is not an IP literal.
+   * @throws {RangeError} When its port is not from 1 to 65535.
    */
   constructor(conn: Deno.DatagramConn, peer: DatagramPeer, onStep?: OnStep) {
+    checkPeer(peer);
     this.#conn = conn;
     this.peer = { transport: "udp", hostname: peer.hostname, port: peer.port };
     this.#onStep = onStep;
@@ -121,9 +139,13 @@ export class ConnectedDatagram implements Disposable {
    *
    * @param bytes The payload (empty is a legal 0-byte datagram).
    * @returns The number of bytes sent.
-   * @throws {NetError} When the socket refuses to send.
+   * @throws {NetError} Op `write`, when the socket refuses to send.
+   * @throws {TypeError} When `bytes` is not a `Uint8Array`.
    */
   async send(bytes: Uint8Array): Promise<number> {
+    if (!(bytes instanceof Uint8Array)) {
+      throw new TypeError(`Invalid bytes "${String(bytes)}": expected a Uint8Array`);
+    }
     try {
       const sent = await this.#conn.send(bytes, this.peer);
       this.#onStep?.({ call: "sendto", bytes: sent, data: bytes, address: stepAddress(this.peer) });
@@ -135,29 +157,43 @@ export class ConnectedDatagram implements Disposable {
   }
 
   /**
-   * Waits for the next datagram from the peer; others are dropped and counted.
+   * Waits for the next datagram from the peer; others are dropped and counted. Receives
+   * may overlap: each datagram goes to exactly one of them, in the order they were called.
    *
-   * @param options A timeout.
+   * @param options A deadline (0: none) and a signal.
    * @returns A copy of the datagram's bytes.
    * @throws {NetError} Op `read`: with `timeout` true when the peer sent nothing in time.
+   * @throws {RangeError} For a negative or NaN `timeout`.
+   * @throws {unknown} The signal's reason, when it aborted first.
    */
   async receive(options: ReceiveOptions = {}): Promise<Uint8Array> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const expired = new Promise<undefined>((resolve) => {
-      if (options.timeout !== undefined) {
-        timer = setTimeout(() => resolve(undefined), options.timeout);
+    const timeout = timeoutOption("timeout", options.timeout);
+    const signal = signalOption(options.signal);
+    signal?.throwIfAborted();
+    let cancelTimer: (() => void) | undefined;
+    let onAbort = () => {};
+    const stop = new Promise<{ stop: unknown }>((resolve) => {
+      if (timeout !== undefined) {
+        const where = joinHostPort(this.peer.hostname, this.peer.port);
+        const error = new NetError("read", "udp", where, undefined, { timeout });
+        cancelTimer = startTimer(timeout, () => resolve({ stop: error }));
       }
+      onAbort = () => resolve({ stop: signal!.reason });
+      signal?.addEventListener("abort", onAbort, { once: true });
     });
+    // Overlapping receives wait in turn, so that one datagram is never given to two.
+    const turn = this.#turn;
+    let release = () => {};
+    this.#turn = new Promise<void>((resolve) => release = resolve);
     const peer = stepAddress(this.peer);
     this.#onStep?.({ call: "recvfrom", phase: "start", type: "dgram", address: peer });
     try {
+      const first = await Promise.race([turn.then(() => undefined), stop]);
+      if (first !== undefined) throw first.stop;
       while (true) {
         this.#pending ??= this.#conn.receive(this.#buf);
-        const got = await Promise.race([this.#pending, expired]);
-        if (got === undefined) {
-          const where = joinHostPort(this.peer.hostname, this.peer.port);
-          throw new NetError("read", "udp", where, undefined, { timeout: options.timeout! });
-        }
+        const got = await Promise.race([this.#pending, stop]);
+        if ("stop" in got) throw got.stop; // given up: the receive stays for the next call
         this.#pending = undefined;
         const [data, from] = got;
         const ours = from.transport === "udp" && sameAddress(from, this.peer);
@@ -181,11 +217,13 @@ export class ConnectedDatagram implements Disposable {
         address: peer,
         error: cause,
       });
-      if (cause instanceof NetError) throw cause;
+      if (cause instanceof NetError || (signal?.aborted && cause === signal.reason)) throw cause;
       this.#pending = undefined;
       throw opError("read", "udp", this.peer.hostname, this.peer.port, cause);
     } finally {
-      clearTimeout(timer);
+      cancelTimer?.();
+      signal?.removeEventListener("abort", onAbort);
+      void turn.then(release); // never before the receives called earlier are done
     }
   }
 
@@ -209,9 +247,15 @@ export class ConnectedDatagram implements Disposable {
  * family (or `options.localHostname`).
  *
  * @param peer The peer's IP literal and port.
+ * Needs `--unstable-net` (Deno's datagram API) and `--allow-net`.
+ *
+ * @param peer The peer's IP literal and port (resolve a name first with `resolve`).
  * @param options The local address and port.
  * @returns The connected socket; close it when done.
- * @throws {NetError} When the local address cannot be bound.
+ * @throws {NetError} Op `listen`, when the local address cannot be bound.
+ * @throws {TypeError} When the peer is not an IP literal, or Deno's unstable net API is off
+ * (the message names `--unstable-net`).
+ * @throws {RangeError} When the peer's or the local port is out of range.
  * @example A peer that never answers shows up as a receive timeout
  * ```ts
  * import { connectDatagram, NetError } from "@socketkit/socketkit";
@@ -235,8 +279,9 @@ export function connectDatagram(
   peer: DatagramPeer,
   options: ConnectDatagramOptions = {},
 ): ConnectedDatagram {
+  checkPeer(peer);
   const hostname = options.localHostname ?? (peer.hostname.includes(":") ? "::" : "0.0.0.0");
-  const port = options.localPort ?? 0;
+  const port = portOption(options.localPort ?? 0, "localPort");
   const onStep = options.onStep;
   const family = hostname.includes(":") ? 6 : 4;
   onStep?.({ call: "socket", family, type: "dgram" });
@@ -247,5 +292,23 @@ export function connectDatagram(
   } catch (cause) {
     onStep?.({ call: "bind", type: "dgram", address: { hostname, port }, error: cause });
     throw opError("listen", "udp", hostname, port, cause);
+  }
+}
+
+/**
+ * Refuses a peer that is not an IP literal and a port: a name would never match the
+ * address its replies come from, so every reply would be dropped.
+ */
+function checkPeer(peer: DatagramPeer): void {
+  const hostname = peer?.hostname;
+  if (typeof hostname !== "string" || ipFamily(hostname.replace(/%.*$/, "")) === undefined) {
+    throw new TypeError(
+      `Invalid peer hostname ${
+        JSON.stringify(hostname)
+      }: expected an IP literal (resolve a name first, with resolve())`,
+    );
+  }
+  if (portOption(peer.port, "peer port") === 0) {
+    throw new RangeError('Invalid peer port "0": expected a whole number from 1 to 65535');
   }
 }

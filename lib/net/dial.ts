@@ -7,8 +7,9 @@
 import { startTimer } from "./_timer.ts";
 import { type OnStep, type Step, stepAddress } from "./steps.ts";
 import { DialDeadline } from "./_dial_deadline.ts";
-import { joinHostPort } from "./address.ts";
-import { NetError, opError } from "./errors.ts";
+import { ipFamily, joinHostPort } from "./address.ts";
+import { formatDuration, NetError, opError } from "./errors.ts";
+import { millisOption, portOption, signalOption, timeoutOption } from "./_validate.ts";
 import type { Candidate } from "./resolve.ts";
 
 /**
@@ -116,7 +117,10 @@ export function interleaveFamilies(candidates: Candidate[]): Candidate[] {
  * literals only (resolve first with {@linkcode resolve}). One after the other (the original
  * client's loop) by default, each attempt given its share of the deadline so that an
  * address that never answers cannot keep the next ones from being tried; or racing them
- * (`race: true`). A Dialer holds settings only: one can serve any number of dials.
+ * (`race: true`). A Dialer holds settings only: one can serve any number of dials. To
+ * look a name up and dial it under one deadline, use {@linkcode dial}.
+ *
+ * Needs `--allow-net`. Every failure of a dial is a {@linkcode NetError}.
  *
  * @example Race two addresses: the one that refuses makes the next start at once
  * ```ts
@@ -156,14 +160,16 @@ export class Dialer {
   readonly #onStep: OnStep | undefined;
 
   /**
-   * Creates a dialer.
+   * Creates a dialer (settings only: nothing is opened).
    *
    * @param options The deadline, the mode and where events go.
+   * @throws {RangeError} For a negative or NaN `timeout` or `raceDelay`.
+   * @throws {TypeError} For a `timeout` or `raceDelay` that is not a number.
    */
   constructor(options: DialerOptions = {}) {
-    this.timeout = options.timeout;
+    this.timeout = timeoutOption("timeout", options.timeout);
     this.race = options.race ?? false;
-    const delay = options.raceDelay ?? RACE_DELAY_DEFAULT;
+    const delay = millisOption("raceDelay", options.raceDelay ?? RACE_DELAY_DEFAULT);
     this.raceDelay = Math.min(RACE_DELAY_MAX, Math.max(RACE_DELAY_MIN, delay));
     this.#onStep = options.onStep;
   }
@@ -207,6 +213,8 @@ export class Dialer {
    * ```
    */
   async dial(candidates: Candidate[], options: DialOptions = {}): Promise<Deno.TcpConn> {
+    checkCandidates(candidates);
+    signalOption(options.signal);
     const first = candidates[0];
     const address = first ? joinHostPort(first.hostname, first.port) : "(no address)";
     using deadline = new DialDeadline(this.timeout, options.signal, address);
@@ -237,7 +245,7 @@ export class Dialer {
           break;
         }
         const error = own.signal.aborted
-          ? dialError(candidate, new Deno.errors.TimedOut(`Connection timed out after ${share}ms`))
+          ? shareTimedOut(candidate, share!)
           : this.#failure(candidate, cause);
         attempts.push(error);
         this.#emit({ type: "failed", candidate, error });
@@ -348,8 +356,33 @@ export class Dialer {
   }
 }
 
+/** Refuses what `Deno.connect` would misread: a name, a port out of range. */
+function checkCandidates(candidates: Candidate[]): void {
+  if (!Array.isArray(candidates)) {
+    throw new TypeError(`Invalid candidates "${String(candidates)}": expected an array`);
+  }
+  for (const c of candidates) {
+    const hostname = typeof c?.hostname === "string" ? c.hostname.replace(/%.*$/, "") : "";
+    if (ipFamily(hostname) === undefined) {
+      throw new TypeError(
+        `Invalid candidate hostname ${
+          JSON.stringify(c?.hostname)
+        }: expected an IP literal (resolve a name first, or use dial())`,
+      );
+    }
+    portOption(c.port, "candidate port");
+  }
+}
+
 function connect(candidate: Candidate, signal: AbortSignal): Promise<Deno.TcpConn> {
   return Deno.connect({ hostname: candidate.hostname, port: candidate.port, signal });
+}
+
+/** An attempt that used up its share of the deadline: a timeout, saying how long it took. */
+function shareTimedOut(candidate: Candidate, share: number): NetError {
+  const cause = new Deno.errors.TimedOut(`Connection timed out after ${formatDuration(share)}`);
+  const address = joinHostPort(candidate.hostname, candidate.port);
+  return new NetError("dial", "tcp", address, cause, { timeout: share });
 }
 
 function dialError(candidate: Candidate, cause: unknown): NetError {

@@ -11,8 +11,11 @@ import { joinHostPort } from "./address.ts";
 /** The operations a {@linkcode NetError} can name: one word for one operation everywhere. */
 export type NetOp = "lookup" | "dial" | "listen" | "accept" | "read" | "write";
 
-/** The network of a {@linkcode NetError}: `tcp`, `udp`, or `ip` for a name lookup. */
-export type Network = "tcp" | "udp" | "ip";
+/**
+ * The network of a {@linkcode NetError}: `tcp`, `udp`, `unix` (a Unix stream socket),
+ * `unixgram` (a Unix datagram socket), or `ip` for a name lookup.
+ */
+export type Network = "tcp" | "udp" | "unix" | "unixgram" | "ip";
 
 /** Options for {@linkcode NetError}. */
 export interface NetErrorOptions {
@@ -27,7 +30,7 @@ export interface NetErrorOptions {
 /**
  * A socket operation failed. `op`, `network` and `address` say what was being done and
  * where; `cause` is the runtime's error (a `Deno.errors.NotCapable` when a permission was
- * missing); `timeout` says whether time ran out.
+ * missing); `timeout` says whether time ran out: check it, never the message.
  *
  * @example A refused connection reads as Go prints it
  * ```ts
@@ -76,16 +79,21 @@ export class NetError extends Error {
     cause: unknown,
     options: NetErrorOptions = {},
   ) {
+    // A NetError wrapping another (a caller naming the address the inner one could not)
+    // says the inner one's reason once, not its op and address again.
+    const inner = cause instanceof NetError && !cause.timeout ? cause.cause : cause;
     const reason = options.timeout !== undefined
       ? `timed out after ${formatDuration(options.timeout)}`
-      : lowerFirst(describeCause(cause));
+      : cause instanceof NetError && cause.timeout
+      ? cause.message.slice(cause.message.lastIndexOf(": ") + 2)
+      : lowerFirst(describeCause(inner));
     const where = network === "ip" ? address : `${network} ${address}`;
     super(`${op} ${where}: ${reason}`, cause === undefined ? undefined : { cause });
     this.name = "NetError";
     this.op = op;
     this.network = network;
     this.address = address;
-    this.timeout = options.timeout !== undefined;
+    this.timeout = options.timeout !== undefined || (cause instanceof NetError && cause.timeout);
   }
 }
 

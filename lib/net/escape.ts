@@ -10,6 +10,8 @@ const HEX_BYTES = new TextEncoder().encode(HEX);
 const ASCII: string[] = [];
 for (let b = 0; b < 128; b++) {
   if (b === 0x5c) ASCII.push("\\\\");
+  else if (b === 0x22) ASCII.push('\\"'); // a quote cannot end the quoted field early
+  else if (b === 0x27) ASCII.push("\\'");
   else if (b === 0x0a) ASCII.push("\\n");
   else if (b === 0x0d) ASCII.push("\\r");
   else if (b === 0x09) ASCII.push("\\t");
@@ -18,6 +20,8 @@ for (let b = 0; b < 128; b++) {
 }
 const utf8 = new TextDecoder();
 const BACKSLASH = 0x5c;
+const QUOTE = 0x22;
+const APOSTROPHE = 0x27;
 const ESCAPES: Uint8Array[] = ASCII.map((t) => new TextEncoder().encode(t));
 
 /**
@@ -63,7 +67,7 @@ export function escapeInto(src: Uint8Array, dst: Uint8Array, off: number): numbe
   let i = 0;
   while (i < n) {
     const b = src[i]!;
-    if (b >= 0x20 && b < 0x7f && b !== BACKSLASH) {
+    if (b >= 0x20 && b < 0x7f && b !== BACKSLASH && b !== QUOTE && b !== APOSTROPHE) {
       dst[off++] = b;
       i++;
       continue;
@@ -100,15 +104,20 @@ export function escapeInto(src: Uint8Array, dst: Uint8Array, off: number): numbe
 
 /**
  * Renders bytes as text that is safe to print: printable text (ASCII and valid UTF-8) as
- * it is; a backslash, tab, CR and LF as `\\`, `\t`, `\r`, `\n`; every other control
+ * it is; a backslash, tab, CR and LF as `\\`, `\t`, `\r`, `\n`; both quotes as `\"` and
+ * `\'`, so that a payload cannot end the quoted field it is shown in (`packet contains
+ * "..."`, `received '...'`) and every line can be parsed back; every other control
  * character, escape sequence byte and invalid UTF-8 byte as `\xHH`; every code point that
  * is a control (C1 included), a format character (bidi controls, zero-width characters,
  * the Arabic letter mark, tags), a line or paragraph separator, private use, or unassigned
  * — General_Category Cc, Cf, Zl, Zp, Co or Cn, as this runtime's Unicode tables define
  * them — as `\u{hhhh}` (lowercase hex, no padding).
  *
+ * Needs no permission.
+ *
  * @param bytes What was received.
  * @returns A string with no control characters in it.
+ * @throws {TypeError} When `bytes` is not a `Uint8Array`.
  * @example An escape sequence is shown, not run
  * ```ts
  * import { escapeBytes } from "@socketkit/socketkit";
@@ -120,6 +129,9 @@ export function escapeInto(src: Uint8Array, dst: Uint8Array, off: number): numbe
  * ```
  */
 export function escapeBytes(bytes: Uint8Array): string {
+  if (!(bytes instanceof Uint8Array)) {
+    throw new TypeError(`Invalid bytes "${String(bytes)}": expected a Uint8Array`);
+  }
   const dst = new Uint8Array(maxEscapedLength(bytes.length));
   return utf8.decode(dst.subarray(0, escapeInto(bytes, dst, 0)));
 }

@@ -6,6 +6,7 @@
 import type { OnStep } from "./steps.ts";
 import { type IPFamily, ipFamily } from "./address.ts";
 import { ResolveError } from "./errors.ts";
+import { portOption } from "./_validate.ts";
 
 /** Which addresses to ask for: IPv4 only, IPv6 only, or both (`AF_UNSPEC`). */
 export type Family = IPFamily | "any";
@@ -26,13 +27,13 @@ export interface ResolveOptions {
    * Which families to return.
    * @default {"any"}
    */
-  family?: Family;
+  family?: Family | undefined;
   /**
    * For a listening socket: with no host (undefined), return the wildcard addresses (`::`, then
    * `0.0.0.0`), like `AI_PASSIVE`.
    * @default {false}
    */
-  passive?: boolean;
+  passive?: boolean | undefined;
   /**
    * Told of the lookup as the `getaddrinfo` call it stands for.
    * @default {undefined} (no steps)
@@ -60,10 +61,18 @@ const REASONS: Record<string, string> = {
  *
  * @param host A name, an IP literal, or (with `passive`) undefined for the wildcard
  * addresses. An empty name is refused, even with `passive`.
- * @param port The port every candidate gets.
+ * An IPv6 literal may carry a zone: `fe80::1%2`, or `fe80::1%eth0` when the interface's
+ * index can be read (with `--allow-read` on `/sys/class/net`).
+ *
+ * Needs `--allow-net` to look a name up (a literal needs nothing).
+ *
+ * @param port The port every candidate gets (0…65535).
  * @param options The family and whether the address is for listening.
  * @returns At least one candidate.
- * @throws {ResolveError} For an unknown or empty name, or a literal of the wrong family.
+ * @throws {ResolveError} For an unknown or empty name, a name with no address of the family
+ * asked for (the reason says which family it has), a literal of the wrong family, or a
+ * zone that is not known.
+ * @throws {RangeError} For a port that is not a whole number from 0 to 65535.
  * @example A literal is returned as it is; no host, with `passive`, is the wildcards
  * ```ts
  * import { resolve } from "@socketkit/socketkit";
@@ -86,6 +95,10 @@ export async function resolve(
   port: number,
   options: ResolveOptions = {},
 ): Promise<Candidate[]> {
+  portOption(port);
+  if (host !== undefined && typeof host !== "string") {
+    throw new TypeError(`Invalid host "${String(host)}": expected a string or undefined`);
+  }
   const onStep = options.onStep;
   if (onStep === undefined) return await resolveQuietly(host, port, options);
   const family = options.family ?? "any";
@@ -121,6 +134,7 @@ async function resolveQuietly(
     ];
     return wild.filter((c) => family === "any" || c.family === family);
   }
+  if (host.includes("%")) return [await zoned(host, port, family)];
   const literal = ipFamily(host);
   if (literal !== undefined) {
     if (family !== "any" && family !== literal) {
@@ -151,7 +165,12 @@ async function lookupAll(host: string, port: number, family: Family): Promise<Ca
       throw new ResolveError(host, "permission denied", denied);
     }
     const code = (err as { code?: string }).code ?? "";
-    throw new ResolveError(host, REASONS[code] ?? (err as Error).message, err);
+    const reason = REASONS[code] ?? (err as Error).message;
+    if (family !== "any" && code in REASONS) {
+      const other = await otherFamily(host, family);
+      if (other) throw new ResolveError(host, `No IPv${family} address: ${other}`, err);
+    }
+    throw new ResolveError(host, reason, err);
   }
   const seen = new Set<string>();
   const out: Candidate[] = [];
@@ -162,4 +181,58 @@ async function lookupAll(host: string, port: number, family: Family): Promise<Ca
   }
   if (out.length === 0) throw new ResolveError(host, REASONS.ENODATA!);
   return out;
+}
+
+/**
+ * For a name that has no address of `family`: the words saying which it has instead
+ * (`the name has only IPv4 addresses (127.0.0.1)`), or undefined when it has none at all.
+ */
+async function otherFamily(host: string, family: IPFamily): Promise<string | undefined> {
+  const { lookup } = await import("node:dns/promises");
+  try {
+    const found = await lookup(host, { all: true, family: family === 4 ? 6 : 4 });
+    if (found.length === 0) return undefined;
+    const shown = found.slice(0, 3).map((a) => a.address).join(", ");
+    return `the name has only IPv${family === 4 ? 6 : 4} addresses (${shown})`;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * An IPv6 literal with a zone (`fe80::1%2`, `fe80::1%eth0`): the runtime takes only a
+ * numeric zone, so an interface's name is turned into its index where it can be read
+ * (`/sys/class/net/NAME/ifindex`, with read permission granted), or refused in one line.
+ */
+async function zoned(host: string, port: number, family: Family): Promise<Candidate> {
+  const at = host.indexOf("%");
+  const address = host.slice(0, at);
+  const zone = host.slice(at + 1);
+  if (ipFamily(address) !== 6 || family === 4) {
+    throw new ResolveError(
+      host,
+      `Name or service not known: a zone ("%${zone}") goes with an IPv6 address only`,
+    );
+  }
+  if (/^[0-9]{1,10}$/.test(zone)) return { hostname: host, port, family: 6 };
+  const index = /^[A-Za-z0-9_.:-]{1,15}$/.test(zone) ? await interfaceIndex(zone) : undefined;
+  if (index === undefined) {
+    throw new ResolveError(
+      host,
+      `Name or service not known: unknown zone "${zone}": give the interface index (ip link lists it), as in ${address}%1`,
+    );
+  }
+  return { hostname: `${address}%${index}`, port, family: 6 };
+}
+
+/** The index of the network interface `name`, or undefined when it cannot be read. */
+async function interfaceIndex(name: string): Promise<number | undefined> {
+  const path = `/sys/class/net/${name}/ifindex`;
+  try {
+    if (Deno.permissions.querySync({ name: "read", path }).state !== "granted") return undefined;
+    const index = Number((await Deno.readTextFile(path)).trim());
+    return Number.isInteger(index) && index > 0 ? index : undefined;
+  } catch {
+    return undefined;
+  }
 }

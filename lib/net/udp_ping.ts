@@ -6,28 +6,35 @@
  */
 import type { ConnectedDatagram } from "./connected_datagram.ts";
 import { NetError } from "./errors.ts";
+import { millisOption, signalOption, timeoutOption } from "./_validate.ts";
 
 /** Options for {@linkcode udpPing}. */
 export interface UdpPingOptions {
   /**
-   * Milliseconds between the starts of two requests (a request whose reply comes later
-   * than that delays the next).
+   * Milliseconds between two requests: they go out on this pace whatever the replies do,
+   * several may be in flight at once (as `ping` sends).
    * @default {1000}
    */
   interval?: number | undefined;
   /**
-   * How long each request waits for its reply, in milliseconds.
+   * How long each request waits for its reply, in milliseconds; 0 means for ever.
    * @default {1000}
    */
   timeout?: number | undefined;
   /**
-   * Called after each request: with its round trip in milliseconds, or `undefined` when no
-   * reply came in time.
+   * Called as each request is sent, with its number (from 1) and bytes.
+   * @default {undefined}
+   */
+  onSent?: ((seq: number, request: Uint8Array) => void) | undefined;
+  /**
+   * Called for each request as its outcome comes: its reply and round trip, or no reply
+   * once its timeout passed. Outcomes come in the order they happen, not by `seq`.
    * @default {undefined}
    */
   onResult?: ((result: PingResult) => void) | undefined;
   /**
-   * Stops the run: no further request is sent.
+   * Stops the run at once, a wait for a reply included: no further request is sent, none
+   * still in flight is reported, and the counts so far are returned.
    * @default {undefined}
    */
   signal?: AbortSignal | undefined;
@@ -58,18 +65,23 @@ export interface PingStats {
 }
 
 /**
- * Sends each payload in turn, paced by `interval`, and waits up to `timeout` for its echo:
- * a reply matches the request in flight when its bytes are the request's. Anything else
+ * Sends each payload in turn every `interval`, whatever the replies do, and waits up to
+ * `timeout` for each one's echo: a reply matches the oldest request in flight whose bytes
+ * it has, and its outcome is reported as it comes. Anything else
  * from the peer, a reply after its request's timeout among them, is counted as `late` and
  * never matched to a later request — except that with identical payloads a reply to a
  * request that timed out, arriving while the next identical one waits, cannot be told
  * apart from that one's (give the payloads distinct bytes for exact matching).
+ *
+ * Needs `--allow-net` and `--unstable-net`, as {@linkcode ConnectedDatagram} does.
  *
  * @param sock The socket, fixed to the echo peer.
  * @param payloads The requests, sent in this order.
  * @param options Pace, timeout, a callback per request and a stop signal.
  * @returns The counts and round trips.
  * @throws {NetError} When a send or receive fails (not on a timeout).
+ * @throws {RangeError} For a negative or NaN `interval` or `timeout`.
+ * @throws {TypeError} When `payloads` is not an array of `Uint8Array`.
  * @example Ping an echo peer three times
  * ```ts
  * import { connectDatagram, udpPing } from "@socketkit/socketkit";
@@ -98,55 +110,60 @@ export async function udpPing(
   payloads: Uint8Array[],
   options: UdpPingOptions = {},
 ): Promise<PingStats> {
-  const interval = options.interval ?? 1000;
-  const timeout = options.timeout ?? 1000;
+  const interval = millisOption("interval", options.interval ?? 1000);
+  const timeout = timeoutOption("timeout", options.timeout ?? 1000) ?? Infinity;
+  signalOption(options.signal);
+  if (!Array.isArray(payloads) || !payloads.every((p) => p instanceof Uint8Array)) {
+    throw new TypeError("Invalid payloads: expected an array of Uint8Array");
+  }
   const stats: PingStats = { sent: 0, replies: 0, late: 0, rtts: [] };
+  const signal = options.signal;
+  /** Requests in flight, oldest first. */
+  const waiting: { seq: number; request: Uint8Array; start: number }[] = [];
   let next = performance.now();
-  for (const [i, request] of payloads.entries()) {
-    if (options.signal?.aborted) break;
-    // Until the next request is due, anything that comes is late.
-    await collectLate(sock, next, stats, options.signal);
-    if (options.signal?.aborted) break;
-    const start = performance.now();
-    next = Math.max(next + interval, start);
-    await sock.send(request);
-    stats.sent++;
-    const result: PingResult = { seq: i + 1, request };
-    while (true) {
-      const left = start + timeout - performance.now();
-      const reply = left > 0 ? await receiveOrTimeout(sock, left, options.signal) : undefined;
-      if (reply === undefined) break;
-      if (sameBytes(reply, request)) {
-        result.reply = reply;
-        result.rtt = performance.now() - start;
-        stats.replies++;
-        stats.rtts.push(result.rtt);
-        break;
-      }
-      stats.late++;
+  let i = 0;
+  while (!signal?.aborted && (i < payloads.length || waiting.length > 0)) {
+    const now = performance.now();
+    // Timeouts as they fall due, in order.
+    while (waiting.length > 0 && waiting[0]!.start + timeout <= now) {
+      const { seq, request } = waiting.shift()!;
+      options.onResult?.({ seq, request });
     }
-    options.onResult?.(result);
-    if (i === payloads.length - 1) break;
+    // Requests go out on the interval, whatever the replies do (as ping sends).
+    if (i < payloads.length && now >= next) {
+      const request = payloads[i]!;
+      next = Math.max(next + interval, now);
+      const start = performance.now();
+      await sock.send(request);
+      waiting.push({ seq: ++i, request, start });
+      stats.sent++;
+      options.onSent?.(i, request);
+      continue;
+    }
+    const due = Math.min(
+      i < payloads.length ? next : Infinity,
+      waiting.length > 0 ? waiting[0]!.start + timeout : Infinity,
+    );
+    if (due === Infinity) break;
+    const reply = await receiveOrTimeout(sock, due - now, signal);
+    if (reply === undefined) continue;
+    const at = performance.now();
+    // A reply answers the oldest request in flight with its bytes; anything else is late.
+    const k = waiting.findIndex((w) => sameBytes(reply, w.request));
+    if (k < 0) {
+      stats.late++;
+      continue;
+    }
+    const [{ seq, request, start }] = waiting.splice(k, 1) as [typeof waiting[0]];
+    const rtt = at - start;
+    stats.replies++;
+    stats.rtts.push(rtt);
+    options.onResult?.({ seq, request, reply, rtt });
   }
   return stats;
 }
 
-/** Counts as late whatever the peer sends until `until` (a `performance.now()` time). */
-async function collectLate(
-  sock: ConnectedDatagram,
-  until: number,
-  stats: PingStats,
-  signal: AbortSignal | undefined,
-): Promise<void> {
-  while (true) {
-    const left = until - performance.now();
-    if (left <= 0) return;
-    if ((await receiveOrTimeout(sock, left, signal)) === undefined) return;
-    stats.late++;
-  }
-}
-
-/** The peer's next datagram, or `undefined` after `ms` or once `signal` aborts. */
+/** The peer's next datagram, or `undefined` after `ms` or once `stopped` settles. */
 async function receiveOrTimeout(
   sock: ConnectedDatagram,
   ms: number,
@@ -154,9 +171,10 @@ async function receiveOrTimeout(
 ): Promise<Uint8Array | undefined> {
   if (signal?.aborted) return undefined;
   try {
-    return await sock.receive({ timeout: Math.max(1, ms) });
+    return await sock.receive({ timeout: Math.max(1, ms), signal });
   } catch (err) {
     if (err instanceof NetError && err.timeout) return undefined;
+    if (signal?.aborted && err === signal.reason) return undefined;
     throw err;
   }
 }

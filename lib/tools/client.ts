@@ -4,25 +4,25 @@
  *
  * @module
  */
+import { needsGrants } from "../cli/errors.ts";
 import {
   DEFAULT_CONNECT_TIMEOUT,
   DEFAULT_READ_TIMEOUT,
   DEFAULT_STREAM_PORT,
 } from "../cli/defaults.ts";
-import { needsGrants } from "../cli/errors.ts";
 import { ExitCode } from "../cli/exit_codes.ts";
 import type { Output } from "../cli/output.ts";
-import { jsonAddress, jsonBytes } from "../cli/json.ts";
+import { jsonAddress } from "../cli/json.ts";
 import { Reporter } from "../cli/reporter.ts";
 import { errnoName } from "../cli/errno.ts";
 import { ipFamily, joinHostPort } from "../net/address.ts";
 import { Dialer } from "../net/dial.ts";
 import type { Step } from "../net/steps.ts";
-import { describeCause, formatDuration, NetError, opError } from "../net/errors.ts";
+import { describeCause, formatDuration, NetError } from "../net/errors.ts";
 import { escapeBytes } from "../net/escape.ts";
-import { readAll, type StreamSource } from "../net/read_all.ts";
+import type { StreamSource } from "../net/read_all.ts";
 import { type Family, resolve } from "../net/resolve.ts";
-import type { TlsClientConn } from "../net/tls_client.ts";
+import type { TlsClientConn } from "../net/_tls_client.ts";
 import type { TlsFiles } from "./tls_files.ts";
 import { clientSession } from "./client_session.ts";
 
@@ -50,7 +50,7 @@ export interface ClientOptions {
   readTimeout?: number | undefined;
   /**
    * Stop reading after this many bytes.
-   * @default {65536}
+   * @default {65536 in the printed mode (one line); with raw, no limit}
    */
   maxBytes?: number | undefined;
   /**
@@ -73,7 +73,9 @@ export interface ClientOptions {
    * `--tls`: verify the server against the default roots or `ca`, optionally present a
    * client certificate (`cert`, `key`), offer ALPN protocols; the certificate must be valid
    * for `servername` (default: the host as given). A refused certificate ends the run with
-   * one line and exit code 2, before any byte is read.
+   * one line and exit code 2, before any byte is read or sent. The session then runs as
+   * over TCP (sending, half-closing with close_notify, reading); an end without
+   * close_notify is reported as a possible truncation (exit 1).
    * @default {undefined} (plain TCP)
    */
   tls?:
@@ -118,7 +120,7 @@ export interface ClientOptions {
 }
 
 /** The exit code after an interruption: 128 + SIGINT, as shells report Ctrl-C. */
-const INTERRUPTED = 130;
+const INTERRUPTED = ExitCode.Interrupted;
 
 /**
  * Runs the client against `host`, printing as the original does:
@@ -128,16 +130,35 @@ const INTERRUPTED = 130;
  * @param host The server's name or address.
  * @param options Port, family, deadlines, dial mode, output mode and interruption.
  * @param out Where lines go.
- * @returns The exit code: 0; 1 when the server reset the connection; 2 when no address
- * connected; 3 when a deadline passed; 130 when `signal` stopped it.
+ * @returns The exit code: 0; 1 when the server reset the connection, or ended a TLS session
+ * without close_notify or with an alert; 2 when no address connected or the server's
+ * certificate was refused; 3 when a deadline passed; 130 when `signal` stopped it.
  * @throws {ResolveError} When the host does not resolve (exit 1).
  * @throws {NetError} When receiving failed before any byte came (exit 1).
  * @throws {PermissionError} Naming every grant the run needs (exit 4).
  * @example Fetch the greeting from a local server
- * ```ts ignore
+ * ```ts
+ * import { serveStream } from "@socketkit/socketkit";
  * import { Output } from "../cli/output.ts";
  * import { runClient } from "./client.ts";
- * await runClient("localhost", { port: 3490 }, new Output("client"));
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ *
+ * const stop = new AbortController();
+ * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const serving = serveStream(listener, {
+ *   message: new TextEncoder().encode("Hello, world!"),
+ *   signal: stop.signal,
+ * });
+ * let printed = "";
+ * const sink = {
+ *   writeSync: (p: Uint8Array) => (printed += new TextDecoder().decode(p), p.length),
+ * };
+ * const out = new Output("client", { stdout: sink, stderr: sink });
+ * assertEquals(await runClient("127.0.0.1", { port: listener.addr.port }, out), 0);
+ * stop.abort();
+ * await serving;
+ * await out.close();
+ * assertEquals(printed, "client: connecting to 127.0.0.1\nclient: received 'Hello, world!'\n");
  * ```
  */
 export async function runClient(
@@ -167,7 +188,7 @@ export async function runClient(
     raceDelay: options.raceDelay,
     onStep: (step) => {
       r.onStep?.(step);
-      report(step, options.race ?? false, r);
+      report(step, options.race ?? false, options.tls !== undefined, r);
     },
   });
   let conn: Deno.TcpConn;
@@ -189,7 +210,7 @@ export async function runClient(
   }
   let secure: TlsClientConn | undefined;
   if (options.tls) {
-    const { startTlsClient, TlsError } = await import("../net/tls_client.ts");
+    const { startTlsClient, TlsError } = await import("../net/_tls_client.ts");
     r.onStep?.({ call: "handshake", phase: "start" });
     try {
       secure = await startTlsClient(conn, {
@@ -203,30 +224,36 @@ export async function runClient(
     } catch (err) {
       r.onStep?.({ call: "handshake", phase: "end", error: err });
       if (!(err instanceof TlsError)) throw err;
-      const code = /timed out/.test(err.message)
+      const code = err.timeout
         ? ExitCode.Timeout
         : err.untrusted
         ? ExitCode.NoAddress
-        : ExitCode.Usage;
-      return r.fail(`tls: ${err.message}`, code);
+        : ExitCode.Failed;
+      // The certificate's fields in the message are the peer's words: escaped.
+      return r.fail(`tls: ${escapeText(err.message)}`, code, {
+        address: jsonAddress(conn.remoteAddr),
+        errno: err.timeout ? "ETIMEDOUT" : null,
+      });
     }
     r.onStep?.({ call: "handshake", phase: "end" });
-    r.say(
-      `tls: ${secure.protocol}${secure.alpnProtocol ? `, ALPN ${secure.alpnProtocol}` : ""}, ` +
+    const agreed = escapeText(
+      `${secure.protocol}${secure.alpnProtocol ? `, ALPN ${secure.alpnProtocol}` : ""}, ` +
         `subject ${secure.subject || "(none)"}`,
     );
+    r.event("connected", { address: jsonAddress(conn.remoteAddr), tls: agreed });
+    r.say(`tls: ${agreed}`);
   }
   try {
     if (options.probe) {
-      const at = joinHostPort(conn.remoteAddr.hostname, conn.remoteAddr.port);
-      r.say(`connected to ${at}`); // the dial's `connected` event was the JSON one
+      // The connected event is out already (at the dial, or after the handshake).
+      r.say(`connected to ${joinHostPort(conn.remoteAddr.hostname, conn.remoteAddr.port)}`);
       return ExitCode.Ok;
     }
-    if (secure) return await receive(conn, options, out, r, secure.source);
-    const twoWay = options.raw || options.send !== undefined || options.input !== undefined ||
-      options.idleTimeout !== undefined;
-    if (twoWay) return await clientSession(conn, options, out);
-    return await receive(conn, options, out, r);
+    return await clientSession(secure ?? conn, {
+      ...options,
+      reporter: r,
+      clientCertificate: pem?.cert !== undefined,
+    }, out);
   } finally {
     secure?.close();
     try {
@@ -236,8 +263,13 @@ export async function runClient(
   }
 }
 
+/** Text from a peer (a certificate's subject, an ALPN name) as it can be shown safely. */
+function escapeText(text: string): string {
+  return escapeBytes(new TextEncoder().encode(text));
+}
+
 /** The original's lines for the dial's `connect` steps; `trying` only when racing. */
-function report(step: Step, racing: boolean, r: Reporter): void {
+function report(step: Step, racing: boolean, tls: boolean, r: Reporter): void {
   if (step.call !== "connect" || step.address === undefined || !("port" in step.address)) return;
   const address = joinHostPort(step.address.hostname, step.address.port);
   const at = { address: jsonAddress(step.address) };
@@ -247,65 +279,8 @@ function report(step: Step, racing: boolean, r: Reporter): void {
     const errno = errnoName(step.error) ?? null;
     r.error(`connect: ${describeCause(step.error.cause)} (${address})`, { ...at, errno });
   } else if (step.reason === undefined) {
-    r.event("connected", at, `connecting to ${step.address.hostname}`);
+    // Over TLS the connected event waits for the handshake, to say what it agreed.
+    if (tls) r.say(`connecting to ${step.address.hostname}`);
+    else r.event("connected", at, `connecting to ${step.address.hostname}`);
   }
-}
-
-async function receive(
-  conn: Deno.TcpConn,
-  options: ClientOptions,
-  out: Output,
-  r: Reporter,
-  source: StreamSource = conn,
-): Promise<number> {
-  const peer = joinHostPort(conn.remoteAddr.hostname, conn.remoteAddr.port);
-  const readTimeout = options.readTimeout ?? DEFAULT_READ_TIMEOUT;
-  r.onStep?.({ call: "recv", phase: "start" });
-  const { bytes, end } = await readAll(untilAborted(source, options.signal), {
-    limit: options.maxBytes,
-    timeout: readTimeout,
-  }).catch((cause) => {
-    r.onStep?.({ call: "recv", phase: "end", error: cause });
-    throw opError("read", "tcp", conn.remoteAddr.hostname, conn.remoteAddr.port, cause);
-  });
-  r.onStep?.({ call: "recv", phase: "end", bytes: bytes.length, data: bytes, end });
-  const within = formatDuration(readTimeout);
-  if (end === "timeout" && bytes.length === 0 && !options.signal?.aborted) {
-    return r.fail(`recv: nothing received from ${peer} within ${within}`, ExitCode.Timeout, {
-      errno: "ETIMEDOUT",
-    });
-  }
-  if (options.raw) out.data(bytes);
-  else {
-    const fields = { from: jsonAddress(conn.remoteAddr), ...jsonBytes(bytes), end };
-    r.event("received", fields, `received '${escapeBytes(bytes)}'`);
-  }
-  if (options.signal?.aborted) {
-    return r.fail(`interrupted after ${bytes.length} bytes`, INTERRUPTED);
-  }
-  if (end === "limit") r.error(`stopped reading after ${bytes.length} bytes (--max-bytes)`);
-  if (end === "reset") {
-    return r.fail(`recv: Connection reset by peer after ${bytes.length} bytes`, ExitCode.Usage, {
-      errno: "ECONNRESET",
-    });
-  }
-  if (end === "timeout") {
-    return r.fail(`recv: ${peer} did not close the connection within ${within}`, ExitCode.Timeout, {
-      errno: "ETIMEDOUT",
-    });
-  }
-  return ExitCode.Ok;
-}
-
-/**
- * The connection as {@linkcode readAll} sees it: a read ends, as at the end of the stream,
- * once `signal` aborts, so that what came so far is kept.
- */
-function untilAborted(conn: StreamSource, signal: AbortSignal | undefined): StreamSource {
-  if (signal === undefined) return conn;
-  const stopped = new Promise<null>((resolve) => {
-    if (signal.aborted) resolve(null);
-    else signal.addEventListener("abort", () => resolve(null), { once: true });
-  });
-  return { read: (p: Uint8Array) => Promise.race([conn.read(p), stopped]) };
 }

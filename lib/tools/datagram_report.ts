@@ -80,10 +80,14 @@ export class DatagramReport {
     this.#out.commit(off);
   }
 
-  /** The datagram's bytes, then the delimiter if one was asked for. */
+  /** The datagram's bytes, then the delimiter if one was asked for: one record, kept or dropped whole. */
   #rawData(bytes: Uint8Array): void {
-    this.#out.data(bytes);
-    if (this.#delimiter !== undefined) this.#out.data(this.#delimiter);
+    const d = this.#delimiter;
+    if (d === undefined) return this.#out.data(bytes);
+    const record = new Uint8Array(bytes.length + d.length);
+    record.set(bytes);
+    record.set(d, bytes.length);
+    this.#out.data(record);
   }
 
   #slow(data: Uint8Array, shown: Uint8Array, from: Deno.NetAddr, cut: boolean): void {

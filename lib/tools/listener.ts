@@ -11,15 +11,13 @@ import { DatagramJson, jsonAddress } from "../cli/json.ts";
 import { Reporter } from "../cli/reporter.ts";
 import { udpKernelDrops } from "../cli/status_line.ts";
 import { ANSI } from "../cli/colour.ts";
-import { stepAddress } from "../net/steps.ts";
 import { addressKey, joinHostPort } from "../net/address.ts";
 import { bindFirst } from "../net/bind_first.ts";
-import { describeCause, opError } from "../net/errors.ts";
+import { describeCause, NetError } from "../net/errors.ts";
+import { type Datagram, serveDatagram } from "../net/serve_datagram.ts";
 import type { Family } from "../net/resolve.ts";
 import { bindReported } from "./bind.ts";
 import { DatagramReport } from "./datagram_report.ts";
-import { EchoGuard } from "./echo_guard.ts";
-import { AccessList } from "../net/access_list.ts";
 import { LimitedLines } from "./limited_lines.ts";
 
 /** Options for {@linkcode runListener}. */
@@ -51,7 +49,7 @@ export interface ListenerOptions {
    */
   keep?: boolean | undefined;
   /**
-   * Send each datagram back to its sender, through an {@linkcode EchoGuard}: never to the
+   * Send each datagram back to its sender, through the reply guard of `serveDatagram`: never to the
    * listener's own port, never to a port below 1024, at most 100 a second (burst 100) to
    * one sender address.
    * @default {false}
@@ -102,7 +100,7 @@ export interface ListenerOptions {
   reporter?: Reporter | undefined;
 }
 
-/** Datagrams that were not echoed, by reason (see {@linkcode EchoGuard}). */
+/** Datagrams that were not echoed, by reason (the reply guard of `serveDatagram`). */
 export interface NotEchoed {
   /** From the listener's own port: echoing would loop. */
   loop: number;
@@ -129,8 +127,6 @@ export interface ListenerStats {
   /** Datagrams from senders the access rules refuse (`access`). */
   refused?: number;
 }
-
-const V4_MAPPED = /^::ffff:\d+\.\d+\.\d+\.\d+$/i;
 
 /**
  * Runs the listener until it has received `count` datagrams (or, with `keep`, until
@@ -172,100 +168,82 @@ export async function runListener(options: ListenerOptions, out: Output): Promis
   }
   out.flush();
 
-  const notEchoed: NotEchoed = { loop: 0, lowPort: 0, rate: 0, failed: 0 };
-  const stats: ListenerStats = { datagrams: 0, bytes: 0, echoed: 0, notEchoed, ignored: 0 };
   const limit = options.keep ? Infinity : options.count ?? DEFAULT_LISTENER_COUNT;
-  const ipv6Only = options.family === 6;
-  const guard = options.echo ? new EchoGuard(addr.port) : undefined;
-  const onStop = () => conn.close();
-  options.signal?.addEventListener("abort", onStop, { once: true });
-  const buf = new Uint8Array(65536);
-  const access = options.access ? new AccessList(options.access) : undefined;
   const refusals = new LimitedLines(out, "refusals", { print: (line) => r.refused({}, line) });
-  if (access) stats.refused = 0;
   const name = r.colour ? ANSI.name(out.name) : undefined;
   const report = options.quiet && !options.raw || r.json
     ? undefined
     : new DatagramReport(out, { ...options, name });
   const eachJson = r.json && !options.quiet ? new DatagramJson(out.name) : undefined;
+  // A reader that leaves ends output, not the work (the echo goes on); only a pure
+  // `--raw` sink, whose stdout is the whole job, has nothing left to do.
+  const sinkOnly = options.raw === true && !options.echo;
+  const stop = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+  if (sinkOnly && out.closed) stop.abort();
+
+  // Each mode is a handler on the one datagram loop: print (one line, hex, raw, JSON), echo.
+  const print = ({ bytes, from }: Datagram) => {
+    const sender = from as Deno.NetAddr;
+    report?.write(bytes, sender);
+    if (eachJson) out.text(eachJson.line(bytes, sender, options.maxSize));
+    if (sinkOnly && out.closed) stop.abort();
+  };
+  const echo = async (datagram: Datagram) => {
+    print(datagram);
+    const from = datagram.from as Deno.NetAddr;
+    try {
+      const outcome = await datagram.reply(datagram.bytes);
+      if (outcome !== "sent" && r.json) {
+        r.refused({ from: jsonAddress(from), reason: REASON[outcome] });
+      }
+    } catch (err) {
+      if (signal.aborted) return; // the socket was closed under the send: stopping
+      const cause = err instanceof NetError ? err.cause : err;
+      if (cause instanceof Deno.errors.NotCapable) {
+        throw needsGrants(err, [], "(an echo goes to senders that cannot be known in advance)");
+      }
+      r.error(`sendto: ${describeCause(cause)}`, { to: jsonAddress(from) });
+    }
+  };
+  const server = serveDatagram(conn, {
+    handler: options.echo ? echo : print,
+    signal,
+    count: limit,
+    access: options.access,
+    family: options.family === 6 ? 6 : undefined,
+    onRefused: (from) => {
+      const sender = from as Deno.NetAddr;
+      if (r.json) r.refused({ from: jsonAddress(sender), reason: "denied" });
+      else refusals.add(`refused datagram from ${addressKey(sender.hostname)}`);
+    },
+    onError: (err) => {
+      throw err;
+    },
+    onStep: r.onStep,
+  });
+  const served = server.stats;
   if (options.keep) {
     r.live(() => ({
       unit: "datagrams",
-      total: stats.datagrams,
-      bytes: stats.bytes,
+      total: served.datagrams,
+      bytes: served.bytes,
       droppedLines: out.dropped,
       kernelDrops: udpKernelDrops(addr.port),
       // Senders refused by --allow/--deny; echoes not sent (loop, rate) are the summary's.
-      refused: stats.refused ?? 0,
+      refused: served.refused,
     }), options.quiet ?? false);
   }
-  try {
-    // A reader that leaves ends output, not the work (the echo goes on); only a pure
-    // `--raw` sink, whose stdout is the whole job, has nothing left to do.
-    const sinkOnly = options.raw === true && !options.echo;
-    while (stats.datagrams < limit && !options.signal?.aborted && !(sinkOnly && out.closed)) {
-      let data: Uint8Array, from: Deno.NetAddr;
-      try {
-        [data, from] = await conn.receive(buf) as [Uint8Array, Deno.NetAddr];
-      } catch (err) {
-        if (options.signal?.aborted) break;
-        throw err;
-      }
-      const denied = access !== undefined && !access.admits(from.hostname);
-      r.onStep?.({
-        call: "recvfrom",
-        bytes: data.length,
-        data,
-        address: stepAddress(from),
-        reason: denied ? "refused" : undefined,
-      });
-      if (ipv6Only && V4_MAPPED.test(from.hostname)) {
-        stats.ignored++;
-        continue;
-      }
-      if (denied) {
-        stats.refused!++;
-        if (r.json) r.refused({ from: jsonAddress(from), reason: "denied" });
-        else refusals.add(`refused datagram from ${addressKey(from.hostname)}`);
-        continue;
-      }
-      stats.datagrams++;
-      stats.bytes += data.length;
-      report?.write(data, from);
-      if (eachJson) out.text(eachJson.line(data, from, options.maxSize));
-      if (guard === undefined) continue;
-      const refusal = guard.check(from);
-      if (refusal !== undefined) {
-        notEchoed[refusal]++;
-        if (r.json) r.refused({ from: jsonAddress(from), reason: REASON[refusal] });
-        continue;
-      }
-      try {
-        await conn.send(data, from);
-        stats.echoed++;
-        r.onStep?.({ call: "sendto", bytes: data.length, data, address: stepAddress(from) });
-      } catch (err) {
-        r.onStep?.({ call: "sendto", address: stepAddress(from), error: err });
-        if (options.signal?.aborted) break; // the socket was closed under the send: stopping
-        if (err instanceof Deno.errors.NotCapable) {
-          const denied = opError("write", "udp", from.hostname, from.port, err);
-          throw needsGrants(
-            denied,
-            [],
-            "(an echo goes to senders that cannot be known in advance)",
-          );
-        }
-        notEchoed.failed++;
-        r.error(`sendto: ${describeCause(err)}`, { to: jsonAddress(from) });
-      }
-    }
-  } finally {
-    options.signal?.removeEventListener("abort", onStop);
-    try {
-      conn.close();
-    } catch { /* closed by the stop signal */ }
-    r.onStep?.({ call: "close", type: "dgram" });
-  }
+  await server.done;
+  const notEchoed: NotEchoed = { ...served.notReplied };
+  const stats: ListenerStats = {
+    datagrams: served.datagrams,
+    bytes: served.bytes,
+    echoed: served.replied,
+    notEchoed,
+    ignored: served.ignored,
+    ...(options.access ? { refused: served.refused } : {}),
+  };
   refusals.flush();
   const refused = notEchoed.loop + notEchoed.lowPort + notEchoed.rate + notEchoed.failed;
   const printed = options.keep || limit > 1 || options.quiet || refused > 0 ||

@@ -5,7 +5,11 @@
  *
  * @module
  */
-import { DEFAULT_DATAGRAM_PORT, DEFAULT_INTERVAL, DEFAULT_TALKER_COUNT } from "../cli/defaults.ts";
+import {
+  DEFAULT_DATAGRAM_PORT,
+  DEFAULT_PING_INTERVAL,
+  DEFAULT_TALKER_COUNT,
+} from "../cli/defaults.ts";
 import { needsGrants, UsageError } from "../cli/errors.ts";
 import { ExitCode } from "../cli/exit_codes.ts";
 import { addressKey, type IPFamily, ipFamily, joinHostPort, toV4Mapped } from "../net/address.ts";
@@ -60,9 +64,15 @@ export interface TalkerOptions {
   count?: number | undefined;
   /**
    * Milliseconds between two sends.
-   * @default {1000}
+   * @default {0} (at once; 1000 for the ping, with a reply timeout)
    */
   interval?: number | undefined;
+  /**
+   * Stops the run (Ctrl-C): no further datagram is sent, the ping prints its summary, and
+   * the run returns 130.
+   * @default {undefined}
+   */
+  signal?: AbortSignal | undefined;
 }
 
 /**
@@ -181,7 +191,11 @@ async function talk(
   if (options.replyTimeout === undefined) return ExitCode.Ok;
   out.flush();
   try {
-    const reply = await sock.receive({ timeout: options.replyTimeout });
+    const reply = await untilStopped(
+      sock.receive({ timeout: options.replyTimeout }),
+      options.signal,
+    );
+    if (reply === undefined) return ExitCode.Interrupted;
     if (r.json) r.event("reply", { from: jsonAddress(sock.peer), ...jsonBytes(reply) });
     else {
       r.say(`got reply from ${sock.peer.hostname}`);
@@ -218,14 +232,16 @@ async function talkMany(
 ): Promise<number> {
   using sock = connectDatagram(target, { localHostname: local, onStep: r.onStep });
   const peer = joinHostPort(target.hostname, target.port);
-  const interval = options.interval ?? DEFAULT_INTERVAL;
+  const interval = options.interval ?? 0; // at once, as nc -u sends lines
   const to = jsonAddress(target);
   if (options.connect || options.replyTimeout !== undefined) {
     r.event("connected", { address: to }, `connected to ${peer}`);
   }
+  const signal = options.signal;
   if (options.replyTimeout === undefined) {
     for (const [i, m] of messages.entries()) {
-      if (i > 0) await new Promise((resolve) => setTimeout(resolve, interval));
+      if (i > 0 && interval > 0) await sleep(interval, signal);
+      if (signal?.aborted) return ExitCode.Interrupted;
       const sent = await sock.send(m);
       r.event("sent", { to, host, size: sent }, `sent ${sent} bytes to ${host}`);
     }
@@ -233,11 +249,14 @@ async function talkMany(
   }
   out.flush();
   const stats = await udpPing(sock, messages, {
-    interval,
+    interval: options.interval ?? DEFAULT_PING_INTERVAL,
     timeout: options.replyTimeout,
+    signal,
+    onSent: (seq, request) => r.json && r.event("sent", { to, host, size: request.length, seq }),
     onResult: (result) => pingLine(result, sock, options, out, r),
   });
   r.summary(pingFields(stats, sock), pingSummary(stats, sock));
+  if (signal?.aborted) return ExitCode.Interrupted;
   if (stats.replies > 0) return ExitCode.Ok;
   return r.fail(`no reply from ${peer} to any of ${stats.sent} datagrams`, ExitCode.Timeout, {
     errno: "ETIMEDOUT",
@@ -310,6 +329,39 @@ function pingSummary(stats: PingStats, sock: ConnectedDatagram): string {
     } from other addresses`;
   }
   return line;
+}
+
+/** What `work` resolves to, or `undefined` once `signal` aborts (its rejection then ignored). */
+async function untilStopped<T>(work: Promise<T>, signal?: AbortSignal): Promise<T | undefined> {
+  if (signal === undefined) return await work;
+  if (signal.aborted) {
+    work.catch(() => {});
+    return undefined;
+  }
+  let onAbort = () => {};
+  const stopped = new Promise<undefined>((resolve) => {
+    onAbort = () => resolve(undefined);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+  work.catch(() => {}); // abandoned if the signal wins
+  try {
+    return await Promise.race([work, stopped]);
+  } finally {
+    signal.removeEventListener("abort", onAbort);
+  }
+}
+
+/** Waits `ms` milliseconds, or less if `signal` aborts. */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+  });
 }
 
 function ms(n: number): string {

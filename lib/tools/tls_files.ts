@@ -5,7 +5,10 @@
  * A path needs read access to exactly that file (`deno run --allow-read=cert.pem,key.pem`);
  * `-` reads PEM from standard input (file descriptor 0), which needs no permission, so a
  * compiled binary that has only `--allow-net` can still be given its certificate and key:
- * `cat cert.pem key.pem | sk-server --tls --cert - --key -`.
+ * `cat cert.pem key.pem | sk-server --tls --cert - --key -`. When several flags are `-`,
+ * standard input carries the certificate chain, then the private key, then the CA
+ * certificates: `cat cert.pem key.pem ca.pem | sk-server --tls --cert - --key - --client-ca -`
+ * (mutual TLS with `--allow-net` only).
  *
  * @module
  */
@@ -13,6 +16,7 @@ import { createPrivateKey, type KeyObject, X509Certificate } from "node:crypto";
 import { PermissionError, ToolError } from "../cli/errors.ts";
 import { ExitCode } from "../cli/exit_codes.ts";
 import { describeCause } from "../net/errors.ts";
+import { InputError, readInput } from "../cli/stdin.ts";
 
 /** The TLS files of a command line, by flag: a path, or `-` for standard input. */
 export interface TlsFiles {
@@ -52,14 +56,16 @@ const MAX_PEM = 1 << 20;
 export async function loadTlsFiles(files: TlsFiles): Promise<TlsPem> {
   const given = (Object.keys(FLAG) as (keyof TlsFiles)[]).filter((k) => files[k] !== undefined);
   const paths = given.map((k) => files[k]!).filter((p) => p !== "-");
-  let stdin: string | undefined;
+  const fromStdin = given.filter((k) => files[k] === "-");
+  const parts = fromStdin.length === 0
+    ? {}
+    : splitStdin(fromStdin, await readStdin(fromStdin.map((k) => `${FLAG[k]} -`).join(", ")));
   const pem: TlsPem = {};
   for (const k of given) {
     const path = files[k]!;
     let text: string;
     if (path === "-") {
-      stdin ??= await readStdin();
-      text = stdin;
+      text = parts[k]!;
     } else {
       try {
         const bytes = await Deno.readFile(path);
@@ -71,8 +77,8 @@ export async function loadTlsFiles(files: TlsFiles): Promise<TlsPem> {
           throw new PermissionError(
             `Cannot read ${FLAG[k]} ${JSON.stringify(path)}: permission denied: run again with ` +
               `--allow-read=${[...new Set(paths)].join(",")} (or give the PEM on stdin: ${
-                FLAG[k]
-              } -)`,
+                stdinHint(files, given)
+              })`,
             { cause: err },
           );
         }
@@ -94,6 +100,46 @@ export async function loadTlsFiles(files: TlsFiles): Promise<TlsPem> {
     }
   }
   return pem;
+}
+
+/** The order of the PEM on stdin when several flags read it: chain, key, CAs. */
+const STDIN_ORDER: (keyof TlsFiles)[] = ["cert", "key", "ca", "clientCa"];
+
+/** `cat cert.pem key.pem | … --cert - --key -`: how to give every file given on stdin. */
+function stdinHint(files: TlsFiles, given: (keyof TlsFiles)[]): string {
+  const order = STDIN_ORDER.filter((k) => given.includes(k));
+  const placeholder = { cert: "cert.pem", key: "key.pem", ca: "ca.pem", clientCa: "ca.pem" };
+  const cat = order.map((k) => files[k] === "-" ? placeholder[k] : files[k]);
+  return `cat ${cat.join(" ")} | … ${order.map((k) => `${FLAG[k]} -`).join(" ")}`;
+}
+
+/**
+ * Standard input's PEM, shared among the flags that read it: with one flag, all of it; with
+ * several, the certificate chain first, then the private key, then the CA certificates
+ * (`cat cert.pem key.pem ca.pem`): the chain is the certificates before the key, the CAs
+ * those after it.
+ */
+function splitStdin(flags: (keyof TlsFiles)[], text: string): TlsPem {
+  if (flags.length === 1) return { [flags[0]!]: text };
+  const key = KEY_BLOCK.exec(text);
+  const cas = flags.filter((k) => k === "ca" || k === "clientCa");
+  const order = `${STDIN_ORDER.filter((k) => flags.includes(k)).map((k) => FLAG[k]).join(", ")}`;
+  if (key === null || (flags.includes("cert") && cas.length > 0 && !flags.includes("key"))) {
+    throw new ToolError(
+      `Cannot use stdin for ${order}: give the certificate chain, then the private key, ` +
+        `then the CA certificates (cat cert.pem key.pem ca.pem | …)`,
+      ExitCode.Usage,
+    );
+  }
+  const before = text.slice(0, key.index);
+  const after = text.slice(key.index + key[0].length);
+  const parts: TlsPem = {};
+  for (const k of flags) {
+    if (k === "key") parts.key = key[0];
+    else if (k === "cert") parts.cert = before;
+    else parts[k] = flags.includes("cert") ? after : before + after;
+  }
+  return parts;
 }
 
 function shown(path: string): string {
@@ -128,21 +174,10 @@ function keyBlock(k: keyof TlsFiles, path: string, text: string): string {
   return block + "\n";
 }
 
-async function readStdin(): Promise<string> {
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of Deno.stdin.readable) {
-    chunks.push(chunk);
-    size += chunk.length;
-    if (size > MAX_PEM) {
-      throw new ToolError("Cannot read PEM from stdin: more than 1 MiB", ExitCode.Usage);
-    }
-  }
-  const all = new Uint8Array(size);
-  let off = 0;
-  for (const c of chunks) {
-    all.set(c, off);
-    off += c.length;
-  }
+async function readStdin(what: string): Promise<string> {
+  const all = await readInput(what, MAX_PEM).catch((err) => {
+    if (err instanceof InputError) throw err;
+    throw new ToolError("Cannot read PEM from stdin: more than 1 MiB", ExitCode.Usage);
+  });
   return new TextDecoder().decode(all);
 }

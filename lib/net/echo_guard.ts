@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { integerOption } from "./_validate.ts";
 
 /**
  * Why a datagram was not echoed: `loop`, the sender's port is the listener's own; `lowPort`,
@@ -44,7 +45,8 @@ interface Bucket {
 }
 
 /**
- * Decides, for each datagram, whether an echo may go back to its sender:
+ * Decides, for each datagram, whether an echo (or any reply) may go back to its sender —
+ * the guard {@linkcode serveDatagram} puts before every reply:
  *
  * - never to the listener's own port, whatever the address (`loop`). On a wildcard socket
  *   every local address is the listener itself, and Deno cannot list them without
@@ -57,7 +59,8 @@ interface Bucket {
  *   gains nothing.
  *
  * Addresses are compared as spelled; one socket spells each sender one way. A check costs
- * no allocation once the sender is known.
+ * no allocation once the sender is known. A Unix datagram sender (`{ path }`) is refused
+ * only as a loop (our own path) or over its rate: it has no port.
  *
  * @example Refuse a datagram from the listener's own port
  * ```ts
@@ -70,8 +73,10 @@ interface Bucket {
  * ```
  */
 export class EchoGuard {
-  /** The listener's own port. */
-  readonly port: number;
+  /** The listener's own port (undefined for a Unix socket). */
+  readonly port: number | undefined;
+  /** The listener's own path (a Unix socket). */
+  readonly path: string | undefined;
   #rate: number;
   #burst: number;
   #max: number;
@@ -79,16 +84,23 @@ export class EchoGuard {
   #senders = new Map<string, Bucket>();
 
   /**
-   * Creates a guard for a listener bound to `port`.
+   * Makes the guard of a socket bound to `local`.
    *
-   * @param port The listener's own (bound) port.
+   * @param local The socket's own (bound) port, or its address (`{ port }`, `{ path }`).
    * @param options The rate limit and how many senders to remember.
    */
-  constructor(port: number, options: EchoGuardOptions = {}) {
-    this.port = port;
+  constructor(
+    local: number | { port: number } | { path: string },
+    options: EchoGuardOptions = {},
+  ) {
+    this.port = typeof local === "number" ? local : "port" in local ? local.port : undefined;
+    this.path = typeof local === "object" && "path" in local ? local.path : undefined;
     this.#rate = options.rate ?? 100;
-    this.#burst = options.burst ?? 100;
-    this.#max = Math.max(1, options.maxSenders ?? 4096);
+    if (typeof this.#rate !== "number" || !(this.#rate >= 0 && this.#rate < Infinity)) {
+      throw new RangeError(`Invalid rate "${this.#rate}": expected replies a second, 0 or more`);
+    }
+    this.#burst = integerOption("burst", options.burst ?? 100, 1, 2 ** 31);
+    this.#max = integerOption("maxSenders", options.maxSenders ?? 4096, 1, 2 ** 24);
     this.#now = options.now ?? (() => performance.now());
   }
 
@@ -103,17 +115,24 @@ export class EchoGuard {
    * @param to The sender of the datagram, where the echo would go.
    * @returns Undefined to echo, or why not.
    */
-  check(to: { hostname: string; port: number }): EchoRefusal | undefined {
-    if (to.port === this.port) return "loop";
-    if (to.port < 1024) return "lowPort";
+  check(to: { hostname: string; port: number } | { path: string }): EchoRefusal | undefined {
+    let key: string;
+    if ("path" in to) {
+      if (to.path === this.path) return "loop";
+      key = to.path;
+    } else {
+      if (to.port === this.port) return "loop";
+      if (to.port < 1024) return "lowPort";
+      key = to.hostname;
+    }
     const now = this.#now();
-    let bucket = this.#senders.get(to.hostname);
+    let bucket = this.#senders.get(key);
     if (bucket === undefined) {
       if (this.#senders.size >= this.#max) {
         this.#senders.delete(this.#senders.keys().next().value!);
       }
       bucket = { tokens: this.#burst, last: now };
-      this.#senders.set(to.hostname, bucket);
+      this.#senders.set(key, bucket);
     } else {
       const refill = (now - bucket.last) * this.#rate / 1000;
       bucket.tokens = Math.min(this.#burst, bucket.tokens + refill);

@@ -1,0 +1,134 @@
+// The programs in examples/, run as a user runs them, against real peers (nc, python3).
+import { assert, assertEquals, assertMatch } from "./_assert.ts";
+import { freePort, hasCommand, text, toolArgs, ToolProcess } from "./_tools.ts";
+import { runWithInput } from "../testing/run_with_input.ts";
+
+/** An example's path for the tool runners (they resolve it against cmd/). */
+const example = (name: string) => `../examples/${name}`;
+
+/** A python3 peer from `code`, which prints its port first; stopped by `await using`. */
+async function python(code: string): Promise<{ port: number } & AsyncDisposable> {
+  const child = new Deno.Command("python3", {
+    args: ["-c", code],
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  const port = Number((await lines.read()).value?.trim());
+  return {
+    port,
+    [Symbol.asyncDispose]: async () => {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* ended */ }
+      await lines.cancel();
+      await child.status;
+    },
+  };
+}
+
+/** A line server: answers each line upper-cased, then closes when the client has. */
+const UPPER = `
+import socket
+srv = socket.socket(); srv.bind(("127.0.0.1", 0)); srv.listen(1)
+print(srv.getsockname()[1], flush=True)
+c, _ = srv.accept()
+for line in c.makefile("rb"): c.sendall(line.upper())
+c.shutdown(socket.SHUT_WR)
+`;
+
+Deno.test({
+  name: "line_client sends each stdin line and prints each reply in order, escaped",
+  ignore: !hasCommand("python3"),
+  async fn() {
+    await using server = await python(UPPER);
+    const input = new TextEncoder().encode("hello\nworld\x1b[2J\r\nno newline at the end");
+    const res = await runWithInput(
+      Deno.execPath(),
+      toolArgs(example("line_client"), ["127.0.0.1", String(server.port)]),
+      input,
+    );
+    assertEquals(res.stderr, "");
+    assertEquals(text(res.stdout), "HELLO\nWORLD\\x1b[2J\nNO NEWLINE AT THE END\n");
+    assertEquals(res.code, 0);
+  },
+});
+
+Deno.test("line_client: a refused port is one line and exit 1; bad usage exit 2", async () => {
+  const port = freePort("tcp", "127.0.0.1");
+  const res = await runWithInput(
+    Deno.execPath(),
+    toolArgs(example("line_client"), ["127.0.0.1", String(port)]),
+  );
+  assertEquals([res.code, res.stderr], [
+    1,
+    `line_client: dial tcp 127.0.0.1:${port}: connection refused\n`,
+  ]);
+  const usage = await runWithInput(Deno.execPath(), toolArgs(example("line_client"), ["x"]));
+  assertEquals(usage.code, 2);
+});
+
+Deno.test({
+  name: "wait_for exits 0 once a target comes up late, and 3 naming the ones still down",
+  ignore: !hasCommand("nc"),
+  async fn() {
+    const late = freePort("tcp", "127.0.0.1");
+    const down = freePort("tcp", "127.0.0.1");
+    await using waiting = new ToolProcess(example("wait_for"), ["-t", "20s", `127.0.0.1:${late}`]);
+    // The target is not there yet: wait_for keeps dialing. Then nc comes up (the delay is
+    // the scenario, not a synchronisation: the test passes whichever comes first).
+    await new Promise((r) => setTimeout(r, 500));
+    const nc = new Deno.Command("nc", { args: ["-l", "127.0.0.1", String(late)], stdout: "null" })
+      .spawn();
+    try {
+      assertEquals(await waiting.exit(20_000), 0, waiting.stderr);
+      assertEquals(waiting.stdout, `wait_for: up: 127.0.0.1:${late}\n`);
+    } finally {
+      try {
+        nc.kill("SIGKILL");
+      } catch { /* it ended after its one connection */ }
+      await nc.status;
+    }
+    using up = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const t0 = performance.now();
+    await using timedOut = new ToolProcess(example("wait_for"), [
+      "--timeout",
+      "1s",
+      `127.0.0.1:${up.addr.port}`,
+      `127.0.0.1:${down}`,
+    ]);
+    assertEquals(await timedOut.exit(), 3);
+    assertEquals(timedOut.stderr, `wait_for: not up after 1s: 127.0.0.1:${down}\n`);
+    assert(performance.now() - t0 < 10_000);
+  },
+});
+
+Deno.test({
+  name: "udp_time answers with RFC 3339 time, refuses a low port, and sums up on Ctrl-C",
+  ignore: !hasCommand("python3"),
+  async fn() {
+    await using server = new ToolProcess(example("udp_time"), ["-p", "0"]);
+    const port = await server.port();
+    const ask = (from: number) =>
+      runWithInput("python3", [
+        "-c",
+        `import socket; s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.settimeout(0.5)
+try: s.bind(("::1", ${from}))
+except PermissionError: print("not root"); raise SystemExit
+s.sendto(b"time?", ("::1", ${port}))
+try: print(s.recv(100).decode(), end="")
+except socket.timeout: print("no reply")`,
+      ]);
+    const before = Date.now();
+    const answer = text((await ask(0)).stdout);
+    assertMatch(answer, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\n$/);
+    assert(Math.abs(Date.parse(answer.trim()) - before) < 10_000, answer);
+    assertEquals(text((await ask(999)).stdout), "no reply\n"); // below 1024: never answered
+    server.kill("SIGINT");
+    assertEquals(await server.exit(), 0);
+    assertMatch(
+      server.stdout,
+      /udp_time: 2 datagrams, 1 answered, not answered: loop 0, low port 1,/,
+    );
+  },
+});
