@@ -197,3 +197,30 @@ function lookUp(cp: number): boolean {
   if (unsafe) unsafeBits[cp >> 5]! |= 1 << (cp & 31);
   return unsafe;
 }
+
+/**
+ * Text from a peer that is not a quoted field (a certificate's subject, an ALPN name, an
+ * error message that carries them) as it can be shown safely: backslash, control, format,
+ * separator, private-use and unassigned characters are escaped as {@linkcode escapeBytes}
+ * escapes them; quotes stay as they are.
+ *
+ * @param text The peer's text.
+ * @returns The text with nothing in it that can drive a terminal.
+ * @example
+ * ```ts
+ * import { escapeText } from "./escape.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ *
+ * assertEquals(escapeText('CN="a"\x1b]0;x\x07\u202e'), 'CN="a"\\x1b]0;x\\x07\\u{202e}');
+ * ```
+ */
+export function escapeText(text: string): string {
+  return text.replace(/[\\\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Co}\p{Cn}]/gu, (c) => {
+    if (c === "\\") return "\\\\";
+    if (c === "\n") return "\\n";
+    if (c === "\r") return "\\r";
+    if (c === "\t") return "\\t";
+    const cp = c.codePointAt(0)!;
+    return cp < 0x100 ? `\\x${cp.toString(16).padStart(2, "0")}` : `\\u{${cp.toString(16)}}`;
+  });
+}

@@ -19,7 +19,7 @@ import { ipFamily, joinHostPort } from "../net/address.ts";
 import { Dialer } from "../net/dial.ts";
 import type { Step } from "../net/steps.ts";
 import { describeCause, formatDuration, NetError } from "../net/errors.ts";
-import { escapeBytes } from "../net/escape.ts";
+import { escapeText } from "../net/escape.ts";
 import type { StreamSource } from "../net/read_all.ts";
 import { type Family, resolve } from "../net/resolve.ts";
 import type { TlsClientConn } from "../net/_tls_client.ts";
@@ -261,11 +261,6 @@ export async function runClient(
     } catch { /* closed with the TLS connection */ }
     r.onStep?.({ call: "close", type: "stream" });
   }
-}
-
-/** Text from a peer (a certificate's subject, an ALPN name) as it can be shown safely. */
-function escapeText(text: string): string {
-  return escapeBytes(new TextEncoder().encode(text));
 }
 
 /** The original's lines for the dial's `connect` steps; `trying` only when racing. */

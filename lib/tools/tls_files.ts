@@ -59,7 +59,7 @@ export async function loadTlsFiles(files: TlsFiles): Promise<TlsPem> {
   const fromStdin = given.filter((k) => files[k] === "-");
   const parts = fromStdin.length === 0
     ? {}
-    : splitStdin(fromStdin, await readStdin(fromStdin.map((k) => `${FLAG[k]} -`).join(", ")));
+    : splitStdin(fromStdin, await readStdin(`${FLAG[fromStdin[0]!]} -`));
   const pem: TlsPem = {};
   for (const k of given) {
     const path = files[k]!;
