@@ -6,12 +6,10 @@
  * @module
  */
 import { fromV4Mapped } from "../net/address.ts";
-import { escapeBytes } from "../net/escape.ts";
+import { escapeText } from "../net/escape.ts";
 import type { TlsInfo } from "../net/stream_conn.ts";
 
 export { type AccessRules, admission, isIPv6Peer } from "../net/admission.ts";
-
-const utf8 = new TextEncoder();
 
 /**
  * A client's address as the original server prints it: an IPv4 client of the dual-stack
@@ -32,24 +30,6 @@ export function shown(remote: Deno.Addr): string {
     return fromV4Mapped(remote.hostname) ?? remote.hostname;
   }
   return escapeText("path" in remote && remote.path ? remote.path : "unnamed peer");
-}
-
-/**
- * Text from a peer, safe to print and to put in JSON: every control and format character
- * (bidi overrides included) escaped as in received data.
- *
- * @param text The peer's text.
- * @returns The escaped text.
- * @example A subject with a terminal escape and a right-to-left override
- * ```ts
- * import { escapeText } from "./server_peer.ts";
- * import { deepStrictEqual as assertEquals } from "node:assert/strict";
- *
- * assertEquals(escapeText("CN=\x1b]0;x\x07\u202eevil"), "CN=\\x1b]0;x\\x07\\u{202e}evil");
- * ```
- */
-export function escapeText(text: string): string {
-  return escapeBytes(utf8.encode(text));
 }
 
 /**

@@ -8,17 +8,11 @@
 import { jsonAddress } from "../cli/json.ts";
 import type { Reporter } from "../cli/reporter.ts";
 import { describeCause } from "../net/errors.ts";
+import { escapeText } from "../net/escape.ts";
 import type { ServeLimits, ServeStreamOptions } from "../net/serve_stream.ts";
 import { echo, greeting } from "../net/stream_handlers.ts";
 import type { TlsServerConfig } from "../net/tls_server.ts";
-import {
-  type AccessRules,
-  admission,
-  describeTls,
-  escapeText,
-  isIPv6Peer,
-  shown,
-} from "./server_peer.ts";
+import { type AccessRules, admission, describeTls, isIPv6Peer, shown } from "./server_peer.ts";
 import { LimitedLines } from "./limited_lines.ts";
 
 /** What a thread serves: plain data, so that it can be posted to a worker. */
