@@ -279,7 +279,7 @@ export class ConnectedDatagram implements Disposable {
  * const port = (silent.addr as Deno.NetAddr).port;
  * try {
  *   using sock = connectDatagram({ hostname: "127.0.0.1", port }, { localHostname: "127.0.0.1" });
- *   assertEquals([sock.peer.hostname, sock.peer.port], ["127.0.0.1", port]);
+ *   assertEquals(sock.peer, { transport: "udp", hostname: "127.0.0.1", port });
  *   assertEquals(await sock.send(new TextEncoder().encode("anyone?")), 7);
  *   const err = await sock.receive({ timeout: 50 }).catch((e) => e);
  *   assertEquals(err instanceof NetError && err.timeout, true);
