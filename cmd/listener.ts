@@ -38,6 +38,12 @@ export type { ListenerOptions } from "../lib/tools/listener.ts";
 
 /** The listener's options: the one place each is defined, parsed, documented and defaulted. */
 const FLAGS = {
+  unix: stringFlag(
+    "PATH",
+    "receive on a Unix datagram socket at PATH (@name: a Linux abstract name) instead of " +
+      "UDP; removed at exit. Needs --allow-read=PATH --allow-write=PATH",
+    { short: "U" },
+  ),
   port: portFlag("port to listen on; 0 picks a free one", {
     short: "p",
     default: DEFAULT_DATAGRAM_PORT,
@@ -172,6 +178,11 @@ all hosts: with a narrower grant the listener stops at the first echo with exit 
  */
 export function parseListenerArgs(args: string[]): ListenerOptions & { view: ViewOptions } {
   const { values, positionals, given } = parseFlags(args, FLAGS);
+  if (values.unix !== undefined) {
+    const ipOnly = ["host", "port", "ipv4", "ipv6", "join", "interface", "allow", "deny"];
+    const ip = (ipOnly as (keyof typeof FLAGS)[]).find((name) => given.has(name));
+    if (ip) throw new UsageError(`Option --${ip} is for IP: not with -U`);
+  }
   if (values.delimiter !== undefined && !values.raw) {
     throw new UsageError("Option --delimiter needs --raw");
   }
@@ -197,6 +208,7 @@ export function parseListenerArgs(args: string[]): ListenerOptions & { view: Vie
   const family = familyFlag(values.ipv4, values.ipv6, "any");
   return {
     view: parseViewFlags(values),
+    unix: values.unix,
     host: values.host,
     port: values.port,
     family: family === "any" ? undefined : family,
