@@ -39,6 +39,12 @@ const WHY: Record<StepCall, string> = {
   close: "frees the socket (a stream's peer then reads the end)",
 };
 
+/** Why, where a Unix socket's call means something else. */
+const WHY_UNIX: Partial<Record<StepCall, string>> = {
+  bind: "gives the socket its path: a socket file appears there (an @name has no file)",
+  connect: "reaches the socket bound to the path: no handshake, the kernel queues it",
+};
+
 /** Why, where a datagram socket's call means something else. */
 const WHY_DATAGRAM: Partial<Record<StepCall, string>> = {
   connect: "no handshake on a datagram socket",
@@ -228,7 +234,8 @@ export function resultText(step: Step): string | undefined {
  */
 export function whyText(step: Step): string {
   const datagram = step.type === "dgram" || step.note === "user-space-filter";
-  let why = (datagram ? WHY_DATAGRAM[step.call] : undefined) ?? WHY[step.call];
+  let why = (step.family === "unix" ? WHY_UNIX[step.call] : undefined) ??
+    (datagram ? WHY_DATAGRAM[step.call] : undefined) ?? WHY[step.call];
   if (step.note !== undefined) {
     why += `; in Deno: ${(datagram ? DENO_DATAGRAM[step.note] : undefined) ?? DENO[step.note]}`;
   }
