@@ -85,10 +85,13 @@ const DENO_DATAGRAM: Partial<Record<StepNote, string>> = {
  * import { deepStrictEqual as assertEquals } from "node:assert/strict";
  * assertEquals(showAddress({ hostname: "::", port: 3490 }), "[::]:3490");
  * assertEquals(showAddress({ path: "/tmp/s\n" }), '"/tmp/s\\n"');
+ * assertEquals(showAddress({ path: null as unknown as string }), "unnamed");
  * ```
  */
 export function showAddress(address: StepAddress): string {
   if ("hostname" in address) return joinHostPort(address.hostname, address.port);
+  // A peer that bound no path (a Unix client) has none: `unnamed`, as the lines say.
+  if (typeof address.path !== "string" || address.path === "") return "unnamed";
   const path = address.path.startsWith("\0") ? `@${address.path.slice(1)}` : address.path;
   return `"${escapeBytes(new TextEncoder().encode(path)).replaceAll('"', '\\"')}"`;
 }
