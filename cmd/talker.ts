@@ -35,6 +35,7 @@ const MAX_LINES_INPUT = 16 << 20;
 // The types in the signatures below, so that this entry point's docs are complete.
 export type * from "../lib/cli/entry_types.ts";
 export type { TalkerOptions } from "../lib/tools/talker.ts";
+export type { GroupSendOptions } from "../lib/tools/talker_socket.ts";
 
 /** The talker's options: the one place each is defined, parsed, documented and defaulted. */
 const FLAGS = {
