@@ -4,6 +4,7 @@ import { assert, assertEquals } from "./_assert.ts";
 import { runTool, ToolProcess } from "./_tools.ts";
 import { bytes } from "../testing/text.ts";
 import { exists, peers, startPeer, tempDir, waitForSocket } from "./_unix.ts";
+import { parseEvents } from "./_events.ts";
 
 /** The grants a tool over a path in `dir` needs. */
 const grants = (dir: string) => ["--allow-net", `--allow-read=${dir}`, `--allow-write=${dir}`];
@@ -177,5 +178,56 @@ Deno.test({
     const many = await runTool("talker", ["-U", `@${name}`, "-n", "3", "-r", "1", "x"]);
     assertEquals(many.code, 1);
     assert(many.stderr.includes("cannot run over -U"), many.stderr);
+  },
+});
+
+Deno.test({
+  name:
+    "--json over Unix sockets: every tool's events name the path (family unix) and pass the schema",
+  sanitizeOps: true,
+  sanitizeResources: true,
+  async fn() {
+    await using dir = await tempDir();
+    const stream = `${dir.path}/j.sock`;
+    const dgram = `${dir.path}/j.dgram`;
+    await using server = new ToolProcess("server", ["-U", stream, "--echo", "--json"], {
+      perms: grants(dir.path),
+    });
+    await server.waitFor(/"event":"listening"/);
+    const client = await runTool("client", ["-U", stream, "--send", "j", "--json"], {
+      perms: grants(dir.path),
+    });
+    assertEquals(client.code, 0, client.stderr);
+    const sent = parseEvents(client.stdout).find((e) => e.event === "sent")!;
+    assertEquals(sent.to, { address: stream, port: 0, family: "unix" });
+    await server.waitFor(/"event":"connection"/);
+    server.child.kill("SIGTERM");
+    assertEquals(await server.exit(), 0);
+    const served = parseEvents(server.stdout);
+    assertEquals(served[0]!.address, { address: stream, port: 0, family: "unix" });
+    assertEquals(served.find((e) => e.event === "connection")!.from, {
+      address: "unnamed",
+      port: 0,
+      family: "unix",
+    });
+
+    await using listener = new ToolProcess(
+      "listener",
+      ["-U", dgram, "--echo", "-c", "1", "--json"],
+      {
+        perms: grants(dir.path),
+      },
+    );
+    await listener.waitFor(/"event":"listening"/);
+    const talker = await runTool("talker", ["-U", dgram, "-r", "5", "--json", "t"], {
+      perms: grants(dir.path),
+    });
+    assertEquals(talker.code, 0, talker.stderr);
+    const reply = parseEvents(talker.stdout).find((e) => e.event === "reply")!;
+    assertEquals(reply.from, { address: dgram, port: 0, family: "unix" });
+    assertEquals(await listener.exit(), 0);
+    const datagram = parseEvents(listener.stdout).find((e) => e.event === "datagram")!;
+    assertEquals((datagram.from as { family: string }).family, "unix");
+    assert(/\/socketkit-\d+-[0-9a-z]+\.sock$/.test((datagram.from as { address: string }).address));
   },
 });
