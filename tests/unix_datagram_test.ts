@@ -4,6 +4,7 @@ import { assert, assertEquals, assertRejects, errorOf } from "./_assert.ts";
 import { bytes } from "../testing/text.ts";
 import {
   bindTemporaryUnixDatagram,
+  ConnectedDatagram,
   listenUnixDatagram,
   NetError,
   sameUnixAddr,
@@ -130,5 +131,30 @@ Deno.test({
       errorOf(NetError, new RegExp(`^NetError: listen unixgram ${live}: address already in use$`)),
     );
     assert((await Deno.lstat(live)).isSocket);
+  },
+});
+
+Deno.test({
+  name:
+    "ConnectedDatagram with a Unix peer: only the peer's path is answered to; a stranger's datagram is dropped and counted",
+  sanitizeOps: true,
+  sanitizeResources: true,
+  async fn() {
+    await using dir = await tempDir();
+    using peer = await listenUnixDatagram(`${dir.path}/peer.dgram`);
+    using stranger = await listenUnixDatagram(`${dir.path}/stranger.dgram`);
+    using sock = new ConnectedDatagram(
+      await bindTemporaryUnixDatagram(dir.path),
+      { path: peer.address.path },
+    );
+    await sock.send(bytes("hi"));
+    const [data, from] = await receiveWithin(peer);
+    await stranger.send(bytes("spoof"), from); // arrives first
+    await peer.send(data, from);
+    assertEquals(await sock.receive({ timeout: 5000 }), bytes("hi"));
+    assertEquals(sock.ignored, 1);
+    assertEquals(sock.peer, { transport: "unixpacket", path: peer.address.path });
+    const silent = await sock.receive({ timeout: 50 }).catch((e) => e);
+    assertEquals(silent.message, `read unixgram ${peer.address.display}: timed out after 50ms`);
   },
 });

@@ -11,13 +11,19 @@ const grants = (dir: string) => ["--allow-net", `--allow-read=${dir}`, `--allow-
 
 Deno.test({
   name:
-    "server -U greets nc -U, refuses a second server on the live path (exit 2), removes its file",
-  ignore: !peers.nc,
+    "server -U takes over a stale file, greets nc -U, refuses a second server on the live path (exit 2), removes its file",
+  ignore: !peers.nc || !peers.python3,
   sanitizeOps: true,
   sanitizeResources: true,
   async fn() {
     await using dir = await tempDir();
     const path = `${dir.path}/s.sock`;
+    // A stale file, as a killed server leaves it: taken over.
+    const left = await startPeer("python3", [
+      "-c",
+      `import socket; s = socket.socket(socket.AF_UNIX); s.bind(${JSON.stringify(path)})`,
+    ]).done;
+    assertEquals([left.code, await exists(path)], [0, true], left.stderr);
     {
       await using server = new ToolProcess("server", ["-U", path], { perms: grants(dir.path) });
       await server.waitFor(/waiting for connections/);
