@@ -49,7 +49,7 @@ export class GrantError extends NetError {
     super(op, network, address, cause);
     this.name = "GrantError";
     this.flags = flags;
-    this.message = `${op} ${network} ${address}: permission denied${
+    this.message = `${op} ${network === "ip" ? "" : `${network} `}${address}: permission denied${
       flags.length ? `: run again with ${flags.join(" ")}` : ""
     }`;
   }
