@@ -149,6 +149,14 @@ export function nsStart(ns: string, cmd: string, args: string[], timeout = 30_00
  */
 export async function denoScript(dir: string, body: string, grants: string[]): Promise<string[]> {
   const file = `${dir}/script-${Math.floor(Math.random() * 1e9)}.ts`;
-  await Deno.writeTextFile(file, body.replaceAll('"socketkit"', JSON.stringify(MOD)));
+  await Deno.writeTextFile(
+    file,
+    body.replaceAll('"socketkit/unix"', JSON.stringify(new URL("../unix.ts", import.meta.url).href))
+      .replaceAll(
+        '"socketkit/multicast"',
+        JSON.stringify(new URL("../multicast.ts", import.meta.url).href),
+      )
+      .replaceAll('"socketkit"', JSON.stringify(MOD)),
+  );
   return ["run", "--no-prompt", "--quiet", "--unstable-net", "--no-config", ...grants, file];
 }

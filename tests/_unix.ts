@@ -83,7 +83,15 @@ export async function runScript(
   dir: string,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const file = `${dir}/script.ts`;
-  await Deno.writeTextFile(file, body.replaceAll('"socketkit"', JSON.stringify(MOD)));
+  await Deno.writeTextFile(
+    file,
+    body.replaceAll('"socketkit/unix"', JSON.stringify(new URL("../unix.ts", import.meta.url).href))
+      .replaceAll(
+        '"socketkit/multicast"',
+        JSON.stringify(new URL("../multicast.ts", import.meta.url).href),
+      )
+      .replaceAll('"socketkit"', JSON.stringify(MOD)),
+  );
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "--no-prompt", "--quiet", "--unstable-net", "--no-config", ...grants, file],
     stdout: "piped",
