@@ -97,34 +97,4 @@ export {
   type ServeDatagramOptions,
 } from "./lib/net/serve_datagram.ts";
 export { type EchoGuardOptions, type EchoRefusal } from "./lib/net/echo_guard.ts";
-export {
-  parseUnixAddress,
-  sameUnixAddr,
-  showUnixPath,
-  SUN_PATH_MAX,
-  type UnixAddress,
-} from "./lib/net/unix_address.ts";
-export { missingUnixGrants, type UnixAccess, unixOpError } from "./lib/net/unix_grants.ts";
-export { listenUnix, type ListenUnixOptions, UnixListener } from "./lib/net/unix_listen.ts";
-export { dialUnix, type DialUnixOptions } from "./lib/net/unix_dial.ts";
-export {
-  bindTemporaryUnixDatagram,
-  listenUnixDatagram,
-  type ListenUnixDatagramOptions,
-  UnixDatagramSocket,
-} from "./lib/net/unix_datagram.ts";
 export { GrantError } from "./lib/net/grant_error.ts";
-export {
-  groupSendAddress,
-  type GroupSendingOptions,
-  joinGroups,
-  type JoinGroupsOptions,
-  type Memberships,
-  setGroupSending,
-} from "./lib/net/multicast.ts";
-export {
-  directedBroadcasts,
-  isBroadcastAddress,
-  multicastFamily,
-} from "./lib/net/multicast_address.ts";
-export { type MulticastInterface, resolveInterface } from "./lib/net/multicast_interface.ts";

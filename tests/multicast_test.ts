@@ -49,7 +49,7 @@ except socket.timeout:
 
 /** The receiving side in Deno: join `group` on `iface`, say ready, print one datagram, leave. */
 const DENO_RECV = `
-import { joinGroups } from "socketkit";
+import { joinGroups } from "socketkit/multicast";
 const [group, port, iface] = Deno.args;
 const sock = Deno.listenDatagram({ transport: "udp", hostname: group.includes(":") ? "::" : "0.0.0.0", port: Number(port) });
 const joined = await joinGroups(sock, [group], { interface: iface });
@@ -64,7 +64,7 @@ sock.close();
 
 /** The sending side in Deno: bind by the interface, set TTL and loop, send one datagram. */
 const DENO_SEND = `
-import { groupSendAddress, multicastFamily, resolveInterface, setGroupSending } from "socketkit";
+import { groupSendAddress, multicastFamily, resolveInterface, setGroupSending } from "socketkit/multicast";
 const [group, port, iface, ttl, loop, data] = Deno.args;
 const family = multicastFamily(group);
 const hostname = groupSendAddress(family, resolveInterface(iface, family));
@@ -210,7 +210,7 @@ Deno.test({
     await using ns = await makeNamespace();
     await using dir = await tempDir();
     const script = `
-      import { directedBroadcasts, isBroadcastAddress } from "socketkit";
+      import { directedBroadcasts, isBroadcastAddress } from "socketkit/multicast";
       console.log(JSON.stringify([directedBroadcasts(), isBroadcastAddress("10.9.0.255"), isBroadcastAddress("10.9.0.7")]));`;
     const granted = await nsRun(
       ns.name,

@@ -2,14 +2,13 @@
 // UNIX-RECVFROM and ABSTRACT-SENDTO, and python3 leaving a stale file or holding a live one.
 import { assert, assertEquals, assertRejects, errorOf } from "./_assert.ts";
 import { bytes } from "../testing/text.ts";
+import { ConnectedDatagram, NetError } from "../mod.ts";
 import {
   bindTemporaryUnixDatagram,
-  ConnectedDatagram,
   listenUnixDatagram,
-  NetError,
   sameUnixAddr,
   showUnixPath,
-} from "../mod.ts";
+} from "../unix.ts";
 import { exists, peers, startPeer, tempDir, waitForSocket } from "./_unix.ts";
 
 /** Receives one datagram, failing after `timeout` ms instead of waiting for ever. */

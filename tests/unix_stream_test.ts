@@ -2,7 +2,8 @@
 // ABSTRACT-*, and python3 leaving a stale socket file or holding a live one.
 import { assert, assertEquals, assertRejects, errorOf } from "./_assert.ts";
 import { bytes } from "../testing/text.ts";
-import { dialUnix, GrantError, listenUnix, NetError, type Step } from "../mod.ts";
+import { GrantError, NetError, type Step } from "../mod.ts";
+import { dialUnix, listenUnix } from "../unix.ts";
 import { callText, explainLine } from "../lib/cli/explain.ts";
 import { exists, peers, runScript, startPeer, tempDir, waitForSocket } from "./_unix.ts";
 
@@ -188,7 +189,8 @@ Deno.test({
     await using dir = await tempDir();
     const path = `${dir.path}/g.sock`;
     const script = `
-      import { dialUnix, listenUnix, GrantError } from "socketkit";
+      import { GrantError } from "socketkit";
+      import { dialUnix, listenUnix } from "socketkit/unix";
       for (const run of [() => listenUnix(${JSON.stringify(path)}), () => dialUnix(${
       JSON.stringify(path)
     })]) {

@@ -59,7 +59,8 @@ export interface Memberships extends AsyncDisposable {
  * address"), or a join the kernel refused (no route to the group: "no such device").
  * @example Join a group on the loopback interface, and leave it
  * ```ts
- * import { joinGroups, type Step } from "@socketkit/socketkit";
+ * import { type Step } from "@socketkit/socketkit";
+ * import { joinGroups } from "@socketkit/socketkit/multicast";
  * import { deepStrictEqual as assertEquals } from "node:assert/strict";
  *
  * const sock = Deno.listenDatagram({ transport: "udp", hostname: "0.0.0.0", port: 0 });
@@ -162,7 +163,8 @@ export interface GroupSendingOptions {
  * given for IPv6 (Deno 2.9 cannot set the IPv6 hop limit), or a refused join.
  * @example Send to a group with a TTL of 4, looped back to this host
  * ```ts
- * import { setGroupSending, type Step } from "@socketkit/socketkit";
+ * import { type Step } from "@socketkit/socketkit";
+ * import { setGroupSending } from "@socketkit/socketkit/multicast";
  * import { deepStrictEqual as assertEquals } from "node:assert/strict";
  *
  * const sock = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
@@ -231,7 +233,7 @@ export async function setGroupSending(
  * @throws {NetError} Op `listen`: an IPv6 interface with no link-local address.
  * @example IPv4 by address, IPv6 by scope
  * ```ts
- * import { groupSendAddress } from "@socketkit/socketkit";
+ * import { groupSendAddress } from "@socketkit/socketkit/multicast";
  * import { deepStrictEqual as assertEquals } from "node:assert/strict";
  *
  * assertEquals(groupSendAddress(4, { name: "eth0", index: 2, address: "10.0.0.7" }), "10.0.0.7");

@@ -14,7 +14,7 @@ import { addressKey, type IPFamily, ipFamily } from "./address.ts";
  * @returns 4 for 224.0.0.0/4, 6 for ff00::/8, else undefined.
  * @example Groups and hosts
  * ```ts
- * import { multicastFamily } from "@socketkit/socketkit";
+ * import { multicastFamily } from "@socketkit/socketkit/multicast";
  * import { deepStrictEqual as assertEquals } from "node:assert/strict";
  *
  * assertEquals(multicastFamily("239.1.2.3"), 4);
@@ -43,7 +43,7 @@ export function multicastFamily(host: string): IPFamily | undefined {
  * @returns The broadcast addresses, without duplicates.
  * @example A /24 and a point-to-point /32
  * ```ts
- * import { directedBroadcasts } from "@socketkit/socketkit";
+ * import { directedBroadcasts } from "@socketkit/socketkit/multicast";
  * import { deepStrictEqual as assertEquals } from "node:assert/strict";
  *
  * const ifs = [
@@ -78,7 +78,7 @@ export function directedBroadcasts(interfaces?: Deno.NetworkInterfaceInfo[]): st
  * @returns True for a broadcast address.
  * @example The limited and a directed broadcast
  * ```ts
- * import { isBroadcastAddress } from "@socketkit/socketkit";
+ * import { isBroadcastAddress } from "@socketkit/socketkit/multicast";
  * import { deepStrictEqual as assertEquals } from "node:assert/strict";
  *
  * const ifs = [

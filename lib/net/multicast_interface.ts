@@ -36,7 +36,8 @@ const SYS_GRANT = "--allow-sys=networkInterfaces";
  * an address of the family; a {@linkcode GrantError} naming the flags to add.
  * @example An IPv4 address as it is; a name needs the interface list
  * ```ts
- * import { GrantError, resolveInterface } from "@socketkit/socketkit";
+ * import { GrantError } from "@socketkit/socketkit";
+ * import { resolveInterface } from "@socketkit/socketkit/multicast";
  * import { deepStrictEqual as assertEquals } from "node:assert/strict";
  *
  * assertEquals(resolveInterface("127.0.0.1", 4), { name: "", index: 0, address: "127.0.0.1" });

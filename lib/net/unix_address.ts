@@ -35,7 +35,7 @@ export interface UnixAddress {
  * byte inside it, or more than 107 bytes.
  * @example A path and an abstract name
  * ```ts
- * import { parseUnixAddress } from "@socketkit/socketkit";
+ * import { parseUnixAddress } from "@socketkit/socketkit/unix";
  * import { deepStrictEqual as assertEquals } from "node:assert/strict";
  *
  * assertEquals(parseUnixAddress("/tmp/sk.sock"), {
@@ -87,7 +87,7 @@ export function parseUnixAddress(
  * @returns What to print.
  * @example The three kinds
  * ```ts
- * import { showUnixPath } from "@socketkit/socketkit";
+ * import { showUnixPath } from "@socketkit/socketkit/unix";
  * import { deepStrictEqual as assertEquals } from "node:assert/strict";
  *
  * assertEquals(showUnixPath("/tmp/sk.sock"), "/tmp/sk.sock");
@@ -115,7 +115,7 @@ function showPath(path: string): string {
  * @returns True when they are the same endpoint.
  * @example Unix paths
  * ```ts
- * import { sameUnixAddr } from "@socketkit/socketkit";
+ * import { sameUnixAddr } from "@socketkit/socketkit/unix";
  * import { deepStrictEqual as assertEquals } from "node:assert/strict";
  *
  * const peer = { transport: "unixpacket", path: "/tmp/sk.sock" } as const;

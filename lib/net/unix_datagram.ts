@@ -135,7 +135,7 @@ export class UnixDatagramSocket implements Deno.DatagramConn, Disposable {
  * socket is bound to the path, a {@linkcode GrantError} naming every missing flag.
  * @example Receive a datagram from an unnamed sender
  * ```ts
- * import { listenUnixDatagram, showUnixPath } from "@socketkit/socketkit";
+ * import { listenUnixDatagram, showUnixPath } from "@socketkit/socketkit/unix";
  * import { deepStrictEqual as assertEquals } from "node:assert/strict";
  *
  * const dir = await Deno.makeTempDir();
@@ -176,7 +176,7 @@ export async function listenUnixDatagram(
  * @throws {NetError} As {@linkcode listenUnixDatagram}.
  * @example A reply comes back to the temporary path, which is gone after close
  * ```ts
- * import { bindTemporaryUnixDatagram, listenUnixDatagram } from "@socketkit/socketkit";
+ * import { bindTemporaryUnixDatagram, listenUnixDatagram } from "@socketkit/socketkit/unix";
  * import { deepStrictEqual as assertEquals } from "node:assert/strict";
  *
  * const dir = await Deno.makeTempDir();

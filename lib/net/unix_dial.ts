@@ -44,7 +44,7 @@ export interface DialUnixOptions {
  * {@linkcode GrantError} naming every missing flag.
  * @example Connect, and fail on a path nobody listens on
  * ```ts
- * import { dialUnix, listenUnix } from "@socketkit/socketkit";
+ * import { dialUnix, listenUnix } from "@socketkit/socketkit/unix";
  * import { deepStrictEqual as assertEquals } from "node:assert/strict";
  *
  * const dir = await Deno.makeTempDir();

@@ -31,7 +31,7 @@ const FILE_GRANTS: Record<UnixAccess, ("read" | "write")[]> = {
  * @returns The flags to add; empty when everything is granted.
  * @example What this run lacks (doc tests run with read, write and net granted)
  * ```ts
- * import { missingUnixGrants, parseUnixAddress } from "@socketkit/socketkit";
+ * import { missingUnixGrants, parseUnixAddress } from "@socketkit/socketkit/unix";
  * import { deepStrictEqual as assertEquals } from "node:assert/strict";
  *
  * assertEquals(missingUnixGrants(parseUnixAddress("/tmp/sk.sock"), "bind"), []);
@@ -72,7 +72,7 @@ function granted(descriptor: Deno.PermissionDescriptor): boolean {
  * @returns The error to throw.
  * @example A refused connection is a plain NetError
  * ```ts
- * import { parseUnixAddress, unixOpError } from "@socketkit/socketkit";
+ * import { parseUnixAddress, unixOpError } from "@socketkit/socketkit/unix";
  * import { deepStrictEqual as assertEquals } from "node:assert/strict";
  *
  * const cause = new Deno.errors.ConnectionRefused("Connection refused (os error 111)");

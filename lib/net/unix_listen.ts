@@ -114,7 +114,7 @@ export class UnixListener implements Deno.Listener<Deno.UnixConn, Deno.UnixAddr>
  * every missing flag; an invalid path (empty, over 107 bytes).
  * @example Serve one connection over a path; the file is gone after close
  * ```ts
- * import { listenUnix } from "@socketkit/socketkit";
+ * import { listenUnix } from "@socketkit/socketkit/unix";
  * import { deepStrictEqual as assertEquals } from "node:assert/strict";
  *
  * const dir = await Deno.makeTempDir();
