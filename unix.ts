@@ -1,16 +1,31 @@
 /**
- * Unix domain sockets, as scripts use them beside the IP ones of `@socketkit/socketkit`:
- * stream sockets (`listenUnix`, `dialUnix`), datagram sockets (`listenUnixDatagram`), and the
- * paths they live on (abstract names as `@name`). Needs `--allow-read` and `--allow-write`
- * on the path; datagram sockets also `--unstable-net`.
+ * socketkit's Unix domain sockets: stream and datagram sockets on a path, or on a Linux
+ * abstract name (`@name`), served and dialed as the TCP and UDP ones in `mod.ts` are: a
+ * {@linkcode UnixListener} is a `Deno.Listener` that `serveStream` serves unchanged, and
+ * a {@linkcode UnixDatagramSocket} a `Deno.DatagramConn` for `serveDatagram` and
+ * `connectDatagram`.
  *
- * @example Parse a path and show it
+ * Grants: a path needs `--allow-read` and `--allow-write` on it besides `--allow-net`;
+ * Unix datagram sockets also need `--unstable-net`. A missing grant is a `GrantError`
+ * naming every flag to add.
+ *
+ * @example Serve the greeting on a path and read it back
  * ```ts
- * import { parseUnixAddress, showUnixPath } from "@socketkit/socketkit/unix";
+ * import { greeting, readAll, serveStream } from "@socketkit/socketkit";
+ * import { dialUnix, listenUnix } from "@socketkit/socketkit/unix";
  * import { deepStrictEqual as assertEquals } from "node:assert/strict";
  *
- * const addr = parseUnixAddress("@chat");
- * assertEquals([addr.path, addr.abstract, showUnixPath(addr.path)], ["\0chat", true, "@chat"]);
+ * const path = Deno.makeTempDirSync() + "/hello.sock";
+ * const stop = new AbortController();
+ * const serving = serveStream(await listenUnix(path), {
+ *   handler: greeting(new TextEncoder().encode("Hello, world!")),
+ *   signal: stop.signal,
+ * });
+ * using conn = await dialUnix(path, { timeout: 1000 });
+ * const { bytes } = await readAll(conn, { timeout: 1000 });
+ * assertEquals(new TextDecoder().decode(bytes), "Hello, world!");
+ * stop.abort();
+ * assertEquals((await serving).served, 1);
  * ```
  *
  * @module

@@ -5,7 +5,6 @@
 import { hasCommand } from "../testing/commands.ts";
 
 const MOD = new URL("../mod.ts", import.meta.url).href;
-const MULTICAST = new URL("../multicast.ts", import.meta.url).href;
 
 /** A namespace, deleted on dispose. */
 export interface Namespace extends AsyncDisposable {
@@ -145,13 +144,19 @@ export function nsStart(ns: string, cmd: string, args: string[], timeout = 30_00
 }
 
 /**
- * Writes a Deno script (which may `import … from "socketkit"` or `"socketkit/multicast"`) to
- * `dir` and returns the
+ * Writes a Deno script (which may `import … from "socketkit"`) to `dir` and returns the
  * arguments that run it with `grants`.
  */
 export async function denoScript(dir: string, body: string, grants: string[]): Promise<string[]> {
   const file = `${dir}/script-${Math.floor(Math.random() * 1e9)}.ts`;
-  const source = body.replaceAll('"socketkit/multicast"', JSON.stringify(MULTICAST));
-  await Deno.writeTextFile(file, source.replaceAll('"socketkit"', JSON.stringify(MOD)));
+  await Deno.writeTextFile(
+    file,
+    body.replaceAll('"socketkit/unix"', JSON.stringify(new URL("../unix.ts", import.meta.url).href))
+      .replaceAll(
+        '"socketkit/multicast"',
+        JSON.stringify(new URL("../multicast.ts", import.meta.url).href),
+      )
+      .replaceAll('"socketkit"', JSON.stringify(MOD)),
+  );
   return ["run", "--no-prompt", "--quiet", "--unstable-net", "--no-config", ...grants, file];
 }

@@ -72,10 +72,9 @@ export function startPeer(cmd: string, args: string[], stdin?: Uint8Array, timeo
 }
 
 const MOD = new URL("../mod.ts", import.meta.url).href;
-const UNIX = new URL("../unix.ts", import.meta.url).href;
 
 /**
- * Runs `body` (a module that may `import ... from "socketkit"` or `"socketkit/unix"`) in a Deno process with only
+ * Runs `body` (a module that may `import ... from "socketkit"`) in a Deno process with only
  * the grants given, and returns what it printed.
  */
 export async function runScript(
@@ -84,8 +83,15 @@ export async function runScript(
   dir: string,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const file = `${dir}/script.ts`;
-  const source = body.replaceAll('"socketkit/unix"', JSON.stringify(UNIX));
-  await Deno.writeTextFile(file, source.replaceAll('"socketkit"', JSON.stringify(MOD)));
+  await Deno.writeTextFile(
+    file,
+    body.replaceAll('"socketkit/unix"', JSON.stringify(new URL("../unix.ts", import.meta.url).href))
+      .replaceAll(
+        '"socketkit/multicast"',
+        JSON.stringify(new URL("../multicast.ts", import.meta.url).href),
+      )
+      .replaceAll('"socketkit"', JSON.stringify(MOD)),
+  );
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "--no-prompt", "--quiet", "--unstable-net", "--no-config", ...grants, file],
     stdout: "piped",
