@@ -284,7 +284,7 @@ export function parseEscapes(text: string): Uint8Array {
 export async function main(args: string[], out: Output): Promise<number> {
   const { view, ...options } = parseListenerArgs(args);
   out.statusToStderr = options.raw === true;
-  using reporter = new Reporter(out, view); // disposed: the --diagram file is written
+  using reporter = await Reporter.open(out, view); // disposed: the --diagram file is written
   using stop = onTermination();
   let stats: ListenerStats;
   try {

@@ -271,7 +271,7 @@ function parseTlsFlags(
 export async function main(args: string[], out: Output): Promise<number> {
   const { view, ...options } = parseServerArgs(args);
   if (options.message === "-") options.message = await readInput("--message -", MAX_MESSAGE);
-  using reporter = new Reporter(out, view); // disposed: the --diagram file is written
+  using reporter = await Reporter.open(out, view); // disposed: the --diagram file is written
   using stop = onTermination();
   try {
     await runServer({ ...options, signal: stop.signal, reporter }, out);

@@ -24,7 +24,6 @@ import type { StreamSource } from "../net/read_all.ts";
 import { type Family, resolve } from "../net/resolve.ts";
 import type { TlsClientConn } from "../net/_tls_client.ts";
 import type { TlsFiles } from "./tls_files.ts";
-import { clientSession } from "./client_session.ts";
 
 /** Options for {@linkcode runClient}. */
 export interface ClientOptions {
@@ -249,6 +248,8 @@ export async function runClient(
       r.say(`connected to ${joinHostPort(conn.remoteAddr.hostname, conn.remoteAddr.port)}`);
       return ExitCode.Ok;
     }
+    // Loaded here: a port check (-z) does not read, and does not load the session's modules.
+    const { clientSession } = await import("./client_session.ts");
     return await clientSession(secure ?? conn, {
       ...options,
       reporter: r,
