@@ -6,7 +6,7 @@
  * @module
  */
 import { UsageError } from "../lib/cli/errors.ts";
-import { parseAccessFlags } from "../lib/cli/tls_flags.ts";
+import { parseAccessFlags } from "../lib/cli/access_flags.ts";
 import { familyFlag, parseFlags } from "../lib/cli/flags.ts";
 import {
   booleanFlag,

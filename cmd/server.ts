@@ -37,7 +37,8 @@ import {
 } from "../lib/cli/view_flags.ts";
 import { Reporter, type ViewOptions } from "../lib/cli/reporter.ts";
 import { UsageError } from "../lib/cli/errors.ts";
-import { parseAccessFlags, parseAlpn, tlsOnly } from "../lib/cli/tls_flags.ts";
+import { parseAccessFlags } from "../lib/cli/access_flags.ts";
+import { parseAlpn, tlsOnly } from "../lib/cli/tls_flags.ts";
 import type { Output } from "../lib/cli/output.ts";
 import { readInput } from "../lib/cli/stdin.ts";
 
