@@ -1,8 +1,8 @@
 /**
  * socketkit: the classic client/server programs of a network-programming guide, as a
  * library for scripts (`deno run --allow-net script.ts`). Resolve like `getaddrinfo`, dial
- * a host's addresses one after the other or racing them, serve streams that no client can
- * stall, and talk over connected datagrams. Every failure is a {@linkcode NetError} that
+ * a host's addresses one after the other or racing them, serve streams (plain or TLS) with
+ * your own handler that no client can stall, and talk over connected datagrams. Every failure is a {@linkcode NetError} that
  * names the operation and the address.
  *
  * The four tools are entry points of their own, each exporting its `info`, its
@@ -11,13 +11,13 @@
  *
  * @example Fetch the greeting from a server, as the original client does
  * ```ts
- * import { Dialer, readAll, resolve, serveStream } from "@socketkit/socketkit";
+ * import { Dialer, greeting, readAll, resolve, serveStream } from "@socketkit/socketkit";
  * import { deepStrictEqual as assertEquals } from "node:assert/strict";
  *
  * const stop = new AbortController();
  * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
  * const serving = serveStream(listener, {
- *   message: new TextEncoder().encode("Hello, world!"),
+ *   handler: greeting(new TextEncoder().encode("Hello, world!")),
  *   signal: stop.signal,
  * });
  *
@@ -63,13 +63,15 @@ export {
 } from "./lib/net/reader.ts";
 export { type Candidate, type Family, resolve, type ResolveOptions } from "./lib/net/resolve.ts";
 export {
-  type LayeredConn,
   type ServeLimits,
   type ServeStats,
   serveStream,
   type ServeStreamOptions,
-  type StreamLayer,
 } from "./lib/net/serve_stream.ts";
+export { type StreamConn, type StreamHandler, type TlsInfo } from "./lib/net/stream_conn.ts";
+export { echo, type EchoOptions, greeting } from "./lib/net/stream_handlers.ts";
+export { type LayerConn, type StreamLayer } from "./lib/net/stream_layer.ts";
+export { type TlsServerConfig, tlsServerLayer } from "./lib/net/tls_server.ts";
 export {
   type OnStep,
   type Step,

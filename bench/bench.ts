@@ -5,7 +5,7 @@
 // Environment: BENCH_SECONDS (per stream run, default 3), BENCH_QUICK=1 (shorter runs).
 import { chartSvg } from "./chart.ts";
 import { benchDial } from "./dial.ts";
-import { benchTls } from "./tls.ts";
+import { benchTls, benchTlsEcho } from "./tls.ts";
 import { echoThroughput, udpPingRtt } from "./echo.ts";
 import { benchViews } from "./views.ts";
 import { benchStartup } from "./startup.ts";
@@ -329,6 +329,10 @@ else results.dial = dial;
 const tls = await benchTls(QUICK ? 1 : SECONDS);
 skipped.push(...tls.skipped);
 results.tls = tls.rows;
+const tlsEcho = await benchTlsEcho(QUICK ? 1 : 2, QUICK ? 3 : 10);
+skipped.push(...tlsEcho.skipped);
+results.tlsEcho = tlsEcho.echo;
+results.tlsMemory = tlsEcho.memory;
 
 // ---------------------------------------------------------------- echo and UDP ping
 const echo = await echoThroughput(QUICK ? 1 : 2);
@@ -422,6 +426,33 @@ if (tls.rows.length) {
       `| ${r.name} | ${f0(r.handshakesPerSec)} | ${f0(r.cpuUsPerConn)} | ${
         plainTls ? f2(r.cpuUsPerConn / plainTls.cpuUsPerConn) : "–"
       } | ${r.errors} |`
+    ),
+  );
+}
+if (tlsEcho.echo.length) {
+  const plain = (clients: number) =>
+    tlsEcho.echo.find((r) => r.name.startsWith("plain Deno") && r.clients === clients);
+  lines.push(
+    "",
+    "TLS echo over ::1 (MiB/s; each client sends and reads back at once, ≤ 1 MiB in flight)",
+    "",
+    "| server | clients | MiB/s | × plain |",
+    "| --- | ---: | ---: | ---: |",
+    ...tlsEcho.echo.map((r) => {
+      const base = plain(r.clients);
+      return `| ${r.name} | ${r.clients} | ${f0(r.mibPerSec)} | ${
+        base ? f2(r.mibPerSec / base.mibPerSec) : "–"
+      } |`;
+    }),
+    "",
+    `TLS echo with one client that sends for ${QUICK ? 3 : 10} s and never reads (server RSS)`,
+    "",
+    "| server | idle MB | peak MB | above idle MB | client sent MiB |",
+    "| --- | ---: | ---: | ---: | ---: |",
+    ...tlsEcho.memory.map((r) =>
+      `| ${r.name} | ${f0(r.idleKiB / 1024)} | ${f0(r.peakKiB / 1024)} | ${
+        f0((r.peakKiB - r.idleKiB) / 1024)
+      } | ${f0(r.sent / 1048576)} |`
     ),
   );
 }

@@ -255,7 +255,7 @@ function isPort(text: string): boolean {
  * @returns The exit code.
  * @example Fetch the greeting from a local server
  * ```ts
- * import { serveStream } from "@socketkit/socketkit";
+ * import { greeting, serveStream } from "@socketkit/socketkit";
  * import { main } from "@socketkit/socketkit/client";
  * import { Output } from "../lib/cli/output.ts";
  * import { deepStrictEqual as assertEquals } from "node:assert/strict";
@@ -263,7 +263,7 @@ function isPort(text: string): boolean {
  * const stop = new AbortController();
  * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
  * const serving = serveStream(listener, {
- *   message: new TextEncoder().encode("Hello, world!"),
+ *   handler: greeting(new TextEncoder().encode("Hello, world!")),
  *   signal: stop.signal,
  * });
  * let printed = "";

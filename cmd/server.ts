@@ -21,6 +21,7 @@ import {
   DEFAULT_HANDSHAKE_TIMEOUT,
   DEFAULT_IDLE_TIMEOUT,
   DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_HANDSHAKES_PER_ADDRESS,
   DEFAULT_MESSAGE,
   DEFAULT_STREAM_PORT,
   DEFAULT_WORKERS,
@@ -121,6 +122,11 @@ const FLAGS = {
       "handshake",
     { default: DEFAULT_HANDSHAKE_TIMEOUT },
   ),
+  "max-handshakes-per-address": integerFlag(
+    "clients from one address in their TLS handshake at once; more are closed at accept " +
+      "and counted as failed handshakes; 0 is no limit",
+    { min: 0, max: 1e6, default: DEFAULT_MAX_HANDSHAKES_PER_ADDRESS },
+  ),
   quiet: booleanFlag("no line per connection", { short: "q" }),
   workers: integerFlag(
     "accept threads sharing the port (SO_REUSEPORT, Linux); limits apply per thread",
@@ -192,7 +198,14 @@ export function parseServerArgs(args: string[]): ServerOptions & { view: ViewOpt
   if (positionals.length > 0) {
     throw new UsageError(`Unexpected argument ${JSON.stringify(positionals[0])}`);
   }
-  tlsOnly(values.tls, given, ["cert", "key", "client-ca", "alpn", "handshake-timeout"]);
+  tlsOnly(values.tls, given, [
+    "cert",
+    "key",
+    "client-ca",
+    "alpn",
+    "handshake-timeout",
+    "max-handshakes-per-address",
+  ]);
   return {
     view: parseViewFlags(values),
     host: values.host,
@@ -207,6 +220,7 @@ export function parseServerArgs(args: string[]): ServerOptions & { view: ViewOpt
       drainTimeout: values["drain-timeout"],
       lingerTimeout: values.linger,
       handshakeTimeout: values["handshake-timeout"],
+      maxHandshakesPerAddress: values["max-handshakes-per-address"],
       idleTimeout: values["idle-timeout"],
     },
     access: parseAccessFlags(values.allow, values.deny),

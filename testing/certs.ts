@@ -1,6 +1,8 @@
 /**
  * Certificates made with openssl at test (or benchmark) time: a CA, a server certificate for
- * localhost, 127.0.0.1 and ::1, a client certificate, and a second CA that nobody trusts.
+ * localhost, 127.0.0.1 and ::1, a client certificate, a second CA that nobody trusts, and
+ * three certificates of the CA that are no client credentials (a server-only extended key
+ * usage, a key usage without digitalSignature, an intermediate CA).
  *
  * @module
  */
@@ -16,7 +18,25 @@ export interface TestCerts extends Disposable {
   /** A server certificate signed by a CA that `ca` is not. */
   rogueCert: string;
   rogueKey: string;
+  /** Signed by `ca`, but for servers only: extended key usage serverAuth. */
+  serverOnlyCert: string;
+  serverOnlyKey: string;
+  /** Signed by `ca`, with a key usage that lacks digitalSignature (keyAgreement only). */
+  noSignCert: string;
+  noSignKey: string;
+  /** An intermediate CA's own certificate (basicConstraints CA:TRUE), signed by `ca`. */
+  subCaCert: string;
+  subCaKey: string;
+  /**
+   * A client certificate of `ca` whose subject is hostile peer input: a terminal title
+   * sequence, BEL, a right-to-left override and a newline with a fake line after it.
+   */
+  hostileCert: string;
+  hostileKey: string;
 }
+
+/** The common name of {@linkcode TestCerts.hostileCert}. */
+export const HOSTILE_CN = "a\x1b]0;pwned\x07\u202eevil\nserver: fake";
 
 async function openssl(dir: string, ...args: string[]): Promise<void> {
   const { success, stderr } = await new Deno.Command("openssl", {
@@ -32,6 +52,7 @@ async function issue(dir: string, name: string, subject: string, ca: string, ext
   await openssl(
     dir,
     "req",
+    "-utf8",
     "-newkey",
     "ec",
     "-pkeyopt",
@@ -93,6 +114,16 @@ export async function makeCerts(): Promise<TestCerts> {
   await issue(dir, "server", "/CN=localhost", "ca", serverExt);
   await issue(dir, "rogue", "/CN=localhost", "rogue-ca", serverExt);
   await issue(dir, "client", "/CN=test client", "ca", "extendedKeyUsage=clientAuth\n");
+  await issue(dir, "server-only", "/CN=server only", "ca", "extendedKeyUsage=serverAuth\n");
+  await issue(dir, "no-sign", "/CN=no sign", "ca", "keyUsage=critical,keyAgreement\n");
+  await issue(
+    dir,
+    "sub-ca",
+    "/CN=sub ca",
+    "ca",
+    "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign,digitalSignature\n",
+  );
+  await issue(dir, "hostile", `/CN=${HOSTILE_CN}`, "ca", "extendedKeyUsage=clientAuth\n");
   return {
     dir,
     ca: `${dir}/ca.pem`,
@@ -102,6 +133,14 @@ export async function makeCerts(): Promise<TestCerts> {
     clientKey: `${dir}/client.key`,
     rogueCert: `${dir}/rogue.pem`,
     rogueKey: `${dir}/rogue.key`,
+    serverOnlyCert: `${dir}/server-only.pem`,
+    serverOnlyKey: `${dir}/server-only.key`,
+    noSignCert: `${dir}/no-sign.pem`,
+    noSignKey: `${dir}/no-sign.key`,
+    subCaCert: `${dir}/sub-ca.pem`,
+    subCaKey: `${dir}/sub-ca.key`,
+    hostileCert: `${dir}/hostile.pem`,
+    hostileKey: `${dir}/hostile.key`,
     [Symbol.dispose]: () => Deno.removeSync(dir, { recursive: true }),
   };
 }

@@ -27,6 +27,7 @@ Deno.test("every duration flag reads a bare number as seconds", () => {
     drainTimeout: 500,
     lingerTimeout: 2000,
     handshakeTimeout: 10_000,
+    maxHandshakesPerAddress: 64,
     idleTimeout: 60_000,
   });
 });

@@ -1,17 +1,23 @@
 import { assert, assertEquals } from "./_assert.ts";
 import { serveStream, type ServeStreamOptions } from "../lib/net/serve_stream.ts";
+import { greeting } from "../lib/net/stream_handlers.ts";
 import { fetchAll, text } from "./_tools.ts";
 
 const HELLO = new TextEncoder().encode("Hello, world!");
 
 /** Runs serveStream on a free loopback port; stops it and returns the stats when fn ends. */
 async function withServer(
-  options: Partial<ServeStreamOptions>,
+  options: Partial<ServeStreamOptions> & { message?: Uint8Array },
   fn: (port: number) => Promise<void>,
 ) {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const stop = new AbortController();
-  const done = serveStream(listener, { message: HELLO, ...options, signal: stop.signal });
+  const { message = HELLO, handler = greeting(message), ...rest } = options;
+  const done = serveStream(listener, {
+    handler,
+    ...rest,
+    signal: stop.signal,
+  });
   try {
     await fn(listener.addr.port);
   } finally {
@@ -133,4 +139,91 @@ Deno.test("serveStream() without lingering still delivers the message to a clien
     const after = await conn.read(buf).catch((e) => e);
     assert(after === null || after instanceof Deno.errors.ConnectionReset, String(after));
   });
+});
+
+Deno.test("serveStream() survives a throwing admit and onConnection: each client is closed and counted, the loop goes on", async () => {
+  let calls = 0;
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const stop = new AbortController();
+  const serving = serveStream(listener, {
+    handler: greeting(HELLO),
+    signal: stop.signal,
+    admit: () => {
+      if (++calls === 1) throw new Error("admit bug");
+      return true;
+    },
+    onConnection: () => {
+      if (calls === 2) throw new Error("onConnection bug");
+    },
+  });
+  const got: string[] = [];
+  for (let i = 0; i < 3; i++) got.push(text(await fetchAll("127.0.0.1", listener.addr.port)));
+  stop.abort();
+  const stats = await serving; // resolves: the hooks' throws are the clients' failures
+  assertEquals(got, ["", "", "Hello, world!"]);
+  assertEquals([stats.refused, stats.failed, stats.served], [1, 1, 1]);
+});
+
+Deno.test("serveStream() counts a throwing handler as failed, closes its client, and serves the next", async () => {
+  const errors: string[] = [];
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const stop = new AbortController();
+  let n = 0;
+  const serving = serveStream(listener, {
+    handler: async (conn) => {
+      if (++n === 1) throw new RangeError("handler bug");
+      await conn.write(HELLO);
+    },
+    signal: stop.signal,
+    onHandlerError: (_peer, err) => errors.push(String(err)),
+  });
+  const first = await fetchAll("127.0.0.1", listener.addr.port);
+  const second = await fetchAll("127.0.0.1", listener.addr.port);
+  stop.abort();
+  const stats = await serving;
+  assertEquals([first.length, text(second)], [0, "Hello, world!"]);
+  assertEquals([stats.failed, stats.served, errors], [1, 1, ["RangeError: handler bug"]]);
+});
+
+Deno.test("serveStream() puts a handler's every read under the idle deadline: a silent client is dropped", async () => {
+  const t0 = performance.now();
+  let conn: Deno.Conn | undefined;
+  const stats = await withServer({
+    handler: async (c) => {
+      await c.read(new Uint8Array(16)); // the client never sends
+      await c.write(HELLO);
+    },
+    idleTimeout: 300,
+  }, async (port) => {
+    conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    const end = await readWithin(conn, 3000);
+    assertEquals(end, null, "the silent client was not dropped");
+  });
+  conn?.close();
+  assert(performance.now() - t0 < 3000);
+  assertEquals([stats.dropped, stats.served], [1, 0]);
+});
+
+Deno.test("serveStream() serves a Unix socket listener the same way", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/s.sock`;
+  try {
+    const listener = Deno.listen({ transport: "unix", path });
+    const stop = new AbortController();
+    const peers: string[] = [];
+    const serving = serveStream(listener, {
+      handler: greeting(HELLO),
+      signal: stop.signal,
+      onConnection: (peer) => peers.push(peer.transport),
+    });
+    const conn = await Deno.connect({ transport: "unix", path });
+    const buf = new Uint8Array(64);
+    let got = "", n: number | null;
+    while ((n = await conn.read(buf)) !== null) got += text(buf.subarray(0, n));
+    conn.close();
+    stop.abort();
+    assertEquals([got, (await serving).served, peers], ["Hello, world!", 1, ["unix"]]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

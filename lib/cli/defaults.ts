@@ -14,6 +14,8 @@
  * @module
  */
 
+import { SERVE_DEFAULTS } from "../net/_serve_defaults.ts";
+
 /** The stream tools' port (server, client), as in the guide. */
 export const DEFAULT_STREAM_PORT = 3490;
 /** The datagram tools' port (listener, talker), as in the guide. */
@@ -29,15 +31,17 @@ export const DEFAULT_READ_TIMEOUT = 10_000;
 export const DEFAULT_MAX_BYTES = 65536;
 
 /** Clients the server serves at once (0 is no limit). */
-export const DEFAULT_MAX_CONNECTIONS = 1024;
+export const DEFAULT_MAX_CONNECTIONS = SERVE_DEFAULTS.maxConnections;
 /** The time a client has to take the server's message (each echoed chunk). */
-export const DEFAULT_WRITE_TIMEOUT = 10_000;
+export const DEFAULT_WRITE_TIMEOUT = SERVE_DEFAULTS.writeTimeout;
 /** On Ctrl-C or SIGTERM, the time the server gives clients in flight. */
-export const DEFAULT_DRAIN_TIMEOUT = 5_000;
+export const DEFAULT_DRAIN_TIMEOUT = SERVE_DEFAULTS.drainTimeout;
 /** With `--echo`, the time a client may neither send nor close. */
-export const DEFAULT_IDLE_TIMEOUT = 60_000;
+export const DEFAULT_IDLE_TIMEOUT = SERVE_DEFAULTS.idleTimeout;
 /** The time a client has to finish the TLS handshake. */
-export const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
+export const DEFAULT_HANDSHAKE_TIMEOUT = SERVE_DEFAULTS.handshakeTimeout;
+/** Clients from one address in their TLS handshake at once (0 is no limit). */
+export const DEFAULT_MAX_HANDSHAKES_PER_ADDRESS = SERVE_DEFAULTS.maxHandshakesPerAddress;
 /** The server's accept threads. */
 export const DEFAULT_WORKERS = 1;
 

@@ -137,7 +137,7 @@ const INTERRUPTED = ExitCode.Interrupted;
  * @throws {PermissionError} Naming every grant the run needs (exit 4).
  * @example Fetch the greeting from a local server
  * ```ts
- * import { serveStream } from "@socketkit/socketkit";
+ * import { greeting, serveStream } from "@socketkit/socketkit";
  * import { Output } from "../cli/output.ts";
  * import { runClient } from "./client.ts";
  * import { deepStrictEqual as assertEquals } from "node:assert/strict";
@@ -145,7 +145,7 @@ const INTERRUPTED = ExitCode.Interrupted;
  * const stop = new AbortController();
  * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
  * const serving = serveStream(listener, {
- *   message: new TextEncoder().encode("Hello, world!"),
+ *   handler: greeting(new TextEncoder().encode("Hello, world!")),
  *   signal: stop.signal,
  * });
  * let printed = "";

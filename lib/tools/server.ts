@@ -10,14 +10,13 @@ import { jsonAddress } from "../cli/json.ts";
 import { Reporter } from "../cli/reporter.ts";
 import { joinHostPort } from "../net/address.ts";
 import { bindFirst } from "../net/bind_first.ts";
-import { describeCause } from "../net/errors.ts";
 import type { Family } from "../net/resolve.ts";
 import { type ServeLimits, type ServeStats, serveStream } from "../net/serve_stream.ts";
 import type { TlsServerConfig } from "../net/tls_server.ts";
 import { bindReported } from "./bind.ts";
-import { type AccessRules, admission, isIPv6Peer, shown } from "./server_peer.ts";
+import type { AccessRules } from "./server_peer.ts";
+import { buildServing, type ServeJob } from "./server_serving.ts";
 import { startWorkers } from "./server_workers.ts";
-import { LimitedLines } from "./limited_lines.ts";
 import type { TlsFiles } from "./tls_files.ts";
 
 /** Options for {@linkcode runServer}. */
@@ -111,7 +110,19 @@ export async function runServer(options: ServerOptions, out: Output): Promise<Se
     const pem = await (await import("./tls_files.ts")).loadTlsFiles(options.tls);
     tls = { cert: pem.cert!, key: pem.key!, clientCa: pem.clientCa, alpn: options.tls.alpn };
   }
-  const layer = tls ? (await import("../net/tls_server.ts")).tlsServerLayer(tls) : undefined;
+  const echo = options.echo ?? false;
+  const job: ServeJob = {
+    message: typeof options.message === "string"
+      ? new TextEncoder().encode(options.message)
+      : options.message ?? (echo ? new Uint8Array(0) : new TextEncoder().encode("Hello, world!")),
+    echo,
+    quiet: options.quiet ?? false,
+    ipv6Only: options.family === 6,
+    limits: options.limits ?? {},
+    access: options.access,
+    tls,
+  };
+  const serving = await buildServing(job, r);
   const where = { host: options.host, port, family: options.family ?? "any" };
   const listener = await bindReported(
     where,
@@ -121,28 +132,10 @@ export async function runServer(options: ServerOptions, out: Output): Promise<Se
       bindFirst(candidates, "tcp", { reusePort: workers > 1, onError, onStep: r.onStep }),
     r,
   );
-  const quiet = options.quiet ?? false;
-  const handshakes = new LimitedLines(out, "failed handshakes", { stderr: true });
-  const ipv6Only = options.family === 6;
-  const echo = options.echo ?? false;
-  const message = typeof options.message === "string"
-    ? new TextEncoder().encode(options.message)
-    : options.message ?? (echo ? new Uint8Array(0) : new TextEncoder().encode("Hello, world!"));
-  const limits = options.limits ?? {};
   const { hostname, port: bound } = listener.addr;
   const extra = await startWorkers(
     workers - 1,
-    {
-      hostname,
-      port: bound,
-      message,
-      quiet: quiet || r.json,
-      ipv6Only,
-      limits,
-      access: options.access,
-      tls,
-      echo,
-    },
+    { ...job, hostname, port: bound, quiet: job.quiet || r.json },
     options.signal,
   ).catch((err) => {
     listener.close();
@@ -154,67 +147,28 @@ export async function runServer(options: ServerOptions, out: Output): Promise<Se
     r.say("waiting for connections...");
   }
   out.flush();
-  const onConnection = quiet
-    ? undefined
-    : r.json
-    ? (remote: Deno.NetAddr, tls?: string) =>
-      r.event("connection", { from: jsonAddress(remote), ...(tls ? { tls } : {}) })
-    : (remote: Deno.NetAddr, tls?: string) =>
-      r.say(`got connection from ${shown(remote)}${tls ? ` (${tls})` : ""}`);
-  // The live view's figures (counted only when it is on).
-  const seen = { accepted: 0, refused: 0 };
-  const live = r.live(() => ({
+  // The live view's figures.
+  const { tally } = serving;
+  r.live(() => ({
     unit: "connections",
-    total: seen.accepted,
+    total: tally.accepted,
     droppedLines: out.dropped,
-    refused: seen.refused,
-  }), quiet);
-  const refusals = new LimitedLines(out, "refusals", { print: (line) => r.refused({}, line) });
-  const stats = await serveStream(listener, {
-    ...limits,
-    message,
-    echo,
-    signal: options.signal,
-    admit: admission(ipv6Only, options.access),
-    layer,
-    onConnection: live
-      ? (remote, tls) => {
-        seen.accepted++;
-        onConnection?.(remote, tls);
-      }
-      : onConnection,
-    onRefused: options.access || live || r.json
-      ? (remote) => {
-        seen.refused++;
-        if (r.json) {
-          const reason = ipv6Only && !isIPv6Peer(remote) ? "ipv4" : "denied";
-          r.refused({ from: jsonAddress(remote), reason });
-        } else if (options.access) refusals.add(`refused connection from ${shown(remote)}`);
-      }
-      : undefined,
-    onHandshakeError: quiet ? undefined : (remote, err) => {
-      const line = `tls: handshake failed from ${shown(remote)}: ${handshakeCause(err)}`;
-      if (r.json) r.event("error", { message: line, address: jsonAddress(remote) });
-      handshakes.add(line);
-    },
-    onAcceptError: (err, ms) => {
-      if (ms === 5) r.error(`accept: ${describeCause(err)} (pausing, retrying from ${ms} ms)`);
-    },
-    onStep: r.onStep,
-  });
+    refused: tally.refused,
+  }), job.quiet);
+  const stats = await serveStream(listener, { ...serving.options, signal: options.signal });
   let droppedLines = out.dropped;
-  for (const { stats: more, droppedLines: theirs } of await Promise.all(extra)) {
-    droppedLines += theirs;
+  let echoed = tally.echoed;
+  for (const { stats: more, tally: theirs, droppedLines: dropped } of await Promise.all(extra)) {
+    droppedLines += dropped;
+    echoed += theirs.echoed;
     stats.served += more.served;
     stats.failed += more.failed;
     stats.dropped += more.dropped;
     stats.acceptErrors += more.acceptErrors;
     stats.refused += more.refused;
     stats.failedHandshakes += more.failedHandshakes;
-    stats.echoed += more.echoed;
   }
-  refusals.flush();
-  handshakes.flush();
+  serving.flush();
   const byAccess = options.access !== undefined &&
     (options.access.allow?.length || options.access.deny?.length);
   r.summary(
@@ -225,7 +179,7 @@ export async function runServer(options: ServerOptions, out: Output): Promise<Se
       refused: stats.refused,
       accept_errors: stats.acceptErrors,
       ...(tls ? { failed_handshakes: stats.failedHandshakes } : {}),
-      ...(echo ? { echoed_bytes: stats.echoed } : {}),
+      ...(echo ? { echoed_bytes: echoed } : {}),
       dropped_lines: droppedLines,
     },
     `stopped: ${stats.served} served, ${stats.failed} failed, ${stats.dropped} dropped` +
@@ -233,15 +187,10 @@ export async function runServer(options: ServerOptions, out: Output): Promise<Se
         ? `, ${stats.refused} refused${byAccess ? "" : " (IPv4 clients, -6)"}`
         : "") +
       (tls ? `, ${stats.failedHandshakes} failed handshakes` : "") +
-      (echo ? `, ${stats.echoed} bytes echoed` : "") +
+      (echo ? `, ${echoed} bytes echoed` : "") +
       (droppedLines
         ? `, ${droppedLines} log ${droppedLines === 1 ? "line" : "lines"} dropped`
         : ""),
   );
   return stats;
-}
-
-/** Why a handshake failed, in a few words. */
-function handshakeCause(err: unknown): string {
-  return err instanceof Deno.errors.TimedOut ? "timed out" : describeCause(err);
 }

@@ -1,55 +1,57 @@
 /**
- * How the server sees a client's address: printed as the original prints it, and told
- * apart by family for `-6`. Shared by the main thread and the accept threads.
+ * How the server shows a client: its address as the original prints it, and what its TLS
+ * handshake settled, escaped (certificate fields and ALPN are peer input). Shared by the main
+ * thread and the accept threads.
  *
  * @module
  */
-import { AccessList } from "../net/access_list.ts";
 import { fromV4Mapped } from "../net/address.ts";
+import { escapeText } from "../net/escape.ts";
+import type { TlsInfo } from "../net/stream_conn.ts";
+
+export { type AccessRules, admission, isIPv6Peer } from "../net/admission.ts";
 
 /**
  * A client's address as the original server prints it: an IPv4 client of the dual-stack
- * socket as `127.0.0.1`, not `::ffff:127.0.0.1`.
+ * socket as `127.0.0.1`, not `::ffff:127.0.0.1`; a Unix peer as its path.
  *
  * @param remote The client's address.
  * @returns The address to print.
+ * @example An IPv4 client of the dual-stack socket
+ * ```ts
+ * import { shown } from "./server_peer.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ *
+ * assertEquals(shown({ transport: "tcp", hostname: "::ffff:127.0.0.1", port: 1 }), "127.0.0.1");
+ * ```
  */
-export function shown(remote: Deno.NetAddr): string {
-  return fromV4Mapped(remote.hostname) ?? remote.hostname;
+export function shown(remote: Deno.Addr): string {
+  if (remote.transport === "tcp" || remote.transport === "udp") {
+    return fromV4Mapped(remote.hostname) ?? remote.hostname;
+  }
+  return escapeText("path" in remote && remote.path ? remote.path : "unnamed peer");
 }
 
 /**
- * Whether a client came over IPv6 proper (not as an IPv4-mapped address): the test of an
- * IPv6-only server.
+ * What a TLS handshake settled, for the connection line: `TLSv1.3, ALPN h2, client CN=alice`,
+ * with the ALPN protocol and the subject escaped.
  *
- * @param remote The client's address.
- * @returns False for an IPv4 client of a dual-stack socket.
- */
-export function isIPv6Peer(remote: Deno.NetAddr): boolean {
-  return fromV4Mapped(remote.hostname) === undefined;
-}
-
-/** `--allow` and `--deny` as given: address or CIDR specs. */
-export interface AccessRules {
-  /** Only peers matching one of these are served (when there is any). */
-  allow?: string[] | undefined;
-  /** Peers matching one of these are refused, even when allowed. */
-  deny?: string[] | undefined;
-}
-
-/**
- * The server's admission test: `-6` (IPv6 peers only) and the access rules, or undefined
- * when everyone is served.
+ * @param tls What the handshake settled.
+ * @returns The description, empty without TLS.
+ * @example A hostile subject is shown, not run
+ * ```ts
+ * import { describeTls } from "./server_peer.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
  *
- * @param ipv6Only Refuse IPv4(-mapped) peers.
- * @param rules The access rules (already checked by the command line).
- * @returns The test for {@linkcode serveStream}'s `admit`.
+ * const tls = { version: "TLSv1.3", alpn: "h2", peerSubject: "CN=a\nserver: fake" };
+ * assertEquals(describeTls(tls), "TLSv1.3, ALPN h2, client CN=a\\nserver: fake");
+ * ```
  */
-export function admission(
-  ipv6Only: boolean,
-  rules: AccessRules | undefined,
-): ((remote: Deno.NetAddr) => boolean) | undefined {
-  const access = rules ? new AccessList(rules) : undefined;
-  if (access === undefined || access.empty) return ipv6Only ? isIPv6Peer : undefined;
-  return (remote) => (!ipv6Only || isIPv6Peer(remote)) && access.admits(remote.hostname);
+export function describeTls(tls: TlsInfo | undefined): string {
+  if (tls === undefined) return "";
+  return [
+    tls.version ?? "TLS",
+    tls.alpn ? `ALPN ${escapeText(tls.alpn)}` : "",
+    tls.peerSubject ? `client ${escapeText(tls.peerSubject)}` : "",
+  ].filter((part) => part !== "").join(", ");
 }

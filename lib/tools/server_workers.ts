@@ -8,11 +8,14 @@ import { PermissionError, UsageError } from "../cli/errors.ts";
 import { opError } from "../net/errors.ts";
 import type { ServeStats } from "../net/serve_stream.ts";
 import type { WorkerReply, WorkerStart } from "./server_worker.ts";
+import type { Tally } from "./server_serving.ts";
 
 /** What an accept thread did, reported when it stops. */
 export interface WorkerResult {
   /** Its clients' counts. */
   stats: ServeStats;
+  /** What its clients did that the library does not count (bytes echoed). */
+  tally: Tally;
   /** Log lines its own output had to drop. */
   droppedLines: number;
 }
@@ -74,7 +77,7 @@ function start(job: WorkerStart, signal: AbortSignal | undefined) {
       else if (e.data.type === "error") ready(e.data.message);
       else {
         worker.terminate();
-        resolve({ stats: e.data.stats, droppedLines: e.data.droppedLines });
+        resolve({ stats: e.data.stats, tally: e.data.tally, droppedLines: e.data.droppedLines });
       }
     };
   });

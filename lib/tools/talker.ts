@@ -121,11 +121,23 @@ export function talkerTarget(
  * @throws {ResolveError} When the host does not resolve (exit 1).
  * @throws {UsageError} When the message does not fit in one datagram (exit 1).
  * @throws {PermissionError} Naming every grant the run needs (exit 4).
- * @example Send "hi" to a listener on ::1
- * ```ts ignore
+ * @example Send "hi" to a socket on ::1, as to a listener
+ * ```ts
  * import { Output } from "../cli/output.ts";
  * import { runTalker } from "./talker.ts";
- * await runTalker("::1", new TextEncoder().encode("hi"), {}, new Output("talker"));
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ *
+ * const receiver = Deno.listenDatagram({ transport: "udp", hostname: "::1", port: 0 });
+ * const out = new Output("talker");
+ * try {
+ *   const port = (receiver.addr as Deno.NetAddr).port;
+ *   assertEquals(await runTalker("::1", new TextEncoder().encode("hi"), { port }, out), 0);
+ *   const [data] = await receiver.receive();
+ *   assertEquals(new TextDecoder().decode(data), "hi");
+ * } finally {
+ *   await out.close();
+ *   receiver.close();
+ * }
  * ```
  */
 export async function runTalker(
