@@ -97,3 +97,4 @@ export {
   type ServeDatagramOptions,
 } from "./lib/net/serve_datagram.ts";
 export { type EchoGuardOptions, type EchoRefusal } from "./lib/net/echo_guard.ts";
+export { GrantError } from "./lib/net/grant_error.ts";

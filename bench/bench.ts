@@ -7,6 +7,7 @@ import { chartSvg } from "./chart.ts";
 import { benchDial } from "./dial.ts";
 import { benchTls, benchTlsEcho } from "./tls.ts";
 import { echoThroughput, udpPingRtt } from "./echo.ts";
+import { benchUnix } from "./unix.ts";
 import { benchViews } from "./views.ts";
 import { benchStartup } from "./startup.ts";
 import type { DgramRow, StreamRow } from "./_rows.ts";
@@ -340,6 +341,10 @@ const ping = await udpPingRtt(50);
 results.echo = echo;
 results.ping = ping;
 
+// ---------------------------------------------------------------- Unix sockets against TCP
+const unix = await benchUnix(QUICK ? 1 : 2);
+results.unix = unix;
+
 // ---------------------------------------------------------------- the views' cost
 const views = await benchViews(QUICK ? { trials: 1, seconds: 1 } : {});
 results.views = views;
@@ -475,6 +480,23 @@ if (tlsEcho.echo.length) {
     "UDP ping (talker -n 50 -i 10ms --connect -r 1s)",
     "",
     ...ping.map((r) => `- against ${r.peer}: ${r.summary}`),
+  );
+}
+if (unix.length) {
+  const tcp = (r: typeof unix[number]) =>
+    unix.find((t) => t.server === r.server && t.measure === r.measure && t.transport === "tcp");
+  lines.push(
+    "",
+    "Unix sockets against TCP loopback (the greeting, 16 clients at once; echo, 1 client)",
+    "",
+    "| server | measure | Unix | TCP 127.0.0.1 | × TCP |",
+    "| --- | --- | ---: | ---: | ---: |",
+    ...unix.filter((r) => r.transport === "unix").map((r) => {
+      const t = tcp(r);
+      return `| ${r.server} | ${r.measure} | ${f0(r.value)} | ${t ? f0(t.value) : "–"} | ${
+        t ? f2(r.value / t.value) : "–"
+      } |`;
+    }),
   );
 }
 if (views.length) {

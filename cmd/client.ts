@@ -45,6 +45,12 @@ const MAX_PRINTED_BYTES = 1 << 30;
 
 /** The client's options: the one place each is defined, parsed, documented and defaulted. */
 const FLAGS = {
+  unix: stringFlag(
+    "PATH",
+    "connect to the Unix stream socket at PATH (@name: a Linux abstract name) instead of a " +
+      "host, as nc -U: client -U PATH; needs --allow-read=PATH",
+    { short: "U" },
+  ),
   port: portFlag("server port", { short: "p", default: DEFAULT_STREAM_PORT, allowZero: false }),
   ipv4: booleanFlag("try IPv4 addresses only", { short: "4" }),
   ipv6: booleanFlag("try IPv6 addresses only", { short: "6" }),
@@ -177,6 +183,12 @@ export function parseClientArgs(
   args: string[],
 ): { host: string; options: ClientOptions; view: ViewOptions } {
   const { values, positionals, given } = parseFlags(args, FLAGS);
+  if (values.unix !== undefined) {
+    const ipOnly = ["port", "ipv4", "ipv6", "race", "race-delay", "tls"];
+    const ip = (ipOnly as (keyof typeof FLAGS)[]).find((name) => given.has(name));
+    if (ip) throw new UsageError(`Option --${ip} is for TCP: not with -U`);
+    positionals.unshift(values.unix); // the path stands where the host would
+  }
   const sends = values.send !== undefined || values.stdin;
   if (values.probe && (sends || given.has("idle-timeout"))) {
     throw new UsageError(
@@ -200,6 +212,7 @@ export function parseClientArgs(
     host: positionals[0]!,
     view: parseViewFlags(values),
     options: {
+      unix: values.unix,
       port: values.port,
       family: familyFlag(values.ipv4, values.ipv6, "any"),
       connectTimeout: values.timeout,

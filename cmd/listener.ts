@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { multicastFamily } from "../lib/net/multicast_address.ts";
 import { UsageError } from "../lib/cli/errors.ts";
 import { parseAccessFlags } from "../lib/cli/access_flags.ts";
 import { familyFlag, parseFlags } from "../lib/cli/flags.ts";
@@ -37,6 +38,12 @@ export type { ListenerOptions } from "../lib/tools/listener.ts";
 
 /** The listener's options: the one place each is defined, parsed, documented and defaulted. */
 const FLAGS = {
+  unix: stringFlag(
+    "PATH",
+    "receive on a Unix datagram socket at PATH (@name: a Linux abstract name) instead of " +
+      "UDP; removed at exit. Needs --allow-read=PATH --allow-write=PATH",
+    { short: "U" },
+  ),
   port: portFlag("port to listen on; 0 picks a free one", {
     short: "p",
     default: DEFAULT_DATAGRAM_PORT,
@@ -74,6 +81,17 @@ const FLAGS = {
       "fe80::/10)",
   ),
   deny: listFlag("SPEC", "refuse senders matching SPEC, even if allowed"),
+  join: listFlag(
+    "GROUP",
+    "join the multicast GROUP (IPv4 224.0.0.0/4, IPv6 ff00::/8) on the socket: its datagrams " +
+      "are received, refused and echoed as any other (an echo goes to the sender, never to " +
+      "the group); left at exit",
+  ),
+  interface: stringFlag(
+    "IF",
+    "the interface --join joins on: an address, name or index (a name or index needs " +
+      "--allow-sys=networkInterfaces)",
+  ),
   quiet: booleanFlag(
     "no lines per datagram; a summary at the end (with --raw, the bytes are still written)",
     { short: "q" },
@@ -160,6 +178,11 @@ all hosts: with a narrower grant the listener stops at the first echo with exit 
  */
 export function parseListenerArgs(args: string[]): ListenerOptions & { view: ViewOptions } {
   const { values, positionals, given } = parseFlags(args, FLAGS);
+  if (values.unix !== undefined) {
+    const ipOnly = ["host", "port", "ipv4", "ipv6", "join", "interface", "allow", "deny"];
+    const ip = (ipOnly as (keyof typeof FLAGS)[]).find((name) => given.has(name));
+    if (ip) throw new UsageError(`Option --${ip} is for IP: not with -U`);
+  }
   if (values.delimiter !== undefined && !values.raw) {
     throw new UsageError("Option --delimiter needs --raw");
   }
@@ -169,12 +192,23 @@ export function parseListenerArgs(args: string[]): ListenerOptions & { view: Vie
   if (positionals.length > 0) {
     throw new UsageError(`Unexpected argument ${JSON.stringify(positionals[0])}`);
   }
+  for (const group of values.join) {
+    if (multicastFamily(group) === undefined) {
+      throw new UsageError(
+        `Invalid --join ${JSON.stringify(group)}: not a multicast group (224.0.0.0/4, ff00::/8)`,
+      );
+    }
+  }
+  if (values.interface !== undefined && values.join.length === 0) {
+    throw new UsageError("Option --interface needs --join");
+  }
   if (values.keep && given.has("count")) {
     throw new UsageError("Options -k and -c cannot be used together");
   }
   const family = familyFlag(values.ipv4, values.ipv6, "any");
   return {
     view: parseViewFlags(values),
+    unix: values.unix,
     host: values.host,
     port: values.port,
     family: family === "any" ? undefined : family,
@@ -185,6 +219,8 @@ export function parseListenerArgs(args: string[]): ListenerOptions & { view: Vie
     quiet: values.quiet,
     raw: values.raw,
     access: parseAccessFlags(values.allow, values.deny),
+    ...(values.join.length ? { join: values.join } : {}),
+    ...(values.interface === undefined ? {} : { interface: values.interface }),
     ...(values.hex ? { hex: true } : {}),
     ...(values.delimiter === undefined ? {} : { delimiter: values.delimiter }),
   };

@@ -54,6 +54,13 @@ export type { AccessRules } from "../lib/tools/server_peer.ts";
 
 /** The server's options: the one place each is defined, parsed, documented and defaulted. */
 const FLAGS = {
+  unix: stringFlag(
+    "PATH",
+    "listen on a Unix stream socket at PATH (@name: a Linux abstract name) instead of TCP: " +
+      "a stale socket file is taken over, a live one refused; removed at exit. Needs " +
+      "--allow-read=PATH --allow-write=PATH",
+    { short: "U" },
+  ),
   port: portFlag("port to listen on; 0 picks a free one", {
     short: "p",
     default: DEFAULT_STREAM_PORT,
@@ -195,6 +202,11 @@ Durations are seconds (2, 1.5) or take a unit: 500ms, 2s, 1m.`,
  */
 export function parseServerArgs(args: string[]): ServerOptions & { view: ViewOptions } {
   const { values, positionals, given } = parseFlags(args, FLAGS);
+  if (values.unix !== undefined) {
+    const ipOnly = ["host", "port", "ipv4", "ipv6", "workers", "tls", "allow", "deny"];
+    const ip = (ipOnly as (keyof typeof FLAGS)[]).find((name) => given.has(name));
+    if (ip) throw new UsageError(`Option --${ip} is for IP: not with -U`);
+  }
   if (positionals.length > 0) {
     throw new UsageError(`Unexpected argument ${JSON.stringify(positionals[0])}`);
   }
@@ -208,6 +220,7 @@ export function parseServerArgs(args: string[]): ServerOptions & { view: ViewOpt
   ]);
   return {
     view: parseViewFlags(values),
+    unix: values.unix,
     host: values.host,
     port: values.port,
     family: familyFlag(values.ipv4, values.ipv6, "any"),

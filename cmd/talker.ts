@@ -9,7 +9,13 @@ import { UsageError } from "../lib/cli/errors.ts";
 import { onTermination } from "../lib/cli/signals.ts";
 import { familyFlag, parseFlags } from "../lib/cli/flags.ts";
 import { formatDuration } from "../lib/net/errors.ts";
-import { booleanFlag, durationFlag, integerFlag, portFlag } from "../lib/cli/flag_kinds.ts";
+import {
+  booleanFlag,
+  durationFlag,
+  integerFlag,
+  portFlag,
+  stringFlag,
+} from "../lib/cli/flag_kinds.ts";
 import { helpText } from "../lib/cli/flag_help.ts";
 import {
   DEFAULT_DATAGRAM_PORT,
@@ -29,9 +35,17 @@ const MAX_LINES_INPUT = 16 << 20;
 // The types in the signatures below, so that this entry point's docs are complete.
 export type * from "../lib/cli/entry_types.ts";
 export type { TalkerOptions } from "../lib/tools/talker.ts";
+export type { GroupSendOptions } from "../lib/tools/talker_socket.ts";
 
 /** The talker's options: the one place each is defined, parsed, documented and defaulted. */
 const FLAGS = {
+  unix: stringFlag(
+    "PATH",
+    "send to the Unix datagram socket at PATH (@name: a Linux abstract name) instead of a " +
+      "host: talker -U PATH MESSAGE; needs --allow-write=PATH (with --reply also " +
+      "--allow-read and --allow-write on its directory, for a temporary path of its own)",
+    { short: "U" },
+  ),
   port: portFlag("listener port", {
     short: "p",
     default: DEFAULT_DATAGRAM_PORT,
@@ -59,6 +73,21 @@ const FLAGS = {
     max: 1_000_000,
     default: DEFAULT_TALKER_COUNT,
   }),
+  ttl: integerFlag("to an IPv4 multicast group: the datagrams' time-to-live (hops)", {
+    min: 0,
+    max: 255,
+    shownDefault: "1",
+  }),
+  loop: booleanFlag("to a multicast group: members on this host get it too (the default)"),
+  "no-loop": booleanFlag("to a multicast group: members on this host do not get it"),
+  interface: stringFlag(
+    "IF",
+    "to a multicast group: send out of this interface, an address, name or index (a name or " +
+      "index needs --allow-sys=networkInterfaces)",
+  ),
+  broadcast: booleanFlag(
+    "allow a broadcast destination (255.255.255.255, a local network's broadcast address)",
+  ),
   interval: durationFlag("time between two sends", {
     short: "i",
     min: 0,
@@ -139,7 +168,21 @@ export function parseTalkerArgs(
   options: TalkerOptions;
   view: ViewOptions;
 } {
-  const { values, positionals } = parseFlags(args, FLAGS);
+  const { values, positionals, given } = parseFlags(args, FLAGS);
+  if (values.unix !== undefined) {
+    const udpOnly = ["port", "ipv4", "ipv6", "ttl", "loop", "no-loop", "interface", "broadcast"];
+    const ip = (udpOnly as (keyof typeof FLAGS)[]).find((name) => given.has(name));
+    if (ip) throw new UsageError(`Option --${ip} is for UDP: not with -U`);
+    if (values.reply !== undefined && (values.lines || values.count > 1)) {
+      // Deno 2.9 refuses a send on a Unix datagram socket while a receive waits on it
+      // ("socket already in use"), and the ping keeps one waiting.
+      throw new UsageError(
+        "The ping (-n or --lines with --reply) cannot run over -U: Deno 2.9 cannot send on a " +
+          "Unix datagram socket while a receive waits",
+      );
+    }
+    positionals.unshift(values.unix); // the path stands where the host would
+  }
   const lines = values.lines;
   if (lines && positionals.length === 1) positionals.push("-");
   if (positionals.length !== 2) throw new UsageError("", { showUsage: true });
@@ -149,6 +192,9 @@ export function parseTalkerArgs(
   }
   if (lines && values.hex) {
     throw new UsageError("Options --lines and --hex cannot be used together");
+  }
+  if (values.loop && values["no-loop"]) {
+    throw new UsageError("Options --loop and --no-loop cannot be used together");
   }
   const stdin = lines ? "lines" : message === "-" ? "message" : undefined;
   if (message.includes("\uFFFD")) {
@@ -176,6 +222,11 @@ export function parseTalkerArgs(
       raw: values.raw,
       count: values.count,
       interval: values.interval,
+      ttl: values.ttl,
+      loop: values["no-loop"] ? false : values.loop ? true : undefined,
+      interface: values.interface,
+      broadcast: values.broadcast,
+      unix: values.unix,
     },
   };
 }

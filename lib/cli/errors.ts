@@ -6,6 +6,7 @@
  * @module
  */
 import { NetError, ResolveError } from "../net/errors.ts";
+import { GrantError } from "../net/grant_error.ts";
 import { ExitCode, type ExitCodeValue } from "./exit_codes.ts";
 
 /**
@@ -118,8 +119,9 @@ export function isPermissionDenied(err: unknown): boolean {
 
 /**
  * Turns a permission failure into a {@linkcode PermissionError} that names all the grants
- * the run needs (`--allow-net=localhost,127.0.0.1:3490`), not only the one that failed; any
- * other error is returned as it is.
+ * the run needs (`--allow-net=localhost,127.0.0.1:3490`), not only the one that failed; a
+ * `GrantError` (a Unix socket's file, the interface list) already names its flags and keeps
+ * its words; any other error is returned as it is.
  *
  * @param err What was thrown.
  * @param grants Every `--allow-net` value the run needs, in order (duplicates are dropped).
@@ -144,6 +146,7 @@ export function isPermissionDenied(err: unknown): boolean {
  */
 export function needsGrants(err: unknown, grants: string[], note = ""): unknown {
   if (!isPermissionDenied(err) || err instanceof PermissionError) return err;
+  if (err instanceof GrantError) return new PermissionError(err.message, { cause: err });
   const what = err instanceof NetError ? err.message : "permission denied";
   const flag = grants.length ? `--allow-net=${[...new Set(grants)].join(",")}` : "--allow-net";
   return new PermissionError(
@@ -162,6 +165,7 @@ export function needsGrants(err: unknown, grants: string[], note = ""): unknown 
  * ```ts
  * import { exitCodeOf } from "./errors.ts";
  * import { NetError, ResolveError } from "../net/errors.ts";
+import { GrantError } from "../net/grant_error.ts";
  * import { deepStrictEqual as assertEquals } from "node:assert/strict";
  * assertEquals(exitCodeOf(new ResolveError("x.invalid", "Name or service not known")), 1);
  * assertEquals(exitCodeOf(new NetError("dial", "tcp", "[::1]:1", new Error("refused"))), 2);

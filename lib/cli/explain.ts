@@ -34,7 +34,15 @@ const WHY: Record<StepCall, string> = {
   sendto: "sends one datagram to an address: no connection",
   recvfrom: "takes one whole datagram and the address it came from",
   shutdown: "ends our side of the stream: the peer reads the end and can still answer",
+  setsockopt: "sets a socket option: a multicast group joined or left, a TTL, the loop",
+  unlink: "removes the socket's file: a Unix socket's path outlives its socket",
   close: "frees the socket (a stream's peer then reads the end)",
+};
+
+/** Why, where a Unix socket's call means something else. */
+const WHY_UNIX: Partial<Record<StepCall, string>> = {
+  bind: "gives the socket its path: a socket file appears there (an @name has no file)",
+  connect: "reaches the socket bound to the path: no handshake, the kernel queues it",
 };
 
 /** Why, where a datagram socket's call means something else. */
@@ -54,6 +62,9 @@ const DENO: Record<StepNote, string> = {
     "Deno has no kernel connect() for UDP, so datagrams from other addresses are filtered " +
     "in user space",
   mapped: "an IPv4 address is reached from the IPv6 socket as ::ffff:a.b.c.d",
+  "via-membership":
+    "Deno sets the multicast TTL and loop only through a membership: the group is joined " +
+    "for a moment and left",
 };
 
 /** The notes that read otherwise on a datagram socket. */
@@ -74,10 +85,13 @@ const DENO_DATAGRAM: Partial<Record<StepNote, string>> = {
  * import { deepStrictEqual as assertEquals } from "node:assert/strict";
  * assertEquals(showAddress({ hostname: "::", port: 3490 }), "[::]:3490");
  * assertEquals(showAddress({ path: "/tmp/s\n" }), '"/tmp/s\\n"');
+ * assertEquals(showAddress({ path: null as unknown as string }), "unnamed");
  * ```
  */
 export function showAddress(address: StepAddress): string {
   if ("hostname" in address) return joinHostPort(address.hostname, address.port);
+  // A peer that bound no path (a Unix client) has none: `unnamed`, as the lines say.
+  if (typeof address.path !== "string" || address.path === "") return "unnamed";
   const path = address.path.startsWith("\0") ? `@${address.path.slice(1)}` : address.path;
   return `"${escapeBytes(new TextEncoder().encode(path)).replaceAll('"', '\\"')}"`;
 }
@@ -141,7 +155,12 @@ function args(step: Step): string {
       return `${afName(step.family)}, ${sockType(step.type)}`;
     case "bind":
     case "connect":
+    case "unlink":
       return at ?? "";
+    case "setsockopt": {
+      const o = step.option;
+      return o === undefined ? "" : `${o.level}, ${o.name}, ${o.value}`;
+    }
     case "listen":
       return step.backlog === undefined ? "" : `backlog ${step.backlog}`;
     case "send":
@@ -218,7 +237,8 @@ export function resultText(step: Step): string | undefined {
  */
 export function whyText(step: Step): string {
   const datagram = step.type === "dgram" || step.note === "user-space-filter";
-  let why = (datagram ? WHY_DATAGRAM[step.call] : undefined) ?? WHY[step.call];
+  let why = (step.family === "unix" ? WHY_UNIX[step.call] : undefined) ??
+    (datagram ? WHY_DATAGRAM[step.call] : undefined) ?? WHY[step.call];
   if (step.note !== undefined) {
     why += `; in Deno: ${(datagram ? DENO_DATAGRAM[step.note] : undefined) ?? DENO[step.note]}`;
   }

@@ -7,6 +7,7 @@
  */
 import { fromV4Mapped } from "../net/address.ts";
 import { escapeBytes } from "../net/escape.ts";
+import { showUnixPath } from "../net/unix_address.ts";
 
 /** The events the tools emit. */
 export type EventName =
@@ -24,19 +25,20 @@ export type EventName =
 
 /** An address as the JSON view writes it. */
 export interface JsonAddress {
-  /** The IP address, without brackets. */
+  /** The IP address, without brackets; a Unix socket's path (`@name`, or `unnamed`). */
   address: string;
-  /** The port. */
+  /** The port (0 for a Unix socket). */
   port: number;
-  /** `IPv4` or `IPv6`. */
-  family: "IPv4" | "IPv6";
+  /** `IPv4`, `IPv6` or `unix`. */
+  family: "IPv4" | "IPv6" | "unix";
 }
 
 /**
  * An address for the JSON view. An IPv4-mapped address (`::ffff:127.0.0.1`, an IPv4 peer of
  * the dual-stack socket) is given as the IPv4 address it is, as the human lines show it.
  *
- * @param addr A host and port.
+ * @param addr A host and port, or a Unix socket's path (`{ address: "/tmp/s", port: 0, family:
+ * "unix" }`; an unnamed peer's is `unnamed`).
  * @returns `{ address, port, family }`.
  * @example
  * ```ts
@@ -44,9 +46,13 @@ export interface JsonAddress {
  * import { deepStrictEqual as assertEquals } from "node:assert/strict";
  * assertEquals(jsonAddress({ hostname: "::1", port: 4950 }), { address: "::1", port: 4950, family: "IPv6" });
  * assertEquals(jsonAddress({ hostname: "::ffff:127.0.0.1", port: 1 }).family, "IPv4");
+ * assertEquals(jsonAddress({ path: "\0sk" }), { address: "@sk", port: 0, family: "unix" });
  * ```
  */
-export function jsonAddress(addr: { hostname: string; port: number }): JsonAddress {
+export function jsonAddress(
+  addr: { hostname: string; port: number } | { path: string | null },
+): JsonAddress {
+  if ("path" in addr) return { address: showUnixPath(addr.path), port: 0, family: "unix" };
   const address = fromV4Mapped(addr.hostname) ?? addr.hostname;
   return { address, port: addr.port, family: address.includes(":") ? "IPv6" : "IPv4" };
 }
@@ -142,8 +148,15 @@ export class DatagramJson {
    * assertEquals({ ...fast, time: "" }, { ...slow, time: "" });
    * ```
    */
-  line(data: Uint8Array, from: { hostname: string; port: number }, maxSize?: number): string {
-    if (from.hostname !== this.#host || from.port !== this.#port) {
+  line(
+    data: Uint8Array,
+    from: { hostname: string; port: number } | { path: string | null },
+    maxSize?: number,
+  ): string {
+    if ("path" in from) {
+      this.#port = -1; // a Unix sender: its path is shown escaped, not cached
+      this.#from = JSON.stringify(jsonAddress(from));
+    } else if (from.hostname !== this.#host || from.port !== this.#port) {
       this.#host = from.hostname;
       this.#port = from.port;
       this.#from = JSON.stringify(jsonAddress(from));

@@ -8,6 +8,7 @@
 import { listenDatagram } from "./_listen_datagram.ts";
 import { type OnStep, stepAddress } from "./steps.ts";
 import { ipFamily, joinHostPort, sameAddress } from "./address.ts";
+import { sameUnixAddr, showUnixPath } from "./unix_address.ts";
 import { NetError, opError } from "./errors.ts";
 import { portOption, signalOption, timeoutOption } from "./_validate.ts";
 import { startTimer } from "./_timer.ts";
@@ -91,8 +92,10 @@ export interface ReceiveOptions {
  * ```
  */
 export class ConnectedDatagram implements Disposable {
-  /** The one address this socket talks to. */
-  readonly peer: Deno.NetAddr;
+  /** The one address this socket talks to: an IP address and port, or a Unix path. */
+  readonly peer: Deno.NetAddr | Deno.UnixAddr;
+  #network: "udp" | "unixgram";
+  #where: string;
   #conn: Deno.DatagramConn;
   #buf = new Uint8Array(65536);
   #pending: Promise<[Uint8Array, Deno.Addr]> | undefined;
@@ -106,15 +109,25 @@ export class ConnectedDatagram implements Disposable {
    * `--allow-net` to send there.
    *
    * @param conn A bound datagram socket; this object owns it from now on.
-   * @param peer The address to fix: an IP literal (resolve a name first) and a port.
+   * @param peer The address to fix: an IP literal (resolve a name first) and a port, or a
+   * Unix datagram socket's `{ path }` (on a `unixpacket` socket; the peer can answer only a
+   * socket bound to a path of its own).
    * @param onStep Told of each socket call, as {@linkcode ConnectDatagramOptions.onStep}.
    * @throws {TypeError} When the peer's hostname is not an IP literal.
    * @throws {RangeError} When its port is not from 1 to 65535.
    */
-  constructor(conn: Deno.DatagramConn, peer: DatagramPeer, onStep?: OnStep) {
-    checkPeer(peer);
+  constructor(conn: Deno.DatagramConn, peer: DatagramPeer | { path: string }, onStep?: OnStep) {
+    if ("path" in peer) {
+      this.peer = { transport: "unixpacket", path: peer.path };
+      this.#network = "unixgram";
+      this.#where = showUnixPath(peer.path);
+    } else {
+      checkPeer(peer);
+      this.peer = { transport: "udp", hostname: peer.hostname, port: peer.port };
+      this.#network = "udp";
+      this.#where = joinHostPort(peer.hostname, peer.port);
+    }
     this.#conn = conn;
-    this.peer = { transport: "udp", hostname: peer.hostname, port: peer.port };
     this.#onStep = onStep;
     onStep?.({
       call: "connect",
@@ -129,7 +142,7 @@ export class ConnectedDatagram implements Disposable {
     return this.#ignored;
   }
 
-  /** The local address the socket is bound to. */
+  /** The local address the socket is bound to (a `Deno.UnixAddr` for a Unix peer). */
   get localAddr(): Deno.NetAddr {
     return this.#conn.addr as Deno.NetAddr;
   }
@@ -152,7 +165,7 @@ export class ConnectedDatagram implements Disposable {
       return sent;
     } catch (cause) {
       this.#onStep?.({ call: "sendto", address: stepAddress(this.peer), error: cause });
-      throw opError("write", "udp", this.peer.hostname, this.peer.port, cause);
+      throw new NetError("write", this.#network, this.#where, cause);
     }
   }
 
@@ -174,8 +187,7 @@ export class ConnectedDatagram implements Disposable {
     let onAbort = () => {};
     const stop = new Promise<{ stop: unknown }>((resolve) => {
       if (timeout !== undefined) {
-        const where = joinHostPort(this.peer.hostname, this.peer.port);
-        const error = new NetError("read", "udp", where, undefined, { timeout });
+        const error = new NetError("read", this.#network, this.#where, undefined, { timeout });
         cancelTimer = startTimer(timeout, () => resolve({ stop: error }));
       }
       onAbort = () => resolve({ stop: signal!.reason });
@@ -196,7 +208,9 @@ export class ConnectedDatagram implements Disposable {
         if ("stop" in got) throw got.stop; // given up: the receive stays for the next call
         this.#pending = undefined;
         const [data, from] = got;
-        const ours = from.transport === "udp" && sameAddress(from, this.peer);
+        const ours = "path" in this.peer
+          ? sameUnixAddr(from, this.peer)
+          : from.transport === "udp" && sameAddress(from, this.peer);
         this.#onStep?.({
           call: "recvfrom",
           phase: ours ? "end" : undefined, // a datagram from elsewhere: still waiting
@@ -219,7 +233,7 @@ export class ConnectedDatagram implements Disposable {
       });
       if (cause instanceof NetError || (signal?.aborted && cause === signal.reason)) throw cause;
       this.#pending = undefined;
-      throw opError("read", "udp", this.peer.hostname, this.peer.port, cause);
+      throw new NetError("read", this.#network, this.#where, cause);
     } finally {
       cancelTimer?.();
       signal?.removeEventListener("abort", onAbort);
@@ -265,7 +279,7 @@ export class ConnectedDatagram implements Disposable {
  * const port = (silent.addr as Deno.NetAddr).port;
  * try {
  *   using sock = connectDatagram({ hostname: "127.0.0.1", port }, { localHostname: "127.0.0.1" });
- *   assertEquals([sock.peer.hostname, sock.peer.port], ["127.0.0.1", port]);
+ *   assertEquals(sock.peer, { transport: "udp", hostname: "127.0.0.1", port });
  *   assertEquals(await sock.send(new TextEncoder().encode("anyone?")), 7);
  *   const err = await sock.receive({ timeout: 50 }).catch((e) => e);
  *   assertEquals(err instanceof NetError && err.timeout, true);

@@ -6,6 +6,7 @@
  * @module
  */
 import { integerOption } from "./_validate.ts";
+import { directedBroadcasts } from "./multicast_address.ts";
 
 /**
  * Why a datagram was not echoed: `loop`, the sender's port is the listener's own; `lowPort`,
@@ -69,6 +70,7 @@ interface Bucket {
  * const guard = new EchoGuard(4950);
  * assertEquals(guard.check({ hostname: "::ffff:127.0.0.1", port: 4950 }), "loop");
  * assertEquals(guard.check({ hostname: "::1", port: 53 }), "lowPort");
+ * assertEquals(guard.check({ hostname: "239.1.2.3", port: 40000 }), "loop"); // never a group
  * assertEquals(guard.check({ hostname: "::1", port: 40000 }), undefined); // echo it
  * ```
  */
@@ -82,6 +84,7 @@ export class EchoGuard {
   #max: number;
   #now: () => number;
   #senders = new Map<string, Bucket>();
+  #broadcasts = new Set(["255.255.255.255", ...directedBroadcasts()]);
 
   /**
    * Makes the guard of a socket bound to `local`.
@@ -104,6 +107,14 @@ export class EchoGuard {
     this.#now = options.now ?? (() => performance.now());
   }
 
+  /** A multicast group (224.0.0.0/4, ff00::/8) or a broadcast address, cheaply told. */
+  #groupOrBroadcast(hostname: string): boolean {
+    const v4 = /(\d+)\.\d+\.\d+\.\d+$/.exec(hostname);
+    if (v4 === null) return /^ff/i.test(hostname);
+    const first = Number(v4[1]);
+    return (first >= 224 && first <= 239) || this.#broadcasts.has(v4[0]);
+  }
+
   /** How many sender addresses are remembered now (at most `maxSenders`). */
   get senders(): number {
     return this.#senders.size;
@@ -122,6 +133,9 @@ export class EchoGuard {
       key = to.path;
     } else {
       if (to.port === this.port) return "loop";
+      // A "sender" that is a group or a broadcast address is forged: answering it would
+      // send to every member, and theirs to every member again. Counted as a loop.
+      if (this.#groupOrBroadcast(to.hostname)) return "loop";
       if (to.port < 1024) return "lowPort";
       key = to.hostname;
     }

@@ -58,7 +58,7 @@ export class NetError extends Error {
   readonly op: NetOp;
   /** Over which network. */
   readonly network: Network;
-  /** Where: `host:port` (`[::1]:3490`), or the name being looked up. */
+  /** Where: `host:port` (`[::1]:3490`), a Unix path (`@name` if abstract), or the name looked up. */
   readonly address: string;
   /** Whether the operation ran out of time. */
   readonly timeout: boolean;

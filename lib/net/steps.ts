@@ -32,6 +32,8 @@ export type StepCall =
   | "sendto"
   | "recvfrom"
   | "shutdown"
+  | "setsockopt"
+  | "unlink"
   | "close";
 
 /**
@@ -42,14 +44,17 @@ export type StepCall =
  * - `task-per-client`: no `fork()`: each client is served by a task of the one process;
  * - `user-space-filter`: no kernel `connect()` for UDP: the socket stays unconnected and
  *   datagrams from other addresses are dropped in user space;
- * - `mapped`: an IPv4 destination is reached from an IPv6 socket as an IPv4-mapped address.
+ * - `mapped`: an IPv4 destination is reached from an IPv6 socket as an IPv4-mapped address;
+ * - `via-membership`: Deno sets a multicast send option (TTL, loop) only through a
+ *   membership: the group is joined for a moment and left.
  */
 export type StepNote =
   | "listen-in-one"
   | "dual-stack"
   | "task-per-client"
   | "user-space-filter"
-  | "mapped";
+  | "mapped"
+  | "via-membership";
 
 /** An address a step names: an IP address and port, or a Unix socket's path. */
 export type StepAddress = { hostname: string; port: number } | { path: string };
@@ -85,6 +90,11 @@ export interface Step {
   query?: { host: string | undefined; port: number; passive: boolean } | undefined;
   /** `getaddrinfo`: the addresses found, in order. */
   found?: string[] | undefined;
+  /**
+   * `setsockopt`: the level, the option and its value as C shows them
+   * (`IPPROTO_IP`, `IP_ADD_MEMBERSHIP`, `239.1.2.3 on 127.0.0.1`).
+   */
+  option?: { level: string; name: string; value: string } | undefined;
   /** `listen`: the backlog. */
   backlog?: number | undefined;
   /** `send`, `recv`, `sendto`, `recvfrom`: how many bytes crossed. */

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { needsGrants } from "../cli/errors.ts";
+import { isPermissionDenied, needsGrants } from "../cli/errors.ts";
 import {
   DEFAULT_CONNECT_TIMEOUT,
   DEFAULT_READ_TIMEOUT,
@@ -17,6 +17,8 @@ import { Reporter } from "../cli/reporter.ts";
 import { errnoName } from "../cli/errno.ts";
 import { ipFamily, joinHostPort } from "../net/address.ts";
 import { Dialer } from "../net/dial.ts";
+import { dialUnix } from "../net/unix_dial.ts";
+import { showUnixPath } from "../net/unix_address.ts";
 import type { Step } from "../net/steps.ts";
 import { describeCause, formatDuration, NetError } from "../net/errors.ts";
 import { escapeText } from "../net/escape.ts";
@@ -27,6 +29,12 @@ import type { TlsFiles } from "./tls_files.ts";
 
 /** Options for {@linkcode runClient}. */
 export interface ClientOptions {
+  /**
+   * Connect to a Unix stream socket at this path instead of a host (`@name`: a Linux
+   * abstract name), as `nc -U` does.
+   * @default {undefined} (TCP to the host)
+   */
+  unix?: string | undefined;
   /**
    * The server's port.
    * @default {3490}
@@ -167,6 +175,7 @@ export async function runClient(
 ): Promise<number> {
   const port = options.port ?? DEFAULT_STREAM_PORT;
   const r = options.reporter ?? Reporter.plain(out);
+  if (options.unix !== undefined) return await unixClient(options.unix, options, out, r);
   const pem = options.tls
     ? await (await import("./tls_files.ts")).loadTlsFiles(options.tls)
     : undefined;
@@ -260,6 +269,57 @@ export async function runClient(
     try {
       conn.close();
     } catch { /* closed with the TLS connection */ }
+    r.onStep?.({ call: "close", type: "stream" });
+  }
+}
+
+/** The client over a Unix path: `nc -U PATH`, with the same session as over TCP. */
+async function unixClient(
+  path: string,
+  options: ClientOptions,
+  out: Output,
+  r: Reporter,
+): Promise<number> {
+  const waited = options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT;
+  let conn: Deno.UnixConn;
+  try {
+    conn = await dialUnix(path, {
+      timeout: waited,
+      signal: options.signal,
+      onStep: (step) => {
+        r.onStep?.(step);
+        if (step.call !== "connect" || step.phase !== "end" || step.address === undefined) return;
+        if (!("path" in step.address) || step.error !== undefined) return;
+        const at = { address: jsonAddress(step.address) };
+        r.event("connected", at, `connecting to ${showUnixPath(step.address.path)}`);
+      },
+    });
+  } catch (err) {
+    if (options.signal?.aborted) return r.fail("interrupted", INTERRUPTED);
+    if (!(err instanceof NetError) || err.op !== "dial") throw err;
+    if (isPermissionDenied(err)) throw needsGrants(err, []);
+    if (err.timeout) {
+      return r.fail(
+        `failed to connect: no answer within ${formatDuration(waited)}`,
+        ExitCode.Timeout,
+        {
+          errno: "ETIMEDOUT",
+        },
+      );
+    }
+    r.error(`connect: ${describeCause(err.cause)} (${err.address})`, {
+      errno: errnoName(err) ?? null,
+    });
+    return r.fail("failed to connect", ExitCode.NoAddress, { errno: errnoName(err) ?? null });
+  }
+  try {
+    if (options.probe) {
+      r.say(`connected to ${showUnixPath(conn.remoteAddr.path)}`);
+      return ExitCode.Ok;
+    }
+    return await clientSession(conn, { ...options, reporter: r, clientCertificate: false }, out);
+  } finally {
+    conn.close();
     r.onStep?.({ call: "close", type: "stream" });
   }
 }

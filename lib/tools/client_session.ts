@@ -14,7 +14,8 @@ import { jsonAddress, jsonBytes } from "../cli/json.ts";
 import { Reporter } from "../cli/reporter.ts";
 import { errnoName } from "../cli/errno.ts";
 import { joinHostPort } from "../net/address.ts";
-import { describeCause, formatDuration, opError } from "../net/errors.ts";
+import { describeCause, formatDuration, NetError, opError } from "../net/errors.ts";
+import { showUnixPath } from "../net/unix_address.ts";
 import { escapeBytes } from "../net/escape.ts";
 import { StreamReader, type StreamSource } from "../net/read_all.ts";
 import { startTimer } from "../net/_timer.ts";
@@ -107,8 +108,11 @@ export async function clientSession(
   options: SessionOptions,
   out: Output,
 ): Promise<number> {
-  const { hostname, port } = conn.remoteAddr as Deno.NetAddr;
-  const peer = joinHostPort(hostname, port);
+  const remote = conn.remoteAddr as Deno.NetAddr | Deno.UnixAddr;
+  // A Unix server is named by its path, as `nc -U` names it.
+  const peer = "path" in remote
+    ? showUnixPath(remote.path)
+    : joinHostPort(remote.hostname, remote.port);
   const sending = options.send !== undefined || options.input !== undefined;
   const limit = options.maxBytes ?? (options.raw ? Infinity : DEFAULT_MAX_BYTES);
   const readTimeout = options.readTimeout ?? DEFAULT_READ_TIMEOUT;
@@ -145,7 +149,7 @@ export async function clientSession(
   const gather = !sending && !options.raw;
   const sent = (bytes: Uint8Array) => {
     onStep?.({ call: "send", bytes: bytes.length, data: bytes });
-    options.reporter?.event("sent", { to: jsonAddress({ hostname, port }), size: bytes.length });
+    options.reporter?.event("sent", { to: jsonAddress(remote), size: bytes.length });
   };
   let sendError: unknown;
   let sendDone: Promise<void> = Promise.resolve();
@@ -206,7 +210,9 @@ export async function clientSession(
           break;
         }
         if (gather) onStep?.({ call: "recv", phase: "end", error: err });
-        throw opError("read", "tcp", hostname, port, err);
+        throw "path" in remote
+          ? new NetError("read", "unix", peer, err)
+          : opError("read", "tcp", remote.hostname, remote.port, err);
       }
       if (n === null) {
         // TLS: an end without close_notify may have cut what the server sent.
@@ -243,7 +249,7 @@ export async function clientSession(
   }
   return report(why ?? "eof", kept?.subarray(0, total), total, sendError, {
     peer,
-    from: conn.remoteAddr as Deno.NetAddr,
+    from: remote,
     readTimeout,
     idle,
     alert: alert?.alert,
@@ -265,7 +271,7 @@ function report(
   sendError: unknown,
   ctx: {
     peer: string;
-    from: Deno.NetAddr;
+    from: Deno.NetAddr | Deno.UnixAddr;
     readTimeout: number;
     idle: number | undefined;
     alert: string | undefined;

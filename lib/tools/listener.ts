@@ -17,13 +17,34 @@ import { describeCause, NetError } from "../net/errors.ts";
 import { type Datagram, serveDatagram } from "../net/serve_datagram.ts";
 import type { Family } from "../net/resolve.ts";
 import { bindReported } from "./bind.ts";
+import { joinReported, leavingFirst } from "./listener_groups.ts";
+import { bindUnixReported } from "./unix_bind.ts";
+import { listenUnixDatagram } from "../net/unix_datagram.ts";
+import { showUnixPath } from "../net/unix_address.ts";
 import { DatagramReport } from "./datagram_report.ts";
 import { LimitedLines } from "./limited_lines.ts";
 
 /** Options for {@linkcode runListener}. */
 export interface ListenerOptions {
+  /**
+   * Receive on a Unix datagram socket at this path instead (`@name`: a Linux abstract
+   * name): a stale socket file is taken over, a live one refused; removed at the end.
+   * @default {undefined} (UDP)
+   */
+  unix?: string | undefined;
   /** The address to bind; none means the wildcard of the family. */
   host?: string | undefined;
+  /**
+   * Multicast groups to join on the socket (IPv4 224.0.0.0/4, IPv6 ff00::/8): their
+   * datagrams are received, refused and echoed as any other. Left at exit.
+   * @default {[]}
+   */
+  join?: readonly string[] | undefined;
+  /**
+   * The interface the groups are joined on: an address, name or index.
+   * @default {undefined} (the kernel's choice, by the route to the group)
+   */
+  interface?: string | undefined;
   /**
    * The port; 0 picks a free one, which is then printed.
    * @default {4950}
@@ -152,18 +173,27 @@ export async function runListener(options: ListenerOptions, out: Output): Promis
   const r = options.reporter ?? Reporter.plain(out);
   const family = options.family ?? (options.host === undefined ? 6 : "any");
   const where = { host: options.host, port, family };
-  const conn = await bindReported(
-    where,
-    out,
-    "failed to bind socket",
-    (candidates, onError) => bindFirst(candidates, "udp", { onError, onStep: r.onStep }),
-    r,
-    "udp",
-  );
-  const addr = conn.addr as Deno.NetAddr;
+  const conn: Deno.DatagramConn = options.unix !== undefined
+    ? await bindUnixReported(
+      (onStep) => listenUnixDatagram(options.unix!, { onStep }),
+      "failed to bind socket",
+      r,
+    )
+    : await bindReported(
+      where,
+      out,
+      "failed to bind socket",
+      (candidates, onError) => bindFirst(candidates, "udp", { onError, onStep: r.onStep }),
+      r,
+      "udp",
+    );
+  const groups = await joinReported(conn, options, r);
+  const addr = conn.addr as Deno.NetAddr | Deno.UnixAddr;
   if (r.json) r.event("listening", { address: jsonAddress(addr) });
   else {
-    if (port === 0) r.say(`listening on ${joinHostPort(addr.hostname, addr.port)}`);
+    if (port === 0 && "port" in addr) {
+      r.say(`listening on ${joinHostPort(addr.hostname, addr.port)}`);
+    }
     r.say("waiting to recvfrom...");
   }
   out.flush();
@@ -184,9 +214,12 @@ export async function runListener(options: ListenerOptions, out: Output): Promis
 
   // Each mode is a handler on the one datagram loop: print (one line, hex, raw, JSON), echo.
   const print = ({ bytes, from }: Datagram) => {
-    const sender = from as Deno.NetAddr;
+    // A Unix sender is printed by its path (`unnamed` when it bound none), escaped.
+    const sender = "path" in from
+      ? { transport: "udp" as const, hostname: showUnixPath(from.path), port: 0 }
+      : from as Deno.NetAddr;
     report?.write(bytes, sender);
-    if (eachJson) out.text(eachJson.line(bytes, sender, options.maxSize));
+    if (eachJson) out.text(eachJson.line(bytes, "path" in from ? from : sender, options.maxSize));
     if (sinkOnly && out.closed) stop.abort();
   };
   const echo = async (datagram: Datagram) => {
@@ -208,7 +241,7 @@ export async function runListener(options: ListenerOptions, out: Output): Promis
   };
   const server = serveDatagram(conn, {
     handler: options.echo ? echo : print,
-    signal,
+    signal: groups ? leavingFirst(signal, groups) : signal,
     count: limit,
     access: options.access,
     family: options.family === 6 ? 6 : undefined,
@@ -229,12 +262,13 @@ export async function runListener(options: ListenerOptions, out: Output): Promis
       total: served.datagrams,
       bytes: served.bytes,
       droppedLines: out.dropped,
-      kernelDrops: udpKernelDrops(addr.port),
+      kernelDrops: "port" in addr ? udpKernelDrops(addr.port) : undefined,
       // Senders refused by --allow/--deny; echoes not sent (loop, rate) are the summary's.
       refused: served.refused,
     }), options.quiet ?? false);
   }
   await server.done;
+  await groups?.leave(); // after a -c count: the kernel has dropped them with the socket
   const notEchoed: NotEchoed = { ...served.notReplied };
   const stats: ListenerStats = {
     datagrams: served.datagrams,

@@ -14,6 +14,8 @@ import type { Family } from "../net/resolve.ts";
 import { type ServeLimits, type ServeStats, serveStream } from "../net/serve_stream.ts";
 import type { TlsServerConfig } from "../net/tls_server.ts";
 import { bindReported } from "./bind.ts";
+import { bindUnixReported } from "./unix_bind.ts";
+import { listenUnix } from "../net/unix_listen.ts";
 import type { AccessRules } from "./server_peer.ts";
 import { buildServing, type ServeJob } from "./server_serving.ts";
 import { startWorkers } from "./server_workers.ts";
@@ -21,6 +23,12 @@ import type { TlsFiles } from "./tls_files.ts";
 
 /** Options for {@linkcode runServer}. */
 export interface ServerOptions {
+  /**
+   * Listen on a Unix stream socket at this path instead (`@name`: a Linux abstract name): a
+   * stale socket file is taken over, a live one refused; the file is removed at the end.
+   * @default {undefined} (TCP)
+   */
+  unix?: string | undefined;
   /** The address to bind; none means every address (`::`, dual-stack, else `0.0.0.0`). */
   host?: string | undefined;
   /**
@@ -124,18 +132,20 @@ export async function runServer(options: ServerOptions, out: Output): Promise<Se
   };
   const serving = await buildServing(job, r);
   const where = { host: options.host, port, family: options.family ?? "any" };
-  const listener = await bindReported(
-    where,
-    out,
-    "failed to bind",
-    (candidates, onError) =>
-      bindFirst(candidates, "tcp", { reusePort: workers > 1, onError, onStep: r.onStep }),
-    r,
-  );
-  const { hostname, port: bound } = listener.addr;
-  const extra = await startWorkers(
+  const listener = options.unix !== undefined
+    ? await bindUnixReported((onStep) => listenUnix(options.unix!, { onStep }), "failed to bind", r)
+    : await bindReported(
+      where,
+      out,
+      "failed to bind",
+      (candidates, onError) =>
+        bindFirst(candidates, "tcp", { reusePort: workers > 1, onError, onStep: r.onStep }),
+      r,
+    );
+  const tcp = listener.addr.transport === "tcp" ? listener.addr : undefined;
+  const extra = tcp === undefined ? [] : await startWorkers(
     workers - 1,
-    { ...job, hostname, port: bound, quiet: job.quiet || r.json },
+    { ...job, hostname: tcp.hostname, port: tcp.port, quiet: job.quiet || r.json },
     options.signal,
   ).catch((err) => {
     listener.close();
@@ -143,7 +153,7 @@ export async function runServer(options: ServerOptions, out: Output): Promise<Se
   });
   if (r.json) r.event("listening", { address: jsonAddress(listener.addr) });
   else {
-    if (port === 0) r.say(`listening on ${joinHostPort(hostname, bound)}`);
+    if (port === 0 && tcp) r.say(`listening on ${joinHostPort(tcp.hostname, tcp.port)}`);
     r.say("waiting for connections...");
   }
   out.flush();

@@ -7,6 +7,7 @@
  */
 import { fromV4Mapped } from "../net/address.ts";
 import { escapeText } from "../net/escape.ts";
+import { showUnixPath } from "../net/unix_address.ts";
 import type { TlsInfo } from "../net/stream_conn.ts";
 
 export { type AccessRules, admission, isIPv6Peer } from "../net/admission.ts";
@@ -29,7 +30,7 @@ export function shown(remote: Deno.Addr): string {
   if (remote.transport === "tcp" || remote.transport === "udp") {
     return fromV4Mapped(remote.hostname) ?? remote.hostname;
   }
-  return escapeText("path" in remote && remote.path ? remote.path : "unnamed peer");
+  return showUnixPath("path" in remote ? remote.path : null);
 }
 
 /**

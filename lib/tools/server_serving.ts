@@ -77,7 +77,7 @@ export async function buildServing(job: ServeJob, r: Reporter): Promise<Serving>
   const byAccess = job.access !== undefined &&
     ((job.access.allow?.length ?? 0) > 0 || (job.access.deny?.length ?? 0) > 0);
   const address = (peer: Deno.Addr) =>
-    peer.transport === "tcp" ? jsonAddress(peer) : { path: shown(peer) };
+    jsonAddress("path" in peer ? peer : peer.transport === "vsock" ? { path: null } : peer);
   const options: Omit<ServeStreamOptions, "signal"> = {
     ...job.limits,
     handler,

@@ -10,10 +10,19 @@ import {
   DEFAULT_PING_INTERVAL,
   DEFAULT_TALKER_COUNT,
 } from "../cli/defaults.ts";
-import { needsGrants, UsageError } from "../cli/errors.ts";
+import { isPermissionDenied, needsGrants, PermissionError, UsageError } from "../cli/errors.ts";
 import { ExitCode } from "../cli/exit_codes.ts";
 import { addressKey, type IPFamily, ipFamily, joinHostPort, toV4Mapped } from "../net/address.ts";
-import { connectDatagram } from "../net/connected_datagram.ts";
+import {
+  checkDestination,
+  type GroupSendOptions,
+  openTalkerSocket,
+  type TalkerTarget,
+  targetText,
+  unixTalkerGrants,
+} from "./talker_socket.ts";
+import { parseUnixAddress } from "../net/unix_address.ts";
+import { pingFields, pingLine, pingSummary, replyFrom } from "./talker_report.ts";
 import { MAX_DATAGRAM } from "../net/datagram_limit.ts";
 import { formatDuration, NetError } from "../net/errors.ts";
 import { escapeBytes } from "../net/escape.ts";
@@ -21,12 +30,16 @@ import type { Output } from "../cli/output.ts";
 import { jsonAddress, jsonBytes } from "../cli/json.ts";
 import { Reporter } from "../cli/reporter.ts";
 import { type Candidate, type Family, resolve } from "../net/resolve.ts";
-import type { ConnectedDatagram } from "../net/connected_datagram.ts";
-import type { PingResult, PingStats } from "../net/udp_ping.ts";
 import { startTimer } from "../net/_timer.ts";
 
-/** Options for {@linkcode runTalker}. */
-export interface TalkerOptions {
+/** Options for {@linkcode runTalker}: and to a multicast group, its TTL, loop and interface. */
+export interface TalkerOptions extends GroupSendOptions {
+  /**
+   * Send to the Unix datagram socket at this path (`@name`: a Linux abstract name) instead
+   * of a host: with `replyTimeout`, from a temporary path of its own beside it, removed at exit.
+   * @default {undefined} (UDP to the host)
+   */
+  unix?: string | undefined;
   /**
    * The listener's port.
    * @default {4950}
@@ -147,9 +160,30 @@ export async function runTalker(
   out: Output,
 ): Promise<number> {
   const messages = Array.isArray(message) ? message : [message];
+  const r = options.reporter ?? Reporter.plain(out);
+  if (options.unix !== undefined) {
+    const address = parseUnixAddress(options.unix, "dial");
+    const replies = options.replyTimeout !== undefined;
+    return await sending(
+      address.display,
+      messages,
+      { path: address.path },
+      "",
+      options,
+      out,
+      r,
+      (err) => {
+        if (!isPermissionDenied(err) || err instanceof PermissionError) return err;
+        const flags = unixTalkerGrants(address.path, replies);
+        const what = err instanceof NetError
+          ? `${err.op} ${err.network} ${err.address}: permission denied`
+          : "permission denied";
+        return new PermissionError(`${what}: run again with ${flags.join(" ")}`, { cause: err });
+      },
+    );
+  }
   const family = options.family ?? "any";
   const port = options.port ?? DEFAULT_DATAGRAM_PORT;
-  const r = options.reporter ?? Reporter.plain(out);
   // What a run needs: the name (for the lookup), the local socket, the destination.
   const grants = ipFamily(host) === undefined ? [host] : [];
   const candidates = await resolve(host, port, { family, onStep: r.onStep, transport: "udp" })
@@ -157,10 +191,33 @@ export async function runTalker(
       throw needsGrants(err, grants, `(and an address of ${host} with port ${port})`);
     });
   const target = talkerTarget(candidates, family);
+  target.hostname = checkDestination(target.hostname, options);
   for (const m of messages) checkDatagramSize(m.length, target.wire);
   const local = target.hostname.includes(":") ? "::" : "0.0.0.0";
-  const peer = joinHostPort(target.hostname, target.port);
-  grants.push(joinHostPort(local, 0), peer);
+  grants.push(joinHostPort(local, 0), joinHostPort(target.hostname, target.port));
+  return await sending(
+    host,
+    messages,
+    target,
+    local,
+    options,
+    out,
+    r,
+    (err) => needsGrants(err, grants),
+  );
+}
+
+/** Sends once or many times; a reply that never came is exit 3, a refused grant exit 4. */
+async function sending(
+  host: string,
+  messages: Uint8Array[],
+  target: TalkerTarget,
+  local: string,
+  options: TalkerOptions,
+  out: Output,
+  r: Reporter,
+  grants: (err: unknown) => unknown,
+): Promise<number> {
   try {
     const count = options.count ?? DEFAULT_TALKER_COUNT;
     if (count === 1 && messages.length === 1) {
@@ -169,9 +226,9 @@ export async function runTalker(
     const all = Array.from({ length: count }, () => messages).flat();
     return await talkMany(host, all, target, local, options, out, r);
   } catch (err) {
-    if (!(err instanceof NetError && err.timeout)) throw needsGrants(err, grants);
+    if (!(err instanceof NetError && err.timeout)) throw grants(err);
     return r.fail(
-      `no reply from ${peer} within ${formatDuration(options.replyTimeout ?? 0)}`,
+      `no reply from ${targetText(target)} within ${formatDuration(options.replyTimeout ?? 0)}`,
       ExitCode.Timeout,
       {
         errno: "ETIMEDOUT",
@@ -183,20 +240,20 @@ export async function runTalker(
 async function talk(
   host: string,
   message: Uint8Array,
-  target: { hostname: string; port: number },
+  target: TalkerTarget,
   local: string,
   options: TalkerOptions,
   out: Output,
   r: Reporter,
 ): Promise<number> {
-  using sock = connectDatagram(target, { localHostname: local, onStep: r.onStep });
+  using sock = await openTalkerSocket(target, local, options, r.onStep);
   const connected = options.connect || options.replyTimeout !== undefined;
   const to = { to: jsonAddress(target) };
   if (connected) {
     r.event(
       "connected",
       { address: to.to },
-      `connected to ${joinHostPort(target.hostname, target.port)}`,
+      `connected to ${targetText(target)}`,
     );
   }
   const sent = await sock.send(message);
@@ -211,7 +268,7 @@ async function talk(
     if (reply === undefined) return ExitCode.Interrupted;
     if (r.json) r.event("reply", { from: jsonAddress(sock.peer), ...jsonBytes(reply) });
     else {
-      r.say(`got reply from ${sock.peer.hostname}`);
+      r.say(`got reply from ${replyFrom(sock.peer)}`);
       r.say(`reply is ${reply.length} bytes long`);
       if (options.raw) out.data(reply);
       else r.say(`reply contains "${escapeBytes(reply)}"`);
@@ -237,14 +294,14 @@ async function talk(
 async function talkMany(
   host: string,
   messages: Uint8Array[],
-  target: { hostname: string; port: number },
+  target: TalkerTarget,
   local: string,
   options: TalkerOptions,
   out: Output,
   r: Reporter,
 ): Promise<number> {
-  using sock = connectDatagram(target, { localHostname: local, onStep: r.onStep });
-  const peer = joinHostPort(target.hostname, target.port);
+  using sock = await openTalkerSocket(target, local, options, r.onStep);
+  const peer = targetText(target);
   const interval = options.interval ?? 0; // at once, as nc -u sends lines
   const to = jsonAddress(target);
   if (options.connect || options.replyTimeout !== undefined) {
@@ -275,74 +332,6 @@ async function talkMany(
   return r.fail(`no reply from ${peer} to any of ${stats.sent} datagrams`, ExitCode.Timeout, {
     errno: "ETIMEDOUT",
   });
-}
-
-function pingLine(
-  result: PingResult,
-  sock: ConnectedDatagram,
-  options: TalkerOptions,
-  out: Output,
-  r: Reporter,
-) {
-  if (result.reply === undefined) {
-    const waited = formatDuration(options.replyTimeout ?? 0);
-    const line = `no reply for seq=${result.seq} within ${waited}`;
-    // A line of the ping on stdout, as ping prints it; in JSON an error event.
-    r.event("error", { message: line, errno: "ETIMEDOUT", seq: result.seq }, line);
-    return;
-  }
-  if (r.json) {
-    const from = jsonAddress(sock.peer);
-    const rtt = Number(ms(result.rtt ?? 0));
-    return r.event("reply", { from, ...jsonBytes(result.reply), seq: result.seq, rtt_ms: rtt });
-  }
-  r.say(
-    `${result.reply.length} bytes from ${sock.peer.hostname}: seq=${result.seq} time=${
-      ms(result.rtt ?? 0)
-    } ms`,
-  );
-  if (options.raw) out.data(result.reply);
-}
-
-/** The ping's summary for the JSON view. */
-function pingFields(stats: PingStats, sock: ConnectedDatagram): object {
-  const rtts = stats.rtts;
-  const avg = rtts.length ? rtts.reduce((a, b) => a + b, 0) / rtts.length : undefined;
-  return {
-    sent: stats.sent,
-    replies: stats.replies,
-    lost_pct: stats.sent === 0 ? 0 : Math.round((stats.sent - stats.replies) / stats.sent * 100),
-    ...(rtts.length
-      ? {
-        rtt_min_ms: Number(ms(Math.min(...rtts))),
-        rtt_avg_ms: Number(ms(avg!)),
-        rtt_max_ms: Number(ms(Math.max(...rtts))),
-      }
-      : {}),
-    late: stats.late,
-    ignored: sock.ignored,
-  };
-}
-
-/** `5 sent, 5 replies, 0% lost, rtt min/avg/max = 0.081/0.105/0.160 ms`, and what was odd. */
-function pingSummary(stats: PingStats, sock: ConnectedDatagram): string {
-  const lost = stats.sent === 0 ? 0 : Math.round((stats.sent - stats.replies) / stats.sent * 100);
-  let line = `${stats.sent} sent, ${stats.replies} ${
-    stats.replies === 1 ? "reply" : "replies"
-  }, ${lost}% lost`;
-  if (stats.rtts.length > 0) {
-    const min = Math.min(...stats.rtts);
-    const max = Math.max(...stats.rtts);
-    const avg = stats.rtts.reduce((a, b) => a + b, 0) / stats.rtts.length;
-    line += `, rtt min/avg/max = ${ms(min)}/${ms(avg)}/${ms(max)} ms`;
-  }
-  if (stats.late > 0) line += `, ${stats.late} late`;
-  if (sock.ignored > 0) {
-    line += `, ignored ${sock.ignored} ${
-      sock.ignored === 1 ? "datagram" : "datagrams"
-    } from other addresses`;
-  }
-  return line;
 }
 
 /** What `work` resolves to, or `undefined` once `signal` aborts (its rejection then ignored). */
@@ -376,10 +365,6 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     const cancel = startTimer(ms, done);
     signal?.addEventListener("abort", done, { once: true });
   });
-}
-
-function ms(n: number): string {
-  return n.toFixed(3);
 }
 
 /** Refuses, before anything is sent, a payload that does not fit in one datagram. */

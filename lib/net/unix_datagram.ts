@@ -1,0 +1,220 @@
+/**
+ * Unix datagram sockets (`SOCK_DGRAM` over a path, Deno's `unixpacket` transport) that own
+ * their socket file: bound over a stale file as a stream listener is, removed at close;
+ * and the temporary path a sender binds so that a peer can answer it.
+ *
+ * @module
+ */
+import { bindUnix, removeOwnFile } from "./_unix_bind.ts";
+import type { OnStep } from "./steps.ts";
+import { parseUnixAddress, type UnixAddress } from "./unix_address.ts";
+
+/** Options for {@linkcode listenUnixDatagram} and {@linkcode bindTemporaryUnixDatagram}. */
+export interface ListenUnixDatagramOptions {
+  /**
+   * Told of `socket(AF_UNIX, SOCK_DGRAM)`, `bind("PATH")`, a stale file's probe and
+   * `unlink`, and at close `close` and `unlink`.
+   * @default {undefined} (no steps)
+   */
+  onStep?: OnStep | undefined;
+}
+
+/**
+ * A bound Unix datagram socket: a `Deno.DatagramConn` (the datagram loop serves it as it
+ * serves UDP) whose `close()` also removes the socket file it made.
+ */
+export class UnixDatagramSocket implements Deno.DatagramConn, Disposable {
+  /** The address as parsed: the path, or the abstract name. */
+  readonly address: UnixAddress;
+  readonly #inner: Deno.DatagramConn;
+  readonly #ino: number | undefined;
+  readonly #onStep: OnStep | undefined;
+  #closed = false;
+
+  /**
+   * Wraps a bound socket (use {@linkcode listenUnixDatagram}).
+   *
+   * @param inner The runtime's socket; this object owns it.
+   * @param address Its address.
+   * @param ino The inode of the socket file the bind made.
+   * @param onStep Told of `close` and `unlink`.
+   */
+  constructor(
+    inner: Deno.DatagramConn,
+    address: UnixAddress,
+    ino: number | undefined,
+    onStep?: OnStep,
+  ) {
+    this.#inner = inner;
+    this.address = address;
+    this.#ino = ino;
+    this.#onStep = onStep;
+  }
+
+  /** The bound address: `{ transport: "unixpacket", path }`. */
+  get addr(): Deno.Addr {
+    return this.#inner.addr;
+  }
+
+  /**
+   * Waits for the next datagram.
+   *
+   * @param p A buffer to receive into.
+   * @returns The bytes and the sender (`path` null or empty for an unnamed sender).
+   */
+  receive(p?: Uint8Array): Promise<[Uint8Array<ArrayBuffer>, Deno.Addr]> {
+    return this.#inner.receive(p);
+  }
+
+  /**
+   * Sends one datagram.
+   *
+   * @param p The payload.
+   * @param addr A `{ transport: "unixpacket", path }` address.
+   * @returns The number of bytes sent.
+   */
+  send(p: Uint8Array, addr: Deno.Addr): Promise<number> {
+    return this.#inner.send(p, addr);
+  }
+
+  /**
+   * Unix sockets have no multicast.
+   *
+   * @returns Never.
+   * @throws {TypeError} Always.
+   */
+  joinMulticastV4(): Promise<Deno.MulticastV4Membership> {
+    return Promise.reject(new TypeError("Cannot join a multicast group: a Unix socket"));
+  }
+
+  /**
+   * Unix sockets have no multicast.
+   *
+   * @returns Never.
+   * @throws {TypeError} Always.
+   */
+  joinMulticastV6(): Promise<Deno.MulticastV6Membership> {
+    return Promise.reject(new TypeError("Cannot join a multicast group: a Unix socket"));
+  }
+
+  /** Closes the socket (a pending receive rejects) and removes its socket file. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.#inner.close();
+      this.#onStep?.({ call: "close", type: "dgram" });
+    } finally {
+      removeOwnFile(this.address, this.#ino, this.#onStep);
+    }
+  }
+
+  /** Iterates over received datagrams until the socket closes. */
+  [Symbol.asyncIterator](): AsyncIterableIterator<[Uint8Array<ArrayBuffer>, Deno.Addr]> {
+    return this.#inner[Symbol.asyncIterator]();
+  }
+
+  /** Same as {@linkcode UnixDatagramSocket.close}. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+/**
+ * Binds a Unix datagram socket: a path, or `@name` for a Linux abstract name. A stale
+ * socket file (nobody bound to it) is taken over; a live one is refused. The file is
+ * removed at `close()`. Needs Deno's unstable net API.
+ *
+ * Grants: `--allow-read=PATH --allow-write=PATH --allow-net` (or `--allow-net=unix:PATH`);
+ * an abstract name needs only `--allow-net`. Sending to a path needs `--allow-write` on it.
+ *
+ * @param path The socket's path, or `@name`.
+ * @param options Steps.
+ * @returns The bound socket; close it (or `using`) to remove the file.
+ * @throws {NetError} Op `listen`, network `unixgram`: "address already in use" when a
+ * socket is bound to the path, a {@linkcode GrantError} naming every missing flag.
+ * @example Receive a datagram from an unnamed sender
+ * ```ts
+ * import { listenUnixDatagram, showUnixPath } from "@socketkit/socketkit/unix";
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * {
+ *   using sock = await listenUnixDatagram(`${dir}/sk.dgram`);
+ *   const sender = Deno.listenDatagram({ transport: "unixpacket" });
+ *   try {
+ *     await sender.send(new TextEncoder().encode("hi"), sock.addr);
+ *     const [data, from] = await sock.receive();
+ *     assertEquals(new TextDecoder().decode(data), "hi");
+ *     assertEquals(showUnixPath((from as Deno.UnixAddr).path), "unnamed");
+ *   } finally {
+ *     sender.close();
+ *   }
+ * }
+ * assertEquals([...Deno.readDirSync(dir)], []); // the file went with the socket
+ * await Deno.remove(dir);
+ * ```
+ */
+export async function listenUnixDatagram(
+  path: string,
+  options: ListenUnixDatagramOptions = {},
+): Promise<UnixDatagramSocket> {
+  return await bindDatagram(parseUnixAddress(path, "listen"), options.onStep);
+}
+
+/**
+ * Binds a Unix datagram socket on a new temporary path of its own in `dir`
+ * (`socketkit-PID-RANDOM.sock`), so that the peer it sends to can answer; the path is
+ * removed at `close()`. With `dir` `"@"`, an abstract name (`@socketkit-PID-RANDOM`): no
+ * file at all.
+ *
+ * Grants: `--allow-read=DIR --allow-write=DIR --allow-net` (`--allow-net` alone for `"@"`).
+ *
+ * @param dir The directory, or `"@"` for an abstract name.
+ * @param options Steps.
+ * @returns The bound socket.
+ * @throws {NetError} As {@linkcode listenUnixDatagram}.
+ * @example A reply comes back to the temporary path, which is gone after close
+ * ```ts
+ * import { bindTemporaryUnixDatagram, listenUnixDatagram } from "@socketkit/socketkit/unix";
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * {
+ *   using server = await listenUnixDatagram(`${dir}/echo.dgram`);
+ *   using me = await bindTemporaryUnixDatagram(dir);
+ *   await me.send(new TextEncoder().encode("ping"), server.addr);
+ *   const [data, from] = await server.receive();
+ *   assertEquals((from as Deno.UnixAddr).path, me.address.path);
+ *   await server.send(data, from);
+ *   assertEquals(new TextDecoder().decode((await me.receive())[0]), "ping");
+ * }
+ * assertEquals([...Deno.readDirSync(dir)], []);
+ * await Deno.remove(dir);
+ * ```
+ */
+export async function bindTemporaryUnixDatagram(
+  dir: string,
+  options: ListenUnixDatagramOptions = {},
+): Promise<UnixDatagramSocket> {
+  const random = crypto.getRandomValues(new Uint32Array(1))[0]!.toString(36);
+  const path = dir === "@"
+    ? `@socketkit-${Deno.pid}-${random}`
+    : `${dir.replace(/\/+$/, "")}/socketkit-${Deno.pid}-${random}.sock`;
+  return await bindDatagram(parseUnixAddress(path, "listen"), options.onStep);
+}
+
+async function bindDatagram(address: UnixAddress, onStep?: OnStep): Promise<UnixDatagramSocket> {
+  if (typeof Deno.listenDatagram !== "function") {
+    throw new TypeError(
+      'Datagram sockets need Deno\'s unstable net API: run with --unstable-net (or "unstable": ["net"] in deno.json)',
+    );
+  }
+  const { socket, ino } = await bindUnix(
+    address,
+    "unixgram",
+    (path) => Deno.listenDatagram({ transport: "unixpacket", path }),
+    onStep,
+  );
+  return new UnixDatagramSocket(socket, address, ino, onStep);
+}

@@ -1,0 +1,159 @@
+// Unix datagram sockets in the library, against real peers: socat UNIX-SENDTO,
+// UNIX-RECVFROM and ABSTRACT-SENDTO, and python3 leaving a stale file or holding a live one.
+import { assert, assertEquals, assertRejects, errorOf } from "./_assert.ts";
+import { bytes } from "../testing/text.ts";
+import { ConnectedDatagram, NetError } from "../mod.ts";
+import {
+  bindTemporaryUnixDatagram,
+  listenUnixDatagram,
+  sameUnixAddr,
+  showUnixPath,
+} from "../unix.ts";
+import { exists, peers, startPeer, tempDir, waitForSocket } from "./_unix.ts";
+
+/** Receives one datagram, failing after `timeout` ms instead of waiting for ever. */
+async function receiveWithin(
+  sock: Deno.DatagramConn,
+  timeout = 10_000,
+): Promise<[Uint8Array, Deno.Addr]> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Nothing received in ${timeout}ms`)), timeout);
+  });
+  try {
+    return await Promise.race([sock.receive(), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+Deno.test({
+  name:
+    "listenUnixDatagram() receives socat UNIX-SENDTO's datagram from an unnamed sender, and removes its file",
+  ignore: !peers.socat,
+  sanitizeOps: true,
+  sanitizeResources: true,
+  async fn() {
+    await using dir = await tempDir();
+    const path = `${dir.path}/in.dgram`;
+    {
+      using sock = await listenUnixDatagram(path);
+      const sent = await startPeer("socat", ["-u", "-", `UNIX-SENDTO:${path}`], bytes("hi\x07\n"))
+        .done;
+      assertEquals(sent.code, 0, sent.stderr);
+      const [data, from] = await receiveWithin(sock);
+      assertEquals(data, bytes("hi\x07\n"));
+      assertEquals(showUnixPath((from as Deno.UnixAddr).path), "unnamed");
+    }
+    assertEquals(await exists(path), false);
+  },
+});
+
+Deno.test({
+  name:
+    "bindTemporaryUnixDatagram() gets socat UNIX-RECVFROM's answer on its own path, removed at close",
+  ignore: !peers.socat,
+  sanitizeOps: true,
+  sanitizeResources: true,
+  async fn() {
+    await using dir = await tempDir();
+    const path = `${dir.path}/echo.dgram`;
+    await using _socat = startPeer("socat", [`UNIX-RECVFROM:${path}`, "PIPE"]);
+    await waitForSocket(path);
+    let mine: string;
+    {
+      using me = await bindTemporaryUnixDatagram(dir.path);
+      mine = me.address.path;
+      assert(/\/socketkit-\d+-[0-9a-z]+\.sock$/.test(mine), mine);
+      const peer: Deno.UnixAddr = { transport: "unixpacket", path };
+      await me.send(bytes("ping"), peer);
+      const [data, from] = await receiveWithin(me);
+      assertEquals([data, sameUnixAddr(from, peer)], [bytes("ping"), true]);
+    }
+    assertEquals(await exists(mine), false);
+  },
+});
+
+Deno.test({
+  name:
+    "abstract datagram names: socat ABSTRACT-SENDTO reaches ours, ABSTRACT-RECVFROM answers our temporary one",
+  ignore: !peers.socat,
+  sanitizeOps: true,
+  sanitizeResources: true,
+  async fn() {
+    const name = `socketkit-dgram-${Deno.pid}-${Date.now()}`;
+    using sock = await listenUnixDatagram(`@${name}`);
+    assertEquals((sock.addr as Deno.UnixAddr).path, `\0${name}`);
+    const sent = await startPeer("socat", ["-u", "-", `ABSTRACT-SENDTO:${name}`], bytes("abs"))
+      .done;
+    assertEquals(sent.code, 0, sent.stderr);
+    assertEquals((await receiveWithin(sock))[0], bytes("abs"));
+
+    // A talker's temporary name can be abstract too: socat ABSTRACT-RECVFROM answers it.
+    await using _echo = startPeer("socat", [`ABSTRACT-RECVFROM:${name}-echo`, "PIPE"]);
+    using me = await bindTemporaryUnixDatagram("@");
+    assertEquals(me.address.abstract, true);
+    const peer: Deno.UnixAddr = { transport: "unixpacket", path: `\0${name}-echo` };
+    let answer: Uint8Array | undefined;
+    for (const end = performance.now() + 10_000; !answer && performance.now() < end;) {
+      // No file to wait for: send until socat is bound (refused before), bounded.
+      const sent = await me.send(bytes("abs?"), peer).then(() => true, () => false);
+      if (sent) answer = (await receiveWithin(me))[0];
+      else await new Promise((r) => setTimeout(r, 20));
+    }
+    assertEquals(answer, bytes("abs?"));
+  },
+});
+
+Deno.test({
+  name: "listenUnixDatagram() takes over a stale datagram file and refuses a live one",
+  ignore: !peers.python3,
+  sanitizeOps: true,
+  sanitizeResources: true,
+  async fn() {
+    await using dir = await tempDir();
+    const stale = `${dir.path}/stale.dgram`;
+    const bind = (path: string, wait: string) =>
+      `import socket, time; s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind(${
+        JSON.stringify(path)
+      }); ${wait}`;
+    assertEquals((await startPeer("python3", ["-c", bind(stale, "")]).done).code, 0);
+    {
+      using taken = await listenUnixDatagram(stale);
+      assertEquals((taken.addr as Deno.UnixAddr).path, stale);
+    }
+    const live = `${dir.path}/live.dgram`;
+    await using _holder = startPeer("python3", ["-c", bind(live, "time.sleep(30)")]);
+    await waitForSocket(live);
+    await assertRejects(
+      () => listenUnixDatagram(live),
+      errorOf(NetError, new RegExp(`^NetError: listen unixgram ${live}: address already in use$`)),
+    );
+    assert((await Deno.lstat(live)).isSocket);
+  },
+});
+
+Deno.test({
+  name:
+    "ConnectedDatagram with a Unix peer: only the peer's path is answered to; a stranger's datagram is dropped and counted",
+  sanitizeOps: true,
+  sanitizeResources: true,
+  async fn() {
+    await using dir = await tempDir();
+    using peer = await listenUnixDatagram(`${dir.path}/peer.dgram`);
+    using stranger = await listenUnixDatagram(`${dir.path}/stranger.dgram`);
+    using sock = new ConnectedDatagram(
+      await bindTemporaryUnixDatagram(dir.path),
+      { path: peer.address.path },
+    );
+    await sock.send(bytes("hi"));
+    const [data, from] = await receiveWithin(peer);
+    await stranger.send(bytes("spoof"), from); // arrives first
+    await peer.send(data, from);
+    assertEquals(await sock.receive({ timeout: 5000 }), bytes("hi"));
+    assertEquals(sock.ignored, 1);
+    assertEquals(sock.peer, { transport: "unixpacket", path: peer.address.path });
+    const silent = await sock.receive({ timeout: 50 }).catch((e) => e);
+    assertEquals(silent.message, `read unixgram ${peer.address.display}: timed out after 50ms`);
+  },
+});

@@ -1,0 +1,239 @@
+// The four tools over Unix sockets, against real peers: nc -U (OpenBSD) and socat
+// UNIX-LISTEN, UNIX-CONNECT, UNIX-SENDTO, UNIX-RECVFROM and ABSTRACT-*.
+import { assert, assertEquals } from "./_assert.ts";
+import { runTool, ToolProcess } from "./_tools.ts";
+import { bytes } from "../testing/text.ts";
+import { exists, peers, startPeer, tempDir, waitForSocket } from "./_unix.ts";
+import { parseEvents } from "./_events.ts";
+
+/** The grants a tool over a path in `dir` needs. */
+const grants = (dir: string) => ["--allow-net", `--allow-read=${dir}`, `--allow-write=${dir}`];
+
+Deno.test({
+  name:
+    "server -U takes over a stale file, greets nc -U, refuses a second server on the live path (exit 2), removes its file",
+  ignore: !peers.nc || !peers.python3,
+  sanitizeOps: true,
+  sanitizeResources: true,
+  async fn() {
+    await using dir = await tempDir();
+    const path = `${dir.path}/s.sock`;
+    // A stale file, as a killed server leaves it: taken over.
+    const left = await startPeer("python3", [
+      "-c",
+      `import socket; s = socket.socket(socket.AF_UNIX); s.bind(${JSON.stringify(path)})`,
+    ]).done;
+    assertEquals([left.code, await exists(path)], [0, true], left.stderr);
+    {
+      await using server = new ToolProcess("server", ["-U", path], { perms: grants(dir.path) });
+      await server.waitFor(/waiting for connections/);
+      const nc = await startPeer("nc", ["-U", "-N", path]).done;
+      assertEquals(nc.stdout, bytes("Hello, world!"), nc.stderr);
+      await server.waitFor(/got connection from unnamed\n/);
+      const second = await runTool("server", ["-U", path], { perms: grants(dir.path) });
+      assertEquals([second.code, second.stderr], [
+        2,
+        `server: bind: Address already in use (${path})\nserver: failed to bind\n`,
+      ]);
+      server.child.kill("SIGTERM");
+      assertEquals(await server.exit(), 0);
+    }
+    assertEquals(await exists(path), false);
+  },
+});
+
+Deno.test({
+  name:
+    "server -U --echo with client -U --send, --json, -z; a missing grant names the flag (exit 4)",
+  sanitizeOps: true,
+  sanitizeResources: true,
+  async fn() {
+    await using dir = await tempDir();
+    const path = `${dir.path}/e.sock`;
+    await using server = new ToolProcess("server", ["-U", path, "--echo"], {
+      perms: grants(dir.path),
+    });
+    await server.waitFor(/waiting for connections/);
+    const sent = await runTool("client", ["-U", path, "--send", "hi there"], {
+      perms: grants(dir.path),
+    });
+    assertEquals(
+      [sent.code, sent.stdout],
+      [0, `client: connecting to ${path}\nclient: received 'hi there'\n`],
+      sent.stderr,
+    );
+    const json = await runTool("client", ["-U", path, "--send", "x", "--json"], {
+      perms: grants(dir.path),
+    });
+    const events = json.stdout.trim().split("\n").map((l) => JSON.parse(l));
+    assertEquals(events.map((e) => e.event), ["connected", "sent", "received"]);
+    assertEquals(events[0].address, { address: path, port: 0, family: "unix" });
+    const probe = await runTool("client", ["-U", path, "-z"], { perms: grants(dir.path) });
+    assertEquals(probe.code, 0, probe.stderr);
+    const denied = await runTool("client", ["-U", path], { perms: ["--allow-net"] });
+    assertEquals([denied.code, denied.stderr], [
+      4,
+      `client: dial unix ${path}: permission denied: run again with --allow-read=${path}\n`,
+    ]);
+    const none = await runTool("client", ["-U", `${dir.path}/none.sock`], {
+      perms: grants(dir.path),
+    });
+    assertEquals(none.code, 2);
+    assert(none.stderr.includes("connect: No such file or directory"), none.stderr);
+  },
+});
+
+Deno.test({
+  name:
+    "client -U reads socat UNIX-LISTEN's bytes; server -U is read by socat UNIX-CONNECT; --explain names AF_UNIX",
+  ignore: !peers.socat,
+  sanitizeOps: true,
+  sanitizeResources: true,
+  async fn() {
+    await using dir = await tempDir();
+    const path = `${dir.path}/socat.sock`;
+    {
+      await using _socat = startPeer("socat", [`UNIX-LISTEN:${path}`, "SYSTEM:printf from-socat"]);
+      await waitForSocket(path);
+      const res = await runTool("client", ["-U", path, "--explain"], { perms: grants(dir.path) });
+      assertEquals(res.code, 0, res.stderr);
+      assert(res.stdout.endsWith("client: received 'from-socat'\n"), res.stdout);
+      assert(res.stderr.includes("socket(AF_UNIX, SOCK_STREAM)"), res.stderr);
+      assert(res.stderr.includes(`connect("${path}") -> connected`), res.stderr);
+    }
+    const own = `${dir.path}/own.sock`;
+    await using server = new ToolProcess("server", ["-U", own, "--explain"], {
+      perms: grants(dir.path),
+    });
+    await server.waitFor(/waiting for connections/);
+    assert(server.stderr.includes(`bind("${own}")`), server.stderr);
+    const socat = await startPeer("socat", ["-u", `UNIX-CONNECT:${own}`, "-"]).done;
+    assertEquals(socat.stdout, bytes("Hello, world!"), socat.stderr);
+  },
+});
+
+Deno.test({
+  name:
+    "listener -U prints socat UNIX-SENDTO's datagram from an unnamed sender and echoes talker -U --reply",
+  ignore: !peers.socat,
+  sanitizeOps: true,
+  sanitizeResources: true,
+  async fn() {
+    await using dir = await tempDir();
+    const path = `${dir.path}/l.dgram`;
+    {
+      await using listener = new ToolProcess("listener", ["-U", path, "-c", "1"], {
+        perms: grants(dir.path),
+      });
+      await listener.waitFor(/waiting to recvfrom/);
+      await startPeer("socat", ["-u", "-", `UNIX-SENDTO:${path}`], bytes("hi\x1b")).done;
+      assertEquals(await listener.exit(), 0);
+      assertEquals(
+        listener.stdout,
+        "listener: waiting to recvfrom...\nlistener: got packet from unnamed\n" +
+          'listener: packet is 3 bytes long\nlistener: packet contains "hi\\x1b"\n',
+      );
+    }
+    assertEquals(await exists(path), false);
+    await using echo = new ToolProcess("listener", ["-U", path, "--echo", "-k", "-q"], {
+      perms: grants(dir.path),
+    });
+    await echo.waitFor(/waiting to recvfrom/);
+    const ping = await runTool("talker", ["-U", path, "-r", "5", "ping"], {
+      perms: grants(dir.path),
+    });
+    assertEquals(ping.code, 0, ping.stderr);
+    assertEquals(
+      ping.stdout,
+      `talker: connected to ${path}\ntalker: sent 4 bytes to ${path}\n` +
+        `talker: got reply from ${path}\ntalker: reply is 4 bytes long\n` +
+        'talker: reply contains "ping"\n',
+    );
+    // The talker's temporary path is gone: only the listener's file is left.
+    assertEquals([...Deno.readDirSync(dir.path)].map((e) => e.name), ["l.dgram"]);
+  },
+});
+
+Deno.test({
+  name:
+    "talker -U sends to socat UNIX-RECVFROM, gets ABSTRACT-RECVFROM's answer; the ping over -U is refused",
+  ignore: !peers.socat,
+  sanitizeOps: true,
+  sanitizeResources: true,
+  async fn() {
+    await using dir = await tempDir();
+    const path = `${dir.path}/r.dgram`;
+    {
+      await using socat = startPeer("socat", ["-u", `UNIX-RECVFROM:${path}`, "-"]);
+      await waitForSocket(path);
+      const res = await runTool("talker", ["-U", path, "to socat"], { perms: grants(dir.path) });
+      assertEquals([res.code, res.stdout], [0, `talker: sent 8 bytes to ${path}\n`], res.stderr);
+      assertEquals((await socat.done).stdout, bytes("to socat"));
+    }
+    const name = `socketkit-tools-${Deno.pid}-${Date.now()}`;
+    await using _echo = startPeer("socat", [`ABSTRACT-RECVFROM:${name}`, "PIPE"]);
+    // No file to wait for: send until socat is bound (a refused send fails at once), bounded.
+    const args = ["-U", `@${name}`, "-r", "2", "abstract"];
+    let ping = await runTool("talker", args);
+    for (let i = 0; i < 50 && ping.code !== 0; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      ping = await runTool("talker", args);
+    }
+    assertEquals(ping.code, 0, ping.stderr);
+    assert(ping.stdout.endsWith('talker: reply contains "abstract"\n'), ping.stdout);
+    const many = await runTool("talker", ["-U", `@${name}`, "-n", "3", "-r", "1", "x"]);
+    assertEquals(many.code, 1);
+    assert(many.stderr.includes("cannot run over -U"), many.stderr);
+  },
+});
+
+Deno.test({
+  name:
+    "--json over Unix sockets: every tool's events name the path (family unix) and pass the schema",
+  sanitizeOps: true,
+  sanitizeResources: true,
+  async fn() {
+    await using dir = await tempDir();
+    const stream = `${dir.path}/j.sock`;
+    const dgram = `${dir.path}/j.dgram`;
+    await using server = new ToolProcess("server", ["-U", stream, "--echo", "--json"], {
+      perms: grants(dir.path),
+    });
+    await server.waitFor(/"event":"listening"/);
+    const client = await runTool("client", ["-U", stream, "--send", "j", "--json"], {
+      perms: grants(dir.path),
+    });
+    assertEquals(client.code, 0, client.stderr);
+    const sent = parseEvents(client.stdout).find((e) => e.event === "sent")!;
+    assertEquals(sent.to, { address: stream, port: 0, family: "unix" });
+    await server.waitFor(/"event":"connection"/);
+    server.child.kill("SIGTERM");
+    assertEquals(await server.exit(), 0);
+    const served = parseEvents(server.stdout);
+    assertEquals(served[0]!.address, { address: stream, port: 0, family: "unix" });
+    assertEquals(served.find((e) => e.event === "connection")!.from, {
+      address: "unnamed",
+      port: 0,
+      family: "unix",
+    });
+
+    await using listener = new ToolProcess(
+      "listener",
+      ["-U", dgram, "--echo", "-c", "1", "--json"],
+      {
+        perms: grants(dir.path),
+      },
+    );
+    await listener.waitFor(/"event":"listening"/);
+    const talker = await runTool("talker", ["-U", dgram, "-r", "5", "--json", "t"], {
+      perms: grants(dir.path),
+    });
+    assertEquals(talker.code, 0, talker.stderr);
+    const reply = parseEvents(talker.stdout).find((e) => e.event === "reply")!;
+    assertEquals(reply.from, { address: dgram, port: 0, family: "unix" });
+    assertEquals(await listener.exit(), 0);
+    const datagram = parseEvents(listener.stdout).find((e) => e.event === "datagram")!;
+    assertEquals((datagram.from as { family: string }).family, "unix");
+    assert(/\/socketkit-\d+-[0-9a-z]+\.sock$/.test((datagram.from as { address: string }).address));
+  },
+});
