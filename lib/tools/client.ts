@@ -17,7 +17,6 @@ import { Reporter } from "../cli/reporter.ts";
 import { errnoName } from "../cli/errno.ts";
 import { ipFamily, joinHostPort } from "../net/address.ts";
 import { Dialer } from "../net/dial.ts";
-import { dialUnix } from "../net/unix_dial.ts";
 import { showUnixPath } from "../net/unix_address.ts";
 import type { Step } from "../net/steps.ts";
 import { describeCause, formatDuration, NetError } from "../net/errors.ts";
@@ -282,6 +281,7 @@ async function unixClient(
 ): Promise<number> {
   const waited = options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT;
   let conn: Deno.UnixConn;
+  const { dialUnix } = await import("../net/unix_dial.ts"); // a TCP run does not load it
   try {
     conn = await dialUnix(path, {
       timeout: waited,
@@ -317,6 +317,7 @@ async function unixClient(
       r.say(`connected to ${showUnixPath(conn.remoteAddr.path)}`);
       return ExitCode.Ok;
     }
+    const { clientSession } = await import("./client_session.ts"); // not for a port check
     return await clientSession(conn, { ...options, reporter: r, clientCertificate: false }, out);
   } finally {
     conn.close();
