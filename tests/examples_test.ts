@@ -2,6 +2,7 @@
 import { assert, assertEquals, assertMatch } from "./_assert.ts";
 import { freePort, hasCommand, text, toolArgs, ToolProcess } from "./_tools.ts";
 import { runWithInput } from "../testing/run_with_input.ts";
+import { joinHostPort, StreamReader } from "../mod.ts";
 
 /** An example's path for the tool runners (they resolve it against cmd/). */
 const example = (name: string) => `../examples/${name}`;
@@ -129,6 +130,86 @@ except socket.timeout: print("no reply")`,
     assertMatch(
       server.stdout,
       /udp_time: 2 datagrams, 1 answered, not answered: loop 0, low port 1,/,
+    );
+  },
+});
+
+/** A chat client: a real connection, with a line reader on it. */
+async function chatter(hostname: string, port: number) {
+  const conn = await Deno.connect({ hostname, port });
+  const lines = StreamReader.of(conn);
+  const name = joinHostPort(
+    hostname === "::1" ? "::1" : `::ffff:${hostname}`,
+    conn.localAddr.port,
+  );
+  return Object.assign(conn, {
+    name,
+    line: () => lines.readLine({ timeout: 10_000 }),
+  });
+}
+
+Deno.test({
+  name: "chat_server relays each line to the others only, drops a non-reader, closes a long line",
+  ignore: !hasCommand("nc") || !hasCommand("python3"),
+  async fn() {
+    await using server = new ToolProcess(example("chat_server"), [
+      "-p",
+      "0",
+      "--write-timeout",
+      "1000",
+    ]);
+    const port = await server.port();
+    using alice = await chatter("127.0.0.1", port);
+    using bob = await chatter("::1", port);
+    await server.waitFor(new RegExp(`\\+ \\[::1\\]:${bob.localAddr.port}\\n`));
+    // carol is nc: she sends one line too long and is closed; nobody else is.
+    const carol = new Deno.Command("nc", {
+      args: ["127.0.0.1", String(port)],
+      stdin: "piped",
+      stdout: "null",
+    }).spawn();
+    try {
+      await server.waitFor(/\+ .*\n.*\+ .*\n.*\+ .*\n/s);
+      await alice.write(new TextEncoder().encode("hello, all\n"));
+      assertEquals(await bob.line(), `${alice.name} hello, all`);
+      const w = carol.stdin.getWriter();
+      await w.write(new Uint8Array(5000).fill(0x78));
+      await w.write(new Uint8Array([0x0a]));
+      await server.waitFor(/- \[::ffff:127\.0\.0\.1\]:\d+\n/);
+      await w.close().catch(() => {});
+    } finally {
+      try {
+        carol.kill("SIGKILL");
+      } catch { /* gone */ }
+      await carol.status;
+    }
+    await bob.write(new TextEncoder().encode("still here\n"));
+    assertEquals(await alice.line(), `${bob.name} still here`);
+
+    // dave never reads (python3, a small receive buffer): alice's flood fills his queue and
+    // he is dropped, while bob, reading, gets every line.
+    await using _dave = await python(`
+import socket, time
+s = socket.socket(socket.AF_INET6); s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.connect(("::1", ${port})); print(s.getsockname()[1], flush=True); time.sleep(60)`);
+    await server.waitFor(/(\+ .*\n.*){4}/s);
+    const flood = 2500; // 7.5 MB: more than the kernel buffers between us and dave hold
+    const line = "y".repeat(3000) + "\n";
+    // In batches that bob takes before the next: bob reads, so he is never a slow reader.
+    for (let batch = 0; batch < flood / 100; batch++) {
+      await alice.write(new TextEncoder().encode(line.repeat(100)));
+      for (let i = 0; i < 100; i++) {
+        assertEquals(await bob.line(), `${alice.name} ${line.trim()}`);
+      }
+    }
+    await server.waitFor(/- \[::1\]:\d+\n.*$/s);
+    server.kill("SIGINT");
+    assertEquals(await server.exit(), 0);
+    // The server closed alice's connection: nothing of her own 2,501 lines came back first.
+    assertEquals(await alice.line(), null);
+    assertMatch(
+      server.stdout,
+      /chat_server: 4 clients, 2502 lines, 1 dropped as non-readers, 1 closed for a line over 4 KiB\n$/,
     );
   },
 });
