@@ -99,7 +99,8 @@ export class Reporter implements Disposable {
   #modules: ViewModules;
 
   /**
-   * Creates the reporter and loads what its views need.
+   * Creates the reporter and loads what its views need (only those: each module a one-shot
+   * run loads costs it start-up time).
    *
    * @param out Where lines go.
    * @param options The views.
@@ -107,6 +108,26 @@ export class Reporter implements Disposable {
    * @returns The reporter.
    * @throws {UsageError} For a `--diagram` file that cannot be written.
    * @throws {PermissionError} When Deno may not write the `--diagram` file.
+   * @example `--explain` on: each socket call is a line on stderr
+   * ```ts
+   * import { Reporter } from "./reporter.ts";
+   * import { Output } from "./output.ts";
+   * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+   *
+   * const printed = { out: "", err: "" };
+   * const sink = (to: "out" | "err") => ({
+   *   writeSync: (p: Uint8Array) => (printed[to] += new TextDecoder().decode(p), p.length),
+   * });
+   * const out = new Output("client", { stdout: sink("out"), stderr: sink("err") });
+   * const terminal = { stdout: false, stderr: false, noColor: true };
+   * const r = await Reporter.open(out, { explain: true }, terminal);
+   * r.onStep?.({ call: "shutdown", type: "stream" });
+   * r.say("connected");
+   * await out.close();
+   * assertEquals(printed.out, "client: connected\n");
+   * assertEquals(printed.err.startsWith("client: "), true);
+   * assertEquals(printed.err.includes("shutdown"), true);
+   * ```
    */
   static async open(
     out: Output,
