@@ -22,7 +22,7 @@ import {
   DEFAULT_PING_INTERVAL,
   DEFAULT_TALKER_COUNT,
 } from "../lib/cli/defaults.ts";
-import { MAX_DATAGRAM } from "../lib/net/datagram_limit.ts";
+import { MAX_DATAGRAM } from "../lib/net/_datagram_limit.ts";
 import type { Output } from "../lib/cli/output.ts";
 import { runTalker, type TalkerOptions } from "../lib/tools/talker.ts";
 import { runMain, STANDARD_FLAGS, type ToolInfo } from "../lib/cli/tool.ts";

@@ -10,7 +10,7 @@ import { escapeText } from "../net/escape.ts";
 import { showUnixPath } from "../net/unix_address.ts";
 import type { TlsInfo } from "../net/stream_conn.ts";
 
-export { type AccessRules, admission, isIPv6Peer } from "../net/admission.ts";
+export { type AccessRules, admission, isIPv6Peer } from "../net/_admission.ts";
 
 /**
  * A client's address as the original server prints it: an IPv4 client of the dual-stack

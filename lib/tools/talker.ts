@@ -23,7 +23,7 @@ import {
 } from "./talker_socket.ts";
 import { parseUnixAddress } from "../net/unix_address.ts";
 import { pingFields, pingLine, pingSummary, replyFrom } from "./talker_report.ts";
-import { MAX_DATAGRAM } from "../net/datagram_limit.ts";
+import { MAX_DATAGRAM } from "../net/_datagram_limit.ts";
 import { formatDuration, NetError } from "../net/errors.ts";
 import { escapeBytes } from "../net/escape.ts";
 import type { Output } from "../cli/output.ts";

@@ -29,7 +29,7 @@ export interface AccessRules {
  * @returns False for an IPv4 client of a dual-stack socket (or of an IPv4 socket).
  * @example An IPv4 client of a dual-stack socket is not an IPv6 peer
  * ```ts
- * import { isIPv6Peer } from "./admission.ts";
+ * import { isIPv6Peer } from "./_admission.ts";
  * import { deepStrictEqual as assertEquals } from "node:assert/strict";
  *
  * const peer = (hostname: string): Deno.Addr => ({ transport: "tcp", hostname, port: 1 });
@@ -53,7 +53,7 @@ export function isIPv6Peer(peer: Deno.Addr): boolean {
  * @throws {AccessSpecError} For a rule that is not an address or CIDR block.
  * @example Serve only 127.0.0.0/8, except 127.0.0.2
  * ```ts
- * import { admission } from "./admission.ts";
+ * import { admission } from "./_admission.ts";
  * import { deepStrictEqual as assertEquals } from "node:assert/strict";
  *
  * const admit = admission(false, { allow: ["127.0.0.0/8"], deny: ["127.0.0.2"] })!;

@@ -11,7 +11,7 @@ import type { IPFamily } from "./address.ts";
  *
  * @example The largest IPv4 datagram goes through whole; one byte more is refused
  * ```ts
- * import { MAX_DATAGRAM } from "./datagram_limit.ts";
+ * import { MAX_DATAGRAM } from "./_datagram_limit.ts";
  * import { deepStrictEqual as assertEquals } from "node:assert/strict";
  *
  * assertEquals(MAX_DATAGRAM, { 4: 65507, 6: 65527 });
