@@ -294,7 +294,7 @@ function isPort(text: string): boolean {
 export async function main(args: string[], out: Output): Promise<number> {
   const { host, options, view } = parseClientArgs(args);
   out.statusToStderr = options.raw === true;
-  using reporter = new Reporter(out, view); // disposed: the --diagram file is written
+  using reporter = await Reporter.open(out, view); // disposed: the --diagram file is written
   using stop = onTermination(); // Ctrl-C: print what came so far, exit 130
   const code = await runClient(host, { ...options, signal: stop.signal, reporter }, out);
   if (!options.raw) return code;

@@ -7,7 +7,7 @@
  */
 import { multicastFamily } from "../lib/net/multicast_address.ts";
 import { UsageError } from "../lib/cli/errors.ts";
-import { parseAccessFlags } from "../lib/cli/tls_flags.ts";
+import { parseAccessFlags } from "../lib/cli/access_flags.ts";
 import { familyFlag, parseFlags } from "../lib/cli/flags.ts";
 import {
   booleanFlag,
@@ -320,7 +320,7 @@ export function parseEscapes(text: string): Uint8Array {
 export async function main(args: string[], out: Output): Promise<number> {
   const { view, ...options } = parseListenerArgs(args);
   out.statusToStderr = options.raw === true;
-  using reporter = new Reporter(out, view); // disposed: the --diagram file is written
+  using reporter = await Reporter.open(out, view); // disposed: the --diagram file is written
   using stop = onTermination();
   let stats: ListenerStats;
   try {

@@ -38,7 +38,8 @@ import {
 } from "../lib/cli/view_flags.ts";
 import { Reporter, type ViewOptions } from "../lib/cli/reporter.ts";
 import { UsageError } from "../lib/cli/errors.ts";
-import { parseAccessFlags, parseAlpn, tlsOnly } from "../lib/cli/tls_flags.ts";
+import { parseAccessFlags } from "../lib/cli/access_flags.ts";
+import { parseAlpn, tlsOnly } from "../lib/cli/tls_flags.ts";
 import type { Output } from "../lib/cli/output.ts";
 import { readInput } from "../lib/cli/stdin.ts";
 
@@ -298,7 +299,7 @@ function parseTlsFlags(
 export async function main(args: string[], out: Output): Promise<number> {
   const { view, ...options } = parseServerArgs(args);
   if (options.message === "-") options.message = await readInput("--message -", MAX_MESSAGE);
-  using reporter = new Reporter(out, view); // disposed: the --diagram file is written
+  using reporter = await Reporter.open(out, view); // disposed: the --diagram file is written
   using stop = onTermination();
   try {
     await runServer({ ...options, signal: stop.signal, reporter }, out);

@@ -296,7 +296,7 @@ function splitLines(input: Uint8Array): Uint8Array[] {
 export async function main(args: string[], out: Output): Promise<number> {
   const { host, message, stdin, hex, options, view } = parseTalkerArgs(args);
   out.statusToStderr = options.raw === true;
-  using reporter = new Reporter(out, view); // disposed: the --diagram file is written
+  using reporter = await Reporter.open(out, view); // disposed: the --diagram file is written
   let payload: Uint8Array | Uint8Array[] = message;
   if (stdin !== undefined) {
     // One datagram's worth and a byte more: too much is refused before anything is sent.

@@ -51,3 +51,6 @@ export const DEFAULT_LISTENER_COUNT = 1;
 export const DEFAULT_TALKER_COUNT = 1;
 /** The talker's ping: the time between two requests, as `ping` (other sends go at once). */
 export const DEFAULT_PING_INTERVAL = 1_000;
+
+/** The number of sessions a server or listener draws (`--diagram-limit`). */
+export const DIAGRAM_LIMIT_DEFAULT = 10;

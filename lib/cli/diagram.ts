@@ -11,7 +11,9 @@
  */
 import type { Step } from "../net/steps.ts";
 import { PermissionError, UsageError } from "./errors.ts";
-import { DIAGRAM_LIMIT_DEFAULT, DiagramRecorder } from "./diagram_model.ts";
+import { diagramFormat } from "./view_flags.ts";
+import { DiagramRecorder } from "./diagram_model.ts";
+import { DIAGRAM_LIMIT_DEFAULT } from "./defaults.ts";
 import { toMermaid } from "./diagram_mermaid.ts";
 import { toSvg } from "./diagram_svg.ts";
 
@@ -28,28 +30,6 @@ export interface DiagramView {
 
 /** The tools that serve sessions, and the call that starts one. */
 const SESSIONS: Record<string, "accept" | "recvfrom"> = { server: "accept", listener: "recvfrom" };
-
-/**
- * The format a diagram's path asks for.
- *
- * @param path The `--diagram` value.
- * @returns `mermaid` for `.mmd`, `svg` for `.svg`.
- * @throws {UsageError} For any other extension.
- * @example
- * ```ts
- * import { diagramFormat } from "./diagram.ts";
- * import { deepStrictEqual as assertEquals } from "node:assert/strict";
- * assertEquals([diagramFormat("a.mmd"), diagramFormat("b.SVG")], ["mermaid", "svg"]);
- * ```
- */
-export function diagramFormat(path: string): "mermaid" | "svg" {
-  const lower = path.toLowerCase();
-  if (lower.endsWith(".mmd")) return "mermaid";
-  if (lower.endsWith(".svg")) return "svg";
-  throw new UsageError(
-    `Invalid --diagram ${JSON.stringify(path)}: expected a file name ending in .mmd or .svg`,
-  );
-}
 
 /**
  * A diagram being recorded, and the file it goes to.

@@ -14,6 +14,7 @@
 import type { Step } from "../net/steps.ts";
 import { callLabel, failed, outcomeText } from "./diagram_labels.ts";
 import { showAddress } from "./explain.ts";
+import { DIAGRAM_LIMIT_DEFAULT } from "./defaults.ts";
 
 /** An arrow: a call, or what crossed the wire, from one participant to another (or itself). */
 export interface DiagramArrow {
@@ -84,9 +85,6 @@ export interface DiagramRecorderOptions {
    */
   now?: (() => number) | undefined;
 }
-
-/** The default number of sessions a server or listener draws (`--diagram-limit`). */
-export const DIAGRAM_LIMIT_DEFAULT = 10;
 
 /** The most peers drawn as participants of their own. */
 const MAX_PEERS = 12;

@@ -10,11 +10,21 @@
  */
 import type { OnStep, Step } from "../net/steps.ts";
 import { ANSI, type ColourMode, type Palette, PLAIN, useColour } from "./colour.ts";
-import { DiagramFile } from "./diagram.ts";
-import { explainLine } from "./explain.ts";
+import type { DiagramFile } from "./diagram.ts";
 import { type EventName, jsonLine } from "./json.ts";
 import type { Output } from "./output.ts";
-import { type StatusFigures, StatusLine } from "./status_line.ts";
+import type { StatusFigures, StatusLine } from "./status_line.ts";
+
+/**
+ * The views' own modules, loaded by {@linkcode Reporter.open} only when a view may need them:
+ * a one-shot run without `--explain`, `--diagram` or a status line does not load them (each
+ * module costs start-up time).
+ */
+interface ViewModules {
+  diagram?: typeof import("./diagram.ts");
+  explain?: typeof import("./explain.ts");
+  status?: typeof import("./status_line.ts");
+}
 
 /** Which views are on (the shared flags, see {@linkcode parseViewFlags}). */
 export interface ViewOptions {
@@ -86,18 +96,65 @@ export class Reporter implements Disposable {
   #errPalette: Palette;
   #status: StatusLine | undefined;
   #diagram: DiagramFile | undefined;
+  #modules: ViewModules;
 
   /**
-   * Creates the reporter.
+   * Creates the reporter and loads what its views need (only those: each module a one-shot
+   * run loads costs it start-up time).
    *
    * @param out Where lines go.
    * @param options The views.
    * @param terminal What is a terminal (detected by default).
+   * @returns The reporter.
    * @throws {UsageError} For a `--diagram` file that cannot be written.
    * @throws {PermissionError} When Deno may not write the `--diagram` file.
+   * @example `--explain` on: each socket call is a line on stderr
+   * ```ts
+   * import { Reporter } from "./reporter.ts";
+   * import { Output } from "./output.ts";
+   * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+   *
+   * const printed = { out: "", err: "" };
+   * const sink = (to: "out" | "err") => ({
+   *   writeSync: (p: Uint8Array) => (printed[to] += new TextDecoder().decode(p), p.length),
+   * });
+   * const out = new Output("client", { stdout: sink("out"), stderr: sink("err") });
+   * const terminal = { stdout: false, stderr: false, noColor: true };
+   * const r = await Reporter.open(out, { explain: true }, terminal);
+   * r.onStep?.({ call: "shutdown", type: "stream" });
+   * r.say("connected");
+   * await out.close();
+   * assertEquals(printed.out, "client: connected\n");
+   * assertEquals(printed.err.startsWith("client: "), true);
+   * assertEquals(printed.err.includes("shutdown"), true);
+   * ```
    */
-  constructor(out: Output, options: ViewOptions = {}, terminal: Terminal = detect()) {
+  static async open(
+    out: Output,
+    options: ViewOptions = {},
+    terminal: Terminal = detect(),
+  ): Promise<Reporter> {
+    const [diagram, explain, status] = await Promise.all([
+      options.diagram && import("./diagram.ts"),
+      options.explain && import("./explain.ts"),
+      // Whenever `live` may start it (the tool's `--quiet` is not known yet).
+      (options.progress ?? (terminal.stderr && !options.json)) && import("./status_line.ts"),
+    ]);
+    return new Reporter(out, options, terminal, {
+      ...(diagram ? { diagram } : {}),
+      ...(explain ? { explain } : {}),
+      ...(status ? { status } : {}),
+    });
+  }
+
+  private constructor(
+    out: Output,
+    options: ViewOptions,
+    terminal: Terminal,
+    modules: ViewModules,
+  ) {
     this.out = out;
+    this.#modules = modules;
     this.json = options.json ?? false;
     this.#options = options;
     this.#terminal = terminal;
@@ -105,7 +162,7 @@ export class Reporter implements Disposable {
     const colourOut = !this.json && useColour(mode, terminal.stdout, terminal.noColor ? "1" : "");
     this.#outPalette = colourOut ? ANSI : PLAIN;
     this.#errPalette = useColour(mode, terminal.stderr, terminal.noColor ? "1" : "") ? ANSI : PLAIN;
-    const diagram = options.diagram && DiagramFile.open(out.name, options.diagram);
+    const diagram = options.diagram && modules.diagram!.DiagramFile.open(out.name, options.diagram);
     this.#diagram = diagram;
     this.onStep = options.explain
       ? (diagram
@@ -121,7 +178,7 @@ export class Reporter implements Disposable {
    * @returns The reporter.
    */
   static plain(out: Output): Reporter {
-    return new Reporter(out, {}, { stdout: false, stderr: false, noColor: true });
+    return new Reporter(out, {}, { stdout: false, stderr: false, noColor: true }, {});
   }
 
   /** Whether human lines are coloured on stdout (then the tool must not format bytes itself). */
@@ -216,6 +273,7 @@ export class Reporter implements Disposable {
     const forced = this.#options.progress;
     const wanted = forced ?? (this.#terminal.stderr && !this.json && !quiet);
     if (!wanted) return false;
+    const { StatusLine } = this.#modules.status!; // loaded by `open` whenever it may be wanted
     this.#status = new StatusLine(this.out.name, read, { palette: this.#errPalette });
     this.#status.start();
     return true;
@@ -249,6 +307,6 @@ export class Reporter implements Disposable {
 
   #explain(step: Step): void {
     const name = this.#errPalette.name(this.out.name);
-    this.out.errorLine(`${name}: ${explainLine(step, performance.now())}`);
+    this.out.errorLine(`${name}: ${this.#modules.explain!.explainLine(step, performance.now())}`);
   }
 }

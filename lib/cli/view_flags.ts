@@ -8,8 +8,7 @@
 import { UsageError } from "./errors.ts";
 import { booleanFlag, choiceFlag, integerFlag, stringFlag } from "./flag_kinds.ts";
 import type { Flag } from "./flags.ts";
-import { DIAGRAM_LIMIT_DEFAULT } from "./diagram_model.ts";
-import { diagramFormat } from "./diagram.ts";
+import { DIAGRAM_LIMIT_DEFAULT } from "./defaults.ts";
 import type { ViewOptions } from "./reporter.ts";
 
 /** The views' entries for a tool's option table. */
@@ -126,4 +125,26 @@ export function parseViewFlags(values: ViewFlagValues): ViewOptions {
     progress: values.progress ? true : values["no-progress"] ? false : undefined,
     color: values.color,
   };
+}
+
+/**
+ * The format a diagram's path asks for.
+ *
+ * @param path The `--diagram` value.
+ * @returns `mermaid` for `.mmd`, `svg` for `.svg`.
+ * @throws {UsageError} For any other extension.
+ * @example
+ * ```ts
+ * import { diagramFormat } from "./view_flags.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ * assertEquals([diagramFormat("a.mmd"), diagramFormat("b.SVG")], ["mermaid", "svg"]);
+ * ```
+ */
+export function diagramFormat(path: string): "mermaid" | "svg" {
+  const lower = path.toLowerCase();
+  if (lower.endsWith(".mmd")) return "mermaid";
+  if (lower.endsWith(".svg")) return "svg";
+  throw new UsageError(
+    `Invalid --diagram ${JSON.stringify(path)}: expected a file name ending in .mmd or .svg`,
+  );
 }

@@ -17,7 +17,6 @@ import { Reporter } from "../cli/reporter.ts";
 import { errnoName } from "../cli/errno.ts";
 import { ipFamily, joinHostPort } from "../net/address.ts";
 import { Dialer } from "../net/dial.ts";
-import { dialUnix } from "../net/unix_dial.ts";
 import { showUnixPath } from "../net/unix_address.ts";
 import type { Step } from "../net/steps.ts";
 import { describeCause, formatDuration, NetError } from "../net/errors.ts";
@@ -26,7 +25,6 @@ import type { StreamSource } from "../net/read_all.ts";
 import { type Family, resolve } from "../net/resolve.ts";
 import type { TlsClientConn } from "../net/_tls_client.ts";
 import type { TlsFiles } from "./tls_files.ts";
-import { clientSession } from "./client_session.ts";
 
 /** Options for {@linkcode runClient}. */
 export interface ClientOptions {
@@ -258,6 +256,8 @@ export async function runClient(
       r.say(`connected to ${joinHostPort(conn.remoteAddr.hostname, conn.remoteAddr.port)}`);
       return ExitCode.Ok;
     }
+    // Loaded here: a port check (-z) does not read, and does not load the session's modules.
+    const { clientSession } = await import("./client_session.ts");
     return await clientSession(secure ?? conn, {
       ...options,
       reporter: r,
@@ -281,6 +281,7 @@ async function unixClient(
 ): Promise<number> {
   const waited = options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT;
   let conn: Deno.UnixConn;
+  const { dialUnix } = await import("../net/unix_dial.ts"); // a TCP run does not load it
   try {
     conn = await dialUnix(path, {
       timeout: waited,
@@ -316,6 +317,7 @@ async function unixClient(
       r.say(`connected to ${showUnixPath(conn.remoteAddr.path)}`);
       return ExitCode.Ok;
     }
+    const { clientSession } = await import("./client_session.ts"); // not for a port check
     return await clientSession(conn, { ...options, reporter: r, clientCertificate: false }, out);
   } finally {
     conn.close();

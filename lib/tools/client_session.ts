@@ -18,6 +18,7 @@ import { describeCause, formatDuration, NetError, opError } from "../net/errors.
 import { showUnixPath } from "../net/unix_address.ts";
 import { escapeBytes } from "../net/escape.ts";
 import { StreamReader, type StreamSource } from "../net/read_all.ts";
+import { startTimer } from "../net/_timer.ts";
 
 /** The connection a session runs on: a `Deno.TcpConn`, or the TLS client's connection. */
 export interface SessionConn extends StreamSource {
@@ -129,18 +130,19 @@ export async function clientSession(
 
   let last = performance.now();
   const touch = () => last = performance.now();
-  let idleTimer: ReturnType<typeof setTimeout> | undefined;
+  // Timers of lib/net/_timer.ts: the global setTimeout costs a one-shot run 5 ms to load.
+  let cancelIdle = () => {};
   const idle = options.idleTimeout;
   if (idle !== undefined) {
     const check = () => {
       const left = last + idle - performance.now();
       if (left <= 0) end("idle");
-      else idleTimer = setTimeout(check, left);
+      else cancelIdle = startTimer(left, check);
     };
-    idleTimer = setTimeout(check, idle);
+    cancelIdle = startTimer(idle, check);
   }
-  let readTimer: ReturnType<typeof setTimeout> | undefined;
-  const startReadDeadline = () => readTimer = setTimeout(() => end("timeout"), readTimeout);
+  let cancelRead = () => {};
+  const startReadDeadline = () => cancelRead = startTimer(readTimeout, () => end("timeout"));
 
   const onStep = options.reporter?.onStep;
   // Printing one line of everything received: one recv step for the whole read, as before.
@@ -238,8 +240,8 @@ export async function clientSession(
     }
   } finally {
     options.signal?.removeEventListener("abort", onInterrupt);
-    clearTimeout(idleTimer);
-    clearTimeout(readTimer);
+    cancelIdle();
+    cancelRead();
   }
   if (gather) {
     const data = kept?.subarray(0, total);

@@ -30,7 +30,7 @@ import type { Output } from "../cli/output.ts";
 import { jsonAddress, jsonBytes } from "../cli/json.ts";
 import { Reporter } from "../cli/reporter.ts";
 import { type Candidate, type Family, resolve } from "../net/resolve.ts";
-import { udpPing } from "../net/udp_ping.ts";
+import { startTimer } from "../net/_timer.ts";
 
 /** Options for {@linkcode runTalker}: and to a multicast group, its TTL, loop and interface. */
 export interface TalkerOptions extends GroupSendOptions {
@@ -318,6 +318,7 @@ async function talkMany(
     return ExitCode.Ok;
   }
   out.flush();
+  const { udpPing } = await import("../net/udp_ping.ts"); // the ping's alone: a one-shot run skips it
   const stats = await udpPing(sock, messages, {
     interval: options.interval ?? DEFAULT_PING_INTERVAL,
     timeout: options.replyTimeout,
@@ -353,15 +354,15 @@ async function untilStopped<T>(work: Promise<T>, signal?: AbortSignal): Promise<
   }
 }
 
-/** Waits `ms` milliseconds, or less if `signal` aborts. */
+/** Waits `ms` milliseconds, or less if `signal` aborts (no timer global: see `_timer.ts`). */
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
-      clearTimeout(timer);
+      cancel();
       signal?.removeEventListener("abort", done);
       resolve();
     };
-    const timer = setTimeout(done, ms);
+    const cancel = startTimer(ms, done);
     signal?.addEventListener("abort", done, { once: true });
   });
 }

@@ -9,12 +9,9 @@
 import { UsageError } from "../cli/errors.ts";
 import { addressKey, joinHostPort } from "../net/address.ts";
 import { showUnixPath } from "../net/unix_address.ts";
-import { bindTemporaryUnixDatagram } from "../net/unix_datagram.ts";
 import { connectDatagram, ConnectedDatagram } from "../net/connected_datagram.ts";
 import { listenDatagram } from "../net/_listen_datagram.ts";
-import { groupSendAddress, setGroupSending } from "../net/multicast.ts";
 import { isBroadcastAddress, multicastFamily } from "../net/multicast_address.ts";
-import { resolveInterface } from "../net/multicast_interface.ts";
 import { opError } from "../net/errors.ts";
 import type { OnStep } from "../net/steps.ts";
 
@@ -81,6 +78,7 @@ async function openUnixSocket(
 ): Promise<ConnectedDatagram> {
   let conn: Deno.DatagramConn;
   if (options.replyTimeout !== undefined) {
+    const { bindTemporaryUnixDatagram } = await import("../net/unix_datagram.ts"); // only here
     conn = await bindTemporaryUnixDatagram(replyDir(target.path), { onStep });
   } else {
     onStep?.({ call: "socket", family: "unix", type: "dgram" });
@@ -179,6 +177,11 @@ export async function openTalkerSocket(
   if ("path" in target) return await openUnixSocket(target, options, onStep);
   const group = multicastFamily(target.hostname);
   if (group === undefined) return connectDatagram(target, { localHostname: local, onStep });
+  // Loaded for a group alone: a one-shot run to a host does not pay for them.
+  const [{ groupSendAddress, setGroupSending }, { resolveInterface }] = await Promise.all([
+    import("../net/multicast.ts"),
+    import("../net/multicast_interface.ts"),
+  ]);
   const iface = options.interface === undefined
     ? undefined
     : resolveInterface(options.interface, group);
