@@ -403,3 +403,58 @@ Deno.test("the listener draws a datagram refused by --deny", async () => {
   );
   await checkMermaid([mmd]);
 });
+
+Deno.test("a hostile name's failed lookup: each tool's diagram has the name as escaped text, and ends with a newline", async () => {
+  await using dir = await tempDir();
+  const name = "\x1b]2;HIJACKED\x07\x1b[41mx\u202e";
+  const runs: [string, string, string[]][] = [
+    ["client", "client.mmd", [name]],
+    ["client", "client.svg", [name]],
+    ["talker", "talker.mmd", [name, "hi"]],
+    ["server", "server.mmd", ["-H", name]],
+    ["listener", "listener.mmd", ["-H", name]],
+  ];
+  const mmds: string[] = [];
+  for (const [tool, file, args] of runs) {
+    const path = `${dir.path}/${file}`;
+    const res = await runTool(tool, ["--diagram", path, ...args], { perms: perms(dir.path) });
+    assertEquals(res.code, 1, res.stderr);
+    const text = await Deno.readTextFile(path);
+    assert(text.endsWith("\n"), `${file} does not end with a newline:\n${text}`);
+    // deno-lint-ignore no-control-regex
+    assert(!/[\x00-\x08\x0b-\x1f\x7f\u202e]/.test(text), `a raw control in ${file}`);
+    if (file.endsWith(".svg")) {
+      const svg = await checkSvg(path);
+      assert(
+        svg.includes("getaddrinfo(&quot;\\x1b]2;HIJACKED\\x07\\x1b[41mx\\u{202e}&quot;)"),
+        svg,
+      );
+      continue;
+    }
+    // No entity of a control either (Mermaid would draw the character it stands for).
+    assert(!/#(7|27|8238);/.test(text), text);
+    assertMatch(
+      text,
+      /getaddrinfo\(#34;#92;x1b\]2#59;HIJACKED#92;x07#92;x1b\[41mx#92;u#123;202e#125;#34;\) #45;#62; /,
+    );
+    mmds.push(text);
+  }
+  await checkMermaid(mmds);
+});
+
+Deno.test("a lookup still waiting when the tool ends is drawn as waiting, with the name escaped", () => {
+  let t = 0;
+  const recorder = new DiagramRecorder("client", { now: () => t += 5 });
+  const query = { host: "slow.example\u202e", port: 3490, passive: false };
+  recorder.onStep({ call: "getaddrinfo", phase: "start", family: "any", query });
+  assertEquals(recorder.finish().items, [
+    {
+      kind: "arrow",
+      from: 0,
+      to: 0,
+      text: 'getaddrinfo("slow.example\\u{202e}") ... no answer',
+      ms: 5,
+      failed: true,
+    },
+  ]);
+});

@@ -220,3 +220,104 @@ Deno.test("talker --explain shows the wait for a reply when it starts, and its t
   assertMatch(talker.lines.at(-2)!, /recvfrom\(\) -> ETIMEDOUT \(.*timed out after 300ms\)$/);
   assertEquals(talker.calls.at(-1), "close");
 });
+
+/** A name that tries to drive the terminal: a title (OSC 2), BEL, a colour, a bidi override. */
+const HOSTILE_NAME = "\x1b]2;HIJACKED\x07\x1b[41mx\u202e";
+/** What the terminal must never get from a line we print about a peer or a name. */
+// deno-lint-ignore no-control-regex
+const RAW_CONTROL = /[\x00-\x08\x0b-\x1f\x7f\u0080-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069]/;
+
+Deno.test("--explain escapes what is not ours: a hostile name's failed lookup, in each tool", async () => {
+  const runs: [string, string[]][] = [
+    ["client", [HOSTILE_NAME]],
+    ["talker", [HOSTILE_NAME, "hi"]],
+    ["server", ["-H", HOSTILE_NAME]],
+    ["listener", ["-H", HOSTILE_NAME]],
+  ];
+  for (const [tool, args] of runs) {
+    const res = await runTool(tool, ["--explain", ...args]);
+    assertEquals(res.code, 1, res.stderr);
+    assert(!RAW_CONTROL.test(res.stderr), `${tool}: a raw control on stderr:\n${res.stderr}`);
+    const { lines } = steps(tool, res.stderr);
+    assertEquals(lines.length, 1, res.stderr);
+    // The call and the runtime's reason both show the name escaped: the title is text.
+    assertMatch(
+      lines[0]!,
+      /^\S+: \+\d+\.\dms getaddrinfo\("\\x1b\]2;HIJACKED\\x07\\x1b\[41mx\\u\{202e\}"/,
+    );
+    assertMatch(lines[0]!, / -> \w+ \([^)]*\)$/);
+    const result = lines[0]!.slice(lines[0]!.indexOf(" -> "));
+    assert(!result.includes("HIJACKED") || result.includes("\\x1b]2;HIJACKED\\x07"), result);
+  }
+});
+
+/** A temporary directory, removed at the end. */
+async function tempDir(): Promise<{ path: string } & AsyncDisposable> {
+  const path = await Deno.makeTempDir({ prefix: "socketkit-explain-" });
+  return { path, [Symbol.asyncDispose]: () => Deno.remove(path, { recursive: true }) };
+}
+
+/** The recvfrom ends of an explain log: `2 bytes from …`, `ETIMEDOUT (…)`, `abandoned: …`. */
+const recvfromEnds = (tool: string, stderr: string) =>
+  steps(tool, stderr).lines.filter((l) => / recvfrom\(\) -> /.test(l)).map((l) =>
+    l.slice(l.indexOf(" -> ") + 4)
+  );
+
+Deno.test("a UDP ping at 0% loss shows no failed recvfrom: the wait for the next send is no timeout", async () => {
+  await using dir = await tempDir();
+  const { proc, port } = await startTool("listener", ["-H", "127.0.0.1", "-k", "--echo"]);
+  await using _listener = proc;
+  const file = `${dir.path}/ping.mmd`;
+  const res = await runTool("talker", [
+    ...["--explain", "-n", "3", "-i", "100ms", "-r", "5s", "-p", String(port)],
+    ...["--diagram", file, "127.0.0.1", "hi"],
+  ], { perms: ["--allow-net", `--allow-write=${dir.path}`] });
+  assertEquals(res.code, 0, res.stderr);
+  assertMatch(res.stdout, /3 sent, 3 replies, 0% lost/);
+  const ends = recvfromEnds("talker", res.stderr);
+  assertEquals(ends.filter((e) => e.startsWith("2 bytes from ")).length, 3, res.stderr);
+  // Every other wait ended because the next request was due: no error, no timeout.
+  for (const end of ends.filter((e) => !e.startsWith("2 bytes"))) {
+    assertEquals(end, "abandoned: the next send is due", res.stderr);
+  }
+  assert(!/ETIMEDOUT|error/.test(res.stderr), res.stderr);
+  const mmd = await Deno.readTextFile(file);
+  assert(!/ {4}p\d+-x/.test(mmd), `a failure drawn at 0% loss:\n${mmd}`);
+  assertEquals(mmd.split("\n").filter((l) => /p1-->>p0: .* recvfrom 2 bytes/.test(l)).length, 3);
+  assert(mmd.endsWith("\n"), mmd);
+});
+
+Deno.test("a UDP ping's reply timeout is still a timeout; Ctrl-C ends the wait as abandoned: cancelled", async () => {
+  await using dir = await tempDir();
+  using silent = udpSocket("127.0.0.1"); // bound, never answers
+  const file = `${dir.path}/cancelled.mmd`;
+  const args = [
+    ...["--explain", "-n", "50", "-i", "100ms", "-r", "250ms", "-p", String(silent.port)],
+    ...["--diagram", file, "127.0.0.1", "hi"],
+  ];
+  await using talker = new ToolProcess("talker", args, {
+    perms: ["--allow-net", `--allow-write=${dir.path}`],
+  });
+  await talker.waitFor(/no reply for seq=1 /);
+  talker.kill("SIGINT");
+  assertEquals(await talker.exit(), 130, talker.stderr);
+  const ends = recvfromEnds("talker", talker.stderr);
+  // The wait that ended at a request's timeout is that request's timeout.
+  assert(
+    ends.some((e) => /^ETIMEDOUT \(read udp \S+: timed out after \d+ms\)$/.test(e)),
+    talker.stderr,
+  );
+  assertEquals(ends.at(-1), "abandoned: cancelled", talker.stderr);
+  assert(!/aborted/.test(talker.stderr), talker.stderr);
+  for (const end of ends.slice(0, -1)) {
+    assertMatch(end, /^(ETIMEDOUT|abandoned: the next send is due)/);
+  }
+  const mmd = await Deno.readTextFile(file);
+  const recvs = mmd.split("\n").filter((l) => l.includes("recvfrom"));
+  assertMatch(
+    recvs.at(-1)!,
+    /^ {4}p1-xp0: \+\d+\.\dms recvfrom\(\) #45;#62; abandoned#58; cancelled$/,
+  );
+  assert(recvs.slice(0, -1).every((l) => / recvfrom\(\) #45;#62; ETIMEDOUT$/.test(l)), mmd);
+  assert(mmd.endsWith("\n"), mmd);
+});

@@ -4,11 +4,10 @@
  *
  * @module
  */
-import { describeCause, NetError } from "../net/errors.ts";
-import { escapeBytes } from "../net/escape.ts";
+import { escapeBytes, escapeText } from "../net/escape.ts";
 import type { Step } from "../net/steps.ts";
 import { errnoName } from "./errno.ts";
-import { afName, showAddress } from "./explain.ts";
+import { afName, errorText, showAddress } from "./explain.ts";
 
 /**
  * Whether a step is drawn as a failure: an error, a refusal or an abandoned call, or a read
@@ -25,6 +24,7 @@ import { afName, showAddress } from "./explain.ts";
  * ```
  */
 export function failed(step: Step): boolean {
+  if (step.reason === "next-send") return false;
   if (step.error !== undefined || step.reason !== undefined) return true;
   return step.end === "timeout" && (step.bytes ?? 0) === 0;
 }
@@ -44,10 +44,8 @@ export function failed(step: Step): boolean {
  */
 export function outcomeText(step: Step): string | undefined {
   if (step.error !== undefined) {
-    const error = step.error;
-    const cause = error instanceof NetError && error.cause !== undefined ? error.cause : error;
-    const errno = errnoName(error);
-    const why = escapeText(describeCause(cause), 80);
+    const errno = errnoName(step.error);
+    const why = bounded(errorText(step), 80);
     return `-> ${errno ?? "error"}${
       errno === undefined || step.call === "handshake" ? `: ${why}` : ""
     }`;
@@ -61,6 +59,8 @@ export function outcomeText(step: Step): string | undefined {
     case "deadline":
     case "cancelled":
       return `-> abandoned: ${step.reason}`;
+    case "next-send":
+      return "-> until the next send";
   }
   return undefined;
 }
@@ -83,8 +83,10 @@ export function outcomeText(step: Step): string | undefined {
 export function callLabel(step: Step, preview: number): string {
   switch (step.call) {
     case "getaddrinfo": {
-      const host = step.query?.host === undefined ? "NULL" : `"${escapeText(step.query.host, 64)}"`;
-      const found = step.found === undefined ? "" : ` -> [${step.found.join(", ")}]`;
+      const host = step.query?.host === undefined
+        ? "NULL"
+        : `"${bounded(escapeText(step.query.host), 64)}"`;
+      const found = step.found === undefined ? "" : ` -> [${escapeText(step.found.join(", "))}]`;
       return `getaddrinfo(${host})${found}`;
     }
     case "socket":
@@ -129,8 +131,8 @@ function quoted(data: Uint8Array, size: number, preview: number): string {
   return `"${shown}${size > preview ? "…" : ""}"`;
 }
 
-/** Text from elsewhere (a name, an error message): escaped as bytes are, and bounded. */
-function escapeText(text: string, max: number): string {
-  const shown = escapeBytes(new TextEncoder().encode(text.slice(0, max)));
-  return text.length > max ? `${shown}…` : shown;
+/** Escaped text (a name, an error message) shortened to `max` characters, `…` when longer. */
+function bounded(text: string, max: number): string {
+  const chars = [...text];
+  return chars.length > max ? `${chars.slice(0, max).join("")}…` : text;
 }

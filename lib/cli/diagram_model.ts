@@ -176,12 +176,16 @@ export class DiagramRecorder {
     if (session === null) return;
     const key = `${step.call} ${at ?? ""}`;
     if (step.phase === "start") {
-      if (step.call !== "connect" && step.call !== "handshake") return;
+      if (step.call !== "connect" && step.call !== "handshake" && step.call !== "getaddrinfo") {
+        return;
+      }
       // Drawn at its end; drawn as still waiting if it never ends.
       this.#waiting.set(key, this.#arrow(step, at, ms, `${this.#label(step)} ... no answer`, true));
       return;
     }
     this.#waiting.delete(key);
+    // A wait given up for the next send (a ping's pace) crossed nothing: not drawn.
+    if (step.reason === "next-send") return;
     if (session !== undefined && session.arrows >= this.#maxPerSession) {
       session.skipped++;
       return;

@@ -10,7 +10,7 @@
  */
 import { joinHostPort } from "../net/address.ts";
 import { describeCause, NetError } from "../net/errors.ts";
-import { escapeBytes } from "../net/escape.ts";
+import { escapeBytes, escapeText } from "../net/escape.ts";
 import type { Step, StepAddress, StepCall, StepNote } from "../net/steps.ts";
 import { errnoName } from "./errno.ts";
 
@@ -74,8 +74,9 @@ const DENO_DATAGRAM: Partial<Record<StepNote, string>> = {
 };
 
 /**
- * An address as the steps show it: `[::1]:3490`, `127.0.0.1:3490`, or a Unix path quoted
- * and escaped (`"/tmp/s"`; `@name` for a Linux abstract name).
+ * An address as the steps show it: `[::1]:3490`, `127.0.0.1:3490` (the host escaped, as
+ * every text that is not ours), or a Unix path quoted and escaped (`"/tmp/s"`; `@name` for
+ * a Linux abstract name).
  *
  * @param address The step's address.
  * @returns The text.
@@ -86,10 +87,11 @@ const DENO_DATAGRAM: Partial<Record<StepNote, string>> = {
  * assertEquals(showAddress({ hostname: "::", port: 3490 }), "[::]:3490");
  * assertEquals(showAddress({ path: "/tmp/s\n" }), '"/tmp/s\\n"');
  * assertEquals(showAddress({ path: null as unknown as string }), "unnamed");
+ * assertEquals(showAddress({ hostname: "a\x1b[2J", port: 1 }), "a\\x1b[2J:1");
  * ```
  */
 export function showAddress(address: StepAddress): string {
-  if ("hostname" in address) return joinHostPort(address.hostname, address.port);
+  if ("hostname" in address) return joinHostPort(escapeText(address.hostname), address.port);
   // A peer that bound no path (a Unix client) has none: `unnamed`, as the lines say.
   if (typeof address.path !== "string" || address.path === "") return "unnamed";
   const path = address.path.startsWith("\0") ? `@${address.path.slice(1)}` : address.path;
@@ -146,7 +148,7 @@ function args(step: Step): string {
     case "getaddrinfo": {
       const q = step.query;
       if (q === undefined) return "";
-      const host = q.host === undefined ? "NULL" : JSON.stringify(q.host);
+      const host = q.host === undefined ? "NULL" : `"${escapeText(q.host)}"`;
       return `${host}, "${q.port}", ${afName(step.family)}, ${sockType(step.type)}${
         q.passive ? ", AI_PASSIVE" : ""
       }`;
@@ -159,7 +161,7 @@ function args(step: Step): string {
       return at ?? "";
     case "setsockopt": {
       const o = step.option;
-      return o === undefined ? "" : `${o.level}, ${o.name}, ${o.value}`;
+      return o === undefined ? "" : `${o.level}, ${o.name}, ${escapeText(o.value)}`;
     }
     case "listen":
       return step.backlog === undefined ? "" : `backlog ${step.backlog}`;
@@ -191,11 +193,8 @@ function args(step: Step): string {
  * ```
  */
 export function resultText(step: Step): string | undefined {
-  if (step.error !== undefined) {
-    const error = step.error;
-    const cause = error instanceof NetError && error.cause !== undefined ? error.cause : error;
-    return `${errnoName(error) ?? "error"} (${describeCause(cause)})`;
-  }
+  if (step.error !== undefined) return `${errnoName(step.error) ?? "error"} (${errorText(step)})`;
+  if (step.reason === "next-send") return "abandoned: the next send is due";
   if (step.reason === "lost" || step.reason === "deadline" || step.reason === "cancelled") {
     return `abandoned: ${step.reason}`;
   }
@@ -203,7 +202,7 @@ export function resultText(step: Step): string | undefined {
   const from = step.address === undefined ? "" : ` from ${showAddress(step.address)}`;
   switch (step.call) {
     case "getaddrinfo":
-      return step.found === undefined ? undefined : `[${step.found.join(", ")}]`;
+      return step.found === undefined ? undefined : `[${escapeText(step.found.join(", "))}]`;
     case "socket":
       return "fd";
     case "accept":
@@ -221,6 +220,26 @@ export function resultText(step: Step): string | undefined {
     default:
       return undefined;
   }
+}
+
+/**
+ * What a failed step's error says, escaped: the runtime's message carries what it was given
+ * (a name looked up, a peer's certificate field), and it is not ours to print raw.
+ *
+ * @param step A step with an `error`.
+ * @returns The reason, with no control, format or bidi character in it.
+ * @example A name with a terminal escape in it fails to resolve
+ * ```ts
+ * import { errorText } from "./explain.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ * const error = new Error("getaddrinfo ENOTFOUND \x1b]2;x\x07\u202e");
+ * assertEquals(errorText({ call: "getaddrinfo", error }), "getaddrinfo ENOTFOUND \\x1b]2;x\\x07\\u{202e}");
+ * ```
+ */
+export function errorText(step: Step): string {
+  const error = step.error;
+  const cause = error instanceof NetError && error.cause !== undefined ? error.cause : error;
+  return escapeText(describeCause(cause));
 }
 
 /**

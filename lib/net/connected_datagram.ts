@@ -57,6 +57,13 @@ export interface ReceiveOptions {
    * @default {undefined}
    */
   signal?: AbortSignal | undefined;
+  /**
+   * The wait ends at `timeout` only because the caller has its next datagram to send (a
+   * ping's pace), not because the peer is late: the receive still rejects with the timeout's
+   * {@linkcode NetError}, but its `recvfrom` step ends with reason `next-send`, no error.
+   * @default {false}
+   */
+  pace?: boolean | undefined;
 }
 
 /**
@@ -224,14 +231,18 @@ export class ConnectedDatagram implements Disposable {
         this.#ignored++;
       }
     } catch (cause) {
+      const cancelled = signal?.aborted === true && cause === signal.reason;
+      const paced = options.pace === true && cause instanceof NetError && cause.timeout;
+      // A wait the caller stopped (its signal, its pace) is no failure of the call.
+      const reason = cancelled ? "cancelled" : paced ? "next-send" : undefined;
       this.#onStep?.({
         call: "recvfrom",
         phase: "end",
         type: "dgram",
         address: peer,
-        error: cause,
+        ...(reason === undefined ? { error: cause } : { reason }),
       });
-      if (cause instanceof NetError || (signal?.aborted && cause === signal.reason)) throw cause;
+      if (cause instanceof NetError || cancelled) throw cause;
       this.#pending = undefined;
       throw new NetError("read", this.#network, this.#where, cause);
     } finally {

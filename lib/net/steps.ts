@@ -64,9 +64,19 @@ export type StepAddress = { hostname: string; port: number } | { path: string };
  * - `refused`: the caller's admission (`serveStream`'s `admit`, an access list) refused the peer;
  * - `lost`, `deadline`, `cancelled`: a connect was abandoned because another address won,
  *   the dial's deadline passed, or the caller cancelled;
- * - `not-peer`: a datagram from an address other than the fixed peer, dropped.
+ * - `not-peer`: a datagram from an address other than the fixed peer, dropped;
+ * - `next-send`: a wait for a datagram given up, with nothing wrong, because the caller has
+ *   its next one to send (a ping's pace): it waits again after.
+ *
+ * `cancelled` also ends a wait for a datagram that the caller's signal stopped.
  */
-export type StepReason = "refused" | "lost" | "deadline" | "cancelled" | "not-peer";
+export type StepReason =
+  | "refused"
+  | "lost"
+  | "deadline"
+  | "cancelled"
+  | "not-peer"
+  | "next-send";
 
 /** One socket call the library made, as facts. Only the fields that apply are set. */
 export interface Step {

@@ -140,12 +140,12 @@ export async function udpPing(
       options.onSent?.(i, request);
       continue;
     }
-    const due = Math.min(
-      i < payloads.length ? next : Infinity,
-      waiting.length > 0 ? waiting[0]!.start + timeout : Infinity,
-    );
+    const nextSend = i < payloads.length ? next : Infinity;
+    const firstTimeout = waiting.length > 0 ? waiting[0]!.start + timeout : Infinity;
+    const due = Math.min(nextSend, firstTimeout);
     if (due === Infinity) break;
-    const reply = await receiveOrTimeout(sock, due - now, signal);
+    // A wait that ends because the next request is due is no timeout of the peer's.
+    const reply = await receiveOrTimeout(sock, due - now, nextSend < firstTimeout, signal);
     if (reply === undefined) continue;
     const at = performance.now();
     // A reply answers the oldest request in flight with its bytes; anything else is late.
@@ -163,15 +163,19 @@ export async function udpPing(
   return stats;
 }
 
-/** The peer's next datagram, or `undefined` after `ms` or once `stopped` settles. */
+/**
+ * The peer's next datagram, or `undefined` after `ms` or once `signal` aborts; `pace`: the
+ * wait ends at `ms` because the next request is due.
+ */
 async function receiveOrTimeout(
   sock: ConnectedDatagram,
   ms: number,
+  pace: boolean,
   signal: AbortSignal | undefined,
 ): Promise<Uint8Array | undefined> {
   if (signal?.aborted) return undefined;
   try {
-    return await sock.receive({ timeout: Math.max(1, ms), signal });
+    return await sock.receive({ timeout: Math.max(1, ms), signal, pace });
   } catch (err) {
     if (err instanceof NetError && err.timeout) return undefined;
     if (signal?.aborted && err === signal.reason) return undefined;
