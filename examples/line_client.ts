@@ -6,14 +6,17 @@
  * Stdin is sent as it comes (lines stay lines); once it ends, our side of the connection is
  * closed, and the client ends when the server has closed its side too. Reply lines are
  * printed escaped (a peer cannot drive the terminal); one over 64 KiB is an error.
- * Exit 0 when both sides are done, 1 on a network error, 2 for a usage error.
+ * Exit 0 when both sides are done, 1 on a network error or unreadable stdin, 2 for a usage
+ * error.
  *
  * @module
  */
 import { dial, escapeBytes, NetError, StreamReader } from "../mod.ts";
 
+/** Prints `message`, escaped (quotes and backslashes stay as they are), and exits. */
 function fail(message: string, code: number): never {
-  console.error(`line_client: ${message}`);
+  const safe = escapeBytes(new TextEncoder().encode(message)).replace(/\\([\\"'])/g, "$1");
+  console.error(`line_client: ${safe}`);
   Deno.exit(code);
 }
 
@@ -29,9 +32,11 @@ try {
   /** Sends stdin as it comes (a last line without its newline gets one), then closes our side. */
   const send = async () => {
     let last = 0x0a;
-    for await (const chunk of Deno.stdin.readable) {
-      await conn.write(chunk);
-      last = chunk.at(-1) ?? last;
+    const stdin = Deno.stdin.readable.getReader();
+    const unreadable = (err: Error) => fail(`read stdin: ${err.message}`, 1);
+    for (let r; !(r = await stdin.read().catch(unreadable)).done;) {
+      await conn.write(r.value);
+      last = r.value.at(-1) ?? last;
     }
     if (last !== 0x0a) await conn.write(new Uint8Array([0x0a]));
     await conn.closeWrite();

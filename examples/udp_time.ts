@@ -10,10 +10,14 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { joinHostPort, serveDatagram } from "../mod.ts";
+import { escapeBytes, joinHostPort, serveDatagram } from "../mod.ts";
+
+/** `text` as it can be printed: escapeBytes' escapes, but quotes and backslashes as they are. */
+const safe = (text: string) =>
+  escapeBytes(new TextEncoder().encode(text)).replace(/\\([\\"'])/g, "$1");
 
 function fail(message: string, code: number): never {
-  console.error(`udp_time: ${message}`);
+  console.error(`udp_time: ${message.split("\n").map(safe).join("\n")}`);
   Deno.exit(code);
 }
 
@@ -45,14 +49,14 @@ const server = serveDatagram(socket, {
   signal: stop.signal,
   handler: async ({ reply }) => {
     await reply(encoder.encode(`${new Date().toISOString()}\n`)).catch((err) =>
-      console.error(`udp_time: ${err.message}`)
+      console.error(`udp_time: ${safe(err.message)}`)
     );
   },
 });
 const addr = server.addr as Deno.NetAddr;
 console.log(`udp_time: listening on ${joinHostPort(addr.hostname, addr.port)}`);
 
-const stats = await server.done;
+const stats = await server.done.catch((err) => fail(err.message, 1));
 const { loop, lowPort, rate, failed } = stats.notReplied;
 console.log(
   `udp_time: ${stats.datagrams} datagrams, ${stats.replied} answered, not answered: ` +

@@ -5,25 +5,22 @@
  *
  * Each target is dialed again, with a backoff from 100 ms to 2 s, until it accepts.
  * Exit 0 once all have; 3 at the deadline (default 30s), naming those not up; 2 for a
- * usage error. DUR: 500ms, 10s, 2m.
+ * usage error. DUR: 500ms, 10s, 2m; at most 2147483647ms (24.8 days, a timer's longest).
  *
  * @module
  */
 import { parseArgs } from "node:util";
-import { dial, NetError, splitHostPort } from "../mod.ts";
+import { dial, escapeBytes, NetError, splitHostPort } from "../mod.ts";
 
 const usage = "usage: wait_for.ts [--timeout DUR] HOST:PORT...";
+const MAX_MS = 2 ** 31 - 1; // the longest a timer waits (the library's timeouts stop there too)
 
+/** Prints `message`, escaped (quotes and backslashes stay as they are), and exits. */
 function fail(message: string, code: number): never {
-  console.error(`wait_for: ${message}`);
+  const safe = (line: string) =>
+    escapeBytes(new TextEncoder().encode(line)).replace(/\\([\\"'])/g, "$1");
+  console.error(`wait_for: ${message.split("\n").map(safe).join("\n")}`);
   Deno.exit(code);
-}
-
-/** `500ms`, `10s`, `2m` (a bare number is seconds) in milliseconds. */
-function duration(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text);
-  if (!m) fail(`Invalid --timeout "${text}": expected a duration such as 500ms, 10s or 2m`, 2);
-  return Number(m[1]) * ({ ms: 1, s: 1000, m: 60_000 }[m[2] ?? "s"] ?? 1000);
 }
 
 let parsed;
@@ -37,7 +34,11 @@ try {
   fail(`${(err as Error).message}\n${usage}`, 2);
 }
 if (parsed.positionals.length === 0) fail(usage, 2);
-const timeout = duration(parsed.values.timeout);
+const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(parsed.values.timeout);
+const timeout = m ? Number(m[1]) * ({ ms: 1, s: 1000, m: 60_000 }[m[2] ?? "s"] ?? 1000) : NaN;
+if (!(timeout >= 1 && timeout <= MAX_MS)) {
+  fail(`Invalid --timeout "${parsed.values.timeout}": expected 1ms to ${MAX_MS}ms (10s, 2m)`, 2);
+}
 const targets = parsed.positionals.map((text) => {
   try {
     const target = { text, ...splitHostPort(text) };
