@@ -1,6 +1,7 @@
 import { assert, assertEquals, assertMatch, assertRejects, errorOf } from "./_assert.ts";
 import { ResolveError } from "../lib/net/errors.ts";
 import { resolve } from "../lib/net/resolve.ts";
+import type { Step } from "../lib/net/steps.ts";
 
 Deno.test("resolve() returns IP literals with no lookup", async () => {
   assertEquals(await resolve("::1", 3490), [{ hostname: "::1", port: 3490, family: 6 }]);
@@ -105,4 +106,26 @@ Deno.test("resolve() takes a numeric IPv6 zone, and names a zone it cannot use",
     () => resolve("127.0.0.1%1", 7),
     errorOf(ResolveError, /a zone \("%1"\) goes with an IPv6 address only/),
   );
+});
+
+Deno.test("resolve() is abandoned when its signal aborts, and its step says why", async () => {
+  const steps: Step[] = [];
+  const stop = new AbortController();
+  stop.abort(new Error("stopped"));
+  const err = await resolve("localhost", 3490, {
+    signal: stop.signal,
+    onStep: (s) => steps.push(s),
+  })
+    .catch((e) => e);
+  assertEquals((err as Error).message, "stopped");
+  assertEquals(steps.map((s) => [s.call, s.phase, s.reason]), [
+    ["getaddrinfo", "start", undefined],
+    ["getaddrinfo", "end", "cancelled"],
+  ]);
+  const late = await resolve("localhost", 3490, { signal: AbortSignal.timeout(0) }).then(
+    () => "resolved",
+    (e) => (e as Error).name,
+  );
+  // A lookup of localhost may beat a 0 ms timer; either way nothing hangs.
+  assert(late === "resolved" || late === "TimeoutError", late);
 });

@@ -79,15 +79,11 @@ export async function dial(
   const address = joinHostPort(host, port);
   const started = performance.now();
   using deadline = new DialDeadline(timeout, signal, address);
-  const candidates = await Promise.race([
-    resolve(host, port, { family: options.family, onStep: options.onStep }),
-    new Promise<never>((_, reject) => {
-      if (deadline.signal.aborted) reject(deadline.signal.reason);
-      deadline.signal.addEventListener("abort", () => reject(deadline.signal.reason), {
-        once: true,
-      });
-    }),
-  ]);
+  const candidates = await resolve(host, port, {
+    family: options.family,
+    onStep: options.onStep,
+    signal: deadline.signal,
+  });
   const left = timeout === undefined ? undefined : timeout - (performance.now() - started);
   if (left !== undefined && left <= 0) throw timedOut(address, timeout!);
   const dialer = new Dialer({ ...options, timeout: left === undefined ? undefined : left });

@@ -6,7 +6,7 @@
 import type { OnStep } from "./steps.ts";
 import { type IPFamily, ipFamily } from "./address.ts";
 import { ResolveError } from "./errors.ts";
-import { portOption } from "./_validate.ts";
+import { portOption, signalOption } from "./_validate.ts";
 
 /** Which addresses to ask for: IPv4 only, IPv6 only, or both (`AF_UNSPEC`). */
 export type Family = IPFamily | "any";
@@ -44,6 +44,13 @@ export interface ResolveOptions {
    * @default {"tcp"}
    */
   transport?: "tcp" | "udp" | undefined;
+  /**
+   * Abandons the lookup when it aborts: `resolve` rejects at once with the signal's reason
+   * (the system's `getaddrinfo` cannot be stopped: its answer, when it comes, is dropped).
+   * Pass `AbortSignal.timeout(ms)` (or several, with `AbortSignal.any`) for a deadline.
+   * @default {undefined} (the lookup takes as long as the system's resolver does)
+   */
+  signal?: AbortSignal | undefined;
 }
 
 const REASONS: Record<string, string> = {
@@ -100,20 +107,38 @@ export async function resolve(
     throw new TypeError(`Invalid host "${String(host)}": expected a string or undefined`);
   }
   const onStep = options.onStep;
-  if (onStep === undefined) return await resolveQuietly(host, port, options);
+  const signal = signalOption(options.signal);
+  if (onStep === undefined) return await abandonable(resolveQuietly(host, port, options), signal);
   const family = options.family ?? "any";
   const type = options.transport === "udp" ? "dgram" : "stream";
   const query = { host, port, passive: options.passive ?? false };
   onStep({ call: "getaddrinfo", phase: "start", family, type, query });
   try {
-    const found = await resolveQuietly(host, port, options);
+    const found = await abandonable(resolveQuietly(host, port, options), signal);
     const addresses = found.map((c) => c.hostname);
     onStep({ call: "getaddrinfo", phase: "end", family, type, query, found: addresses });
     return found;
   } catch (error) {
-    onStep({ call: "getaddrinfo", phase: "end", family, type, query, error });
+    if (signal?.aborted && error === signal.reason) {
+      const reason = (error as Error)?.name === "TimeoutError" ? "deadline" : "cancelled";
+      onStep({ call: "getaddrinfo", phase: "end", family, type, query, reason });
+    } else onStep({ call: "getaddrinfo", phase: "end", family, type, query, error });
     throw error;
   }
+}
+
+/** `lookup`, or the signal's reason as soon as it aborts (the lookup's answer then dropped). */
+function abandonable<T>(lookup: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return lookup;
+  if (signal.aborted) {
+    lookup.catch(() => {});
+    return Promise.reject(signal.reason);
+  }
+  return new Promise<T>((resolve, reject) => {
+    const stop = () => reject(signal.reason);
+    signal.addEventListener("abort", stop, { once: true });
+    lookup.then(resolve, reject).finally(() => signal.removeEventListener("abort", stop));
+  });
 }
 
 async function resolveQuietly(
