@@ -40,7 +40,11 @@ export interface StreamConn {
    *
    * @param p Where the bytes go.
    * @returns How many bytes were read, or null once the client ended its side.
-   * @throws {Deno.errors.TimedOut} When the idle deadline passed (the connection is closed).
+   * @throws {Deno.errors.TimedOut} When the idle deadline passed (the connection is closed;
+   * the message says so: `idle deadline: nothing received for 500ms`). A
+   * `StreamReader` wraps it in a `NetError` whose `timeout` is true.
+   * @throws {Deno.errors.Interrupted} When the server stopped and its drain ended (a cancel,
+   * not a deadline).
    */
   read(p: Uint8Array): Promise<number | null>;
   /**
@@ -48,7 +52,9 @@ export interface StreamConn {
    *
    * @param p The bytes to send.
    * @returns `p.length`, once written.
-   * @throws {Deno.errors.TimedOut} When the write deadline passed (the connection is closed).
+   * @throws {Deno.errors.TimedOut} When the write deadline passed (the connection is closed;
+   * `write deadline: the client took no write for 500ms`).
+   * @throws {Deno.errors.Interrupted} When the server stopped and its drain ended.
    */
   write(p: Uint8Array): Promise<number>;
   /**
