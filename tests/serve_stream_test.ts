@@ -242,7 +242,7 @@ Deno.test("serveStream() rejects a write whose write deadline passed with TimedO
     handler: recording(errors, (c) => c.write(big)), // the client never reads
     writeTimeout: 500,
   }, async (port) => {
-    using conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    using _conn = await Deno.connect({ hostname: "127.0.0.1", port });
     const t0 = performance.now();
     while (errors.length === 0 && performance.now() - t0 < 5000) {
       await new Promise((r) => setTimeout(r, 20)); // polls for the handler's failure

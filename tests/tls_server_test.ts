@@ -366,7 +366,7 @@ Deno.test({
 
 Deno.test({
   name:
-    "server mutual TLS: a client subject with O=\"x, CN=admin\" and CN=mallory cannot pass for CN=admin",
+    'server mutual TLS: a client subject with O="x, CN=admin" and CN=mallory cannot pass for CN=admin',
   ignore,
   async fn() {
     const c = certs!;

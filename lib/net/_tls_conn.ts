@@ -126,7 +126,9 @@ export function formatSubject(subject: object | undefined): string {
   if (!subject) return "";
   const parts: string[] = [];
   for (const [k, v] of Object.entries(subject)) {
-    for (const value of Array.isArray(v) ? v : [v]) parts.push(`${k}=${escapeValue(String(value))}`);
+    for (const value of Array.isArray(v) ? v : [v]) {
+      parts.push(`${k}=${escapeValue(String(value))}`);
+    }
   }
   return parts.join(", ");
 }

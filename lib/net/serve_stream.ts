@@ -98,8 +98,9 @@ export interface ServeStreamOptions extends ServeLimits {
    */
   onConnection?: ((peer: Deno.Addr, tls?: TlsInfo) => void) | undefined;
   /**
-   * With a handshaking `layer`: called for each client whose handshake failed, timed out or
-   * was refused by `maxHandshakesPerAddress`.
+   * With a handshaking `layer`: called for each client whose handshake failed, timed out,
+   * was refused by `maxHandshakesPerAddress` or was dropped, the oldest, when half of
+   * `maxConnections` were in their handshake.
    * @default {undefined}
    */
   onHandshakeError?: ((peer: Deno.Addr, error: unknown) => void) | undefined;
@@ -250,7 +251,10 @@ export async function serveStream(
   const signal = options.signal ?? new AbortController().signal;
   /** A deadline's queue: a session it expires is dropped with a TimedOut naming it. */
   const deadlines = (ms: number, what: (ms: string) => string) =>
-    new DeadlineQueue<Session>(ms, (s) => s.drop(new Deno.errors.TimedOut(what(formatDuration(ms)))));
+    new DeadlineQueue<Session>(
+      ms,
+      (s) => s.drop(new Deno.errors.TimedOut(what(formatDuration(ms)))),
+    );
   const shared: Shared = {
     handler: options.handler,
     layer: options.layer ?? plainLayer,

@@ -106,7 +106,9 @@ function certificates(name: string, pem: string): X509Certificate[] {
     try {
       return new X509Certificate(block);
     } catch (err) {
-      throw new Error(`Invalid ${name}: certificate ${i + 1} cannot be parsed: ${describeCause(err)}`);
+      throw new Error(
+        `Invalid ${name}: certificate ${i + 1} cannot be parsed: ${describeCause(err)}`,
+      );
     }
   });
 }
