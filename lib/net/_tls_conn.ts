@@ -116,11 +116,21 @@ function info(socket: TLSSocket, mutual: boolean): TlsInfo {
  * A certificate subject as one string, `CN=localhost, O=Example`, its values escaped as
  * RFC 4514 escapes them (`\,` `\+` `\"` `\\` `\<` `\>` `\;` `\=`, a leading `#` or space, a
  * trailing space, NUL as `\00`), so that a value cannot pass for more attributes: an O of
- * `x, CN=admin` is `O=x\, CN=admin`. Control characters are left as they are (peer input:
+ * `x, CN=admin` is `O=x\, CN\=admin`. Control characters are left as they are (peer input:
  * escape it before showing it, as `escapeText` does).
  *
  * @param subject The subject as `node:tls` gives it (a repeated attribute as an array).
  * @returns The string, empty when there is no subject.
+ * @example A comma in O cannot pass for a second CN
+ * ```ts
+ * import { formatSubject } from "./tls_server.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ *
+ * assertEquals(
+ *   formatSubject({ O: "x, CN=admin", CN: "mallory", OU: ["a", " b "] }),
+ *   "O=x\\, CN\\=admin, CN=mallory, OU=a, OU=\\ b\\ ",
+ * );
+ * ```
  */
 export function formatSubject(subject: object | undefined): string {
   if (!subject) return "";

@@ -12,8 +12,9 @@ export interface TlsInfo {
   /** The ALPN protocol chosen, if any (peer input: escape it before showing it). */
   readonly alpn?: string | undefined;
   /**
-   * The client certificate's subject with mutual TLS (`CN=alice, O=Example`; peer input:
-   * escape it before showing it).
+   * The client certificate's subject with mutual TLS (`CN=alice, O=Example`), its values
+   * escaped as RFC 4514 escapes them (`O=x\, CN\=admin`: a value cannot pass for another
+   * attribute). Peer input: escape it before showing it (control characters are as sent).
    */
   readonly peerSubject?: string | undefined;
 }
