@@ -316,6 +316,14 @@ Deno.test({
       // formatSubject's RFC 4514 escape of ";" (\;), then the escape of that backslash (\\;).
       const escaped = "CN=a\\x1b]0\\\\;pwned\\x07\\u{202e}evil\\nserver: fake";
       await within(5000, "the connection line", server.waitFor(/got connection|"connection"/));
+      // A comma in O: RFC 4514's escapes, their backslashes escaped again as peer text.
+      const comma = { cert: read(c.commaCert), key: read(c.commaKey) };
+      assertEquals(await within(5000, "the comma client", tlsClient(port, comma)), "Hello, world!");
+      const commaShown = "TLSv1.3, client O=x\\\\, CN\\\\=admin, CN=mallory";
+      await within(5000, "the comma line", server.waitFor(/CN=mallory/));
+      const commaLine = server.stdout.split("\n").find((l) => l.includes("CN=mallory"))!;
+      if (json) assertEquals(JSON.parse(commaLine).tls, commaShown);
+      else assert(commaLine.endsWith(`(${commaShown})`), commaLine);
       server.kill("SIGTERM");
       await server.exit();
       assert(!server.stdout.includes(HOSTILE_CN), "the raw subject reached stdout");
