@@ -68,13 +68,17 @@ export function openTls(conn: Deno.Conn, setup: TlsServerSetup): Promise<LayerCo
       // Let an alert node:tls queued (a protocol error) reach the client before the
       // connection closes: end the raw stream, then destroy, ALERT_MS at most. A refusal by
       // our own client-certificate check sends none: the client only sees the close.
+      let timer: ReturnType<typeof setTimeout> | undefined;
       const finish = () => {
         clearTimeout(timer);
         tls.destroy();
         raw.close();
         reject(err ?? new Deno.errors.ConnectionReset("the client ended the TLS handshake"));
       };
-      const timer = setTimeout(finish, ALERT_MS);
+      // Closed already (the server dropped it: a deadline, a newer handshake): nothing can
+      // be sent, and no timer may outlive the session.
+      if (raw.closed() || raw.duplex.destroyed) return finish();
+      timer = setTimeout(finish, ALERT_MS);
       raw.duplex.once("finish", finish);
       raw.duplex.once("close", finish);
       raw.duplex.on("error", () => {/* closing anyway */});
