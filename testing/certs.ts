@@ -2,7 +2,8 @@
  * Certificates made with openssl at test (or benchmark) time: a CA, a server certificate for
  * localhost, 127.0.0.1 and ::1, a client certificate, a second CA that nobody trusts, and
  * three certificates of the CA that are no client credentials (a server-only extended key
- * usage, a key usage without digitalSignature, an intermediate CA).
+ * usage, a key usage without digitalSignature, an intermediate CA), and two client
+ * certificates whose subjects are hostile.
  *
  * @module
  */
@@ -33,6 +34,12 @@ export interface TestCerts extends Disposable {
    */
   hostileCert: string;
   hostileKey: string;
+  /**
+   * A client certificate of `ca` whose O (`x, CN=admin`) would pass for a second CN if
+   * printed unescaped; its CN is `mallory`.
+   */
+  commaCert: string;
+  commaKey: string;
 }
 
 /** The common name of {@linkcode TestCerts.hostileCert}. */
@@ -124,6 +131,7 @@ export async function makeCerts(): Promise<TestCerts> {
     "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign,digitalSignature\n",
   );
   await issue(dir, "hostile", `/CN=${HOSTILE_CN}`, "ca", "extendedKeyUsage=clientAuth\n");
+  await issue(dir, "comma", "/O=x, CN=admin/CN=mallory", "ca", "extendedKeyUsage=clientAuth\n");
   return {
     dir,
     ca: `${dir}/ca.pem`,
@@ -141,6 +149,8 @@ export async function makeCerts(): Promise<TestCerts> {
     subCaKey: `${dir}/sub-ca.key`,
     hostileCert: `${dir}/hostile.pem`,
     hostileKey: `${dir}/hostile.key`,
+    commaCert: `${dir}/comma.pem`,
+    commaKey: `${dir}/comma.key`,
     [Symbol.dispose]: () => Deno.removeSync(dir, { recursive: true }),
   };
 }

@@ -1,6 +1,9 @@
 import { assert, assertEquals } from "./_assert.ts";
 import { serveStream, type ServeStreamOptions } from "../lib/net/serve_stream.ts";
+import type { StreamConn } from "../lib/net/stream_conn.ts";
 import { greeting } from "../lib/net/stream_handlers.ts";
+import { StreamReader } from "../lib/net/reader.ts";
+import { NetError } from "../lib/net/errors.ts";
 import { fetchAll, text } from "./_tools.ts";
 
 const HELLO = new TextEncoder().encode("Hello, world!");
@@ -202,6 +205,89 @@ Deno.test("serveStream() puts a handler's every read under the idle deadline: a 
   conn?.close();
   assert(performance.now() - t0 < 3000);
   assertEquals([stats.dropped, stats.served], [1, 0]);
+});
+
+/** A handler's error, recorded, then thrown again (so the client counts as dropped). */
+function recording(errors: unknown[], fn: (c: StreamConn) => Promise<unknown>) {
+  return async (c: StreamConn) => {
+    try {
+      await fn(c);
+    } catch (err) {
+      errors.push(err);
+      throw err;
+    }
+  };
+}
+
+Deno.test("serveStream() rejects a read whose idle deadline passed with TimedOut, naming it", async () => {
+  const errors: unknown[] = [];
+  const stats = await withServer({
+    handler: recording(errors, (c) => c.read(new Uint8Array(16))), // the client never sends
+    idleTimeout: 500,
+  }, async (port) => {
+    using conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    assertEquals(await readWithin(conn, 5000), null, "the silent client was not dropped");
+  });
+  assertEquals(stats.dropped, 1);
+  assertEquals(errors.length, 1);
+  const err = errors[0] as Error;
+  assert(err instanceof Deno.errors.TimedOut, `${err.name}: ${err.message}`);
+  assertEquals(err.message, "idle deadline: nothing received for 500ms");
+});
+
+Deno.test("serveStream() rejects a write whose write deadline passed with TimedOut, naming it", async () => {
+  const errors: unknown[] = [];
+  const big = new Uint8Array(16 * 1024 * 1024);
+  const stats = await withServer({
+    handler: recording(errors, (c) => c.write(big)), // the client never reads
+    writeTimeout: 500,
+  }, async (port) => {
+    using _conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    const t0 = performance.now();
+    while (errors.length === 0 && performance.now() - t0 < 5000) {
+      await new Promise((r) => setTimeout(r, 20)); // polls for the handler's failure
+    }
+  });
+  assertEquals(stats.dropped, 1);
+  assertEquals(errors.length, 1);
+  const err = errors[0] as Error;
+  assert(err instanceof Deno.errors.TimedOut, `${err.name}: ${err.message}`);
+  assertEquals(err.message, "write deadline: the client took no write for 500ms");
+});
+
+Deno.test("serveStream(): a StreamReader line read past the idle deadline is a NetError with timeout true", async () => {
+  const errors: unknown[] = [];
+  const stats = await withServer({
+    handler: recording(errors, (c) => StreamReader.of(c).readLine()),
+    idleTimeout: 500,
+  }, async (port) => {
+    using conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    await conn.write(new TextEncoder().encode("half a line"));
+    assertEquals(await readWithin(conn, 5000), null, "the client was not dropped");
+  });
+  assertEquals(stats.dropped, 1);
+  const err = errors[0] as NetError;
+  assert(err instanceof NetError, String(err));
+  assertEquals([err.timeout, err.op], [true, "read"]);
+  assert(err.cause instanceof Deno.errors.TimedOut, String(err.cause));
+  assert(err.message.endsWith(": idle deadline: nothing received for 500ms"), err.message);
+});
+
+Deno.test("serveStream(): a read cut by the end of the drain is Interrupted, not a timeout", async () => {
+  const errors: unknown[] = [];
+  let conn: Deno.Conn | undefined;
+  const stats = await withServer({
+    handler: recording(errors, (c) => c.read(new Uint8Array(16))),
+    drainTimeout: 100,
+  }, async (port) => {
+    conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    await readWithin(conn, 200); // the session is running: nothing comes
+  });
+  conn?.close();
+  assertEquals(stats.dropped, 1);
+  const err = errors[0] as Error;
+  assert(err instanceof Deno.errors.Interrupted, `${err.name}: ${err.message}`);
+  assertEquals(err.message, "server stopped");
 });
 
 Deno.test("serveStream() serves a Unix socket listener the same way", async () => {

@@ -244,7 +244,7 @@ Deno.test({
       const shown = view[0] === "--json"
         ? String(events(res.stdout).find((e) => e.event === "connected")!.tls)
         : all;
-      assert(shown.includes("\\x1b]0;pwned\\x07"), shown);
+      assert(shown.includes("\\x1b]0\\\\;pwned\\x07"), shown); // RFC 4514's \; escaped
       assert(shown.includes("\\r\\nclient: fake line \\u{202e}evil"), shown);
     }
     assert(HOSTILE_SUBJECT.includes("\u202e"));

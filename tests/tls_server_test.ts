@@ -4,7 +4,7 @@
 // Every wait is bounded, so a regression fails in seconds instead of hanging.
 import { connect, type ConnectionOptions } from "node:tls";
 import { connect as tcpConnect } from "node:net";
-import { assert, assertEquals, assertMatch } from "./_assert.ts";
+import { assert, assertEquals, assertMatch, assertThrows, errorOf } from "./_assert.ts";
 import { HOSTILE_CN, makeCerts, type TestCerts } from "../testing/certs.ts";
 import { hasCommand, ToolProcess } from "./_tools.ts";
 import { runWithInput as peer } from "../testing/run_with_input.ts";
@@ -313,8 +313,17 @@ Deno.test({
         tlsClient(port, { cert: read(c.hostileCert), key: read(c.hostileKey) }),
       );
       assertEquals(got, "Hello, world!");
-      const escaped = "CN=a\\x1b]0;pwned\\x07\\u{202e}evil\\nserver: fake";
+      // formatSubject's RFC 4514 escape of ";" (\;), then the escape of that backslash (\\;).
+      const escaped = "CN=a\\x1b]0\\\\;pwned\\x07\\u{202e}evil\\nserver: fake";
       await within(5000, "the connection line", server.waitFor(/got connection|"connection"/));
+      // A comma in O: RFC 4514's escapes, their backslashes escaped again as peer text.
+      const comma = { cert: read(c.commaCert), key: read(c.commaKey) };
+      assertEquals(await within(5000, "the comma client", tlsClient(port, comma)), "Hello, world!");
+      const commaShown = "TLSv1.3, client O=x\\\\, CN\\\\=admin, CN=mallory";
+      await within(5000, "the comma line", server.waitFor(/CN=mallory/));
+      const commaLine = server.stdout.split("\n").find((l) => l.includes("CN=mallory"))!;
+      if (json) assertEquals(JSON.parse(commaLine).tls, commaShown);
+      else assert(commaLine.endsWith(`(${commaShown})`), commaLine);
       server.kill("SIGTERM");
       await server.exit();
       assert(!server.stdout.includes(HOSTILE_CN), "the raw subject reached stdout");
@@ -328,5 +337,127 @@ Deno.test({
         assert(server.stdout.includes(`(TLSv1.3, client ${escaped})\n`), server.stdout);
       }
     }
+  },
+});
+
+Deno.test({
+  name:
+    "tlsServerLayer() refuses at once a cert with no certificate, a key of another certificate, a clientCa with no CA",
+  ignore,
+  fn() {
+    const c = certs!;
+    const good = { cert: read(c.serverCert), key: read(c.serverKey) };
+    tlsServerLayer({ ...good, clientCa: read(c.ca) }); // usable: no throw
+    assertThrows(
+      () => tlsServerLayer({ cert: "nope", key: "nope" }),
+      errorOf(TypeError, /^TypeError: Invalid cert "nope": no PEM certificate in it$/),
+    );
+    assertThrows(
+      () => tlsServerLayer({ cert: good.cert, key: "nope" }),
+      errorOf(TypeError, /^TypeError: Invalid key: no PEM private key in it$/),
+    );
+    assertThrows(
+      () => tlsServerLayer({ cert: good.cert, key: read(c.rogueKey) }),
+      errorOf(Error, /^Error: Invalid key: not the private key of the certificate "CN=localhost"$/),
+    );
+    assertThrows(
+      () => tlsServerLayer({ ...good, clientCa: "junk" }),
+      errorOf(TypeError, /^TypeError: Invalid clientCa "junk": no PEM certificate in it$/),
+    );
+    const broken = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+    assertThrows(
+      () => tlsServerLayer({ ...good, clientCa: broken }),
+      errorOf(Error, /^Error: Invalid clientCa: certificate 1 cannot be parsed: /),
+    );
+  },
+});
+
+Deno.test({
+  name:
+    'server mutual TLS: a client subject with O="x, CN=admin" and CN=mallory cannot pass for CN=admin',
+  ignore,
+  async fn() {
+    const c = certs!;
+    const server = serveTls({ mutual: true });
+    const got = await within(
+      5000,
+      "the comma client",
+      tlsClient(server.port, { cert: read(c.commaCert), key: read(c.commaKey) }),
+    );
+    assertEquals(got, "Hello, world!");
+    await server.stop();
+    assertEquals(server.connections, ["O=x\\, CN\\=admin, CN=mallory"]);
+  },
+});
+
+Deno.test({
+  name: "server TLS: a handler's read past the idle deadline rejects with TimedOut, naming it",
+  ignore,
+  async fn() {
+    const errors: unknown[] = [];
+    const server = serveTls({
+      handler: async (conn) => {
+        try {
+          await conn.read(new Uint8Array(16)); // the client sends nothing
+        } catch (err) {
+          errors.push(err);
+          throw err;
+        }
+      },
+      idleTimeout: 500,
+    });
+    assertEquals(await within(5000, "the silent client", tlsClient(server.port)), "");
+    const stats = await server.stop();
+    assertEquals(stats.dropped, 1);
+    const err = errors[0] as Error;
+    assert(err instanceof Deno.errors.TimedOut, String(err));
+    assertEquals(err.message, "idle deadline: nothing received for 500ms");
+  },
+});
+
+Deno.test({
+  name:
+    "server TLS: with 60 stalled handshakes from each of 20 addresses, a client from a 21st is served at once",
+  ignore,
+  async fn() {
+    // 1,200 stalled handshakes (64 per address allowed), 1,024 slots: without a global bound
+    // they take every slot and the 21st address waits for the handshake deadline.
+    const server = serveTls({ handshakeTimeout: 60_000, drainTimeout: 200 });
+    const stalled: ReturnType<typeof tcpConnect>[] = [];
+    try {
+      for (let a = 1; a <= 20; a++) {
+        const batch = Array.from({ length: 60 }, () =>
+          new Promise<void>((resolve, reject) => {
+            const socket = tcpConnect({
+              host: "127.0.0.1",
+              port: server.port,
+              localAddress: `127.0.0.${a + 10}`,
+            });
+            stalled.push(socket);
+            socket.on("error", () => {/* the server dropping it is expected */});
+            socket.once("connect", () => resolve());
+            socket.once("error", reject);
+          }));
+        await within(10_000, `stalled connects from 127.0.0.${a + 10}`, Promise.all(batch));
+      }
+      const got = await within(
+        5000,
+        "the client from 127.0.0.40",
+        tlsClient(server.port, {
+          socket: tcpConnect({ host: "127.0.0.1", port: server.port, localAddress: "127.0.0.40" }),
+        }),
+      );
+      assertEquals(got, "Hello, world!");
+    } finally {
+      for (const socket of stalled) socket.destroy();
+    }
+    const stats = await server.stop();
+    assertEquals(stats.served, 1);
+    // At most 512 (half of 1,024) were in their handshake at once: the rest were dropped.
+    assert(stats.failedHandshakes >= 1200 - 512, `${stats.failedHandshakes} failed handshakes`);
+    assert(
+      server.handshakeErrors.some((e) => /512 handshakes in progress .*the oldest dropped/.test(e)),
+      server.handshakeErrors[0],
+    );
   },
 });

@@ -26,6 +26,14 @@ export interface Shared {
   /** Handshakes in progress per client address (`maxHandshakesPerAddress`). */
   handshaking: Map<string, number>;
   maxHandshakesPerAddress: number;
+  /** Sessions in their handshake, oldest first (the global bound, `maxHandshakes`). */
+  handshakes: Set<Session>;
+  /**
+   * At most this many sessions are in their handshake at once (half of `maxConnections`, 0
+   * for no bound); a further one drops the oldest, so that stalled handshakes, from however
+   * many addresses, cannot take the slots a finished session needs.
+   */
+  maxHandshakes: number;
   /** Wakes the accept loop when it waits for a free slot. */
   wake: (() => void) | undefined;
   onConnection: ((peer: Deno.Addr, tls?: TlsInfo) => void) | undefined;
@@ -77,6 +85,15 @@ export class Session {
         this.#conn.close();
       } catch { /* already closed */ }
     }
+  }
+
+  /**
+   * What a failed call on a dropped session rejects with: the drop's reason (a deadline's
+   * `Deno.errors.TimedOut`, the drain's `Interrupted`), not the error the closed socket gave
+   * (a Deno connection's `Interrupted: operation canceled`); otherwise `err` itself.
+   */
+  failure(err: unknown): unknown {
+    return this.#closed ? this.#reason : err;
   }
 
   /**
@@ -148,6 +165,19 @@ export class Session {
         return undefined;
       }
     }
+    if (s.maxHandshakes > 0 && s.handshakes.size >= s.maxHandshakes) {
+      // Full: the oldest handshake makes room, as a SYN-flood defence drops the oldest
+      // half-open connection. An honest handshake is done long before it is the oldest.
+      const oldest = s.handshakes.values().next().value!;
+      s.handshakes.delete(oldest);
+      oldest.drop(
+        new Deno.errors.Busy(
+          `${s.maxHandshakes} handshakes in progress (half of maxConnections): the oldest ` +
+            "dropped for a newer client",
+        ),
+      );
+    }
+    s.handshakes.add(this);
     if (key !== undefined) s.handshaking.set(key, count + 1);
     s.handshake.add(this);
     s.onStep?.({ call: "handshake", phase: "start", ...this.at });
@@ -163,6 +193,7 @@ export class Session {
       return undefined;
     } finally {
       s.handshake.delete(this);
+      s.handshakes.delete(this);
       if (key !== undefined) {
         const left = (s.handshaking.get(key) ?? 1) - 1;
         if (left > 0) s.handshaking.set(key, left);
@@ -175,6 +206,7 @@ export class Session {
   #end(): void {
     const s = this.#s;
     s.handshake.delete(this);
+    s.handshakes.delete(this);
     s.write.delete(this);
     s.idle.delete(this);
     s.linger?.delete(this);
@@ -221,6 +253,8 @@ class SessionConn implements StreamConn {
       const n = await this.#session.guard(this.#inner.read(p), this.#settles);
       onStep?.({ call: "recv", bytes: n ?? 0, data: p.subarray(0, n ?? 0), ...this.#session.at });
       return n;
+    } catch (err) {
+      throw this.#session.failure(err);
     } finally {
       idle.delete(this.#session);
     }
@@ -282,6 +316,8 @@ class SessionConn implements StreamConn {
     write.add(this.#session);
     try {
       return await this.#session.guard(op(), this.#settles);
+    } catch (err) {
+      throw this.#session.failure(err);
     } finally {
       write.delete(this.#session);
     }

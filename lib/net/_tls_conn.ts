@@ -65,15 +65,20 @@ export function openTls(conn: Deno.Conn, setup: TlsServerSetup): Promise<LayerCo
       if (settled) return;
       settle();
       tls.on("error", () => {/* the handshake's failure is already reported */});
-      // Let the alert that says why (certificate required, unknown CA) reach the client
-      // before the connection closes: end the raw stream, then destroy, ALERT_MS at most.
+      // Let an alert node:tls queued (a protocol error) reach the client before the
+      // connection closes: end the raw stream, then destroy, ALERT_MS at most. A refusal by
+      // our own client-certificate check sends none: the client only sees the close.
+      let timer: ReturnType<typeof setTimeout> | undefined;
       const finish = () => {
         clearTimeout(timer);
         tls.destroy();
         raw.close();
         reject(err ?? new Deno.errors.ConnectionReset("the client ended the TLS handshake"));
       };
-      const timer = setTimeout(finish, ALERT_MS);
+      // Closed already (the server dropped it: a deadline, a newer handshake): nothing can
+      // be sent, and no timer may outlive the session.
+      if (raw.closed() || raw.duplex.destroyed) return finish();
+      timer = setTimeout(finish, ALERT_MS);
       raw.duplex.once("finish", finish);
       raw.duplex.once("close", finish);
       raw.duplex.on("error", () => {/* closing anyway */});
@@ -112,15 +117,41 @@ function info(socket: TLSSocket, mutual: boolean): TlsInfo {
 }
 
 /**
- * A certificate subject as one string, `CN=localhost, O=Example` (peer input: escape it
- * before showing it).
+ * A certificate subject as one string, `CN=localhost, O=Example`, its values escaped as
+ * RFC 4514 escapes them (`\,` `\+` `\"` `\\` `\<` `\>` `\;` `\=`, a leading `#` or space, a
+ * trailing space, NUL as `\00`), so that a value cannot pass for more attributes: an O of
+ * `x, CN=admin` is `O=x\, CN\=admin`. Control characters are left as they are (peer input:
+ * escape it before showing it, as `escapeText` does).
  *
- * @param subject The subject as `node:tls` gives it.
+ * @param subject The subject as `node:tls` gives it (a repeated attribute as an array).
  * @returns The string, empty when there is no subject.
+ * @example A comma in O cannot pass for a second CN
+ * ```ts
+ * import { formatSubject } from "./tls_server.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ *
+ * assertEquals(
+ *   formatSubject({ O: "x, CN=admin", CN: "mallory", OU: ["a", " b "] }),
+ *   "O=x\\, CN\\=admin, CN=mallory, OU=a, OU=\\ b\\ ",
+ * );
+ * ```
  */
 export function formatSubject(subject: object | undefined): string {
   if (!subject) return "";
-  return Object.entries(subject).map(([k, v]) => `${k}=${v}`).join(", ");
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(subject)) {
+    for (const value of Array.isArray(v) ? v : [v]) {
+      parts.push(`${k}=${escapeValue(String(value))}`);
+    }
+  }
+  return parts.join(", ");
+}
+
+/** What RFC 4514 (section 2.4) escapes in an attribute value: one pass, so none twice. */
+const RFC4514 = /[,+"\\<>;=\0]|^[# ]| $/g;
+
+function escapeValue(value: string): string {
+  return value.replace(RFC4514, (c) => c === "\0" ? "\\00" : `\\${c}`);
 }
 
 function tlsConn(socket: TLSSocket, stream: ConnDuplex, tls: TlsInfo): LayerConn {

@@ -60,7 +60,7 @@ export class NetError extends Error {
   readonly network: Network;
   /** Where: `host:port` (`[::1]:3490`), a Unix path (`@name` if abstract), or the name looked up. */
   readonly address: string;
-  /** Whether the operation ran out of time. */
+  /** Whether the operation ran out of time (a `timeout` given, or a `Deno.errors.TimedOut` cause). */
   readonly timeout: boolean;
 
   /**
@@ -93,7 +93,8 @@ export class NetError extends Error {
     this.op = op;
     this.network = network;
     this.address = address;
-    this.timeout = options.timeout !== undefined || (cause instanceof NetError && cause.timeout);
+    this.timeout = options.timeout !== undefined || cause instanceof Deno.errors.TimedOut ||
+      (cause instanceof NetError && cause.timeout);
   }
 }
 

@@ -6,6 +6,7 @@
  */
 import { type OnStep, stepAddress } from "./steps.ts";
 import { DeadlineQueue } from "./_deadline_queue.ts";
+import { formatDuration } from "./errors.ts";
 import { SERVE_DEFAULTS } from "./_serve_defaults.ts";
 import { Session, type Shared } from "./_session.ts";
 import type { StreamHandler, TlsInfo } from "./stream_conn.ts";
@@ -16,7 +17,10 @@ export interface ServeLimits {
   /**
    * At most this many clients are served at once; further clients wait in the kernel's
    * queue, since a slot is taken before `accept()` (as Go's LimitListener does). 0 means
-   * no limit.
+   * no limit. With a handshaking `layer` (TLS) at most half of them (512 of 1,024) may be
+   * in their handshake at once: when that half is full, a new client's handshake drops the
+   * oldest one in progress (counted in `failedHandshakes`), so that stalled handshakes from
+   * any number of addresses leave the other half to clients that finished theirs.
    * @default {1024}
    */
   maxConnections?: number | undefined;
@@ -94,8 +98,9 @@ export interface ServeStreamOptions extends ServeLimits {
    */
   onConnection?: ((peer: Deno.Addr, tls?: TlsInfo) => void) | undefined;
   /**
-   * With a handshaking `layer`: called for each client whose handshake failed, timed out or
-   * was refused by `maxHandshakesPerAddress`.
+   * With a handshaking `layer`: called for each client whose handshake failed, timed out,
+   * was refused by `maxHandshakesPerAddress` or was dropped, the oldest, when half of
+   * `maxConnections` were in their handshake.
    * @default {undefined}
    */
   onHandshakeError?: ((peer: Deno.Addr, error: unknown) => void) | undefined;
@@ -244,17 +249,35 @@ export async function serveStream(
   const max = options.maxConnections ?? SERVE_DEFAULTS.maxConnections;
   const lingerTimeout = options.lingerTimeout ?? SERVE_DEFAULTS.lingerTimeout;
   const signal = options.signal ?? new AbortController().signal;
-  const drop = (s: Session) => s.drop();
+  /** A deadline's queue: a session it expires is dropped with a TimedOut naming it. */
+  const deadlines = (ms: number, what: (ms: string) => string) =>
+    new DeadlineQueue<Session>(
+      ms,
+      (s) => s.drop(new Deno.errors.TimedOut(what(formatDuration(ms)))),
+    );
   const shared: Shared = {
     handler: options.handler,
     layer: options.layer ?? plainLayer,
     stats,
     live: new Set(),
-    write: new DeadlineQueue(options.writeTimeout ?? SERVE_DEFAULTS.writeTimeout, drop),
-    idle: new DeadlineQueue(options.idleTimeout ?? SERVE_DEFAULTS.idleTimeout, drop),
-    handshake: new DeadlineQueue(options.handshakeTimeout ?? SERVE_DEFAULTS.handshakeTimeout, drop),
-    linger: lingerTimeout > 0 ? new DeadlineQueue(lingerTimeout, drop) : undefined,
+    write: deadlines(
+      options.writeTimeout ?? SERVE_DEFAULTS.writeTimeout,
+      (ms) => `write deadline: the client took no write for ${ms}`,
+    ),
+    idle: deadlines(
+      options.idleTimeout ?? SERVE_DEFAULTS.idleTimeout,
+      (ms) => `idle deadline: nothing received for ${ms}`,
+    ),
+    handshake: deadlines(
+      options.handshakeTimeout ?? SERVE_DEFAULTS.handshakeTimeout,
+      (ms) => `handshake deadline: not done in ${ms}`,
+    ),
+    linger: lingerTimeout > 0
+      ? deadlines(lingerTimeout, (ms) => `linger deadline: the client did not close in ${ms}`)
+      : undefined,
     handshaking: new Map(),
+    handshakes: new Set(),
+    maxHandshakes: max > 0 ? Math.max(1, Math.floor(max / 2)) : 0,
     maxHandshakesPerAddress: options.maxHandshakesPerAddress ??
       SERVE_DEFAULTS.maxHandshakesPerAddress,
     wake: undefined,

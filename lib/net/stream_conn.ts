@@ -12,8 +12,9 @@ export interface TlsInfo {
   /** The ALPN protocol chosen, if any (peer input: escape it before showing it). */
   readonly alpn?: string | undefined;
   /**
-   * The client certificate's subject with mutual TLS (`CN=alice, O=Example`; peer input:
-   * escape it before showing it).
+   * The client certificate's subject with mutual TLS (`CN=alice, O=Example`), its values
+   * escaped as RFC 4514 escapes them (`O=x\, CN\=admin`: a value cannot pass for another
+   * attribute). Peer input: escape it before showing it (control characters are as sent).
    */
   readonly peerSubject?: string | undefined;
 }
@@ -40,7 +41,11 @@ export interface StreamConn {
    *
    * @param p Where the bytes go.
    * @returns How many bytes were read, or null once the client ended its side.
-   * @throws {Deno.errors.TimedOut} When the idle deadline passed (the connection is closed).
+   * @throws {Deno.errors.TimedOut} When the idle deadline passed (the connection is closed;
+   * the message says so: `idle deadline: nothing received for 500ms`). A
+   * `StreamReader` wraps it in a `NetError` whose `timeout` is true.
+   * @throws {Deno.errors.Interrupted} When the server stopped and its drain ended (a cancel,
+   * not a deadline).
    */
   read(p: Uint8Array): Promise<number | null>;
   /**
@@ -48,7 +53,9 @@ export interface StreamConn {
    *
    * @param p The bytes to send.
    * @returns `p.length`, once written.
-   * @throws {Deno.errors.TimedOut} When the write deadline passed (the connection is closed).
+   * @throws {Deno.errors.TimedOut} When the write deadline passed (the connection is closed;
+   * `write deadline: the client took no write for 500ms`).
+   * @throws {Deno.errors.Interrupted} When the server stopped and its drain ended.
    */
   write(p: Uint8Array): Promise<number>;
   /**

@@ -15,8 +15,8 @@ import type { TlsInfo } from "./stream_conn.ts";
 export interface StreamLayer {
   /**
    * Whether `open` is a handshake a client can stall: then it runs under
-   * `handshakeTimeout`, is limited per address by `maxHandshakesPerAddress`, and a failure
-   * is counted in `failedHandshakes`.
+   * `handshakeTimeout`, is limited per address by `maxHandshakesPerAddress` and in all to
+   * half of `maxConnections`, and a failure is counted in `failedHandshakes`.
    */
   readonly handshake: boolean;
   /**

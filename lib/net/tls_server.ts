@@ -1,7 +1,9 @@
 /**
  * TLS for {@linkcode serveStream}: a {@linkcode StreamLayer} that runs a server handshake on
  * each accepted client with `node:tls`, optionally requiring a client certificate (mutual
- * TLS), checked as OpenSSL's `-Verify` checks it.
+ * TLS), checked by the rules OpenSSL's `-Verify` applies. A client whose certificate is
+ * refused gets no TLS alert (`node:tls` over a wrapped connection has no way to send one):
+ * its connection is closed, and `onHandshakeError` is told why.
  *
  * Why `node:tls` and not `Deno.listenTls`: in Deno 2.9 `Deno.listenTls` silently ignores
  * client-certificate options, so it cannot do mutual TLS, and its `handshake()` reports
@@ -11,8 +13,9 @@
  *
  * @module
  */
-import { createSecureContext } from "node:tls";
-import { X509Certificate } from "node:crypto";
+import { createSecureContext, type SecureContext } from "node:tls";
+import { createPrivateKey, type KeyObject, X509Certificate } from "node:crypto";
+import { describeCause } from "./errors.ts";
 import { openTls } from "./_tls_conn.ts";
 import type { StreamLayer } from "./stream_layer.ts";
 
@@ -40,58 +43,83 @@ export interface TlsServerConfig {
 }
 
 /**
- * Builds the TLS layer once (the certificate and key are parsed here, not per client). The
- * handshake runs under {@linkcode serveStream}'s `handshakeTimeout` and
+ * Builds the TLS layer once (the certificate and key are parsed and checked here, not per
+ * client). The handshake runs under {@linkcode serveStream}'s `handshakeTimeout` and
  * `maxHandshakesPerAddress`; the handler's connection then reports what it settled in
  * `conn.tls`.
  *
  * @param config Certificate, key, client CA and ALPN protocols.
  * @returns The layer to pass to {@linkcode serveStream}.
- * @throws {Error} When the certificate or key cannot be used.
- * @example Serve a greeting over TLS (the certificates made with openssl)
+ * @throws {TypeError} When `cert` holds no PEM certificate, `key` no PEM private key, or
+ * `clientCa` (when given) no PEM certificate.
+ * @throws {Error} When a certificate or the key cannot be parsed, or the key is not the
+ * private key of the (first) certificate in `cert`.
+ * @example Unusable certificates are refused at once, not at each client's handshake
  * ```ts
- * import { greeting, serveStream, tlsServerLayer } from "@socketkit/socketkit";
- * import { makeCerts } from "../../testing/certs.ts";
- * import { connect } from "node:tls";
- * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ * import { tlsServerLayer } from "@socketkit/socketkit";
+ * import { throws as assertThrows } from "node:assert/strict";
  *
- * using certs = await makeCerts();
- * const layer = tlsServerLayer({
- *   cert: Deno.readTextFileSync(certs.serverCert),
- *   key: Deno.readTextFileSync(certs.serverKey),
+ * assertThrows(() => tlsServerLayer({ cert: "nope", key: "nope" }), {
+ *   name: "TypeError",
+ *   message: 'Invalid cert "nope": no PEM certificate in it',
  * });
- * const stop = new AbortController();
- * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
- * const versions: (string | undefined)[] = [];
- * const serving = serveStream(listener, {
- *   handler: greeting(new TextEncoder().encode("hi")),
- *   layer,
- *   signal: stop.signal,
- *   onConnection: (_peer, tls) => versions.push(tls?.version),
- * });
- * const socket = connect({
- *   host: "127.0.0.1",
- *   port: listener.addr.port,
- *   ca: Deno.readTextFileSync(certs.ca),
- *   servername: "localhost",
- * });
- * let got = "";
- * socket.on("data", (chunk) => got += chunk);
- * await new Promise((resolve) => socket.on("end", resolve));
- * socket.destroy();
- * stop.abort();
- * assertEquals([got, (await serving).served, versions], ["hi", 1, ["TLSv1.3"]]);
  * ```
  */
 export function tlsServerLayer(config: TlsServerConfig): StreamLayer {
-  const context = createSecureContext({
-    cert: config.cert,
-    key: config.key,
-    ...(config.clientCa ? { ca: config.clientCa } : {}),
-  });
-  const cas = config.clientCa === undefined ? undefined : (
-    config.clientCa.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g) ?? []
-  ).map((pem) => new X509Certificate(pem));
+  const chain = certificates("cert", config.cert);
+  const key = privateKey(config.key);
+  if (!chain[0]!.checkPrivateKey(key)) {
+    throw new Error(
+      `Invalid key: not the private key of the certificate ${JSON.stringify(chain[0]!.subject)}`,
+    );
+  }
+  const cas = config.clientCa === undefined ? undefined : certificates("clientCa", config.clientCa);
+  let context: SecureContext;
+  try {
+    context = createSecureContext({
+      cert: config.cert,
+      key: config.key,
+      ...(config.clientCa ? { ca: config.clientCa } : {}),
+    });
+  } catch (err) {
+    throw new Error(`Invalid TLS certificate or key: ${describeCause(err)}`);
+  }
   const setup = { context, cas, alpn: config.alpn };
   return { handshake: true, open: (conn) => openTls(conn, setup) };
+}
+
+const PEM_CERT = /-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g;
+const PEM_KEY = /-----BEGIN ([A-Z ]*)PRIVATE KEY-----[^-]+-----END \1PRIVATE KEY-----/;
+
+/** A short, quoted piece of PEM text for a message (certificates only: they are public). */
+function excerpt(text: string): string {
+  return JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}...` : text);
+}
+
+/** Every certificate in the PEM text of option `name`; at least one. */
+function certificates(name: string, pem: string): X509Certificate[] {
+  const blocks = typeof pem === "string" ? pem.match(PEM_CERT) ?? [] : [];
+  if (blocks.length === 0) {
+    throw new TypeError(`Invalid ${name} ${excerpt(String(pem))}: no PEM certificate in it`);
+  }
+  return blocks.map((block, i) => {
+    try {
+      return new X509Certificate(block);
+    } catch (err) {
+      throw new Error(
+        `Invalid ${name}: certificate ${i + 1} cannot be parsed: ${describeCause(err)}`,
+      );
+    }
+  });
+}
+
+/** The private key in the PEM text of `key` (never quoted in a message: it is secret). */
+function privateKey(pem: string): KeyObject {
+  const block = typeof pem === "string" ? PEM_KEY.exec(pem)?.[0] : undefined;
+  if (block === undefined) throw new TypeError("Invalid key: no PEM private key in it");
+  try {
+    return createPrivateKey(block);
+  } catch (err) {
+    throw new Error(`Invalid key: it cannot be read: ${describeCause(err)}`);
+  }
 }
