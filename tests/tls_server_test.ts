@@ -128,9 +128,12 @@ Deno.test({
         await within(10_000, `FIN probes at step ${step}`, Promise.all(batch));
       }
     }
-    // 0.2 kept about 100 KB per probe for ever (+106 MB after 1,024).
+    // 0.2 kept about 100 KB per probe for ever (+106 MB after 1,024: +340 MB for these 3,300).
+    // Held slots are what the honest client below proves; memory only needs to stay well
+    // under that leak's figure (this test process holds the probes' own buffers too: 150-170 MB
+    // on a loaded 2-core machine, as V8 collects when it likes).
     const grown = Deno.memoryUsage().rss - rss;
-    assert(grown < 150 * 1024 * 1024, `RSS grew by ${grown} bytes over 3,300 probes`);
+    assert(grown < 250 * 1024 * 1024, `RSS grew by ${grown} bytes over 3,300 probes`);
     // With a slot lost per probe, 1,024 slots would be gone and this client would wait.
     assertEquals(await within(5000, "the honest client", tlsClient(server.port)), "Hello, world!");
     const stats = await server.stop();
