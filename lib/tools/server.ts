@@ -83,6 +83,12 @@ export interface ServerOptions {
   /** Stops the server gracefully. */
   signal?: AbortSignal | undefined;
   /**
+   * Cuts the drain short (a second Ctrl-C): clients in flight are dropped, the summary
+   * still printed.
+   * @default {undefined}
+   */
+  stopNow?: AbortSignal | undefined;
+  /**
    * Reports the events in the views asked for (only this thread's: other `workers` print
    * nothing per connection in JSON mode, and are counted in the summary).
    * @default {undefined} (the original's lines)
@@ -147,6 +153,7 @@ export async function runServer(options: ServerOptions, out: Output): Promise<Se
     workers - 1,
     { ...job, hostname: tcp.hostname, port: tcp.port, quiet: job.quiet || r.json },
     options.signal,
+    options.stopNow,
   ).catch((err) => {
     listener.close();
     throw err;
@@ -165,7 +172,17 @@ export async function runServer(options: ServerOptions, out: Output): Promise<Se
     droppedLines: out.dropped,
     refused: tally.refused,
   }), job.quiet);
-  const stats = await serveStream(listener, { ...serving.options, signal: options.signal });
+  const stats = await serveStream(listener, {
+    ...serving.options,
+    signal: options.signal,
+    stopNow: options.stopNow,
+    // Said on stderr, terminal or not: the server is not hung, and how to stop it now.
+    onDrain: (n, ms) =>
+      out.error(
+        `draining ${n} ${n === 1 ? "client" : "clients"} (up to ${ms / 1000}s)` +
+          (options.stopNow ? "; Ctrl-C again to stop now" : ""),
+      ),
+  });
   let droppedLines = out.dropped;
   let echoed = tally.echoed;
   for (const { stats: more, tally: theirs, droppedLines: dropped } of await Promise.all(extra)) {

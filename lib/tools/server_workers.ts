@@ -26,6 +26,7 @@ export interface WorkerResult {
  * @param count How many threads besides the main one.
  * @param job What each thread serves, and where.
  * @param signal Stops every thread.
+ * @param stopNow Cuts every thread's drain short.
  * @returns One promise per thread, settling with its counts (and its dropped log lines)
  * after a stop.
  * @throws {UsageError} In a compiled binary, which cannot load worker modules.
@@ -36,6 +37,7 @@ export async function startWorkers(
   count: number,
   job: WorkerStart,
   signal: AbortSignal | undefined,
+  stopNow?: AbortSignal | undefined,
 ): Promise<Promise<WorkerResult>[]> {
   if (count === 0) return [];
   if (Deno.mainModule.includes("/deno-compile-")) {
@@ -44,7 +46,7 @@ export async function startWorkers(
     );
   }
   await checkReadable(new URL("../", import.meta.url));
-  const started = Array.from({ length: count }, () => start(job, signal));
+  const started = Array.from({ length: count }, () => start(job, signal, stopNow));
   for (const w of started) {
     const err = await w.isReady;
     if (err !== undefined) {
@@ -67,7 +69,7 @@ async function checkReadable(lib: URL): Promise<void> {
   }
 }
 
-function start(job: WorkerStart, signal: AbortSignal | undefined) {
+function start(job: WorkerStart, signal: AbortSignal | undefined, now?: AbortSignal) {
   const worker = new Worker(new URL("./server_worker.ts", import.meta.url), { type: "module" });
   let ready!: (err?: string) => void;
   const isReady = new Promise<string | undefined>((r) => ready = r);
@@ -82,6 +84,7 @@ function start(job: WorkerStart, signal: AbortSignal | undefined) {
     };
   });
   signal?.addEventListener("abort", () => worker.postMessage("stop"), { once: true });
+  now?.addEventListener("abort", () => worker.postMessage("now"), { once: true });
   worker.postMessage(job);
   return { isReady, stats, worker };
 }
