@@ -120,31 +120,40 @@ async function idleClients(port: number, n: number): Promise<Disposable> {
   };
 }
 
-Deno.test("server: the first Ctrl-C says it is draining; a second drops the clients, still prints the summary, exits 130", async () => {
-  await using proc = new ToolProcess("server", [
-    "-e",
-    "-H",
-    "127.0.0.1",
-    "-p",
-    "0",
-    "--drain-timeout",
-    "60s",
-  ]);
-  const port = await proc.port();
-  using _clients = await idleClients(port, 20);
-  await proc.waitFor(/(got connection from 127\.0\.0\.1\n[^]*){20}/);
-  proc.kill("SIGINT");
-  await proc.waitFor(
-    /^server: draining 20 clients \(up to 60s\); Ctrl-C again to stop now\n/m,
-    { stderr: true },
+const LIB = new URL("../lib/", import.meta.url).pathname;
+
+for (const workers of [1, 2]) {
+  Deno.test(
+    `server${
+      workers > 1 ? ` --workers ${workers}` : ""
+    }: the first Ctrl-C says it is draining (every thread's clients); a second drops them, still prints the summary, exits 130`,
+    async () => {
+      await using proc = new ToolProcess(
+        "server",
+        ["-e", "-H", "127.0.0.1", "-p", "0", "--drain-timeout", "60s", "--workers", `${workers}`],
+        { perms: ["--allow-net", `--allow-read=${LIB}`] },
+      );
+      const port = await proc.port();
+      using _clients = await idleClients(port, 20);
+      await proc.waitFor(/(got connection from 127\.0\.0\.1\n[^]*){20}/);
+      proc.kill("SIGINT");
+      await proc.waitFor(
+        /^server: draining 20 clients \(up to 60s\); Ctrl-C again to stop now\n/m,
+        { stderr: true },
+      );
+      await delay(300); // past the window in which a repeat is the same Ctrl-C (a wrapper's)
+      const stopping = Date.now();
+      proc.kill("SIGINT");
+      assertEquals(await proc.exit(10_000), 130);
+      assert(Date.now() - stopping < 5000, "the second Ctrl-C stops at once");
+      assertMatch(
+        proc.stdout,
+        /server: stopped: 0 served, 0 failed, 20 dropped, 0 bytes echoed\n$/,
+      );
+      assertEquals(proc.stderr.match(/draining/g)?.length, 1, proc.stderr);
+    },
   );
-  await delay(300); // past the window in which a repeat is the same Ctrl-C (a wrapper's)
-  const stopping = Date.now();
-  proc.kill("SIGINT");
-  assertEquals(await proc.exit(10_000), 130);
-  assert(Date.now() - stopping < 5000, "the second Ctrl-C stops at once");
-  assertMatch(proc.stdout, /server: stopped: 0 served, 0 failed, 20 dropped, 0 bytes echoed\n$/);
-});
+}
 
 Deno.test("deno task server: Ctrl-C, which reaches the task and the server, is one stop (exit 0)", async () => {
   // A terminal sends SIGINT to its whole foreground group; `deno task` forwards a copy.

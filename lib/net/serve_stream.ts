@@ -88,7 +88,8 @@ export interface ServeStreamOptions extends ServeLimits {
    */
   stopNow?: AbortSignal | undefined;
   /**
-   * Called once when a stop finds clients in flight, with how many and the drain timeout.
+   * Called once when a stop begins, with the clients in flight (0 included) and the drain
+   * timeout: to say that the server is draining.
    * @default {undefined}
    */
   onDrain?: ((clients: number, drainTimeout: number) => void) | undefined;
@@ -332,11 +333,9 @@ export async function serveStream(
     onStop();
   }
   const drainTimeout = options.drainTimeout ?? SERVE_DEFAULTS.drainTimeout;
-  if (live.size > 0) {
-    try {
-      options.onDrain?.(live.size, drainTimeout);
-    } catch { /* the hook's failure is not the server's */ }
-  }
+  try {
+    options.onDrain?.(live.size, drainTimeout);
+  } catch { /* the hook's failure is not the server's */ }
   await drain(live, drainTimeout, options.stopNow);
   return stats;
 }

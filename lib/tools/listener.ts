@@ -331,7 +331,10 @@ function summaryLine(stats: ListenerStats, options: ListenerOptions, out: Output
     const total = loop + lowPort + rate + failed;
     if (total > 0) line += `, not echoed ${total} (${reasons.join(", ")})`;
   }
-  if (dataLost > 0) line += `, ${dataLost} bytes of data dropped on stdout (not read in time)`;
+  if (dataLost > 0) {
+    const why = out.closed ? "its reader left" : out.failed ? "a write failed" : "not read in time";
+    line += `, ${dataLost} bytes of data dropped on stdout (${why})`;
+  }
   if (dropped > 0) line += `, ${dropped} log ${dropped === 1 ? "line" : "lines"} dropped`;
   if (stats.ignored > 0) {
     line += `, ignored ${stats.ignored} IPv4 ${

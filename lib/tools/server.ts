@@ -149,11 +149,26 @@ export async function runServer(options: ServerOptions, out: Output): Promise<Se
       r,
     );
   const tcp = listener.addr.transport === "tcp" ? listener.addr : undefined;
+  // One line when a stop finds clients in flight, counting every thread's, said on stderr
+  // (terminal or not): the server is not hung, and how to stop it now.
+  const threads = tcp === undefined ? 1 : workers;
+  const draining = { reported: 0, clients: 0, ms: 0 };
+  const onDrain = (n: number, ms?: number) => {
+    draining.clients += n;
+    if (ms !== undefined) draining.ms = ms;
+    if (++draining.reported < threads || draining.clients === 0) return;
+    const { clients } = draining;
+    out.error(
+      `draining ${clients} ${clients === 1 ? "client" : "clients"} (up to ${draining.ms / 1000}s)` +
+        (options.stopNow ? "; Ctrl-C again to stop now" : ""),
+    );
+  };
   const extra = tcp === undefined ? [] : await startWorkers(
     workers - 1,
     { ...job, hostname: tcp.hostname, port: tcp.port, quiet: job.quiet || r.json },
     options.signal,
     options.stopNow,
+    onDrain,
   ).catch((err) => {
     listener.close();
     throw err;
@@ -176,12 +191,7 @@ export async function runServer(options: ServerOptions, out: Output): Promise<Se
     ...serving.options,
     signal: options.signal,
     stopNow: options.stopNow,
-    // Said on stderr, terminal or not: the server is not hung, and how to stop it now.
-    onDrain: (n, ms) =>
-      out.error(
-        `draining ${n} ${n === 1 ? "client" : "clients"} (up to ${ms / 1000}s)` +
-          (options.stopNow ? "; Ctrl-C again to stop now" : ""),
-      ),
+    onDrain,
   });
   let droppedLines = out.dropped;
   let echoed = tally.echoed;

@@ -22,6 +22,7 @@ export interface WorkerStart extends ServeJob {
 export type WorkerReply =
   | { type: "ready" }
   | { type: "error"; message: string }
+  | { type: "draining"; clients: number }
   | { type: "stats"; stats: ServeStats; tally: Tally; droppedLines: number };
 
 /** The worker's own scope, typed without a triple-slash `lib` directive (JSR bans them). */
@@ -54,6 +55,7 @@ scope.onmessage = async (e: MessageEvent<WorkerStart | "stop" | "now">) => {
     ...serving.options,
     signal: stop.signal,
     stopNow: now.signal,
+    onDrain: (clients) => scope.postMessage({ type: "draining", clients }),
   });
   serving.flush();
   await out.close(); // its last lines, before the main thread ends it

@@ -27,6 +27,7 @@ export interface WorkerResult {
  * @param job What each thread serves, and where.
  * @param signal Stops every thread.
  * @param stopNow Cuts every thread's drain short.
+ * @param onDrain Told each thread's clients in flight when its stop begins.
  * @returns One promise per thread, settling with its counts (and its dropped log lines)
  * after a stop.
  * @throws {UsageError} In a compiled binary, which cannot load worker modules.
@@ -38,6 +39,7 @@ export async function startWorkers(
   job: WorkerStart,
   signal: AbortSignal | undefined,
   stopNow?: AbortSignal | undefined,
+  onDrain?: (clients: number) => void,
 ): Promise<Promise<WorkerResult>[]> {
   if (count === 0) return [];
   if (Deno.mainModule.includes("/deno-compile-")) {
@@ -46,7 +48,7 @@ export async function startWorkers(
     );
   }
   await checkReadable(new URL("../", import.meta.url));
-  const started = Array.from({ length: count }, () => start(job, signal, stopNow));
+  const started = Array.from({ length: count }, () => start(job, signal, stopNow, onDrain));
   for (const w of started) {
     const err = await w.isReady;
     if (err !== undefined) {
@@ -69,7 +71,12 @@ async function checkReadable(lib: URL): Promise<void> {
   }
 }
 
-function start(job: WorkerStart, signal: AbortSignal | undefined, now?: AbortSignal) {
+function start(
+  job: WorkerStart,
+  signal: AbortSignal | undefined,
+  now?: AbortSignal,
+  onDrain?: (clients: number) => void,
+) {
   const worker = new Worker(new URL("./server_worker.ts", import.meta.url), { type: "module" });
   let ready!: (err?: string) => void;
   const isReady = new Promise<string | undefined>((r) => ready = r);
@@ -77,6 +84,7 @@ function start(job: WorkerStart, signal: AbortSignal | undefined, now?: AbortSig
     worker.onmessage = (e: MessageEvent<WorkerReply>) => {
       if (e.data.type === "ready") ready();
       else if (e.data.type === "error") ready(e.data.message);
+      else if (e.data.type === "draining") onDrain?.(e.data.clients);
       else {
         worker.terminate();
         resolve({ stats: e.data.stats, tally: e.data.tally, droppedLines: e.data.droppedLines });
