@@ -200,3 +200,34 @@ Deno.test("deno task server: Ctrl-C, which reaches the task and the server, is o
   // The client was idle: dropped at the end of the drain (1 s), not by a second Ctrl-C.
   assertMatch(stdout, /server: stopped: 0 served, 0 failed, 1 dropped, 0 bytes echoed\n$/);
 });
+
+Deno.test("BoundedWriter: a stdout write that starts and hangs lets stderr's later lines through", async () => {
+  const { BoundedWriter } = await import("../lib/cli/bounded_writer.ts");
+  let taken = 0;
+  // Takes 4 KiB, a write at a time (a pipe), then hangs for good (nobody reads it).
+  const stdout = {
+    write: (p: Uint8Array) =>
+      taken >= 8192
+        ? new Promise<number>(() => {})
+        : Promise.resolve(taken += Math.min(p.length, 100)).then(() => Math.min(p.length, 100)),
+  };
+  let errors = "";
+  const stderr = {
+    write: (p: Uint8Array) => Promise.resolve((errors += text(p), p.length)),
+  };
+  const w = new BoundedWriter([stdout, stderr], { flushDelayMs: 5 });
+  const data = bytes("x".repeat(99) + "\n");
+  for (let i = 0; i < 500; i++) {
+    w.put(1, `line ${i}\n`);
+    w.put(0, data);
+    if (i % 50 === 49) await delay(1);
+  }
+  w.put(1, "summary\n");
+  await waitUntil(() => errors.endsWith("summary\n"), {
+    timeout: 5000,
+    what: `stderr's lines (${errors.split("\n").length - 1} of 501 written)`,
+  });
+  assertEquals(errors.split("\n").length - 1, 501);
+  assertEquals(await w.settle(100), true);
+  assertEquals(w.lost(0).bytes + taken, 50_000);
+});
