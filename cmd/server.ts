@@ -176,7 +176,9 @@ TLS files are read once at start: run with --allow-read=FILE,... for them, or gi
 on stdin (cat cert.pem key.pem | server --tls --cert - --key -), which needs no permission;
 for mutual TLS, the CAs after the key: cat cert.pem key.pem ca.pem | … --client-ca -.
 
-Ctrl-C or SIGTERM stops accepting, lets clients in flight finish, prints a summary and exits 0.
+Ctrl-C or SIGTERM stops accepting, lets clients in flight finish (up to --drain-timeout),
+prints a summary and exits 0; a second Ctrl-C drops those clients at once, prints the
+summary and exits 130 (143 for a second SIGTERM).
 Durations are seconds (2, 1.5) or take a unit: 500ms, 2s, 1m.`,
     });
   },
@@ -209,6 +211,11 @@ export function parseServerArgs(args: string[]): ServerOptions & { view: ViewOpt
   }
   if (positionals.length > 0) {
     throw new UsageError(`Unexpected argument ${JSON.stringify(positionals[0])}`);
+  }
+  if (given.has("idle-timeout") && !values.echo) {
+    throw new UsageError(
+      "Option --idle-timeout needs --echo: only an echo server reads from its clients",
+    );
   }
   tlsOnly(values.tls, given, [
     "cert",
@@ -300,13 +307,14 @@ export async function main(args: string[], out: Output): Promise<number> {
   const { view, ...options } = parseServerArgs(args);
   if (options.message === "-") options.message = await readInput("--message -", MAX_MESSAGE);
   using reporter = await Reporter.open(out, view); // disposed: the --diagram file is written
-  using stop = onTermination();
+  // A second Ctrl-C cuts the drain short: the summary is still printed, then exit 130.
+  using stop = onTermination({ drain: true });
   try {
-    await runServer({ ...options, signal: stop.signal, reporter }, out);
+    await runServer({ ...options, signal: stop.signal, stopNow: stop.now, reporter }, out);
   } finally {
     reporter.stop();
   }
-  return 0;
+  return stop.code;
 }
 
 if (import.meta.main) await runMain(info, main, { batch: true });

@@ -161,3 +161,28 @@ Deno.test("the version has one source: deno.json, which the CHANGELOG's newest e
   assert(archives.length > 0);
   for (const m of archives) assertEquals(m[1], version);
 });
+
+Deno.test("README's library table names every value mod.ts exports, and the serveStream example shows the real ServeStats", async () => {
+  const readme = await read("README.md");
+  const start = readme.indexOf("| export ");
+  assert(start >= 0, "README has no library table");
+  const table = readme.slice(start, readme.indexOf("\n\n", start));
+  const listed = new Set(
+    [...table.matchAll(/^\|([^|]*)\|/gm)].flatMap((m) =>
+      [...m[1]!.matchAll(/`(\w+)`/g)].map((n) => n[1]!)
+    ),
+  );
+  const mod = await import("../mod.ts");
+  const missing = Object.keys(mod).filter((name) => !listed.has(name));
+  assertEquals(missing, [], "exports of mod.ts the README's table does not list");
+  // The comment under `console.log(await serving)` is what serveStream really returns.
+  const m = /console\.log\(await serving\);\n\/\/ (\{[^\n]*\})/.exec(readme);
+  assert(m, "no serveStream result shown");
+  const shown = [...m[1]!.matchAll(/(\w+):/g)].map((k) => k[1]!);
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const stats = await mod.serveStream(listener, {
+    handler: mod.greeting(new Uint8Array(0)),
+    signal: AbortSignal.abort(),
+  });
+  assertEquals(shown, Object.keys(stats));
+});

@@ -63,6 +63,7 @@ export class Lane {
   /** Given up after a failed write. */
   dead = false;
   #progress: (() => void)[] = [];
+  #starts: (() => void)[] = [];
 
   /**
    * An empty lane.
@@ -104,6 +105,9 @@ export class Lane {
 
   /**
    * Waits for the lane's next write to end, or for the one in progress to count as stalled.
+   * Between writes (waiting at a barrier) it also wakes when the next write starts, so that
+   * the caller can wait for that write to stall: a write that starts and hangs (a pipe nobody
+   * reads) must not hold the other lane for ever.
    *
    * @returns When either happens.
    */
@@ -112,7 +116,8 @@ export class Lane {
     try {
       await new Promise<void>((resolve) => {
         this.#progress.push(resolve);
-        if (!this.writing || this.small) return;
+        if (!this.writing) return void this.#starts.push(resolve);
+        if (this.small) return;
         timer = setTimeout(resolve, Math.max(0, STALL_MS - (performance.now() - this.since)));
         Deno.unrefTimer(timer);
       });
@@ -156,6 +161,7 @@ export class Lane {
     } finally {
       this.running = false;
       this.#wake();
+      for (const wake of this.#starts.splice(0)) wake();
       writer.stopped();
     }
   }
@@ -163,18 +169,20 @@ export class Lane {
   async #write(head: Chunk, end: number, writer: LaneOwner): Promise<boolean> {
     this.writing = true;
     this.since = performance.now();
+    for (const wake of this.#starts.splice(0)) wake();
     let n: number;
     try {
       const view = head.buf.subarray(head.start, end);
       n = "write" in this.sink ? await this.sink.write(view) : this.sink.writeSync(view);
       if (n <= 0) throw new Deno.errors.WriteZero("Write accepted no bytes");
     } catch (err) {
-      writer.fail(this, err);
+      if (!this.dead) writer.fail(this, err);
       return false;
     } finally {
       this.writing = false;
       this.#wake();
     }
+    if (this.dead) return false; // given up while the write hung: its bytes are counted
     head.start += n;
     this.bytes -= n;
     this.written += n;

@@ -32,6 +32,14 @@ export interface BoundedWriterOptions {
   onStdoutFailure?: ((err: unknown) => void) | undefined;
 }
 
+/** What a lane dropped. */
+export interface Lost {
+  /** Lines (an unterminated last one counted). */
+  lines: number;
+  /** Bytes. */
+  bytes: number;
+}
+
 /** Which lane: 0 is stdout, 1 stderr. */
 export type LaneId = 0 | 1;
 
@@ -65,7 +73,8 @@ export class BoundedWriter {
   #onFailure: ((err: unknown) => void) | undefined;
   #closed = false;
   #failed = false;
-  #dropped = 0;
+  /** Lines and bytes dropped, per lane. */
+  #lost: [Lost, Lost] = [{ lines: 0, bytes: 0 }, { lines: 0, bytes: 0 }];
   #pool: Uint8Array[] = [];
   #idle: (() => void)[] = [];
   #reserved: Chunk | undefined;
@@ -105,7 +114,45 @@ export class BoundedWriter {
 
   /** Lines dropped on either lane: over the bound, or after the lane was given up. */
   get dropped(): number {
-    return this.#dropped;
+    return this.#lost[0].lines + this.#lost[1].lines;
+  }
+
+  /**
+   * What one lane dropped: its lines, and its bytes (for raw data, where lines mean little).
+   *
+   * @param id The lane.
+   * @returns The lines and bytes dropped so far.
+   */
+  lost(id: LaneId): Lost {
+    return { ...this.#lost[id] };
+  }
+
+  /**
+   * Waits up to `timeout` ms for what waits on stdout to be written; whatever is still
+   * waiting then (a write that hangs included) is dropped, counted in
+   * {@linkcode BoundedWriter.lost}, and stdout given up: for a tool about to say in its
+   * summary what its stdout lost, when nobody reads it.
+   *
+   * @param timeout The longest wait, in milliseconds.
+   * @returns Whether stdout was given up.
+   */
+  async settle(timeout: number): Promise<boolean> {
+    const l = this.#lanes[0];
+    this.flush();
+    const deadline = performance.now() + timeout;
+    while (!l.dead && l.chunks.length > 0 && !l.small) {
+      const left = deadline - performance.now();
+      if (left <= 0) break;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        l.progress(),
+        new Promise<void>((resolve) => timer = setTimeout(resolve, left)),
+      ]).finally(() => clearTimeout(timer));
+      if (!l.running) this.#kick(l);
+    }
+    if (l.dead || l.chunks.length === 0 || l.small) return false;
+    this.#giveUp(l);
+    return true;
   }
 
   /**
@@ -119,7 +166,7 @@ export class BoundedWriter {
     const l = this.#lanes[id];
     if (record.length === 0) return;
     if (l.dead) {
-      this.#dropped += countLines(typeof record === "string" ? encoder.encode(record) : record);
+      this.#count(id, typeof record === "string" ? encoder.encode(record) : record);
       return;
     }
     if (typeof record === "string" && record.length * 3 <= CHUNK) {
@@ -187,7 +234,7 @@ export class BoundedWriter {
     const chunk = this.#reserved;
     if (chunk === undefined || end <= chunk.used) return;
     if (chunk === this.#scratch) {
-      this.#dropped += countLines(chunk.buf.subarray(chunk.used, end));
+      this.#count(0, chunk.buf.subarray(chunk.used, end));
       return;
     }
     this.#advance(this.#lanes[0], chunk, end - chunk.used);
@@ -224,8 +271,8 @@ export class BoundedWriter {
     }
   }
 
-  #idleNow(): boolean { // both loops stopped, nothing left to write
-    return this.#lanes.every((l) => !l.running && (l.dead || l.chunks.length === 0));
+  #idleNow(): boolean { // nothing left to write: each lane given up or its loop stopped
+    return this.#lanes.every((l) => l.dead || (!l.running && l.chunks.length === 0));
   }
 
   /** Stderr goes at once (its loop kicks stdout at an ordering point); stdout maybe batched. */
@@ -247,7 +294,7 @@ export class BoundedWriter {
       // the newest (a summary that counts the drops) is always kept.
       if (l.bytes - held <= this.#max && l.chunks.length - owned < maxChunks) break;
       const [old] = l.chunks.splice(owned, 1) as [Chunk];
-      this.#dropped += countLines(old.buf.subarray(old.start, old.used));
+      this.#count(l === this.#lanes[0] ? 0 : 1, old.buf.subarray(old.start, old.used));
       l.bytes -= old.used - old.start;
       if (old === l.current) l.current = undefined;
       this.#owner.recycle(old);
@@ -282,14 +329,26 @@ export class BoundedWriter {
     void l.run(l === this.#lanes[0] ? this.#lanes[1] : this.#lanes[0], this.#owner);
   }
 
-  /** Gives up a lane whose write failed, counting what waited; says so for stdout. */
-  #fail(l: Lane, err: unknown): void {
+  /** Counts dropped bytes of lane `id`. */
+  #count(id: LaneId, bytes: Uint8Array): void {
+    this.#lost[id].lines += countLines(bytes);
+    this.#lost[id].bytes += bytes.length;
+  }
+
+  /** Gives a lane up: what waits (a hung write's bytes included) is dropped and counted. */
+  #giveUp(l: Lane): void {
     l.dead = true;
-    for (const c of l.chunks) this.#dropped += countLines(c.buf.subarray(c.start, c.used));
+    const id = l === this.#lanes[0] ? 0 : 1;
+    for (const c of l.chunks) this.#count(id, c.buf.subarray(c.start, c.used));
     l.chunks = [];
     l.current = undefined;
     l.bytes = 0;
     l.barriers = [];
+  }
+
+  /** Gives up a lane whose write failed, counting what waited; says so for stdout. */
+  #fail(l: Lane, err: unknown): void {
+    this.#giveUp(l);
     if (l !== this.#lanes[0]) return; // stderr: nowhere left to say it
     if (err instanceof Deno.errors.BrokenPipe) this.#closed = true;
     else {

@@ -9,9 +9,9 @@
  * @module
  */
 import { describeCause } from "../net/errors.ts";
-import { BoundedWriter, type ByteSink } from "./bounded_writer.ts";
+import { BoundedWriter, type ByteSink, type Lost } from "./bounded_writer.ts";
 
-export type { AsyncByteSink, ByteSink, SyncByteSink } from "./bounded_writer.ts";
+export type { AsyncByteSink, ByteSink, Lost, SyncByteSink } from "./bounded_writer.ts";
 
 /** Options for {@linkcode Output}. */
 export interface OutputOptions {
@@ -110,6 +110,39 @@ export class Output {
   /** How many lines were dropped on either stream: the reader did not keep up, or it failed. */
   get dropped(): number {
     return this.#w.dropped;
+  }
+
+  /**
+   * What one stream dropped: lines, and bytes (what counts for raw data on stdout).
+   *
+   * @param stream `"stdout"` or `"stderr"`.
+   * @returns The lines and bytes dropped so far.
+   */
+  lost(stream: "stdout" | "stderr"): Lost {
+    return this.#w.lost(stream === "stdout" ? 0 : 1);
+  }
+
+  /**
+   * Waits up to `timeout` ms for stdout to take what waits for it; what still waits then (a
+   * reader that does not read) is dropped and counted in {@linkcode Output.lost}, and stdout
+   * is given up. Stderr is not waited for. For a tool whose summary (on stderr) must say
+   * what its stdout lost (`listener --raw`).
+   *
+   * @param timeout The longest wait, in milliseconds.
+   * @returns Whether stdout was given up.
+   * @example A stdout that never takes a byte: given up, its bytes counted
+   * ```ts
+   * import { Output } from "./output.ts";
+   * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+   * const stuck = { write: (_: Uint8Array) => new Promise<number>(() => {}) };
+   * const out = new Output("listener", { stdout: stuck, stderr: { writeSync: (p: Uint8Array) => p.length } });
+   * out.data(new Uint8Array(5000));
+   * assertEquals(await out.settle(50), true);
+   * assertEquals(out.lost("stdout").bytes, 5000);
+   * ```
+   */
+  settle(timeout: number = OUTPUT_DRAIN_MS): Promise<boolean> {
+    return this.#w.settle(timeout);
   }
 
   /**

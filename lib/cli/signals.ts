@@ -27,12 +27,39 @@ export function stopRequested(): boolean {
 export interface TerminationSignal extends Disposable {
   /** Aborts on the first SIGINT or SIGTERM. */
   signal: AbortSignal;
+  /**
+   * With `drain`: aborts on the second SIGINT or SIGTERM (stop now; the tool still prints
+   * its summary, then exits with {@linkcode TerminationSignal.code}).
+   */
+  now: AbortSignal;
+  /** The exit code the second signal asks for: 130 (SIGINT) or 143 (SIGTERM); 0 before. */
+  readonly code: number;
 }
+
+/** Options for {@linkcode onTermination}. */
+export interface TerminationOptions {
+  /**
+   * The tool drains after the first signal: a second aborts `now` instead of exiting at
+   * once (a third still exits at once).
+   * @default {false}
+   */
+  drain?: boolean | undefined;
+}
+
+/**
+ * A repeat of the first signal this soon is the same Ctrl-C: a terminal sends SIGINT to the
+ * whole foreground group, and a wrapper in it (`deno task`, npx) forwards its own copy.
+ */
+const SAME_PRESS_MS = 100;
 
 /**
  * Turns the first SIGINT or SIGTERM into an aborted signal, so a tool can stop cleanly;
  * a second one exits at once with 128 + the signal's number, as a shell reports it: 130 for
- * Ctrl-C pressed twice, 143 for SIGTERM. The `^C` a terminal echoed for the first is erased,
+ * Ctrl-C pressed twice, 143 for SIGTERM; with `drain`, the second aborts `now` instead (the
+ * tool cuts its drain short, prints its summary and exits with `code`), a third exits. A
+ * repeat within 100 ms of the first is the same Ctrl-C (forwarded by `deno task`), ignored.
+ *
+ * @param options Whether the tool drains after the first signal. The `^C` a terminal echoed for the first is erased,
  * so that what the tool prints next (its summary) starts at the first column.
  *
  * @returns The signal, disposable.
@@ -51,13 +78,24 @@ export interface TerminationSignal extends Disposable {
  * assertEquals(stop.signal.aborted, true);
  * ```
  */
-export function onTermination(): TerminationSignal {
+export function onTermination(options: TerminationOptions = {}): TerminationSignal {
   const controller = new AbortController();
+  const now = new AbortController();
+  let code = 0;
+  let first = 0;
   controller.signal.addEventListener("abort", () => stopping.abort(), { once: true });
   const names: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
   const handlers = names.map((name) => {
     const handler = () => {
-      if (controller.signal.aborted) Deno.exit(name === "SIGTERM" ? 143 : ExitCode.Interrupted);
+      const signalCode = name === "SIGTERM" ? 143 : ExitCode.Interrupted;
+      if (controller.signal.aborted) {
+        if (performance.now() - first < SAME_PRESS_MS) return; // one Ctrl-C, forwarded
+        if (!options.drain || now.signal.aborted) Deno.exit(signalCode);
+        code = signalCode;
+        now.abort();
+        return;
+      }
+      first = performance.now();
       if (name === "SIGINT") clearEchoedInterrupt();
       controller.abort();
     };
@@ -66,6 +104,10 @@ export function onTermination(): TerminationSignal {
   });
   return {
     signal: controller.signal,
+    now: now.signal,
+    get code() {
+      return code;
+    },
     [Symbol.dispose]() {
       for (const [name, handler] of handlers) Deno.removeSignalListener(name, handler);
     },

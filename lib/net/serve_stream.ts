@@ -86,6 +86,18 @@ export interface ServeStreamOptions extends ServeLimits {
    */
   signal?: AbortSignal | undefined;
   /**
+   * Ends the drain early: once it aborts (a second Ctrl-C), clients still in flight are
+   * dropped at once and counted in `dropped`.
+   * @default {undefined} (the drain takes up to `drainTimeout`)
+   */
+  stopNow?: AbortSignal | undefined;
+  /**
+   * Called once when a stop begins, with the clients in flight (0 included) and the drain
+   * timeout: to say that the server is draining.
+   * @default {undefined}
+   */
+  onDrain?: ((clients: number, drainTimeout: number) => void) | undefined;
+  /**
    * Decides, at accept, whether a client is served; one that is not (or for which `admit`
    * throws) is closed before a byte is sent and counted as refused.
    * @default {undefined} (everyone is served)
@@ -343,7 +355,11 @@ export async function serveStream(
     signal.removeEventListener("abort", onStop);
     onStop();
   }
-  await drain(live, options.drainTimeout ?? SERVE_DEFAULTS.drainTimeout);
+  const drainTimeout = options.drainTimeout ?? SERVE_DEFAULTS.drainTimeout;
+  try {
+    options.onDrain?.(live.size, drainTimeout);
+  } catch { /* the hook's failure is not the server's */ }
+  await drain(live, drainTimeout, options.stopNow);
   return stats;
 }
 
@@ -356,15 +372,19 @@ function admits(admit: (peer: Deno.Addr) => boolean, peer: Deno.Addr): boolean {
   }
 }
 
-async function drain(live: Set<Session>, drainTimeout: number): Promise<void> {
+async function drain(live: Set<Session>, drainTimeout: number, now?: AbortSignal): Promise<void> {
   if (live.size === 0) return;
   const finished = Promise.all([...live].map((c) => c.done));
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let cut: (() => void) | undefined;
   const expired = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => resolve(true), drainTimeout);
+    timer = setTimeout(() => resolve(true), now?.aborted ? 0 : drainTimeout);
+    cut = () => resolve(true);
+    now?.addEventListener("abort", cut, { once: true });
   });
   const timedOut = await Promise.race([finished.then(() => false), expired]);
   clearTimeout(timer);
+  now?.removeEventListener("abort", cut!);
   if (!timedOut) return;
   for (const client of live) client.drop(new Deno.errors.Interrupted("server stopped"));
   await finished;

@@ -6,7 +6,7 @@
  */
 import { DEFAULT_DATAGRAM_PORT, DEFAULT_LISTENER_COUNT } from "../cli/defaults.ts";
 import { needsGrants } from "../cli/errors.ts";
-import type { Output } from "../cli/output.ts";
+import { type Output, OUTPUT_DRAIN_MS } from "../cli/output.ts";
 import { DatagramJson, jsonAddress } from "../cli/json.ts";
 import { Reporter } from "../cli/reporter.ts";
 import { udpKernelDrops } from "../cli/status_line.ts";
@@ -279,6 +279,9 @@ export async function runListener(options: ListenerOptions, out: Output): Promis
     ...(options.access ? { refused: served.refused } : {}),
   };
   refusals.flush();
+  // --raw: stdout is the data, and the summary goes to stderr. A stdout nobody reads gets
+  // what waits for it a little longer; the rest is dropped and the summary says how much.
+  if (options.raw) await out.settle(OUTPUT_DRAIN_MS);
   const refused = notEchoed.loop + notEchoed.lowPort + notEchoed.rate + notEchoed.failed;
   const printed = options.keep || limit > 1 || options.quiet || refused > 0 ||
     stats.ignored > 0 || stats.refused;
@@ -293,7 +296,7 @@ export async function runListener(options: ListenerOptions, out: Output): Promis
       ...(stats.refused === undefined ? {} : { refused: stats.refused }),
       dropped_lines: out.dropped,
     },
-    printed ? summaryLine(stats, options, out.dropped) : undefined,
+    printed ? summaryLine(stats, options, out) : undefined,
   );
   return stats;
 }
@@ -310,7 +313,10 @@ const REASON: Record<keyof NotEchoed, string> = {
  * The last line: `received 3 datagrams, 12 bytes, echoed 1, not echoed 2 (loop 1, rate 1)`.
  * Only the reasons that occurred are named.
  */
-function summaryLine(stats: ListenerStats, options: ListenerOptions, dropped: number): string {
+function summaryLine(stats: ListenerStats, options: ListenerOptions, out: Output): string {
+  // With --raw, stdout's drops are data (counted in bytes), the log lines are stderr's.
+  const dropped = options.raw ? out.lost("stderr").lines : out.dropped;
+  const dataLost = options.raw ? out.lost("stdout").bytes : 0;
   const n = stats.datagrams;
   let line = `received ${n} ${n === 1 ? "datagram" : "datagrams"}, ${stats.bytes} bytes`;
   if (options.echo) {
@@ -324,6 +330,10 @@ function summaryLine(stats: ListenerStats, options: ListenerOptions, dropped: nu
     ].filter((r) => r !== "");
     const total = loop + lowPort + rate + failed;
     if (total > 0) line += `, not echoed ${total} (${reasons.join(", ")})`;
+  }
+  if (dataLost > 0) {
+    const why = out.closed ? "its reader left" : out.failed ? "a write failed" : "not read in time";
+    line += `, ${dataLost} bytes of data dropped on stdout (${why})`;
   }
   if (dropped > 0) line += `, ${dropped} log ${dropped === 1 ? "line" : "lines"} dropped`;
   if (stats.ignored > 0) {

@@ -83,6 +83,12 @@ export interface ServerOptions {
   /** Stops the server gracefully. */
   signal?: AbortSignal | undefined;
   /**
+   * Cuts the drain short (a second Ctrl-C): clients in flight are dropped, the summary
+   * still printed.
+   * @default {undefined}
+   */
+  stopNow?: AbortSignal | undefined;
+  /**
    * Reports the events in the views asked for (only this thread's: other `workers` print
    * nothing per connection in JSON mode, and are counted in the summary).
    * @default {undefined} (the original's lines)
@@ -143,10 +149,26 @@ export async function runServer(options: ServerOptions, out: Output): Promise<Se
       r,
     );
   const tcp = listener.addr.transport === "tcp" ? listener.addr : undefined;
+  // One line when a stop finds clients in flight, counting every thread's, said on stderr
+  // (terminal or not): the server is not hung, and how to stop it now.
+  const threads = tcp === undefined ? 1 : workers;
+  const draining = { reported: 0, clients: 0, ms: 0 };
+  const onDrain = (n: number, ms?: number) => {
+    draining.clients += n;
+    if (ms !== undefined) draining.ms = ms;
+    if (++draining.reported < threads || draining.clients === 0) return;
+    const { clients } = draining;
+    out.error(
+      `draining ${clients} ${clients === 1 ? "client" : "clients"} (up to ${draining.ms / 1000}s)` +
+        (options.stopNow ? "; Ctrl-C again to stop now" : ""),
+    );
+  };
   const extra = tcp === undefined ? [] : await startWorkers(
     workers - 1,
     { ...job, hostname: tcp.hostname, port: tcp.port, quiet: job.quiet || r.json },
     options.signal,
+    options.stopNow,
+    onDrain,
   ).catch((err) => {
     listener.close();
     throw err;
@@ -165,7 +187,12 @@ export async function runServer(options: ServerOptions, out: Output): Promise<Se
     droppedLines: out.dropped,
     refused: tally.refused,
   }), job.quiet);
-  const stats = await serveStream(listener, { ...serving.options, signal: options.signal });
+  const stats = await serveStream(listener, {
+    ...serving.options,
+    signal: options.signal,
+    stopNow: options.stopNow,
+    onDrain,
+  });
   let droppedLines = out.dropped;
   let echoed = tally.echoed;
   for (const { stats: more, tally: theirs, droppedLines: dropped } of await Promise.all(extra)) {

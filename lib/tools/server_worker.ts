@@ -22,19 +22,21 @@ export interface WorkerStart extends ServeJob {
 export type WorkerReply =
   | { type: "ready" }
   | { type: "error"; message: string }
+  | { type: "draining"; clients: number }
   | { type: "stats"; stats: ServeStats; tally: Tally; droppedLines: number };
 
 /** The worker's own scope, typed without a triple-slash `lib` directive (JSR bans them). */
 const scope = self as unknown as {
-  onmessage: ((e: MessageEvent<WorkerStart | "stop">) => void) | null;
+  onmessage: ((e: MessageEvent<WorkerStart | "stop" | "now">) => void) | null;
   postMessage(message: WorkerReply): void;
   close(): void;
 };
 
 const stop = new AbortController();
-scope.onmessage = async (e: MessageEvent<WorkerStart | "stop">) => {
-  if (e.data === "stop") {
-    stop.abort();
+const now = new AbortController();
+scope.onmessage = async (e: MessageEvent<WorkerStart | "stop" | "now">) => {
+  if (e.data === "stop" || e.data === "now") {
+    (e.data === "stop" ? stop : now).abort();
     return;
   }
   const job = e.data;
@@ -49,7 +51,12 @@ scope.onmessage = async (e: MessageEvent<WorkerStart | "stop">) => {
     return;
   }
   scope.postMessage({ type: "ready" });
-  const stats = await serveStream(listener, { ...serving.options, signal: stop.signal });
+  const stats = await serveStream(listener, {
+    ...serving.options,
+    signal: stop.signal,
+    stopNow: now.signal,
+    onDrain: (clients) => scope.postMessage({ type: "draining", clients }),
+  });
   serving.flush();
   await out.close(); // its last lines, before the main thread ends it
   scope.postMessage({ type: "stats", stats, tally: serving.tally, droppedLines: out.dropped });

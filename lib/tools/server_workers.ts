@@ -26,6 +26,8 @@ export interface WorkerResult {
  * @param count How many threads besides the main one.
  * @param job What each thread serves, and where.
  * @param signal Stops every thread.
+ * @param stopNow Cuts every thread's drain short.
+ * @param onDrain Told each thread's clients in flight when its stop begins.
  * @returns One promise per thread, settling with its counts (and its dropped log lines)
  * after a stop.
  * @throws {UsageError} In a compiled binary, which cannot load worker modules.
@@ -36,6 +38,8 @@ export async function startWorkers(
   count: number,
   job: WorkerStart,
   signal: AbortSignal | undefined,
+  stopNow?: AbortSignal | undefined,
+  onDrain?: (clients: number) => void,
 ): Promise<Promise<WorkerResult>[]> {
   if (count === 0) return [];
   if (Deno.mainModule.includes("/deno-compile-")) {
@@ -44,7 +48,7 @@ export async function startWorkers(
     );
   }
   await checkReadable(new URL("../", import.meta.url));
-  const started = Array.from({ length: count }, () => start(job, signal));
+  const started = Array.from({ length: count }, () => start(job, signal, stopNow, onDrain));
   for (const w of started) {
     const err = await w.isReady;
     if (err !== undefined) {
@@ -67,7 +71,12 @@ async function checkReadable(lib: URL): Promise<void> {
   }
 }
 
-function start(job: WorkerStart, signal: AbortSignal | undefined) {
+function start(
+  job: WorkerStart,
+  signal: AbortSignal | undefined,
+  now?: AbortSignal,
+  onDrain?: (clients: number) => void,
+) {
   const worker = new Worker(new URL("./server_worker.ts", import.meta.url), { type: "module" });
   let ready!: (err?: string) => void;
   const isReady = new Promise<string | undefined>((r) => ready = r);
@@ -75,6 +84,7 @@ function start(job: WorkerStart, signal: AbortSignal | undefined) {
     worker.onmessage = (e: MessageEvent<WorkerReply>) => {
       if (e.data.type === "ready") ready();
       else if (e.data.type === "error") ready(e.data.message);
+      else if (e.data.type === "draining") onDrain?.(e.data.clients);
       else {
         worker.terminate();
         resolve({ stats: e.data.stats, tally: e.data.tally, droppedLines: e.data.droppedLines });
@@ -82,6 +92,7 @@ function start(job: WorkerStart, signal: AbortSignal | undefined) {
     };
   });
   signal?.addEventListener("abort", () => worker.postMessage("stop"), { once: true });
+  now?.addEventListener("abort", () => worker.postMessage("now"), { once: true });
   worker.postMessage(job);
   return { isReady, stats, worker };
 }
