@@ -26,7 +26,9 @@ import type { StreamSource } from "../net/read_all.ts";
 import { type Family, resolve } from "../net/resolve.ts";
 import type { TlsClientConn } from "../net/_tls_client.ts";
 import type { TlsFiles } from "./tls_files.ts";
-import { clientSession } from "./client_session.ts";
+import { clientSession, failReset } from "./client_session.ts";
+
+const { ConnectionReset } = Deno.errors;
 
 /** Options for {@linkcode runClient}. */
 export interface ClientOptions {
@@ -206,6 +208,10 @@ export async function runClient(
   } catch (err) {
     if (options.signal?.aborted) {
       return r.fail("interrupted", INTERRUPTED);
+    }
+    if (err instanceof NetError && err.op === "read" && err.cause instanceof ConnectionReset) {
+      // The server accepted, then reset before the runtime handed the connection over.
+      return failReset(r, err.address, 0);
     }
     if (!(err instanceof NetError) || err.op !== "dial") throw needsGrants(err, grants);
     if (err.cause instanceof Deno.errors.NotCapable) throw needsGrants(err, grants);
