@@ -118,8 +118,8 @@ export interface ClientOptions {
    */
   idleTimeout?: number | undefined;
   /**
-   * Stops the client (Ctrl-C): while connecting it gives up, while reading it prints what
-   * came so far; either way it returns 130.
+   * Stops the client (Ctrl-C): while connecting or in the TLS handshake it gives up, while
+   * reading it prints what came so far; either way it returns 130.
    */
   signal?: AbortSignal | undefined;
   /**
@@ -235,17 +235,19 @@ export async function runClient(
         key: pem?.key,
         alpn: options.tls.alpn,
         timeout: options.readTimeout ?? DEFAULT_READ_TIMEOUT,
+        signal: options.signal,
       });
     } catch (err) {
       r.onStep?.({ call: "handshake", phase: "end", error: err });
+      if (options.signal?.aborted) return r.fail("interrupted", INTERRUPTED);
       if (!(err instanceof TlsError)) throw err;
       const code = err.timeout
         ? ExitCode.Timeout
         : err.untrusted
         ? ExitCode.NoAddress
         : ExitCode.Failed;
-      // The certificate's fields in the message are the peer's words: escaped.
-      return r.fail(`tls: ${escapeText(err.message)}`, code, {
+      // What the peer said is escaped in the message already, where it was made.
+      return r.fail(`tls: ${err.message}`, code, {
         address: jsonAddress(conn.remoteAddr),
         errno: err.timeout ? "ETIMEDOUT" : null,
       });
