@@ -66,7 +66,7 @@ Deno.test({
 });
 
 Deno.test({
-  name: "client: a reset before any byte is a receive error after connecting, exit 1",
+  name: "client: a reset before any byte is the recv: line of a reset, with the address, exit 1",
   ignore: !hasCommand("python3"),
   async fn() {
     // The server resets right after accept: connect() itself may see the reset, or the
@@ -76,10 +76,50 @@ Deno.test({
       const res = await runTool("client", ["-p", server.port, "127.0.0.1"]);
       assertEquals(res.code, 1, res.stderr);
       assertEquals(res.stdout, "client: connecting to 127.0.0.1\n");
+      // In the words of a reset after data (recv:), not the library's `read tcp …`.
       assertEquals(
         res.stderr,
-        `client: read tcp 127.0.0.1:${server.port}: connection reset by peer\n`,
+        `client: recv: Connection reset by peer before any data (127.0.0.1:${server.port})\n`,
       );
+    }
+    // --json: the same line, with its errno.
+    const res = await runTool("client", ["-p", server.port, "--json", "127.0.0.1"]);
+    const last = JSON.parse(res.stdout.trim().split("\n").at(-1)!);
+    assertEquals([last.event, last.errno, last.exit_code], ["error", "ECONNRESET", 1]);
+    assertEquals(
+      last.message,
+      `recv: Connection reset by peer before any data (127.0.0.1:${server.port})`,
+    );
+  },
+});
+
+Deno.test({
+  name: "client: a reset while reading, before any byte, is the same recv: line, exit 1",
+  ignore: !hasCommand("python3"),
+  async fn() {
+    // Accepts, lets the client start reading, then resets (SO_LINGER 0) without a byte.
+    const script = "import socket,struct,time\n" +
+      "s=socket.socket(); s.bind(('127.0.0.1',0)); s.listen(1)\n" +
+      "print(s.getsockname()[1], flush=True)\n" +
+      "c,_=s.accept(); time.sleep(0.3)\n" +
+      "c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii',1,0)); c.close()\n";
+    const child = new Deno.Command("python3", { args: ["-c", script], stdout: "piped" }).spawn();
+    const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    try {
+      const port = ((await lines.read()).value ?? "").trim();
+      const res = await runTool("client", ["-p", port, "127.0.0.1"]);
+      assertEquals(res.code, 1, res.stderr);
+      assertEquals(res.stdout, "client: connecting to 127.0.0.1\n");
+      assertEquals(
+        res.stderr,
+        `client: recv: Connection reset by peer before any data (127.0.0.1:${port})\n`,
+      );
+    } finally {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* it exited after its one connection */ }
+      await lines.cancel();
+      await child.status;
     }
   },
 });

@@ -47,6 +47,11 @@ export interface TlsClientOptions {
    * @default {10000}
    */
   timeout?: number | undefined;
+  /**
+   * Stops the handshake (Ctrl-C): it then rejects with the signal's reason, at once.
+   * @default {undefined}
+   */
+  signal?: AbortSignal | undefined;
 }
 
 /** A TLS client connection once its handshake is done: a stream like `Deno.TcpConn`. */
@@ -84,9 +89,10 @@ export interface TlsClientConn {
  * certificate is sent.
  *
  * @param conn A connected TCP stream.
- * @param options Server name, trust, client certificate, ALPN, deadline.
+ * @param options Server name, trust, client certificate, ALPN, deadline, stop signal.
  * @returns The connection and what the handshake settled.
  * @throws {TlsError} When verification or the handshake fails.
+ * @throws {unknown} The signal's reason when `options.signal` stopped the handshake.
  */
 export function startTlsClient(
   conn: Deno.TcpConn,
@@ -117,14 +123,27 @@ export function startTlsClient(
       timeout,
     );
     let settled = false;
+    const signal = options.signal;
+    const onAbort = () => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.destroy();
+      reject(signal!.reason);
+    };
     function fail(err: unknown) {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
       const cert = err instanceof TlsError ? undefined : peerCertificate(socket);
       socket.destroy();
-      reject(err instanceof TlsError ? err : describeTlsFailure(err, options, cert));
+      reject(
+        err instanceof TlsError ? err : describeTlsFailure(err, options, cert, tcp.first),
+      );
     }
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener("abort", onAbort, { once: true });
     const onClose = () => fail(new Error("the server closed the connection"));
     socket.once("error", fail);
     socket.once("close", onClose);
@@ -132,6 +151,7 @@ export function startTlsClient(
     socket.once("secureConnect", () => {
       if (settled) return;
       clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
       socket.off("error", fail);
       socket.off("close", onClose);
       socket.off("end", onClose);
@@ -165,16 +185,25 @@ function peerCertificate(socket: TLSSocket): PeerCertificate | undefined {
 interface TcpWatch {
   conn: Deno.TcpConn;
   ended: boolean;
+  /** The first bytes the server sent (at most {@linkcode FIRST_BYTES}), for a failure. */
+  first: Uint8Array;
   /** While set, no TCP read starts: the reader of the decrypted bytes lags. */
   held: Promise<void> | undefined;
   /** Lets reads go on. */
   release: () => void;
 }
 
-/** `conn`, noting when the server's FIN is read, its reads held while the reader lags. */
+/** How many of the server's first bytes are kept, to show what a non-TLS server said. */
+const FIRST_BYTES = 64;
+
+/**
+ * `conn`, noting when the server's FIN is read and what it sent first, its reads held while
+ * the reader lags.
+ */
 function watchEnd(conn: Deno.TcpConn): TcpWatch {
   const watch: TcpWatch = {
     ended: false,
+    first: new Uint8Array(0),
     held: undefined,
     release: () => {},
     conn: {
@@ -182,6 +211,13 @@ function watchEnd(conn: Deno.TcpConn): TcpWatch {
         while (watch.held !== undefined) await watch.held;
         const n = await conn.read(p);
         if (n === null) watch.ended = true;
+        else if (watch.first.length < FIRST_BYTES) {
+          const take = p.subarray(0, Math.min(n, FIRST_BYTES - watch.first.length));
+          const first = new Uint8Array(watch.first.length + take.length);
+          first.set(watch.first);
+          first.set(take, watch.first.length);
+          watch.first = first;
+        }
         return n;
       },
       write: (p: Uint8Array) => conn.write(p),

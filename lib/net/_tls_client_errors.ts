@@ -2,10 +2,15 @@
  * The TLS client's failures, told apart by flags (untrusted, timeout, alert), never by their
  * text, and described in rustls's words with what the certificate says (its dates).
  *
+ * Every message is safe to print as it is: what came from outside (the name asked for,
+ * node:tls's words, which may quote the certificate, the bytes of a server that does not
+ * speak TLS) is escaped here, once, where the message is made.
+ *
  * @module
  */
 import type { PeerCertificate } from "node:tls";
 import type { TlsClientOptions } from "./_tls_client.ts";
+import { escapeBytes, escapeText } from "./escape.ts";
 
 /** Options for {@linkcode TlsError}. */
 export interface TlsErrorOptions extends ErrorOptions {
@@ -57,6 +62,33 @@ const UNKNOWN_ISSUER = [
   "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
 ];
 
+/** node:tls's codes for a first record that is not TLS (an HTTP reply, a greeting). */
+const NOT_TLS_CODES = [
+  "ERR_SSL_WRONG_VERSION_NUMBER",
+  "ERR_SSL_PACKET_LENGTH_TOO_LONG",
+  "ERR_SSL_HTTP_REQUEST",
+  "ERR_SSL_UNKNOWN_PROTOCOL",
+  "ERR_SSL_RECORD_LENGTH_MISMATCH",
+];
+const NOT_TLS_WORDS =
+  /wrong version number|packet length too long|InvalidContentType|http request/i;
+
+/** How many of a non-TLS server's first bytes a message shows. */
+const SHOWN_BYTES = 32;
+
+/**
+ * Whether `first` starts as a TLS record does: a content type (20 to 24), then major
+ * version 3.
+ */
+function looksLikeTls(first: Uint8Array): boolean {
+  return first[0]! >= 20 && first[0]! <= 24 && (first.length < 2 || first[1] === 3);
+}
+
+/** `"name"`, escaped as a quoted field is (quotes and controls as `\"`, `\xHH`). */
+function quoted(text: string): string {
+  return `"${escapeBytes(new TextEncoder().encode(text))}"`;
+}
+
 /**
  * The alert in `received fatal alert: CertificateRequired`, if the error is one.
  *
@@ -71,7 +103,7 @@ export function alertOf(err: unknown): string | undefined {
 /** An ISO date of a certificate's `valid_from`/`valid_to` (`Jan  2 00:00:00 2020 GMT`). */
 function isoDate(text: string): string {
   const t = Date.parse(text);
-  return Number.isNaN(t) ? text : new Date(t).toISOString().replace(".000Z", "Z");
+  return Number.isNaN(t) ? escapeText(text) : new Date(t).toISOString().replace(".000Z", "Z");
 }
 
 /**
@@ -81,12 +113,14 @@ function isoDate(text: string): string {
  * @param err The error node:tls gave.
  * @param options The handshake's options (the name and the ALPN protocols asked for).
  * @param cert The server's certificate, when the handshake got that far.
- * @returns The error to report.
+ * @param first The first bytes the server sent (what a server that is not TLS said).
+ * @returns The error to report, its message escaped.
  */
 export function describeTlsFailure(
   err: unknown,
   options: TlsClientOptions,
   cert: PeerCertificate | undefined,
+  first: Uint8Array = new Uint8Array(0),
 ): TlsError {
   const code = (err as { code?: string }).code ?? "";
   const message = err instanceof Error ? err.message : String(err);
@@ -119,7 +153,7 @@ export function describeTlsFailure(
   }
   if (code === "ERR_TLS_CERT_ALTNAME_INVALID" || /NotValidForName/.test(message)) {
     return new TlsError(
-      `certificate is not valid for ${JSON.stringify(options.servername)} (NotValidForName)`,
+      `certificate is not valid for ${quoted(options.servername)} (NotValidForName)`,
       { untrusted: true, ...cause },
     );
   }
@@ -127,7 +161,7 @@ export function describeTlsFailure(
   if (alert === "NoApplicationProtocol") {
     return new TlsError(
       `the server accepts none of the ALPN protocols offered (${
-        (options.alpn ?? []).join(",")
+        escapeText((options.alpn ?? []).join(","))
       }): alert NoApplicationProtocol`,
       { alert, ...cause },
     );
@@ -135,15 +169,29 @@ export function describeTlsFailure(
   if (alert !== undefined) {
     return new TlsError(`handshake failed: the server sent alert ${alert}`, { alert, ...cause });
   }
+  // When the server's first bytes came, they decide (a TLS record of a version node:tls
+  // refuses is still TLS); else node:tls's words do.
+  const notTls = first.length > 0
+    ? !looksLikeTls(first)
+    : NOT_TLS_CODES.includes(code) || NOT_TLS_WORDS.test(message);
+  if (notTls) {
+    // An HTTP server's 400, a plain greeting: show what it said, bounded.
+    const said = first.length === 0
+      ? ""
+      : `: it sent '${escapeBytes(first.subarray(0, SHOWN_BYTES))}${
+        first.length > SHOWN_BYTES ? "…" : ""
+      }'`;
+    return new TlsError(`the server did not speak TLS${said}`, cause);
+  }
   if (code.startsWith("CERT_") || /certificate/i.test(message)) {
-    return new TlsError(`certificate is not trusted (${code || message})`, {
+    return new TlsError(`certificate is not trusted (${escapeText(code || message)})`, {
       untrusted: true,
       ...cause,
     });
   }
   // The server hung up mid-handshake without a word: say what it may have refused.
   const guess = options.alpn
-    ? `: it may accept none of the ALPN protocols offered (${options.alpn.join(",")})`
+    ? `: it may accept none of the ALPN protocols offered (${escapeText(options.alpn.join(","))})`
     : "";
   return new TlsError(`the server closed the connection during the handshake${guess}`, cause);
 }

@@ -22,9 +22,11 @@ import type { Step } from "../net/steps.ts";
 import { describeCause, formatDuration, NetError } from "../net/errors.ts";
 import { escapeText } from "../net/escape.ts";
 import type { StreamSource } from "../net/read_all.ts";
-import { type Family, resolve } from "../net/resolve.ts";
+import { type Candidate, type Family, resolve } from "../net/resolve.ts";
 import type { TlsClientConn } from "../net/_tls_client.ts";
 import type { TlsFiles } from "./tls_files.ts";
+
+const { ConnectionReset } = Deno.errors;
 
 /** Options for {@linkcode runClient}. */
 export interface ClientOptions {
@@ -114,8 +116,8 @@ export interface ClientOptions {
    */
   idleTimeout?: number | undefined;
   /**
-   * Stops the client (Ctrl-C): while connecting it gives up, while reading it prints what
-   * came so far; either way it returns 130.
+   * Stops the client (Ctrl-C): while connecting or in the TLS handshake it gives up, while
+   * reading it prints what came so far; either way it returns 130.
    */
   signal?: AbortSignal | undefined;
   /**
@@ -180,17 +182,33 @@ export async function runClient(
     : undefined;
   // What a run needs: the name (for the lookup), then each address with the port.
   const grants = ipFamily(host) === undefined ? [host] : [];
-  const candidates = await resolve(host, port, {
-    family: options.family ?? "any",
-    onStep: r.onStep,
-  }).catch(
-    (err) => {
-      throw needsGrants(err, grants, `(and each address of ${host} with port ${port})`);
-    },
-  );
+  // The lookup is under the connect deadline and Ctrl-C too (as Go's Dialer): a resolver
+  // that never answers cannot keep the client waiting past -t.
+  const connectTimeout = options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT;
+  const lookupDeadline = connectTimeout > 0 ? AbortSignal.timeout(connectTimeout) : undefined;
+  const lookupSignal = [options.signal, lookupDeadline].filter((s) => s !== undefined);
+  let candidates: Candidate[];
+  try {
+    candidates = await resolve(host, port, {
+      family: options.family ?? "any",
+      onStep: r.onStep,
+      signal: lookupSignal.length > 0 ? AbortSignal.any(lookupSignal) : undefined,
+    });
+  } catch (err) {
+    if (options.signal?.aborted) return r.fail("interrupted", INTERRUPTED);
+    if (lookupDeadline?.aborted && err === lookupDeadline.reason) {
+      const waited = formatDuration(connectTimeout);
+      return r.fail(
+        `getaddrinfo: no answer within ${waited} (host ${JSON.stringify(host)})`,
+        ExitCode.Timeout,
+        { errno: "ETIMEDOUT" },
+      );
+    }
+    throw needsGrants(err, grants, `(and each address of ${host} with port ${port})`);
+  }
   grants.push(...candidates.map((c) => joinHostPort(c.hostname, c.port)));
   const dialer = new Dialer({
-    timeout: options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT,
+    timeout: connectTimeout,
     race: options.race ?? false,
     raceDelay: options.raceDelay,
     onStep: (step) => {
@@ -204,6 +222,11 @@ export async function runClient(
   } catch (err) {
     if (options.signal?.aborted) {
       return r.fail("interrupted", INTERRUPTED);
+    }
+    if (err instanceof NetError && err.op === "read" && err.cause instanceof ConnectionReset) {
+      // The server accepted, then reset before the runtime handed the connection over.
+      const { failReset } = await import("./client_session.ts"); // only on this failure
+      return failReset(r, err.address, 0);
     }
     if (!(err instanceof NetError) || err.op !== "dial") throw needsGrants(err, grants);
     if (err.cause instanceof Deno.errors.NotCapable) throw needsGrants(err, grants);
@@ -227,17 +250,19 @@ export async function runClient(
         key: pem?.key,
         alpn: options.tls.alpn,
         timeout: options.readTimeout ?? DEFAULT_READ_TIMEOUT,
+        signal: options.signal,
       });
     } catch (err) {
       r.onStep?.({ call: "handshake", phase: "end", error: err });
+      if (options.signal?.aborted) return r.fail("interrupted", INTERRUPTED);
       if (!(err instanceof TlsError)) throw err;
       const code = err.timeout
         ? ExitCode.Timeout
         : err.untrusted
         ? ExitCode.NoAddress
         : ExitCode.Failed;
-      // The certificate's fields in the message are the peer's words: escaped.
-      return r.fail(`tls: ${escapeText(err.message)}`, code, {
+      // What the peer said is escaped in the message already, where it was made.
+      return r.fail(`tls: ${err.message}`, code, {
         address: jsonAddress(conn.remoteAddr),
         errno: err.timeout ? "ETIMEDOUT" : null,
       });

@@ -99,9 +99,9 @@ const CHUNK = 64 * 1024;
  * @param conn The connected stream, TCP or TLS.
  * @param options What to send, how to read, the deadlines and the stop signal.
  * @param out Where lines and bytes go.
- * @returns The exit code: 0; 1 after a reset, a failed send, a TLS end without close_notify
- * or an alert; 3 on the read deadline; 130 after Ctrl-C.
- * @throws {NetError} When receiving failed before any byte came.
+ * @returns The exit code: 0; 1 after a reset (before or after data), a failed send, a TLS end
+ * without close_notify or an alert; 3 on the read deadline; 130 after Ctrl-C.
+ * @throws {NetError} When receiving failed before any byte came, other than by a reset.
  */
 export async function clientSession(
   conn: SessionConn,
@@ -200,7 +200,7 @@ export async function clientSession(
         if (!gather) onStep?.({ call: "recv", bytes: n ?? 0, data: into.subarray(0, n ?? 0) });
       } catch (err) {
         if (stop.signal.aborted) break;
-        if (err instanceof Deno.errors.ConnectionReset && total > 0) {
+        if (err instanceof Deno.errors.ConnectionReset) {
           end("reset");
           break;
         }
@@ -301,6 +301,7 @@ function report(
       { errno: null },
     );
   }
+  if (why === "reset" && total === 0) return failReset(out, peer, 0);
   if (sendError instanceof InputError) return out.fail(sendError.message, ExitCode.Usage);
   if (kept !== undefined) {
     const fields = { from: jsonAddress(ctx.from), ...jsonBytes(kept), end: why };
@@ -316,11 +317,7 @@ function report(
   }
   if (why === "limit") out.notice(`stopped reading after ${total} bytes (--max-bytes)`);
   if (why === "idle") out.notice(`idle for ${formatDuration(ctx.idle ?? 0)}: closing`);
-  if (why === "reset") {
-    return out.fail(`recv: Connection reset by peer after ${total} bytes`, ExitCode.Failed, {
-      errno: "ECONNRESET",
-    });
-  }
+  if (why === "reset") return failReset(out, peer, total);
   if (why === "truncated") {
     return out.fail(
       `tls: the server ended the session without close_notify after ${total} bytes: ` +
@@ -344,6 +341,22 @@ function report(
     );
   }
   return ExitCode.Ok;
+}
+
+/**
+ * The line for a reset, in the original's `recv:` words, whenever it came: before any data
+ * (the server's address says which one), or after `total` bytes (printed above it).
+ *
+ * @param r Where the line goes.
+ * @param peer The server's address, as shown.
+ * @param total How many bytes came before the reset.
+ * @returns The exit code: 1.
+ */
+export function failReset(r: Reporter, peer: string, total: number): number {
+  const when = total === 0 ? `before any data (${peer})` : `after ${total} bytes`;
+  return r.fail(`recv: Connection reset by peer ${when}`, ExitCode.Failed, {
+    errno: "ECONNRESET",
+  });
 }
 
 /** Writes every byte (writes may be short), noting each as activity. */

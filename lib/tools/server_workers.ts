@@ -47,7 +47,7 @@ export async function startWorkers(
       "--workers is not available in a compiled binary: run from source (deno task server --workers N)",
     );
   }
-  await checkReadable(new URL("../", import.meta.url));
+  await checkReadable(new URL("../", import.meta.url), count + 1); // --workers N: N - 1 extra
   const started = Array.from({ length: count }, () => start(job, signal, stopNow, onDrain));
   for (const w of started) {
     const err = await w.isReady;
@@ -59,14 +59,23 @@ export async function startWorkers(
   return started.map((w) => w.stats);
 }
 
-/** A worker's modules are read from disk, so `--workers` needs read access to `lib/`. */
-async function checkReadable(lib: URL): Promise<void> {
+/**
+ * A worker's modules are read from disk, so `--workers` needs read access to `lib/`. The
+ * message names the whole `deno run` line: `deno task server` has its permissions fixed in
+ * deno.json, and a grant given after the task's name would reach the server as an argument.
+ */
+async function checkReadable(lib: URL, workers: number): Promise<void> {
   if (lib.protocol !== "file:") return;
   const dir = decodeURIComponent(lib.pathname);
   const { state } = await Deno.permissions.query({ name: "read", path: dir });
   if (state !== "granted") {
+    const main = Deno.mainModule.startsWith("file:")
+      ? decodeURIComponent(new URL(Deno.mainModule).pathname)
+      : "cmd/server.ts";
     throw new PermissionError(
-      `--workers ${dir}: permission denied: run again with --allow-read=${dir}`,
+      `--workers ${dir}: permission denied: the workers read their modules there: run ` +
+        `deno run --no-prompt --allow-net --allow-read=${dir} ${main} --workers ${workers} … ` +
+        "(deno task server cannot be given the grant)",
     );
   }
 }

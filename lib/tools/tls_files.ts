@@ -139,7 +139,37 @@ function splitStdin(flags: (keyof TlsFiles)[], text: string): TlsPem {
     else if (k === "cert") parts.cert = before;
     else parts[k] = flags.includes("cert") ? after : before + after;
   }
+  // Certificates there, but none where a flag looks for them: the blocks are misordered
+  // (`cat key.pem cert.pem`), which "no PEM certificate in it" would not tell.
+  const certsIn = (part: string) => (part.match(CERT_BLOCK) ?? []).length;
+  if (certsIn(text) > 0 && flags.some((k) => k !== "key" && certsIn(parts[k]!) === 0)) {
+    const placeholder = { cert: "cert.pem", key: "key.pem", ca: "ca.pem", clientCa: "ca.pem" };
+    const cat = STDIN_ORDER.filter((k) => flags.includes(k)).map((k) => placeholder[k]);
+    throw new ToolError(
+      `Cannot use stdin for ${order}: the PEM blocks are out of order (${blockOrder(text)}): ` +
+        `give the certificate chain, then the private key, then the CA certificates ` +
+        `(cat ${cat.join(" ")} | …)`,
+      ExitCode.Usage,
+    );
+  }
   return parts;
+}
+
+/** The kinds of PEM block in `text`, in order, runs counted: `a private key, then 2 certificates`. */
+function blockOrder(text: string): string {
+  const kinds = [...text.matchAll(/-----BEGIN ([A-Z ]+)-----/g)].map((m) =>
+    m[1]!.endsWith("PRIVATE KEY") ? "private key" : m[1] === "CERTIFICATE" ? "certificate" : "other"
+  );
+  const runs: [string, number][] = [];
+  for (const kind of kinds) {
+    const last = runs.at(-1);
+    if (last?.[0] === kind) last[1]++;
+    else runs.push([kind, 1]);
+  }
+  const shown = runs.slice(0, 6).map(([kind, n]) =>
+    kind === "other" ? `${n} other block${n > 1 ? "s" : ""}` : n > 1 ? `${n} ${kind}s` : `a ${kind}`
+  );
+  return `found ${shown.join(", then ")}${runs.length > 6 ? ", …" : ""}`;
 }
 
 function shown(path: string): string {
