@@ -231,3 +231,32 @@ Deno.test("BoundedWriter: a stdout write that starts and hangs lets stderr's lat
   assertEquals(await w.settle(100), true);
   assertEquals(w.lost(0).bytes + taken, 50_000);
 });
+
+Deno.test("an error line stays one line whatever a path holds: a newline cannot forge a line", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/x\nserver: got connection from 10.6.6.6\nx.sock`;
+    await using server = new ToolProcess("server", ["-U", path]); // --allow-net only
+    assertEquals(await server.exit(), 4, server.stderr);
+    assertEquals(server.stderr.split("\n").length, 2, server.stderr); // one line, then the end
+    assert(!server.stderr.includes("\nserver: got connection"), server.stderr);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("server -U: SIGHUP (the terminal closed) stops it as SIGTERM does: file removed, summary", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/hup.sock`;
+    const perms = ["--allow-net", `--allow-read=${dir}`, `--allow-write=${dir}`];
+    await using server = new ToolProcess("server", ["-U", path], { perms });
+    await server.waitFor(/waiting for connections/);
+    server.kill("SIGHUP");
+    assertEquals(await server.exit(), 0, server.stderr);
+    assertMatch(server.stdout + server.stderr, /server: stopped: /);
+    assertEquals(await Deno.lstat(path).then(() => "left", () => "removed"), "removed");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

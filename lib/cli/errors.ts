@@ -204,7 +204,9 @@ export function exitCodeOf(err: unknown): ExitCodeValue {
  * ```
  */
 export function errorLine(tool: string, usage: string, err: unknown): string {
-  return safeLine(rawErrorLine(tool, usage, err));
+  // A stack trace keeps its lines; anything else is one line, whatever a path or a peer
+  // put in it (a newline there could forge a line of ours).
+  return safeLine(rawErrorLine(tool, usage, err), exitCodeOf(err) === ExitCode.Internal);
 }
 
 function rawErrorLine(tool: string, usage: string, err: unknown): string {
@@ -222,10 +224,11 @@ function rawErrorLine(tool: string, usage: string, err: unknown): string {
 /**
  * An error line that cannot drive the terminal, whatever a user or a peer put in it (an
  * option typed with an escape sequence in it): control, format and separator characters are
- * shown as `\xHH` or `\u{HHHH}`; newlines inside a stack trace stay.
+ * shown as `\xHH` or `\u{HHHH}`, a newline as `\n`; only a stack trace keeps its lines.
  */
-function safeLine(line: string): string {
-  return line.replace(/[^\n\P{Cc}]|[\p{Cf}\p{Zl}\p{Zp}]/gu, (c) => {
+function safeLine(line: string, keepNewlines: boolean): string {
+  return line.replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu, (c) => {
+    if (c === "\n") return keepNewlines ? c : "\\n";
     const cp = c.codePointAt(0)!;
     return cp < 0x100 ? `\\x${cp.toString(16).padStart(2, "0")}` : `\\u{${cp.toString(16)}}`;
   });

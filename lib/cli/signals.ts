@@ -84,10 +84,13 @@ export function onTermination(options: TerminationOptions = {}): TerminationSign
   let code = 0;
   let first = 0;
   controller.signal.addEventListener("abort", () => stopping.abort(), { once: true });
-  const names: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
+  // SIGHUP (the terminal closed) stops as SIGTERM does: socket files removed, summary said.
+  const names: Deno.Signal[] = Deno.build.os === "windows"
+    ? ["SIGINT"]
+    : ["SIGINT", "SIGTERM", "SIGHUP"];
   const handlers = names.map((name) => {
     const handler = () => {
-      const signalCode = name === "SIGTERM" ? 143 : ExitCode.Interrupted;
+      const signalCode = name === "SIGTERM" ? 143 : name === "SIGHUP" ? 129 : ExitCode.Interrupted;
       if (controller.signal.aborted) {
         if (performance.now() - first < SAME_PRESS_MS) return; // one Ctrl-C, forwarded
         if (!options.drain || now.signal.aborted) Deno.exit(signalCode);
