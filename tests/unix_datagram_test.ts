@@ -305,3 +305,31 @@ Deno.test({
     await Deno.remove(`${dir.path}/link.dgram`);
   },
 });
+
+Deno.test({
+  name: "listener -U --json marks a datagram that fills its 262,145-byte buffer as truncated",
+  ignore: !peers.python3,
+  sanitizeOps: true,
+  sanitizeResources: true,
+  async fn() {
+    await using dir = await tempDir();
+    const path = `${dir.path}/l.dgram`;
+    await using listener = new ToolProcess("listener", ["-U", path, "-c", "1", "--json"], {
+      perms: grants(dir.path),
+    });
+    await listener.waitFor(/"listening"/);
+    // 300,000 bytes: more than the default send buffer allows, so root forces a larger one.
+    const sent = await startPeer("python3", [
+      "-c",
+      `import socket; s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, 32, 1 << 20)  # SO_SNDBUFFORCE
+print(s.sendto(b"a" * 300000, ${JSON.stringify(path)}))`,
+    ]).done;
+    if (sent.code !== 0) return console.log(`skipped: ${sent.stderr}`); // not root
+    assertEquals(new TextDecoder().decode(sent.stdout).trim(), "300000");
+    assertEquals(await listener.exit(), 0, listener.stderr);
+    const event = listener.stdout.split("\n").map((l) => l && JSON.parse(l))
+      .find((e) => e?.event === "datagram");
+    assertEquals([event.size, event.truncated], [262_145, true]);
+  },
+});
