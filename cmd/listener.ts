@@ -41,7 +41,8 @@ const FLAGS = {
   unix: stringFlag(
     "PATH",
     "receive on a Unix datagram socket at PATH (@name: a Linux abstract name) instead of " +
-      "UDP; removed at exit. Needs --allow-read=PATH --allow-write=PATH",
+      "UDP; removed at exit. Needs --allow-read=PATH --allow-write=PATH; with --echo, " +
+      "--allow-read and --allow-write on each sender's path too (plain ones for any sender)",
     { short: "U" },
   ),
   port: portFlag("port to listen on; 0 picks a free one", {

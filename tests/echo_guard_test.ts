@@ -68,3 +68,32 @@ Deno.test("EchoGuard on a Unix datagram socket: its own path is a loop, a sender
   clock.advance(1000);
   assertEquals(guard.check({ path: "/tmp/client.sock" }), undefined);
 });
+
+Deno.test("EchoGuard refuses an unspecified sender (0.0.0.0, ::, ::ffff:0.0.0.0) as unspecified", () => {
+  // Answered, the kernel delivers these to the host's own loopback: the listener itself.
+  const guard = new EchoGuard(4950);
+  for (const hostname of ["0.0.0.0", "::", "::ffff:0.0.0.0", "0:0:0:0:0:0:0:0", "::0"]) {
+    assertEquals(guard.check({ hostname, port: 40000 }), "unspecified", hostname);
+    assertEquals(guard.check({ hostname, port: 4950 }), "unspecified", hostname);
+  }
+  assertEquals(guard.check({ hostname: "0.0.0.1", port: 40000 }), undefined);
+  assertEquals(guard.check({ hostname: "::2", port: 40000 }), undefined);
+  assertEquals(guard.senders, 2); // the refused ones take no bucket
+});
+
+Deno.test("EchoGuard names a group or broadcast sender as group, not loop", () => {
+  const guard = new EchoGuard(4950);
+  for (
+    const hostname of ["239.1.2.3", "224.0.0.1", "ff02::1", "::ffff:239.1.2.3", "255.255.255.255"]
+  ) {
+    assertEquals(guard.check({ hostname, port: 40000 }), "group", hostname);
+  }
+});
+
+Deno.test("EchoGuard refuses an unnamed Unix sender as unnamed, its own path as loop", () => {
+  const guard = new EchoGuard({ path: "/tmp/l.sock" });
+  assertEquals(guard.check({ path: "" }), "unnamed");
+  assertEquals(guard.check({ path: null as unknown as string }), "unnamed");
+  assertEquals(guard.check({ path: "/tmp/l.sock" }), "loop");
+  assertEquals(guard.check({ path: "/tmp/t.sock" }), undefined);
+});

@@ -9,6 +9,7 @@ import {
   sameUnixAddr,
   showUnixPath,
 } from "../unix.ts";
+import { runTool, ToolProcess } from "./_tools.ts";
 import { exists, peers, startPeer, tempDir, waitForSocket } from "./_unix.ts";
 
 /** Receives one datagram, failing after `timeout` ms instead of waiting for ever. */
@@ -155,5 +156,180 @@ Deno.test({
     assertEquals(sock.peer, { transport: "unixpacket", path: peer.address.path });
     const silent = await sock.receive({ timeout: 50 }).catch((e) => e);
     assertEquals(silent.message, `read unixgram ${peer.address.display}: timed out after 50ms`);
+  },
+});
+
+// ---- The tools over Unix datagram sockets: the echo's target, its grants, sizes, spellings.
+
+/** The grants a tool over a path in `dir` needs. */
+const grants = (dir: string) => ["--allow-net", `--allow-read=${dir}`, `--allow-write=${dir}`];
+
+/** A Unix datagram socket bound to `path` (no file removal: the test may swap it). */
+function boundAt(path?: string): Deno.DatagramConn & Disposable {
+  const conn = path === undefined
+    ? Deno.listenDatagram({ transport: "unixpacket" })
+    : Deno.listenDatagram({ transport: "unixpacket", path });
+  return Object.assign(conn, {
+    [Symbol.dispose]: () => {
+      try {
+        conn.close();
+      } catch { /* closed already */ }
+    },
+  });
+}
+
+/** Nothing arrives on `sock` within `ms` (the receive is ended by the caller's close). */
+async function silent(sock: Deno.DatagramConn, ms = 300): Promise<boolean> {
+  const got = sock.receive().then(() => false, () => true);
+  const quiet = await Promise.race([got, new Promise<boolean>((r) => setTimeout(r, ms, true))]);
+  sock.close(); // ends the pending receive
+  await got;
+  return quiet;
+}
+
+Deno.test({
+  name:
+    "listener -U --echo never echoes to a sender's path swapped for a symbolic link, nor to an unnamed sender",
+  sanitizeOps: true,
+  sanitizeResources: true,
+  async fn() {
+    await using dir = await tempDir();
+    const path = `${dir.path}/l.dgram`;
+    // The victim: a socket the sender may not write to (root's /dev/log, say).
+    using victim = boundAt(`${dir.path}/victim.dgram`);
+    await using listener = new ToolProcess("listener", ["-U", path, "--echo", "-k", "-q"], {
+      perms: ["--allow-net", "--allow-read", "--allow-write"],
+    });
+    await listener.waitFor(/waiting to recvfrom/);
+    const to: Deno.UnixAddr = { transport: "unixpacket", path };
+    // The attacker binds a path, then swaps the file for a link to the victim, then sends.
+    using attacker = boundAt(`${dir.path}/a.dgram`);
+    await Deno.remove(`${dir.path}/a.dgram`);
+    await Deno.symlink(`${dir.path}/victim.dgram`, `${dir.path}/a.dgram`);
+    await attacker.send(bytes("to the victim"), to);
+    // An unnamed sender: Deno's own sendto would refuse its empty path with a raw error.
+    using unnamed = boundAt();
+    await unnamed.send(bytes("nowhere"), to);
+    // An honest sender's echo comes after the others were handled (one loop, in order).
+    using honest = boundAt(`${dir.path}/h.dgram`);
+    await honest.send(bytes("honest"), to);
+    const [echo] = await receiveWithin(honest);
+    assertEquals(new TextDecoder().decode(echo), "honest");
+    assert(await silent(victim), "the echo went to the victim's socket");
+    listener.kill("SIGINT");
+    assertEquals(await listener.exit(), 0, listener.stderr);
+    assertEquals(listener.stderr, "");
+    assertEquals(
+      listener.stdout,
+      "listener: waiting to recvfrom...\n" +
+        "listener: received 3 datagrams, 26 bytes, echoed 1, not echoed 2 (unnamed 1, unsafe path 1)\n",
+    );
+  },
+});
+
+Deno.test({
+  name:
+    "listener -U --echo without a grant on the sender's path says once which flags, counts the echoes failed, goes on",
+  sanitizeOps: true,
+  sanitizeResources: true,
+  async fn() {
+    await using dir = await tempDir();
+    const path = `${dir.path}/l.dgram`;
+    await using listener = new ToolProcess("listener", ["-U", path, "--echo", "-k", "-q"], {
+      perms: ["--allow-net", `--allow-read=${path}`, `--allow-write=${path}`],
+    });
+    await listener.waitFor(/waiting to recvfrom/);
+    const to: Deno.UnixAddr = { transport: "unixpacket", path };
+    using sender = boundAt(`${dir.path}/s.dgram`);
+    await sender.send(bytes("one"), to);
+    await sender.send(bytes("two"), to);
+    await listener.waitFor(/allow-write/, { stderr: true });
+    listener.kill("SIGINT");
+    assertEquals(await listener.exit(), 0, listener.stderr);
+    assertEquals(
+      listener.stderr,
+      `listener: cannot echo to ${dir.path}/s.dgram: an echo over a path needs --allow-read and --allow-write on the sender's path (plain --allow-read --allow-write for any sender); not echoing to such senders\n`,
+    );
+    assertEquals(
+      listener.stdout,
+      "listener: waiting to recvfrom...\n" +
+        "listener: received 2 datagrams, 6 bytes, echoed 0, not echoed 2 (failed 2)\n",
+    );
+    sender.close();
+    await Deno.remove(`${dir.path}/s.dgram`);
+  },
+});
+
+Deno.test({
+  name: "listener -U --json reports a 100,000-byte Unix datagram whole, not cut to 65,536",
+  sanitizeOps: true,
+  sanitizeResources: true,
+  async fn() {
+    await using dir = await tempDir();
+    const path = `${dir.path}/l.dgram`;
+    await using listener = new ToolProcess("listener", ["-U", path, "-c", "1", "--json"], {
+      perms: grants(dir.path),
+    });
+    await listener.waitFor(/"listening"/);
+    using sender = boundAt();
+    const big = new Uint8Array(100_000).fill(0x61);
+    assertEquals(await sender.send(big, { transport: "unixpacket", path }), 100_000);
+    assertEquals(await listener.exit(), 0, listener.stderr);
+    const event = listener.stdout.split("\n").map((l) => l && JSON.parse(l))
+      .find((e) => e?.event === "datagram");
+    assertEquals([event.size, event.truncated], [100_000, false]);
+  },
+});
+
+Deno.test({
+  name:
+    "talker -U -r takes the reply from its peer named as /dir/./l.dgram or through a symbolic link",
+  sanitizeOps: true,
+  sanitizeResources: true,
+  async fn() {
+    await using dir = await tempDir();
+    const path = `${dir.path}/l.dgram`;
+    await using listener = new ToolProcess("listener", ["-U", path, "--echo", "-k", "-q"], {
+      perms: grants(dir.path),
+    });
+    await listener.waitFor(/waiting to recvfrom/);
+    await Deno.symlink(path, `${dir.path}/link.dgram`);
+    for (const spelling of [`${dir.path}/./l.dgram`, `${dir.path}/link.dgram`]) {
+      const ping = await runTool("talker", ["-U", spelling, "-r", "5", "ping"], {
+        perms: grants(dir.path),
+      });
+      assertEquals(ping.code, 0, ping.stderr);
+      assert(ping.stdout.endsWith('talker: reply contains "ping"\n'), ping.stdout);
+      assert(!ping.stdout.includes("ignored"), ping.stdout);
+    }
+    await Deno.remove(`${dir.path}/link.dgram`);
+  },
+});
+
+Deno.test({
+  name: "listener -U --json marks a datagram that fills its 262,145-byte buffer as truncated",
+  ignore: !peers.python3,
+  sanitizeOps: true,
+  sanitizeResources: true,
+  async fn() {
+    await using dir = await tempDir();
+    const path = `${dir.path}/l.dgram`;
+    await using listener = new ToolProcess("listener", ["-U", path, "-c", "1", "--json"], {
+      perms: grants(dir.path),
+    });
+    await listener.waitFor(/"listening"/);
+    // 300,000 bytes: more than the default send buffer allows, so root forces a larger one.
+    const sent = await startPeer("python3", [
+      "-c",
+      `import socket; s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, 32, 1 << 20)  # SO_SNDBUFFORCE
+print(s.sendto(b"a" * 300000, ${JSON.stringify(path)}))`,
+    ]).done;
+    if (sent.code !== 0) return console.log(`skipped: ${sent.stderr}`); // not root
+    assertEquals(new TextDecoder().decode(sent.stdout).trim(), "300000");
+    assertEquals(await listener.exit(), 0, listener.stderr);
+    const event = listener.stdout.split("\n").map((l) => l && JSON.parse(l))
+      .find((e) => e?.event === "datagram");
+    assertEquals([event.size, event.truncated], [262_145, true]);
   },
 });

@@ -104,7 +104,9 @@ export class ConnectedDatagram implements Disposable {
   #network: "udp" | "unixgram";
   #where: string;
   #conn: Deno.DatagramConn;
-  #buf = new Uint8Array(65536);
+  #buf: Uint8Array;
+  /** The Unix peer's canonical path (symbolic links, `.` and a relative start resolved). */
+  #realPeer: string | undefined;
   #pending: Promise<[Uint8Array, Deno.Addr]> | undefined;
   #turn: Promise<void> = Promise.resolve();
   #ignored = 0;
@@ -128,6 +130,7 @@ export class ConnectedDatagram implements Disposable {
       this.peer = { transport: "unixpacket", path: peer.path };
       this.#network = "unixgram";
       this.#where = showUnixPath(peer.path);
+      this.#realPeer = realPath(peer.path);
     } else {
       checkPeer(peer);
       this.peer = { transport: "udp", hostname: peer.hostname, port: peer.port };
@@ -135,6 +138,8 @@ export class ConnectedDatagram implements Disposable {
       this.#where = joinHostPort(peer.hostname, peer.port);
     }
     this.#conn = conn;
+    // A Unix datagram may be larger than UDP's largest (up to the send buffer, 208 KiB).
+    this.#buf = new Uint8Array("path" in peer ? 256 * 1024 + 1 : 65536);
     this.#onStep = onStep;
     onStep?.({
       call: "connect",
@@ -216,7 +221,7 @@ export class ConnectedDatagram implements Disposable {
         this.#pending = undefined;
         const [data, from] = got;
         const ours = "path" in this.peer
-          ? sameUnixAddr(from, this.peer)
+          ? sameUnixAddr(from, this.peer) || this.#samePeerFile(from)
           : from.transport === "udp" && sameAddress(from, this.peer);
         this.#onStep?.({
           call: "recvfrom",
@@ -250,6 +255,16 @@ export class ConnectedDatagram implements Disposable {
       signal?.removeEventListener("abort", onAbort);
       void turn.then(release); // never before the receives called earlier are done
     }
+  }
+
+  /**
+   * Whether a Unix sender is the peer under another spelling: the peer's path given as
+   * `l.sock`, `/dir/./l.sock` or a link to it answers from the path it bound.
+   */
+  #samePeerFile(from: Deno.Addr): boolean {
+    if (this.#realPeer === undefined || !("path" in from) || !from.path) return false;
+    if (from.path.startsWith("\0")) return false;
+    return from.path === this.#realPeer || realPath(from.path) === this.#realPeer;
   }
 
   /** Closes the socket; a pending receive is rejected. */
@@ -335,5 +350,15 @@ function checkPeer(peer: DatagramPeer): void {
   }
   if (portOption(peer.port, "peer port") === 0) {
     throw new RangeError('Invalid peer port "0": expected a whole number from 1 to 65535');
+  }
+}
+
+/** A path's canonical form, or undefined (an abstract name, a path gone or not readable). */
+function realPath(path: string): string | undefined {
+  if (path.startsWith("\0")) return undefined;
+  try {
+    return Deno.realPathSync(path);
+  } catch {
+    return undefined;
   }
 }

@@ -9,11 +9,24 @@ import { integerOption } from "./_validate.ts";
 import { directedBroadcasts } from "./multicast_address.ts";
 
 /**
- * Why a datagram was not echoed: `loop`, the sender's port is the listener's own; `lowPort`,
- * the sender's port is 0 or below 1024 (a service, never a client); `rate`, the sender had
- * used up its share of echoes.
+ * Why a datagram was not echoed: `loop`, the sender's port (or path) is the listener's own;
+ * `lowPort`, the sender's port is 0 or below 1024 (a service, never a client); `rate`, the
+ * sender had used up its share of echoes; `unspecified`, the sender's address is `0.0.0.0`,
+ * `::` or `::ffff:0.0.0.0` (forged: the kernel would deliver the echo to this host's own
+ * loopback, the listener itself); `group`, the sender's address is a multicast group or a
+ * broadcast address (forged: the echo would go to every member); `unnamed`, a Unix sender
+ * bound no path (there is nowhere to answer); `unsafePath`, a Unix sender's path is not a
+ * socket file reached without a symbolic link just before the echo (see
+ * {@linkcode serveDatagram}).
  */
-export type EchoRefusal = "loop" | "lowPort" | "rate";
+export type EchoRefusal =
+  | "loop"
+  | "lowPort"
+  | "rate"
+  | "unspecified"
+  | "group"
+  | "unnamed"
+  | "unsafePath";
 
 /** Options for {@linkcode EchoGuard}. */
 export interface EchoGuardOptions {
@@ -40,6 +53,10 @@ export interface EchoGuardOptions {
   now?: (() => number) | undefined;
 }
 
+/** `0.0.0.0`, `::` (any spelling, a zone too) and `::ffff:0.0.0.0`. */
+const UNSPECIFIED =
+  /^(?:0+\.0+\.0+\.0+|[0:]*::[0:]*(?:%.*)?|(?:[0:]*:)?ffff:0+\.0+\.0+\.0+|(?:0{1,4}:){7}0{1,4})$/i;
+
 interface Bucket {
   tokens: number;
   last: number;
@@ -49,6 +66,9 @@ interface Bucket {
  * Decides, for each datagram, whether an echo (or any reply) may go back to its sender —
  * the guard {@linkcode serveDatagram} puts before every reply:
  *
+ * - never to an unspecified address (`unspecified`: `0.0.0.0`, `::`, `::ffff:0.0.0.0`, which
+ *   the kernel answers on the loopback, the listener's own) nor to a multicast group or a
+ *   broadcast address (`group`): no real sender has one, and the echo would loop or fan out;
  * - never to the listener's own port, whatever the address (`loop`). On a wildcard socket
  *   every local address is the listener itself, and Deno cannot list them without
  *   `--allow-sys`; a sender elsewhere on the same port is another echo service, and the two
@@ -61,7 +81,7 @@ interface Bucket {
  *
  * Addresses are compared as spelled; one socket spells each sender one way. A check costs
  * no allocation once the sender is known. A Unix datagram sender (`{ path }`) is refused
- * only as a loop (our own path) or over its rate: it has no port.
+ * as a loop (our own path), as `unnamed` (an empty path) or over its rate: it has no port.
  *
  * @example Refuse a datagram from the listener's own port
  * ```ts
@@ -70,7 +90,8 @@ interface Bucket {
  * const guard = new EchoGuard(4950);
  * assertEquals(guard.check({ hostname: "::ffff:127.0.0.1", port: 4950 }), "loop");
  * assertEquals(guard.check({ hostname: "::1", port: 53 }), "lowPort");
- * assertEquals(guard.check({ hostname: "239.1.2.3", port: 40000 }), "loop"); // never a group
+ * assertEquals(guard.check({ hostname: "239.1.2.3", port: 40000 }), "group"); // forged
+ * assertEquals(guard.check({ hostname: "0.0.0.0", port: 40000 }), "unspecified"); // forged
  * assertEquals(guard.check({ hostname: "::1", port: 40000 }), undefined); // echo it
  * ```
  */
@@ -129,13 +150,17 @@ export class EchoGuard {
   check(to: { hostname: string; port: number } | { path: string }): EchoRefusal | undefined {
     let key: string;
     if ("path" in to) {
+      if (typeof to.path !== "string" || to.path === "") return "unnamed";
       if (to.path === this.path) return "loop";
       key = to.path;
     } else {
-      if (to.port === this.port) return "loop";
+      // An unspecified "sender" is forged: sendto(0.0.0.0 or ::) reaches this host's own
+      // loopback, so the echo would come back to the listener (or to a neighbour's port).
+      if (UNSPECIFIED.test(to.hostname)) return "unspecified";
       // A "sender" that is a group or a broadcast address is forged: answering it would
-      // send to every member, and theirs to every member again. Counted as a loop.
-      if (this.#groupOrBroadcast(to.hostname)) return "loop";
+      // send to every member, and theirs to every member again.
+      if (this.#groupOrBroadcast(to.hostname)) return "group";
+      if (to.port === this.port) return "loop";
       if (to.port < 1024) return "lowPort";
       key = to.hostname;
     }

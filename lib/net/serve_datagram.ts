@@ -22,13 +22,18 @@ export interface Datagram {
   /** The sender: a `Deno.NetAddr` (UDP) or a `Deno.UnixAddr` (a Unix datagram socket). */
   readonly from: Deno.Addr;
   /**
+   * The datagram filled the whole receive buffer (65,536 bytes for UDP, 262,145 for a Unix
+   * socket), so the kernel may have cut it: `bytes` is its start.
+   */
+  readonly truncated: boolean;
+  /**
    * Sends `bytes` back to the sender, through the guard (unless `guard: false`).
    *
    * @param bytes The reply.
-   * @returns `"sent"`, or why the guard refused it (`loop`, `lowPort`, `rate`).
+   * @returns `"sent"`, or why the guard refused it (an {@linkcode EchoRefusal}).
    * @throws {NetError} Op `write`, when the send failed (counted in `notReplied.failed`
    * unless the server was stopping; a `Deno.errors.NotCapable` cause when Deno may not
-   * send there).
+   * send there, or, for a Unix sender's path, may not look at it first).
    */
   reply(bytes: Uint8Array): Promise<"sent" | EchoRefusal>;
 }
@@ -101,6 +106,14 @@ export interface NotReplied {
   lowPort: number;
   /** Over the sender's rate limit. */
   rate: number;
+  /** From `0.0.0.0`, `::` or `::ffff:0.0.0.0` (forged: the echo would reach our loopback). */
+  unspecified: number;
+  /** From a multicast group or a broadcast address (forged). */
+  group: number;
+  /** From a Unix sender bound to no path: nowhere to answer. */
+  unnamed: number;
+  /** From a Unix path that is not a socket reached without a symbolic link. */
+  unsafePath: number;
   /** The send failed. */
   failed: number;
 }
@@ -137,17 +150,29 @@ export interface DatagramServer extends AsyncDisposable, Disposable {
   close(): void;
 }
 
+/** UDP's largest payload is 65,507 bytes (65,527 over IPv6): 65,536 holds any whole. */
 const BUFFER = 65536;
+/**
+ * A Unix datagram may be far larger (up to the socket's send buffer, 212,992 bytes by
+ * default): 256 KiB and one byte more, so that one filling it was surely cut.
+ */
+const UNIX_BUFFER = 256 * 1024 + 1;
 
 /**
- * Serves a datagram socket: receives each datagram whole into one reused 65,536-byte
- * buffer, drops those the access rules (`access`) or the family (`family`) refuse, and
+ * Serves a datagram socket: receives each datagram whole into one reused buffer (65,536
+ * bytes for UDP, 262,145 for a Unix socket; a datagram that fills it is marked
+ * `truncated`), drops those the access rules (`access`) or the family (`family`) refuse, and
  * hands the rest to `handler`, one at a time, with a `reply()` guarded against loops,
  * low ports and floods. Every outcome is counted. The socket is the server's from now on:
  * it is closed when serving stops (the signal, `count`, `close()`, or disposal).
  *
  * Needs `--unstable-net` (Deno's datagram API) to have made the socket, and `--allow-net`
- * to reply. Works on a UDP socket and on a Unix datagram one (`unixpacket`).
+ * to reply. Works on a UDP socket and on a Unix datagram one (`unixpacket`). A reply to a
+ * Unix sender's path goes only where, just before the send, `lstat` finds a socket file and
+ * the path resolves to itself (no symbolic link on the way; refused as `unsafePath`
+ * otherwise): this needs `--allow-read` and `--allow-write` on the sender's path. A sender
+ * that swaps its path for a link between the check and the send still wins that small
+ * race: do not echo over a path as root. An unnamed sender is never answered (`unnamed`).
  *
  * @param socket A bound datagram socket.
  * @param options The handler, the rules, and when to stop.
@@ -202,7 +227,16 @@ export function serveDatagram(
     datagrams: 0,
     bytes: 0,
     replied: 0,
-    notReplied: { loop: 0, lowPort: 0, rate: 0, failed: 0 },
+    notReplied: {
+      loop: 0,
+      lowPort: 0,
+      rate: 0,
+      unspecified: 0,
+      group: 0,
+      unnamed: 0,
+      unsafePath: 0,
+      failed: 0,
+    },
     refused: 0,
     ignored: 0,
     handlerErrors: 0,
@@ -222,12 +256,17 @@ export function serveDatagram(
   const onStep = options.onStep;
 
   const reply = async (bytes: Uint8Array, to: Deno.Addr): Promise<"sent" | EchoRefusal> => {
-    const refusal = guard?.check(to.transport === "udp" ? to : { path: pathOf(to) });
-    if (refusal !== undefined) {
-      stats.notReplied[refusal]++;
-      return refusal;
-    }
+    let refusal = guard?.check(to.transport === "udp" ? to : { path: pathOf(to) });
     try {
+      if (refusal === undefined && to.transport !== "udp") {
+        // Deno's own sendto refuses an empty path with a raw error: never attempted.
+        if (pathOf(to) === "") refusal = "unnamed";
+        else if (!await safeUnixPath(pathOf(to))) refusal = "unsafePath";
+      }
+      if (refusal !== undefined) {
+        stats.notReplied[refusal]++;
+        return refusal;
+      }
       await socket.send(bytes, to);
     } catch (cause) {
       if (!closed) stats.notReplied.failed++; // not when stopping closed the socket under it
@@ -241,7 +280,7 @@ export function serveDatagram(
   };
 
   const loop = async () => {
-    const buf = new Uint8Array(BUFFER);
+    const buf = new Uint8Array(addr.transport === "udp" ? BUFFER : UNIX_BUFFER);
     try {
       while (!closed && stats.datagrams < count) {
         let bytes: Uint8Array, from: Deno.Addr;
@@ -277,7 +316,8 @@ export function serveDatagram(
         stats.bytes += bytes.length;
         const sender = from;
         try {
-          await options.handler({ bytes, from, reply: (b) => reply(b, sender) });
+          const truncated = bytes.length === buf.length;
+          await options.handler({ bytes, from, truncated, reply: (b) => reply(b, sender) });
         } catch (error) {
           stats.handlerErrors++;
           options.onError?.(error, from);
@@ -309,7 +349,37 @@ function familyOf(hostname: string): IPFamily | undefined {
 }
 
 function pathOf(addr: Deno.Addr): string {
-  return "path" in addr ? addr.path : "";
+  return "path" in addr && typeof addr.path === "string" ? addr.path : "";
+}
+
+/**
+ * Whether a Unix sender's path may be answered now: an abstract name always; a path only
+ * when `lstat` finds a socket file there and it resolves to itself, no symbolic link on
+ * the way (a sender could otherwise point its path at another socket, one it may not
+ * write to, and have us send there).
+ */
+async function safeUnixPath(path: string): Promise<boolean> {
+  if (path.startsWith("\0")) return true;
+  const info = await Deno.lstat(path).catch(notFound);
+  if (info === undefined || info.isSymlink || info.isSocket !== true) return false;
+  const real = await Deno.realPath(path).catch(notFound);
+  if (real === undefined) return false;
+  const base = path.startsWith("/") ? "" : await Deno.realPath(".");
+  return real === normalize(`${base}/${path}`);
+}
+
+/** Undefined for a path that is gone; other errors (a missing grant) are thrown on. */
+function notFound(err: unknown): undefined {
+  if (err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory) {
+    return undefined;
+  }
+  throw err;
+}
+
+/** `/a//b/./c` as `/a/b/c`; a `..` makes it unlike any real path (refused). */
+function normalize(path: string): string {
+  const parts = path.split("/").filter((p) => p !== "" && p !== ".");
+  return parts.includes("..") ? "" : `/${parts.join("/")}`;
 }
 
 function describe(addr: Deno.Addr): [Network, string] {

@@ -129,7 +129,17 @@ export interface NotEchoed {
   lowPort: number;
   /** Over the sender's rate limit. */
   rate: number;
-  /** The send failed (the error was printed). */
+  /** From `0.0.0.0`, `::` or `::ffff:0.0.0.0`: forged (the echo would reach our loopback). */
+  unspecified: number;
+  /** From a multicast group or a broadcast address: forged. */
+  group: number;
+  /** From a Unix sender bound to no path: nowhere to answer. */
+  unnamed: number;
+  /** From a Unix path that is no longer a socket file, or reached through a symbolic link. */
+  unsafePath: number;
+  /**
+   * The send failed (the error was printed; a missing grant once, for all such sends).
+   */
   failed: number;
 }
 
@@ -152,15 +162,18 @@ export interface ListenerStats {
 /**
  * Runs the listener until it has received `count` datagrams (or, with `keep`, until
  * `signal` aborts), printing each as the original does, with the bytes escaped. Receives
- * into one reused 65,536-byte buffer, so every datagram arrives whole and its true length
- * is reported. In keep or count mode, or when a datagram was ignored or not echoed, a
+ * into one reused buffer (65,536 bytes for UDP, 262,145 for a Unix socket), so every
+ * datagram arrives whole and its true length is reported; one that fills the buffer is
+ * said to be cut. An echo to a Unix sender's path needs `--allow-read` and `--allow-write`
+ * on it (plain ones for any sender); without them the echo is counted as failed, said once,
+ * and the listener goes on. In keep or count mode, or when a datagram was ignored or not echoed, a
  * summary line ends the run.
  *
  * @param options Where to listen, how many, and what to print.
  * @param out Where lines go.
  * @returns The counts.
  * @throws {ToolError} When no address could be bound (`failed to bind socket`, exit 2).
- * @throws {PermissionError} When Deno may not bind, or send an echo to a sender (exit 4).
+ * @throws {PermissionError} When Deno may not bind, or send an echo to a UDP sender (exit 4).
  * @example Wait for one datagram on a free port
  * ```ts ignore
  * import { Output } from "../cli/output.ts";
@@ -213,15 +226,21 @@ export async function runListener(options: ListenerOptions, out: Output): Promis
   if (sinkOnly && out.closed) stop.abort();
 
   // Each mode is a handler on the one datagram loop: print (one line, hex, raw, JSON), echo.
-  const print = ({ bytes, from }: Datagram) => {
+  const print = ({ bytes, from, truncated }: Datagram) => {
     // A Unix sender is printed by its path (`unnamed` when it bound none), escaped.
     const sender = "path" in from
       ? { transport: "udp" as const, hostname: showUnixPath(from.path), port: 0 }
       : from as Deno.NetAddr;
     report?.write(bytes, sender);
-    if (eachJson) out.text(eachJson.line(bytes, "path" in from ? from : sender, options.maxSize));
+    if (eachJson) {
+      const line = eachJson.line(bytes, "path" in from ? from : sender, options.maxSize);
+      out.text(truncated ? line.replace(/"truncated":false\}\n$/, `"truncated":true}\n`) : line);
+    } else if (truncated && report) {
+      r.say(`packet filled the ${bytes.length}-byte receive buffer: it may have been cut`);
+    }
     if (sinkOnly && out.closed) stop.abort();
   };
+  let grantSaid = false;
   const echo = async (datagram: Datagram) => {
     print(datagram);
     const from = datagram.from as Deno.NetAddr;
@@ -233,6 +252,18 @@ export async function runListener(options: ListenerOptions, out: Output): Promis
     } catch (err) {
       if (signal.aborted) return; // the socket was closed under the send: stopping
       const cause = err instanceof NetError ? err.cause : err;
+      if (cause instanceof Deno.errors.NotCapable && "path" in datagram.from) {
+        // Not the end of the listener: this echo is counted as failed, the reason said once.
+        if (grantSaid) return;
+        grantSaid = true;
+        r.error(
+          `cannot echo to ${
+            showUnixPath(datagram.from.path)
+          }: an echo over a path needs --allow-read and --allow-write on the sender's path (plain --allow-read --allow-write for any sender); not echoing to such senders`,
+          { to: jsonAddress(from) },
+        );
+        return;
+      }
       if (cause instanceof Deno.errors.NotCapable) {
         throw needsGrants(err, [], "(an echo goes to senders that cannot be known in advance)");
       }
@@ -282,16 +313,20 @@ export async function runListener(options: ListenerOptions, out: Output): Promis
   // --raw: stdout is the data, and the summary goes to stderr. A stdout nobody reads gets
   // what waits for it a little longer; the rest is dropped and the summary says how much.
   if (options.raw) await out.settle(OUTPUT_DRAIN_MS);
-  const refused = notEchoed.loop + notEchoed.lowPort + notEchoed.rate + notEchoed.failed;
+  const refused = Object.values(notEchoed).reduce((a, b) => a + b, 0);
   const printed = options.keep || limit > 1 || options.quiet || refused > 0 ||
     stats.ignored > 0 || stats.refused;
   const { loop, lowPort, rate, failed } = notEchoed;
+  // The reasons added since 0.3 are named only when they occurred: the four first stay.
+  const newer = Object.fromEntries(
+    NEWER_REASONS.filter((k) => notEchoed[k] > 0).map((k) => [REASON[k], notEchoed[k]]),
+  );
   r.summary(
     {
       datagrams: stats.datagrams,
       bytes: stats.bytes,
       echoed: stats.echoed,
-      not_echoed: { loop, low_port: lowPort, rate, failed },
+      not_echoed: { loop, low_port: lowPort, rate, ...newer, failed },
       ignored: stats.ignored,
       ...(stats.refused === undefined ? {} : { refused: stats.refused }),
       dropped_lines: out.dropped,
@@ -306,8 +341,26 @@ const REASON: Record<keyof NotEchoed, string> = {
   loop: "loop",
   lowPort: "low_port",
   rate: "rate",
+  unspecified: "unspecified",
+  group: "group",
+  unnamed: "unnamed",
+  unsafePath: "unsafe_path",
   failed: "failed",
 };
+
+/** The reasons in the summary line, with their words, in order. */
+const WORDS: [keyof NotEchoed, string][] = [
+  ["loop", "loop"],
+  ["lowPort", "low port"],
+  ["rate", "rate"],
+  ["unspecified", "unspecified"],
+  ["group", "group"],
+  ["unnamed", "unnamed"],
+  ["unsafePath", "unsafe path"],
+  ["failed", "failed"],
+];
+
+const NEWER_REASONS: (keyof NotEchoed)[] = ["unspecified", "group", "unnamed", "unsafePath"];
 
 /**
  * The last line: `received 3 datagrams, 12 bytes, echoed 1, not echoed 2 (loop 1, rate 1)`.
@@ -321,14 +374,9 @@ function summaryLine(stats: ListenerStats, options: ListenerOptions, out: Output
   let line = `received ${n} ${n === 1 ? "datagram" : "datagrams"}, ${stats.bytes} bytes`;
   if (options.echo) {
     line += `, echoed ${stats.echoed}`;
-    const { loop, lowPort, rate, failed } = stats.notEchoed;
-    const reasons = [
-      loop ? `loop ${loop}` : "",
-      lowPort ? `low port ${lowPort}` : "",
-      rate ? `rate ${rate}` : "",
-      failed ? `failed ${failed}` : "",
-    ].filter((r) => r !== "");
-    const total = loop + lowPort + rate + failed;
+    const counts = stats.notEchoed;
+    const reasons = WORDS.filter(([k]) => counts[k] > 0).map(([k, word]) => `${word} ${counts[k]}`);
+    const total = Object.values(counts).reduce((a, b) => a + b, 0);
     if (total > 0) line += `, not echoed ${total} (${reasons.join(", ")})`;
   }
   if (dataLost > 0) {
