@@ -10,4 +10,4 @@ export type { Reporter, Terminal, ViewOptions } from "./reporter.ts";
 export type { StatusFigures } from "./status_line.ts";
 export type { ColourMode } from "./colour.ts";
 export type { EventName } from "./json.ts";
-export type { Output } from "./output.ts";
+export type { Lost, Output } from "./output.ts";

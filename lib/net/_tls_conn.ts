@@ -68,6 +68,8 @@ export function openTls(conn: Deno.Conn, setup: TlsServerSetup): Promise<LayerCo
       // Let an alert node:tls queued (a protocol error) reach the client before the
       // connection closes: end the raw stream, then destroy, ALERT_MS at most. A refusal by
       // our own client-certificate check sends none: the client only sees the close.
+      // Assigned below, after the early return: `finish` may run before the timer exists.
+      // deno-lint-ignore prefer-const
       let timer: ReturnType<typeof setTimeout> | undefined;
       const finish = () => {
         clearTimeout(timer);
