@@ -174,11 +174,16 @@ export interface ListenerStats {
  * @returns The counts.
  * @throws {ToolError} When no address could be bound (`failed to bind socket`, exit 2).
  * @throws {PermissionError} When Deno may not bind, or send an echo to a UDP sender (exit 4).
- * @example Wait for one datagram on a free port
- * ```ts ignore
+ * @example A listener on a free port, stopped before any datagram came
+ * ```ts
  * import { Output } from "../cli/output.ts";
  * import { runListener } from "./listener.ts";
- * await runListener({ port: 0 }, new Output("listener"));
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ *
+ * const out = new Output("listener");
+ * const stats = await runListener({ host: "::1", port: 0, signal: AbortSignal.abort() }, out);
+ * assertEquals([stats.datagrams, stats.bytes], [0, 0]);
+ * await out.close();
  * ```
  */
 export async function runListener(options: ListenerOptions, out: Output): Promise<ListenerStats> {
