@@ -179,7 +179,6 @@ export interface ListenerStats {
  * import { Output } from "../cli/output.ts";
  * import { runListener } from "./listener.ts";
  * import { deepStrictEqual as assertEquals } from "node:assert/strict";
- *
  * const out = new Output("listener");
  * const stats = await runListener({ host: "::1", port: 0, signal: AbortSignal.abort() }, out);
  * assertEquals([stats.datagrams, stats.bytes], [0, 0]);
