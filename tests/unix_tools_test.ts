@@ -73,7 +73,7 @@ Deno.test({
     const denied = await runTool("client", ["-U", path], { perms: ["--allow-net"] });
     assertEquals([denied.code, denied.stderr], [
       4,
-      `client: dial unix ${path}: permission denied: run again with --allow-read=${path}\n`,
+      `client: dial unix ${path}: permission denied: run again with --allow-read=${path} --allow-write=${path}\n`,
     ]);
     const none = await runTool("client", ["-U", `${dir.path}/none.sock`], {
       perms: grants(dir.path),
@@ -106,7 +106,7 @@ Deno.test({
       perms: grants(dir.path),
     });
     await server.waitFor(/waiting for connections/);
-    assert(server.stderr.includes(`bind("${own}")`), server.stderr);
+    assert(server.stderr.includes(`link("${own}")`), server.stderr);
     const socat = await startPeer("socat", ["-u", `UNIX-CONNECT:${own}`, "-"]).done;
     assertEquals(socat.stdout, bytes("Hello, world!"), socat.stderr);
   },
