@@ -76,19 +76,21 @@ export function missingUnixGrants(address: UnixAddress, access: UnixAccess): str
  */
 export function shellQuote(word: string): string {
   if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(word)) return word;
-  // deno-lint-ignore no-control-regex
-  if (!/[\x00-\x1f\x7f-\x9f]/.test(word)) return `'${word.replaceAll("'", "'\\''")}'`;
-  // deno-lint-ignore no-control-regex
-  return `$'${
-    word.replace(/[\\'\x00-\x1f\x7f-\x9f]/g, (c) => {
-      if (c === "\\" || c === "'") return `\\${c}`;
-      const code = c.charCodeAt(0);
-      return code < 0x80
-        ? `\\x${code.toString(16).padStart(2, "0")}`
-        : `\\u${code.toString(16).padStart(4, "0")}`;
-    })
-  }'`;
+  if (!CONTROL.test(word)) return `'${word.replaceAll("'", "'\\''")}'`;
+  const escaped = word.replace(ESCAPED, (c) => {
+    if (c === "\\" || c === "'") return `\\${c}`;
+    const code = c.charCodeAt(0);
+    return code < 0x80
+      ? `\\x${code.toString(16).padStart(2, "0")}`
+      : `\\u${code.toString(16).padStart(4, "0")}`;
+  });
+  return `$'${escaped}'`;
 }
+
+// deno-lint-ignore no-control-regex
+const CONTROL = /[\x00-\x1f\x7f-\x9f]/;
+// deno-lint-ignore no-control-regex
+const ESCAPED = /[\\'\x00-\x1f\x7f-\x9f]/g;
 
 function granted(descriptor: Deno.PermissionDescriptor): boolean {
   try {
