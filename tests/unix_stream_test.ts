@@ -362,3 +362,42 @@ Deno.test({
     assertEquals(await exists(path), false);
   },
 });
+
+Deno.test({
+  name:
+    "listenUnix() granted only its path (not the directory) binds the path itself, serves, and its file is gone at close",
+  sanitizeOps: true,
+  sanitizeResources: true,
+  async fn() {
+    await using dir = await tempDir();
+    const path = `${dir.path}/only.sock`;
+    const script = `
+      import { callText } from ${
+      JSON.stringify(new URL("../lib/cli/explain.ts", import.meta.url).href)
+    };
+      import { dialUnix, listenUnix } from "socketkit/unix";
+      const calls = [];
+      {
+        using listener = await listenUnix(${
+      JSON.stringify(path)
+    }, { onStep: (s) => calls.push(callText(s)) });
+        const accepted = listener.accept();
+        using conn = await dialUnix(${JSON.stringify(path)}, { timeout: 5000 });
+        (await accepted).close();
+      }
+      const gone = await Deno.lstat(${JSON.stringify(path)}).then(() => false, () => true);
+      console.log(JSON.stringify({ calls, gone }));`;
+    const grantsOfPath = [`--allow-read=${path}`, `--allow-write=${path}`, "--allow-net"];
+    const out = await runScript(script, grantsOfPath, dir.path);
+    assertEquals(JSON.parse(out.stdout || "null"), {
+      calls: [
+        "socket(AF_UNIX, SOCK_STREAM)",
+        `bind("${path}")`,
+        "listen(backlog 511)",
+        "close()",
+        `unlink("${path}")`, // Deno's close removes it
+      ],
+      gone: true,
+    }, out.stderr);
+  },
+});

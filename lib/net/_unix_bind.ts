@@ -75,7 +75,8 @@ export async function bindUnix<T extends { close(): void }>(
 /**
  * Binds a stream socket to a temporary name beside the path and links it to the path;
  * undefined (nothing left behind) when the temporary name cannot be bound (the directory
- * is not granted, the name would be too long).
+ * is not granted, the name would be too long) or linked (other than because a file is
+ * at the path).
  */
 async function bindStaged<T extends { close(): void }>(
   address: UnixAddress,
@@ -107,15 +108,13 @@ async function bindStaged<T extends { close(): void }>(
           ? Object.assign(new Deno.errors.AlreadyExists("File exists"), { code: "EEXIST" })
           : cause;
         onStep?.({ call: "link", address: at, error: shown });
-        if (!exists || tries > 0) {
-          throw unixOpError("listen", "unix", address, "bind", cause);
+        if (!exists) { // a file system without hard links to sockets: bind the path itself
+          socket.close(); // Deno removes the temporary name
+          return undefined;
         }
-        await takeOver(
-          address,
-          "unix",
-          new Deno.errors.AddrInUse("Address already in use (os error 98)"),
-          onStep,
-        );
+        const inUse = new Deno.errors.AddrInUse("Address already in use (os error 98)");
+        if (tries > 0) throw new NetError("listen", "unix", address.display, inUse);
+        await takeOver(address, "unix", inUse, onStep);
       }
     }
     const ino = Deno.lstatSync(address.path).ino ?? undefined;
@@ -209,18 +208,35 @@ async function probe(
  * @param address The bound address.
  * @param ino The inode the bind made.
  * @param onStep Told of the `unlink`.
+ * @returns Whether it removed the file.
  */
 export function removeOwnFile(
   address: UnixAddress,
   ino: number | undefined,
   onStep?: OnStep,
-): void {
-  if (address.abstract || ino === undefined) return;
+): boolean {
+  if (!ownsFile(address, ino)) return false;
   try {
-    if (Deno.lstatSync(address.path).ino !== ino) return;
     Deno.removeSync(address.path);
     onStep?.({ call: "unlink", address: { path: address.path } });
+    return true;
   } catch {
-    // Already gone (Deno removes a stream socket's file itself), or no longer ours to remove.
+    return false; // gone meanwhile, or not ours to remove
+  }
+}
+
+/**
+ * Whether the file at the address's path is the one the bind made (its inode).
+ *
+ * @param address The bound address.
+ * @param ino The inode the bind made.
+ * @returns False for an abstract name, a file gone or another file.
+ */
+export function ownsFile(address: UnixAddress, ino: number | undefined): boolean {
+  if (address.abstract || ino === undefined) return false;
+  try {
+    return Deno.lstatSync(address.path).ino === ino;
+  } catch {
+    return false;
   }
 }

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { bindUnix, removeOwnFile } from "./_unix_bind.ts";
+import { bindUnix, ownsFile, removeOwnFile } from "./_unix_bind.ts";
 import type { OnStep } from "./steps.ts";
 import { parseUnixAddress, type UnixAddress } from "./unix_address.ts";
 
@@ -76,11 +76,16 @@ export class UnixListener implements Deno.Listener<Deno.UnixConn, Deno.UnixAddr>
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    const ours = ownsFile(this.address, this.#ino);
     try {
       this.#inner.close();
       this.#onStep?.({ call: "close", type: "stream" });
     } finally {
-      removeOwnFile(this.address, this.#ino, this.#onStep);
+      const removed = removeOwnFile(this.address, this.#ino, this.#onStep);
+      if (ours && !removed && !ownsFile(this.address, this.#ino)) {
+        // Bound to the path itself: Deno's close removed it.
+        this.#onStep?.({ call: "unlink", address: { path: this.address.path } });
+      }
     }
   }
 
