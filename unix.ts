@@ -5,9 +5,11 @@
  * a {@linkcode UnixDatagramSocket} a `Deno.DatagramConn` for `serveDatagram` and
  * `connectDatagram`.
  *
- * Grants: a path needs `--allow-read` and `--allow-write` on it besides `--allow-net`;
- * Unix datagram sockets also need `--unstable-net`. A missing grant is a `GrantError`
- * naming every flag to add.
+ * Grants: a path needs `--allow-read` and `--allow-write` on it besides `--allow-net`, to
+ * listen and to connect (sending a datagram needs `--allow-write`); granting a listener
+ * the path's directory instead lets it leave alone, at close, a file someone else put at
+ * the path (see {@linkcode listenUnix}). Unix datagram sockets also need `--unstable-net`.
+ * A missing grant is a `GrantError` naming every flag to add, quoted for the shell.
  *
  * @example Serve the greeting on a path and read it back
  * ```ts
@@ -37,7 +39,12 @@ export {
   SUN_PATH_MAX,
   type UnixAddress,
 } from "./lib/net/unix_address.ts";
-export { missingUnixGrants, type UnixAccess, unixOpError } from "./lib/net/unix_grants.ts";
+export {
+  missingUnixGrants,
+  shellQuote,
+  type UnixAccess,
+  unixOpError,
+} from "./lib/net/unix_grants.ts";
 export { listenUnix, type ListenUnixOptions, UnixListener } from "./lib/net/unix_listen.ts";
 export { dialUnix, type DialUnixOptions } from "./lib/net/unix_dial.ts";
 export {

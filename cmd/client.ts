@@ -48,7 +48,7 @@ const FLAGS = {
   unix: stringFlag(
     "PATH",
     "connect to the Unix stream socket at PATH (@name: a Linux abstract name) instead of a " +
-      "host, as nc -U: client -U PATH; needs --allow-read=PATH",
+      "host, as nc -U: client -U PATH; needs --allow-read=PATH --allow-write=PATH",
     { short: "U" },
   ),
   port: portFlag("server port", { short: "p", default: DEFAULT_STREAM_PORT, allowZero: false }),

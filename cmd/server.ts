@@ -57,8 +57,9 @@ const FLAGS = {
   unix: stringFlag(
     "PATH",
     "listen on a Unix stream socket at PATH (@name: a Linux abstract name) instead of TCP: " +
-      "a stale socket file is taken over, a live one refused; removed at exit. Needs " +
-      "--allow-read=PATH --allow-write=PATH",
+      "a stale socket file is taken over, a live one, another file or a symbolic link " +
+      "refused; removed at exit if still its own. Needs --allow-read=PATH --allow-write=PATH " +
+      "(the directory instead, to leave another's file at PATH alone at exit)",
     { short: "U" },
   ),
   port: portFlag("port to listen on; 0 picks a free one", {

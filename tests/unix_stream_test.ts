@@ -45,12 +45,17 @@ Deno.test({
       assertEquals(out.stdout, HELLO, out.stderr);
     }
     assertEquals(await exists(path), false);
-    assertEquals(steps.map(callText).slice(0, 3), [
+    const temporary = /^bind\("(.*\/\.sk-\d+-[0-9a-z]+\.sock)"\)$/.exec(callText(steps[1]!))?.[1];
+    assertEquals(steps.map(callText), [
       "socket(AF_UNIX, SOCK_STREAM)",
-      `bind("${path}")`,
+      `bind("${temporary}")`,
+      `link("${path}")`,
+      `unlink("${temporary}")`,
       "listen(backlog 511)",
+      "close()",
+      `unlink("${path}")`,
     ]);
-    assertEquals(steps.at(-1)?.call === "close" || steps.at(-1)?.call === "unlink", true);
+    assertEquals(temporary?.startsWith(`${dir.path}/.sk-${Deno.pid}-`), true);
   },
 });
 
@@ -148,14 +153,28 @@ Deno.test({
       const onStep = (s: Step) => s.phase !== "start" && steps.push(explainLine(s, 0));
       using taken = await listenUnix(stale, { onStep });
       assertEquals(taken.addr.path, stale);
-      assertEquals(steps.slice(0, 5).map((line) => line.split("  //")[0]), [
-        "+0.0ms socket(AF_UNIX, SOCK_STREAM) -> fd",
-        `+0.0ms bind("${stale}") -> EADDRINUSE (Address already in use)`,
-        `+0.0ms connect("${stale}") -> ECONNREFUSED (Connection refused)`,
-        `+0.0ms unlink("${stale}")`,
-        `+0.0ms bind("${stale}")`,
-      ]);
+      // Bound to a temporary name beside it, linked to the path once the stale file is gone.
+      const temporary = `${dir.path}/.sk-${Deno.pid}-`;
+      assertEquals(
+        steps.slice(0, 8).map((line) =>
+          line.split("  //")[0]!.replace(/-[0-9a-z]+\.sock/, ".sock")
+        ),
+        [
+          "+0.0ms socket(AF_UNIX, SOCK_STREAM) -> fd",
+          `+0.0ms bind("${temporary.slice(0, -1)}.sock")`,
+          `+0.0ms link("${stale}") -> EEXIST (File exists)`,
+          `+0.0ms connect("${stale}") -> ECONNREFUSED (Connection refused)`,
+          `+0.0ms unlink("${stale}")`,
+          `+0.0ms link("${stale}")`,
+          `+0.0ms unlink("${temporary.slice(0, -1)}.sock")`,
+          "+0.0ms listen(backlog 511)",
+        ],
+      );
+      const conn = await dialUnix(stale, { timeout: 5000 });
+      assertEquals(conn.remoteAddr.path, stale); // not the temporary name the kernel reports
+      conn.close();
     }
+    assertEquals(await exists(stale), false);
 
     const live = `${dir.path}/live.sock`;
     await using _holder = startPeer("python3", [
@@ -200,14 +219,13 @@ Deno.test({
     const none = await runScript(script, [], dir.path);
     assertEquals(none.stdout.split("\n").slice(0, 2), [
       `true listen unix ${path}: permission denied: run again with --allow-read=${path} --allow-write=${path} --allow-net=unix:${path}`,
-      `true dial unix ${path}: permission denied: run again with --allow-read=${path} --allow-net=unix:${path}`,
+      `true dial unix ${path}: permission denied: run again with --allow-read=${path} --allow-write=${path} --allow-net=unix:${path}`,
     ], none.stderr);
     const some = await runScript(script, ["--allow-net", `--allow-read=${path}`], dir.path);
-    assertEquals(
-      some.stdout.split("\n")[0],
+    assertEquals(some.stdout.split("\n").slice(0, 2), [
       `true listen unix ${path}: permission denied: run again with --allow-write=${path}`,
-      some.stderr,
-    );
+      `true dial unix ${path}: permission denied: run again with --allow-write=${path}`,
+    ], some.stderr);
     assert(GrantError.prototype instanceof NetError);
   },
 });
@@ -241,5 +259,145 @@ Deno.test({
         /^NetError: dial unix \/tmp\/x+: file name too long: 125 bytes, at most 107$/,
       ),
     );
+  },
+});
+
+/** Lets a closed listener's pending accept settle, and what Deno does after it happen. */
+async function settled(pending: Promise<unknown>): Promise<void> {
+  await pending;
+  for (let i = 0; i < 3; i++) await new Promise((r) => setTimeout(r, 0));
+}
+
+Deno.test({
+  name:
+    "listenUnix() at close leaves alone what was put at its path since: a plain file, another listener's socket",
+  sanitizeOps: true,
+  sanitizeResources: true,
+  async fn() {
+    await using dir = await tempDir();
+    const path = `${dir.path}/s.sock`;
+    {
+      const steps: Step[] = [];
+      const first = await listenUnix(path, { onStep: (s) => steps.push(s) });
+      const waiting = first.accept().catch(() => null); // as a server waits
+      await Deno.remove(path);
+      await Deno.writeTextFile(path, "precious");
+      first.close();
+      await settled(waiting);
+      assertEquals(await Deno.readTextFile(path), "precious");
+      assertEquals(steps.at(-1)?.call, "close"); // no unlink: the file is not its own
+      await Deno.remove(path);
+    }
+    {
+      const first = await listenUnix(path);
+      const waiting = first.accept().catch(() => null);
+      await Deno.remove(path);
+      const steps: Step[] = [];
+      const second = await listenUnix(path, { onStep: (s) => steps.push(s) });
+      const accepted = second.accept();
+      first.close();
+      await settled(waiting);
+      using conn = await dialUnix(path, { timeout: 5000 }); // the second is still reachable
+      (await accepted).close();
+      second.close();
+      assertEquals(await exists(path), false); // which removes its own file at close
+      assertEquals(steps.slice(-2).map(callText), ["close()", `unlink("${path}")`]);
+      assertEquals(conn.remoteAddr.path, path);
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "listenUnix() refuses every symbolic link at its path (dangling, to a file, to a stale or a live socket) and removes none",
+  ignore: !peers.python3,
+  sanitizeOps: true,
+  sanitizeResources: true,
+  async fn() {
+    await using dir = await tempDir();
+    const plain = `${dir.path}/plain.txt`;
+    await Deno.writeTextFile(plain, "keep me");
+    const stale = `${dir.path}/stale.sock`;
+    const left = await startPeer("python3", [
+      "-c",
+      `import socket; s = socket.socket(socket.AF_UNIX); s.bind(${JSON.stringify(stale)})`,
+    ]).done;
+    assertEquals(left.code, 0, left.stderr);
+    await using live = await listenUnix(`${dir.path}/live.sock`);
+    for (const target of [`${dir.path}/nowhere`, plain, stale, `${dir.path}/live.sock`]) {
+      const path = `${dir.path}/link.sock`;
+      await Deno.symlink(target, path);
+      await assertRejects(
+        () => listenUnix(path),
+        errorOf(
+          NetError,
+          new RegExp(
+            `^NetError: listen unix ${path}: address already in use: the file is a symbolic link$`,
+          ),
+        ),
+      );
+      assertEquals([(await Deno.lstat(path)).isSymlink, await Deno.readLink(path)], [true, target]);
+      await Deno.remove(path);
+    }
+    assertEquals(await Deno.readTextFile(plain), "keep me");
+    assertEquals((await Deno.lstat(stale)).isSocket, true);
+    assertEquals(live.addr.path, `${dir.path}/live.sock`);
+  },
+});
+
+Deno.test({
+  name:
+    "a path that is not valid UTF-8 (U+FFFD after Deno's decoding) is refused, not another file used",
+  sanitizeOps: true,
+  sanitizeResources: true,
+  async fn() {
+    await using dir = await tempDir();
+    const path = `${dir.path}/caf\uFFFD.sock`;
+    for (const run of [() => listenUnix(path), () => dialUnix(path)]) {
+      await assertRejects(
+        run,
+        errorOf(NetError, /: invalid argument: the path is not valid UTF-8 \(U\+FFFD in it\)$/),
+      );
+    }
+    assertEquals(await exists(path), false);
+  },
+});
+
+Deno.test({
+  name:
+    "listenUnix() granted only its path (not the directory) binds the path itself, serves, and its file is gone at close",
+  sanitizeOps: true,
+  sanitizeResources: true,
+  async fn() {
+    await using dir = await tempDir();
+    const path = `${dir.path}/only.sock`;
+    const script = `
+      import { callText } from ${
+      JSON.stringify(new URL("../lib/cli/explain.ts", import.meta.url).href)
+    };
+      import { dialUnix, listenUnix } from "socketkit/unix";
+      const calls = [];
+      {
+        using listener = await listenUnix(${
+      JSON.stringify(path)
+    }, { onStep: (s) => calls.push(callText(s)) });
+        const accepted = listener.accept();
+        using conn = await dialUnix(${JSON.stringify(path)}, { timeout: 5000 });
+        (await accepted).close();
+      }
+      const gone = await Deno.lstat(${JSON.stringify(path)}).then(() => false, () => true);
+      console.log(JSON.stringify({ calls, gone }));`;
+    const grantsOfPath = [`--allow-read=${path}`, `--allow-write=${path}`, "--allow-net"];
+    const out = await runScript(script, grantsOfPath, dir.path);
+    assertEquals(JSON.parse(out.stdout || "null"), {
+      calls: [
+        "socket(AF_UNIX, SOCK_STREAM)",
+        `bind("${path}")`,
+        "listen(backlog 511)",
+        "close()",
+        `unlink("${path}")`, // Deno's close removes it
+      ],
+      gone: true,
+    }, out.stderr);
   },
 });

@@ -1,7 +1,7 @@
 // The four tools over Unix sockets, against real peers: nc -U (OpenBSD) and socat
 // UNIX-LISTEN, UNIX-CONNECT, UNIX-SENDTO, UNIX-RECVFROM and ABSTRACT-*.
 import { assert, assertEquals } from "./_assert.ts";
-import { runTool, ToolProcess } from "./_tools.ts";
+import { runTool, toolArgs, ToolProcess } from "./_tools.ts";
 import { bytes } from "../testing/text.ts";
 import { exists, peers, startPeer, tempDir, waitForSocket } from "./_unix.ts";
 import { parseEvents } from "./_events.ts";
@@ -73,7 +73,7 @@ Deno.test({
     const denied = await runTool("client", ["-U", path], { perms: ["--allow-net"] });
     assertEquals([denied.code, denied.stderr], [
       4,
-      `client: dial unix ${path}: permission denied: run again with --allow-read=${path}\n`,
+      `client: dial unix ${path}: permission denied: run again with --allow-read=${path} --allow-write=${path}\n`,
     ]);
     const none = await runTool("client", ["-U", `${dir.path}/none.sock`], {
       perms: grants(dir.path),
@@ -106,7 +106,7 @@ Deno.test({
       perms: grants(dir.path),
     });
     await server.waitFor(/waiting for connections/);
-    assert(server.stderr.includes(`bind("${own}")`), server.stderr);
+    assert(server.stderr.includes(`link("${own}")`), server.stderr);
     const socat = await startPeer("socat", ["-u", `UNIX-CONNECT:${own}`, "-"]).done;
     assertEquals(socat.stdout, bytes("Hello, world!"), socat.stderr);
   },
@@ -235,5 +235,122 @@ Deno.test({
     const datagram = parseEvents(listener.stdout).find((e) => e.event === "datagram")!;
     assertEquals((datagram.from as { family: string }).family, "unix");
     assert(/\/socketkit-\d+-[0-9a-z]+\.sock$/.test((datagram.from as { address: string }).address));
+  },
+});
+
+Deno.test({
+  name:
+    "client -U with no grant: the flags its hint names, pasted into a shell, are enough (a path with a space, quoted)",
+  sanitizeOps: true,
+  sanitizeResources: true,
+  async fn() {
+    await using dir = await tempDir();
+    const path = `${dir.path}/my sock's.sock`;
+    await using server = new ToolProcess("server", ["-U", path], { perms: grants(dir.path) });
+    await server.waitFor(/waiting for connections/);
+    const quoted = `'${dir.path}/my sock'\\''s.sock'`;
+    for (const perms of [[], ["--allow-net"]]) {
+      const denied = await runTool("client", ["-U", path], { perms });
+      const hint = /: permission denied: run again with (.*)\n$/.exec(denied.stderr)?.[1];
+      assertEquals(
+        [denied.code, hint],
+        [
+          4,
+          `--allow-read=${quoted} --allow-write=${quoted}${
+            perms.length ? "" : ` --allow-net=unix:${quoted}`
+          }`,
+        ],
+        denied.stderr,
+      );
+      // Run again as a user pastes it: the shell reads the hint's flags.
+      const argv = toolArgs("client", ["-U", path], perms);
+      const script = argv.indexOf("--quiet") + 1;
+      const line = `exec "$0" ${argv.slice(0, script).join(" ")} ${hint} "$@"`;
+      const pasted = await new Deno.Command("bash", {
+        args: ["-c", line, Deno.execPath(), ...argv.slice(script)],
+        stdout: "piped",
+        stderr: "piped",
+        signal: AbortSignal.timeout(20_000),
+      }).output();
+      const out = new TextDecoder().decode(pasted.stdout);
+      assertEquals(
+        [pasted.code, out.endsWith("client: received 'Hello, world!'\n")],
+        [0, true],
+        new TextDecoder().decode(pasted.stderr),
+      );
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "server -U at stop removes its own file only: a file put at its path since, or another server's socket, stays",
+  sanitizeOps: true,
+  sanitizeResources: true,
+  async fn() {
+    await using dir = await tempDir();
+    const path = `${dir.path}/s.sock`;
+    {
+      await using server = new ToolProcess("server", ["-U", path], { perms: grants(dir.path) });
+      await server.waitFor(/waiting for connections/);
+      await Deno.remove(path);
+      await Deno.writeTextFile(path, "precious");
+      server.child.kill("SIGTERM");
+      assertEquals(await server.exit(), 0);
+      assertEquals(await Deno.readTextFile(path), "precious");
+      await Deno.remove(path);
+    }
+    await using first = new ToolProcess("server", ["-U", path], { perms: grants(dir.path) });
+    await first.waitFor(/waiting for connections/);
+    await Deno.remove(path);
+    await using second = new ToolProcess("server", ["-U", path, "--explain"], {
+      perms: grants(dir.path),
+    });
+    await second.waitFor(/waiting for connections/);
+    first.child.kill("SIGTERM");
+    assertEquals(await first.exit(), 0);
+    const client = await runTool("client", ["-U", path], { perms: grants(dir.path) });
+    assertEquals(
+      [client.code, client.stdout.endsWith("'Hello, world!'\n")],
+      [0, true],
+      client.stderr,
+    );
+    second.child.kill("SIGTERM");
+    assertEquals(await second.exit(), 0);
+    assertEquals(await exists(path), false);
+    // --explain shows the calls: bound to a temporary name, linked to the path, removed at stop.
+    assert(second.stderr.includes(`link("${path}")`), second.stderr);
+    assert(second.stderr.includes(`unlink("${path}")`), second.stderr);
+  },
+});
+
+Deno.test({
+  name:
+    "server -U with a path that is not valid UTF-8 is refused, and the file its lossy decoding names is left alone",
+  ignore: !peers.python3,
+  sanitizeOps: true,
+  sanitizeResources: true,
+  async fn() {
+    await using dir = await tempDir();
+    // Deno reads the argument byte 0xff as U+FFFD: a stale socket file at that other name.
+    const lossy = `${dir.path}/\uFFFD.sock`;
+    const left = await startPeer("python3", [
+      "-c",
+      `import socket; s = socket.socket(socket.AF_UNIX); s.bind(${JSON.stringify(lossy)})`,
+    ]).done;
+    assertEquals([left.code, await exists(lossy)], [0, true], left.stderr);
+    const ino = (await Deno.lstat(lossy)).ino;
+    const argv = toolArgs("server", ["-U"], grants(dir.path));
+    const res = await new Deno.Command("bash", {
+      args: ["-c", `exec "$0" "$@" "$(printf '%s/\\377.sock' "$DIR")"`, Deno.execPath(), ...argv],
+      env: { DIR: dir.path },
+      stdout: "piped",
+      stderr: "piped",
+      signal: AbortSignal.timeout(20_000),
+    }).output();
+    const stderr = new TextDecoder().decode(res.stderr);
+    assertEquals(res.code, 2, stderr);
+    assert(stderr.includes("the path is not valid UTF-8"), stderr);
+    assertEquals((await Deno.lstat(lossy)).ino, ino);
   },
 });

@@ -35,6 +35,7 @@ const WHY: Record<StepCall, string> = {
   recvfrom: "takes one whole datagram and the address it came from",
   shutdown: "ends our side of the stream: the peer reads the end and can still answer",
   setsockopt: "sets a socket option: a multicast group joined or left, a TTL, the loop",
+  link: "gives the socket's file its path; fails if a file is there (nothing is replaced)",
   unlink: "removes the socket's file: a Unix socket's path outlives its socket",
   close: "frees the socket (a stream's peer then reads the end)",
 };
@@ -157,6 +158,7 @@ function args(step: Step): string {
       return `${afName(step.family)}, ${sockType(step.type)}`;
     case "bind":
     case "connect":
+    case "link":
     case "unlink":
       return at ?? "";
     case "setsockopt": {

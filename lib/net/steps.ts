@@ -33,6 +33,7 @@ export type StepCall =
   | "recvfrom"
   | "shutdown"
   | "setsockopt"
+  | "link"
   | "unlink"
   | "close";
 

@@ -30,9 +30,12 @@ export interface UnixAddress {
  *
  * @param text A path (`/tmp/sk.sock`, `sk.sock`) or `@name`.
  * @param op The operation the address is for, named in the error.
+ * @param network The network named in the error: `unix` (stream) or `unixgram`.
  * @returns The parsed address.
- * @throws {NetError} Op `op` (default `lookup`), network `unix`: for an empty path, a NUL
- * byte inside it, or more than 107 bytes.
+ * @throws {NetError} Op `op` (default `lookup`), network `network` (default `unix`): for an
+ * empty path, a NUL byte inside it, more than 107 bytes, or a U+FFFD replacement character
+ * (a path given in bytes that are not valid UTF-8 arrives so, Deno decoding its arguments
+ * lossily: it would name another file).
  * @example A path and an abstract name
  * ```ts
  * import { parseUnixAddress } from "@socketkit/socketkit/unix";
@@ -53,18 +56,32 @@ export interface UnixAddress {
  * })();
  * assertEquals(err?.message, 'lookup unix "": no such file or directory: empty path');
  * ```
+ * @example A path that was not valid UTF-8 is refused
+ * ```ts
+ * import { parseUnixAddress } from "@socketkit/socketkit/unix";
+ * import { throws } from "node:assert/strict";
+ *
+ * throws(
+ *   () => parseUnixAddress("/tmp/caf\uFFFD.sock", "listen", "unixgram"),
+ *   { message: "listen unixgram /tmp/caf\uFFFD.sock: invalid argument: the path is not valid UTF-8 (U+FFFD in it)" },
+ * );
+ * ```
  */
 export function parseUnixAddress(
   text: string,
   op: "lookup" | "listen" | "dial" = "lookup",
+  network: "unix" | "unixgram" = "unix",
 ): UnixAddress {
   const abstract = text.startsWith("@");
   const path = abstract ? `\0${text.slice(1)}` : text;
   const display = text === "" ? '""' : showPath(path);
-  const fail = (reason: string) => new NetError(op, "unix", display, new Error(reason));
+  const fail = (reason: string) => new NetError(op, network, display, new Error(reason));
   if (text === "" || text === "@") throw fail("No such file or directory: empty path");
   if (path.indexOf("\0", abstract ? 1 : 0) !== -1) {
     throw fail("Invalid argument: a NUL byte in the path");
+  }
+  if (path.includes("\uFFFD")) {
+    throw fail("Invalid argument: the path is not valid UTF-8 (U+FFFD in it)");
   }
   const bytes = new TextEncoder().encode(path).length;
   const room = SUN_PATH_MAX - 1;

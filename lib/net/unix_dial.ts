@@ -33,12 +33,15 @@ export interface DialUnixOptions {
 /**
  * Connects to a Unix stream socket: a path, or `@name` for a Linux abstract name.
  *
- * Grants: `--allow-read=PATH --allow-net` (or `--allow-net=unix:PATH`); an abstract name
- * needs only `--allow-net`.
+ * Grants: `--allow-read=PATH --allow-write=PATH --allow-net` (or
+ * `--allow-net=unix:PATH`): Deno 2.9 asks for both file grants to connect; an abstract
+ * name needs only `--allow-net`.
  *
  * @param path The socket's path, or `@name`.
  * @param options Deadline, cancellation and steps.
- * @returns The connection; the caller closes it.
+ * @returns The connection; the caller closes it. Its `remoteAddr` is the path dialed (a
+ * `listenUnix` socket may have been bound to a temporary name first, which the
+ * kernel would report).
  * @throws {NetError} Op `dial`, network `unix`: "no such file or directory" when there is
  * no socket file, "connection refused" when nobody listens on it, a timeout, or a
  * {@linkcode GrantError} naming every missing flag.
@@ -85,6 +88,8 @@ export async function dialUnix(
   try {
     const conn = await Promise.race([connecting, stopped]);
     onStep?.({ call: "connect", phase: "end", family: "unix", type: "stream", address: at });
+    const remoteAddr: Deno.UnixAddr = { transport: "unix", path: address.path };
+    Object.defineProperty(conn, "remoteAddr", { value: remoteAddr });
     return conn;
   } catch (cause) {
     connecting.then((late) => late.close(), () => {}); // a connection that came too late

@@ -2,7 +2,7 @@
  * The Deno grants a Unix socket needs, and the error that names every missing one.
  *
  * Deno 2.9 asks, for a socket file: `--allow-read` and `--allow-write` on the path to bind
- * it, `--allow-read` to connect to it, `--allow-write` to send a datagram to it, and
+ * it and to connect to it, `--allow-write` to send a datagram to it, and
  * `--allow-net` (which may be scoped as `--allow-net=unix:/abs/path`) for all of them. An
  * abstract name (`@name`) has no file: it needs only `--allow-net`.
  *
@@ -17,14 +17,16 @@ export type UnixAccess = "bind" | "connect" | "send";
 
 const FILE_GRANTS: Record<UnixAccess, ("read" | "write")[]> = {
   bind: ["read", "write"],
-  connect: ["read"],
+  connect: ["read", "write"],
   send: ["write"],
 };
 
 /**
  * The Deno flags still missing for `access` on `address`, in the order Deno checks them:
  * `--allow-read=PATH`, `--allow-write=PATH`, then `--allow-net` (`--allow-net=unix:PATH`
- * for an absolute path).
+ * for an absolute path). The path is quoted as a shell needs it, so that the flags can be
+ * pasted: in single quotes when it holds a space or another special character, as
+ * `$'...'` with `\xHH` escapes when it holds a control character.
  *
  * @param address The Unix address.
  * @param access What is done with it.
@@ -42,15 +44,53 @@ export function missingUnixGrants(address: UnixAddress, access: UnixAccess): str
   const missing: string[] = [];
   if (!address.abstract) {
     for (const name of FILE_GRANTS[access]) {
-      if (!granted({ name, path: address.path })) missing.push(`--allow-${name}=${address.path}`);
+      if (!granted({ name, path: address.path })) {
+        missing.push(`--allow-${name}=${shellQuote(address.path)}`);
+      }
     }
   }
   const scoped = address.path.startsWith("/");
   if (!granted(scoped ? { name: "net", host: `unix:${address.path}` } : { name: "net" })) {
-    missing.push(scoped ? `--allow-net=unix:${address.path}` : "--allow-net");
+    missing.push(scoped ? `--allow-net=unix:${shellQuote(address.path)}` : "--allow-net");
   }
   return missing;
 }
+
+/**
+ * A word as a POSIX shell reads it back unchanged: as it is when it holds only characters
+ * no shell treats specially, else in single quotes (`'` written `'\''`), or as `$'...'`
+ * (bash, zsh, ksh) with `\xHH` escapes when it holds a control character, which is thus
+ * never printed raw.
+ *
+ * @param word The text.
+ * @returns The text to paste.
+ * @example Plain, quoted, escaped
+ * ```ts
+ * import { shellQuote } from "@socketkit/socketkit/unix";
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ *
+ * assertEquals(shellQuote("/tmp/sk.sock"), "/tmp/sk.sock");
+ * assertEquals(shellQuote("/tmp/a b"), "'/tmp/a b'");
+ * assertEquals(shellQuote("/tmp/\x1b[2J"), "$'/tmp/\\x1b[2J'");
+ * ```
+ */
+export function shellQuote(word: string): string {
+  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(word)) return word;
+  if (!CONTROL.test(word)) return `'${word.replaceAll("'", "'\\''")}'`;
+  const escaped = word.replace(ESCAPED, (c) => {
+    if (c === "\\" || c === "'") return `\\${c}`;
+    const code = c.charCodeAt(0);
+    return code < 0x80
+      ? `\\x${code.toString(16).padStart(2, "0")}`
+      : `\\u${code.toString(16).padStart(4, "0")}`;
+  });
+  return `$'${escaped}'`;
+}
+
+// deno-lint-ignore no-control-regex
+const CONTROL = /[\x00-\x1f\x7f-\x9f]/;
+// deno-lint-ignore no-control-regex
+const ESCAPED = /[\\'\x00-\x1f\x7f-\x9f]/g;
 
 function granted(descriptor: Deno.PermissionDescriptor): boolean {
   try {

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { bindUnix, removeOwnFile } from "./_unix_bind.ts";
+import { bindUnix, ownsFile, removeOwnFile } from "./_unix_bind.ts";
 import type { OnStep } from "./steps.ts";
 import { parseUnixAddress, type UnixAddress } from "./unix_address.ts";
 
@@ -12,7 +12,8 @@ import { parseUnixAddress, type UnixAddress } from "./unix_address.ts";
 export interface ListenUnixOptions {
   /**
    * Told of each call, as the C server makes it: `socket(AF_UNIX, SOCK_STREAM)`,
-   * `bind("PATH")`, `listen`, and for a stale file the probe's `connect` and the `unlink`;
+   * `bind` (of a temporary name, then `link` to PATH and `unlink` of the temporary name,
+   * or `bind("PATH")`), `listen`, and for a stale file the probe's `connect` and `unlink`;
    * at close, `close` and `unlink`.
    * @default {undefined} (no steps)
    */
@@ -51,9 +52,12 @@ export class UnixListener implements Deno.Listener<Deno.UnixConn, Deno.UnixAddr>
     this.#onStep = onStep;
   }
 
-  /** The listener's address (`path` is `\0name` for an abstract name). */
+  /**
+   * The listener's address (`path` is `\0name` for an abstract name): the path asked for
+   * (the socket may have been bound to a temporary name first, see {@linkcode listenUnix}).
+   */
   get addr(): Deno.UnixAddr {
-    return this.#inner.addr;
+    return { transport: "unix", path: this.address.path };
   }
 
   /**
@@ -65,15 +69,23 @@ export class UnixListener implements Deno.Listener<Deno.UnixConn, Deno.UnixAddr>
     return this.#inner.accept();
   }
 
-  /** Closes the listener (a pending `accept` rejects) and removes its socket file. */
+  /**
+   * Closes the listener (a pending `accept` rejects) and removes its socket file, if the
+   * file at the path is still the one it made (see {@linkcode listenUnix}).
+   */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    const ours = ownsFile(this.address, this.#ino);
     try {
       this.#inner.close();
       this.#onStep?.({ call: "close", type: "stream" });
     } finally {
-      removeOwnFile(this.address, this.#ino, this.#onStep);
+      const removed = removeOwnFile(this.address, this.#ino, this.#onStep);
+      if (ours && !removed && !ownsFile(this.address, this.#ino)) {
+        // Bound to the path itself: Deno's close removed it.
+        this.#onStep?.({ call: "unlink", address: { path: this.address.path } });
+      }
     }
   }
 
@@ -101,17 +113,26 @@ export class UnixListener implements Deno.Listener<Deno.UnixConn, Deno.UnixAddr>
 /**
  * Listens on a Unix stream socket: a path, or `@name` for a Linux abstract name. A socket
  * file that nobody listens on any more (left by a process that was killed) is removed and
- * taken over; a file someone listens on is refused. The file is removed at `close()`.
+ * taken over; a file someone listens on, a file that is not a socket and a symbolic link
+ * (even a dangling one) are refused. At `close()` the file is removed if it is still the
+ * one this listener made: a file someone put at the path since is left alone.
  *
  * Grants: `--allow-read=PATH --allow-write=PATH --allow-net` (or
- * `--allow-net=unix:PATH`); an abstract name needs only `--allow-net`.
+ * `--allow-net=unix:PATH`); an abstract name needs only `--allow-net`. Grant the
+ * directory instead (`--allow-read=DIR --allow-write=DIR`) so that a file someone else
+ * put at the path is left alone at close: Deno 2.9's `close()` removes the path the
+ * socket was bound to without looking, so the socket is bound to a temporary name in the
+ * directory (`.sk-PID-RANDOM.sock`), linked to the path and the temporary name removed
+ * (steps `bind`, `link`, `unlink`); with the path alone granted, it is bound to the path
+ * and Deno's close removes whatever is there then.
  *
  * @param path The socket's path, or `@name`.
  * @param options Steps.
  * @returns The listener; close it (or `using`) to remove the file.
  * @throws {NetError} Op `listen`, network `unix`: "address already in use" when someone
- * listens on the path (or the file is not a socket); a {@linkcode GrantError} naming
- * every missing flag; an invalid path (empty, over 107 bytes).
+ * listens on the path (or the file is not a socket, or is a symbolic link); a
+ * {@linkcode GrantError} naming every missing flag; an invalid path (empty, over 107
+ * bytes, not valid UTF-8).
  * @example Serve one connection over a path; the file is gone after close
  * ```ts
  * import { listenUnix } from "@socketkit/socketkit/unix";
