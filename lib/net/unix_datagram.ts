@@ -159,7 +159,7 @@ export async function listenUnixDatagram(
   path: string,
   options: ListenUnixDatagramOptions = {},
 ): Promise<UnixDatagramSocket> {
-  return await bindDatagram(parseUnixAddress(path, "listen"), options.onStep);
+  return await bindDatagram(parseUnixAddress(path, "listen", "unixgram"), options.onStep);
 }
 
 /**
@@ -201,7 +201,7 @@ export async function bindTemporaryUnixDatagram(
   const path = dir === "@"
     ? `@socketkit-${Deno.pid}-${random}`
     : `${dir.replace(/\/+$/, "")}/socketkit-${Deno.pid}-${random}.sock`;
-  return await bindDatagram(parseUnixAddress(path, "listen"), options.onStep);
+  return await bindDatagram(parseUnixAddress(path, "listen", "unixgram"), options.onStep);
 }
 
 async function bindDatagram(address: UnixAddress, onStep?: OnStep): Promise<UnixDatagramSocket> {

@@ -162,7 +162,7 @@ export async function runTalker(
   const messages = Array.isArray(message) ? message : [message];
   const r = options.reporter ?? Reporter.plain(out);
   if (options.unix !== undefined) {
-    const address = parseUnixAddress(options.unix, "dial");
+    const address = parseUnixAddress(options.unix, "dial", "unixgram");
     const replies = options.replyTimeout !== undefined;
     return await sending(
       address.display,
