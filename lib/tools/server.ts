@@ -169,6 +169,7 @@ export async function runServer(options: ServerOptions, out: Output): Promise<Se
     options.signal,
     options.stopNow,
     onDrain,
+    r.onStep,
   ).catch((err) => {
     listener.close();
     throw err;

@@ -8,6 +8,8 @@
 import { Output } from "../cli/output.ts";
 import { Reporter } from "../cli/reporter.ts";
 import { type ServeStats, serveStream } from "../net/serve_stream.ts";
+import type { Step } from "../net/steps.ts";
+import { errnoName } from "../cli/errno.ts";
 import { buildServing, type ServeJob, type Tally } from "./server_serving.ts";
 
 /** What the main thread sends a worker to start it: the job, and where it was bound. */
@@ -16,13 +18,21 @@ export interface WorkerStart extends ServeJob {
   hostname: string;
   /** Its port (already chosen if 0 was asked). */
   port: number;
+  /** Send each step to the main thread (its `--explain` or `--diagram` draws every thread). */
+  steps?: boolean | undefined;
 }
+
+/** A step as it crosses to the main thread: its error as name, message and errno. */
+export type PortableStep = Omit<Step, "error"> & {
+  error?: { name: string; message: string; code: string | undefined } | undefined;
+};
 
 /** What a worker answers: `ready` once bound, then its counts after a stop. */
 export type WorkerReply =
   | { type: "ready" }
   | { type: "error"; message: string }
   | { type: "draining"; clients: number }
+  | { type: "step"; step: PortableStep }
   | { type: "stats"; stats: ServeStats; tally: Tally; droppedLines: number };
 
 /** The worker's own scope, typed without a triple-slash `lib` directive (JSR bans them). */
@@ -53,6 +63,9 @@ scope.onmessage = async (e: MessageEvent<WorkerStart | "stop" | "now">) => {
   scope.postMessage({ type: "ready" });
   const stats = await serveStream(listener, {
     ...serving.options,
+    ...(job.steps
+      ? { onStep: (step: Step) => scope.postMessage({ type: "step", step: portable(step) }) }
+      : {}),
     signal: stop.signal,
     stopNow: now.signal,
     onDrain: (clients) => scope.postMessage({ type: "draining", clients }),
@@ -62,3 +75,10 @@ scope.onmessage = async (e: MessageEvent<WorkerStart | "stop" | "now">) => {
   scope.postMessage({ type: "stats", stats, tally: serving.tally, droppedLines: out.dropped });
   scope.close();
 };
+
+/** A step that structured cloning keeps whole (an error's class and errno would be lost). */
+function portable(step: Step): PortableStep {
+  if (step.error === undefined) return step as PortableStep;
+  const err = step.error instanceof Error ? step.error : new Error(String(step.error));
+  return { ...step, error: { name: err.name, message: err.message, code: errnoName(err) } };
+}

@@ -7,7 +7,8 @@
 import { PermissionError, UsageError } from "../cli/errors.ts";
 import { opError } from "../net/errors.ts";
 import type { ServeStats } from "../net/serve_stream.ts";
-import type { WorkerReply, WorkerStart } from "./server_worker.ts";
+import type { PortableStep, WorkerReply, WorkerStart } from "./server_worker.ts";
+import type { OnStep, Step } from "../net/steps.ts";
 import type { Tally } from "./server_serving.ts";
 
 /** What an accept thread did, reported when it stops. */
@@ -28,6 +29,7 @@ export interface WorkerResult {
  * @param signal Stops every thread.
  * @param stopNow Cuts every thread's drain short.
  * @param onDrain Told each thread's clients in flight when its stop begins.
+ * @param onStep Told each thread's steps, as the main thread's (for `--explain`, `--diagram`).
  * @returns One promise per thread, settling with its counts (and its dropped log lines)
  * after a stop.
  * @throws {UsageError} In a compiled binary, which cannot load worker modules.
@@ -40,6 +42,7 @@ export async function startWorkers(
   signal: AbortSignal | undefined,
   stopNow?: AbortSignal | undefined,
   onDrain?: (clients: number) => void,
+  onStep?: OnStep,
 ): Promise<Promise<WorkerResult>[]> {
   if (count === 0) return [];
   if (Deno.mainModule.includes("/deno-compile-")) {
@@ -48,7 +51,10 @@ export async function startWorkers(
     );
   }
   await checkReadable(new URL("../", import.meta.url), count + 1); // --workers N: N - 1 extra
-  const started = Array.from({ length: count }, () => start(job, signal, stopNow, onDrain));
+  const started = Array.from(
+    { length: count },
+    () => start({ ...job, steps: onStep !== undefined }, signal, stopNow, onDrain, onStep),
+  );
   for (const w of started) {
     const err = await w.isReady;
     if (err !== undefined) {
@@ -85,6 +91,7 @@ function start(
   signal: AbortSignal | undefined,
   now?: AbortSignal,
   onDrain?: (clients: number) => void,
+  onStep?: OnStep,
 ) {
   const worker = new Worker(new URL("./server_worker.ts", import.meta.url), { type: "module" });
   let ready!: (err?: string) => void;
@@ -94,6 +101,7 @@ function start(
       if (e.data.type === "ready") ready();
       else if (e.data.type === "error") ready(e.data.message);
       else if (e.data.type === "draining") onDrain?.(e.data.clients);
+      else if (e.data.type === "step") onStep?.(revive(e.data.step));
       else {
         worker.terminate();
         resolve({ stats: e.data.stats, tally: e.data.tally, droppedLines: e.data.droppedLines });
@@ -104,4 +112,12 @@ function start(
   now?.addEventListener("abort", () => worker.postMessage("now"), { once: true });
   worker.postMessage(job);
   return { isReady, stats, worker };
+}
+
+/** A worker's step with its error an Error again (errno kept as its `code`). */
+function revive(step: PortableStep): Step {
+  if (step.error === undefined) return step as Step;
+  const err = Object.assign(new Error(step.error.message), { code: step.error.code });
+  err.name = step.error.name;
+  return { ...step, error: err };
 }
