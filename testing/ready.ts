@@ -71,3 +71,38 @@ export function waitBound(transport: "tcp" | "udp", port: number, timeout = 10_0
     what: `a ${transport.toUpperCase()} socket bound to port ${port}`,
   });
 }
+
+/**
+ * The bytes waiting in the receive queue of the socket whose local port is `port` (asking
+ * `ss`): 0 once its program has read everything that arrived.
+ *
+ * @param transport `tcp` (a connected socket) or `udp` (a bound socket).
+ * @param port The socket's local port.
+ * @returns The bytes queued, or undefined when no such socket is found.
+ */
+export async function recvQueue(
+  transport: "tcp" | "udp",
+  port: number,
+): Promise<number | undefined> {
+  const flag = transport === "tcp" ? "-Htn" : "-Huan";
+  const out = await new Deno.Command("ss", { args: [flag, `sport = :${port}`] }).output();
+  const line = new TextDecoder().decode(out.stdout).trim().split("\n")[0];
+  const queued = line?.split(/\s+/)[1];
+  return queued === undefined || queued === "" ? undefined : Number(queued);
+}
+
+/**
+ * Waits until the program owning the socket on local port `port` has read everything that
+ * arrived on it (its receive queue is empty).
+ *
+ * @param transport `tcp` or `udp`.
+ * @param port The socket's local port.
+ * @param timeout Give up after this many milliseconds.
+ * @throws {Error} When the queue is not empty in time, or no such socket exists.
+ */
+export function waitRead(transport: "tcp" | "udp", port: number, timeout = 10_000) {
+  return waitUntil(async () => (await recvQueue(transport, port)) === 0, {
+    timeout,
+    what: `the ${transport.toUpperCase()} socket on port ${port} to have read what it was sent`,
+  });
+}

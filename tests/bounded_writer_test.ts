@@ -82,7 +82,8 @@ Deno.test("BoundedWriter keeps a stderr line behind the stdout line printed befo
   const w = new BoundedWriter([out, err], {});
   w.put(0, "first\n");
   w.put(1, "second\n");
-  // Stdout's write is held (for less than the 200 ms that count as a hang).
+  // Stdout's write is held (for less than the 200 ms that count as a hang): a deliberate
+  // window in which stderr must not go ahead, not a synchronisation.
   await new Promise((r) => setTimeout(r, 50));
   assertEquals(err.text, "");
   out.release();

@@ -2,6 +2,7 @@
 // sends nothing, Ctrl-C. Each ending has its own line and exit code.
 import { assertEquals, assertMatch } from "./_assert.ts";
 import { bytes, hasCommand, runTool, startTool, ToolProcess } from "./_tools.ts";
+import { waitRead } from "../testing/ready.ts";
 
 /** Starts fixtures/reset_server.py with `args`; returns its port and a way to stop it. */
 async function resetServer(args: string[]) {
@@ -163,8 +164,8 @@ Deno.test("client on Ctrl-C while reading prints what came so far and exits 130"
   const proc = new ToolProcess("client", ["-p", String(server.port), "127.0.0.1"]);
   await using _client = proc;
   await proc.waitFor(/client: connecting to 127\.0\.0\.1\n/);
-  await server.accepted;
-  await new Promise((r) => setTimeout(r, 200)); // let the client read it
+  const conn = await server.accepted;
+  await waitRead("tcp", (conn.remoteAddr as Deno.NetAddr).port); // the client has read it
   proc.kill("SIGINT");
   assertEquals(await proc.exit(), 130);
   assertEquals(proc.stdout, "client: connecting to 127.0.0.1\nclient: received 'partial'\n");

@@ -3,7 +3,7 @@
 import { assert, assertEquals, assertMatch } from "./_assert.ts";
 import { bytes, hasCommand, startTool, text, toolArgs, ToolProcess, udpSocket } from "./_tools.ts";
 import { runWithInput as run } from "../testing/run_with_input.ts";
-import { waitBound } from "../testing/ready.ts";
+import { waitBound, waitUntil } from "../testing/ready.ts";
 
 const peers = { nc: hasCommand("nc"), socat: hasCommand("socat"), ncat: hasCommand("ncat") };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -269,12 +269,14 @@ Deno.test({
     const probe = udpSocket("::1");
     const port = probe.port;
     probe.close();
+    // socat writes what it receives to a file, whose size says when it has it all.
+    const file = await Deno.makeTempFile({ prefix: "socat-recv-" });
     const recv = background("socat", [
       "-b",
       "65536",
       "-u",
       `UDP6-RECV:${port},bind=[::1]`,
-      "STDOUT",
+      `OPEN:${file},wronly,trunc`,
     ]);
     try {
       await waitBound("udp", port);
@@ -282,11 +284,15 @@ Deno.test({
       const res = await tool("talker", ["-p", String(port), "::1", "-"], data);
       assertEquals(res.code, 0, res.stderr);
       assertEquals(text(res.stdout), "talker: sent 60000 bytes to ::1\n");
-      await sleep(200);
-      const got = await recv.stop();
-      assertSameBytes(got.stdout, data);
+      await waitUntil(async () => (await Deno.stat(file)).size >= data.length, {
+        timeout: 10_000,
+        what: "socat to have written the datagram",
+      });
+      await recv.stop();
+      assertSameBytes(await Deno.readFile(file), data);
     } finally {
       await recv.stop();
+      await Deno.remove(file);
     }
   },
 });

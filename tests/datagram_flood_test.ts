@@ -3,6 +3,7 @@
 import { assert, assertEquals } from "./_assert.ts";
 import { bytes, startTool, text, udpSocket } from "./_tools.ts";
 import { dropsFromUdpTable } from "../testing/udp_drops.ts";
+import { waitRead } from "../testing/ready.ts";
 
 /** The kernel's drop counter for the UDP socket bound to `port` (/proc/net/udp6), if readable. */
 async function kernelDrops(port: number): Promise<number | undefined> {
@@ -25,7 +26,8 @@ Deno.test("listener -k under a flood of 100,000 datagrams stays up and counts ho
   const t0 = performance.now();
   for (let i = 0; i < 100_000; i++) await sender.send(payload, to);
   const ms = performance.now() - t0;
-  await new Promise((r) => setTimeout(r, 500));
+  // Once the listener has read everything queued, received + dropped is final.
+  await waitRead("udp", port, 30_000);
   const drops = await kernelDrops(port);
   proc.kill("SIGINT");
   assertEquals(await proc.exit(), 0);

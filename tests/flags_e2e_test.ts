@@ -36,7 +36,7 @@ Deno.test("client --read-timeout 1 waits a second, not a millisecond, for a slow
   using slow = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const serve = (async () => {
     using conn = await slow.accept();
-    await sleep(300);
+    await sleep(300); // the scenario, not a synchronisation: a server 300 ms late
     await conn.write(bytes("late"));
   })();
   const res = await runTool("client", [
@@ -62,7 +62,7 @@ for (const spelling of [["-cr", "1"], ["-cr1s"], ["-c", "-r", "0.9"], ["-cr", "9
       throw new Error(`talker exited ${first.code} without sending: ${first.stderr}`);
     }
     const [got, from] = first;
-    await sleep(200);
+    await sleep(200); // the scenario, not a synchronisation: a reply 200 ms late
     await peer.send(got, from);
     const res = await talker;
     assertEquals(res.code, 0, res.stderr);

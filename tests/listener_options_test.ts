@@ -2,6 +2,7 @@
 // flags that cannot go together, and the summary's grammar.
 import { assert, assertEquals, assertMatch } from "./_assert.ts";
 import { bytes, runTool, startTool, ToolProcess, udpSocket } from "./_tools.ts";
+import { waitRead } from "../testing/ready.ts";
 
 Deno.test("listener -6 ignores IPv4 senders, counts them, and waits for an IPv6 one", async () => {
   const { proc, port } = await startTool("listener", ["-6"]);
@@ -89,7 +90,7 @@ Deno.test("the summary says 1 datagram, not 1 datagrams", async () => {
   await using _listener = proc;
   await runTool("talker", ["-p", String(port), "::1", "hello"]);
   await proc.waitFor(/recvfrom\.\.\.\n/);
-  await new Promise((r) => setTimeout(r, 200));
+  await waitRead("udp", port); // the listener has taken the datagram from its socket
   proc.kill("SIGINT");
   assertEquals(await proc.exit(), 0);
   assertMatch(proc.stdout, /\nlistener: received 1 datagram, 5 bytes\n$/);

@@ -4,6 +4,7 @@
 import { assert, assertEquals, assertMatch } from "./_assert.ts";
 import { runTool, startTool, text, toolArgs, ToolProcess, udpSocket } from "./_tools.ts";
 import { Output, OUTPUT_DRAIN_MS } from "../lib/cli/output.ts";
+import { waitRead, waitUntil } from "../testing/ready.ts";
 
 const FIXTURES = new URL("./fixtures/", import.meta.url).pathname;
 const LINUX = Deno.build.os === "linux";
@@ -126,9 +127,7 @@ Deno.test("Output lets a stderr line go ahead of a stdout write that has hung", 
   for (let i = 0; i < 10_000; i++) out.say(line(i)); // 140 KB: the pipe is full
   const t0 = performance.now();
   out.error("accept: Too many open files");
-  while (err.read() === "" && performance.now() - t0 < 3000) {
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await waitUntil(() => err.read() !== "", { timeout: 3000, interval: 20, what: "the error line" });
   const waited = performance.now() - t0;
   assertEquals(err.read(), "t: accept: Too many open files\n");
   assert(waited < 1500, `the error line waited ${waited.toFixed(0)} ms`);
@@ -409,9 +408,10 @@ Deno.test("listener -k whose stdout is never read keeps receiving, then summaris
     // 20,000 datagrams of three lines each: 2.2 MB of lines, twice the bound, nobody reading.
     for (let i = 0; i < 20_000; i++) {
       await sender.send(new TextEncoder().encode(line(i)), to);
+      // Pacing the load (not a synchronisation): fewer datagrams lost to a full socket.
       if (i % 1000 === 999) await new Promise((r) => setTimeout(r, 10)); // let it keep up
     }
-    await new Promise((r) => setTimeout(r, 300));
+    await waitRead("udp", to.port, 30_000); // the listener has read every datagram queued
     child.kill("SIGINT");
     let rest = "";
     for (let r = await stdout.read(); !r.done; r = await stdout.read()) rest += text(r.value);

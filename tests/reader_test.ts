@@ -112,6 +112,8 @@ test("readLine() splits \\n and \\r\\n lines that arrive in pieces, then the las
   })();
   for (const piece of ["one\r", "\ntw", "o\n\nthr", "ee"]) {
     await pair.peer.write(enc(piece));
+    // Pacing, not a synchronisation: the pieces tend to arrive as separate reads (the
+    // result is the same however they are joined).
     await new Promise((r) => setTimeout(r, 10));
   }
   pair.peer.closeWrite();

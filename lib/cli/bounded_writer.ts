@@ -8,8 +8,10 @@
  *
  * @module
  */
-import { type ByteSink, CHUNK, type Chunk, countLines, Lane, type LaneOwner } from "./_lane.ts";
+import { Bound, type LaneId, type Lost } from "./_bound.ts";
+import { type ByteSink, CHUNK, type Chunk, Lane, type LaneOwner } from "./_lane.ts";
 
+export type { LaneId, Lost } from "./_bound.ts";
 export type { AsyncByteSink, ByteSink, SyncByteSink } from "./_lane.ts";
 
 /** Options for {@linkcode BoundedWriter}. */
@@ -31,17 +33,6 @@ export interface BoundedWriterOptions {
    */
   onStdoutFailure?: ((err: unknown) => void) | undefined;
 }
-
-/** What a lane dropped. */
-export interface Lost {
-  /** Lines (an unterminated last one counted). */
-  lines: number;
-  /** Bytes. */
-  bytes: number;
-}
-
-/** Which lane: 0 is stdout, 1 stderr. */
-export type LaneId = 0 | 1;
 
 const encoder = new TextEncoder();
 
@@ -67,22 +58,18 @@ const encoder = new TextEncoder();
 export class BoundedWriter {
   #lanes: [Lane, Lane];
   #delay: number | undefined;
-  #max: number;
-  #fill: number;
+  #bound: Bound;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #onFailure: ((err: unknown) => void) | undefined;
   #closed = false;
   #failed = false;
-  /** Lines and bytes dropped, per lane. */
-  #lost: [Lost, Lost] = [{ lines: 0, bytes: 0 }, { lines: 0, bytes: 0 }];
-  #pool: Uint8Array[] = [];
   #idle: (() => void)[] = [];
   #reserved: Chunk | undefined;
   /** Where a reserve goes once stdout is given up: formatted, then counted as dropped. */
   #scratch: Chunk = { buf: new Uint8Array(CHUNK), pos: 0, start: 0, used: 0 };
   #owner: LaneOwner = {
     kick: (l) => this.#kick(l),
-    recycle: (c) => void (c.buf.length === CHUNK && this.#pool.push(c.buf)),
+    recycle: (c) => this.#bound.recycle(c),
     fail: (l, err) => this.#fail(l, err),
     stopped: () => this.#idleNow() && this.#idle.splice(0).forEach((wake) => wake()),
   };
@@ -96,9 +83,7 @@ export class BoundedWriter {
   constructor(sinks: [ByteSink, ByteSink], options: BoundedWriterOptions = {}) {
     this.#lanes = [new Lane(sinks[0]), new Lane(sinks[1])];
     this.#delay = options.flushDelayMs;
-    this.#max = Math.max(0, options.maxPending ?? 1024 * 1024);
-    // A quarter of the bound per chunk (64 KiB at most): what is dropped at once.
-    this.#fill = Math.min(CHUNK, Math.max(1024, Math.floor(this.#max / 4)));
+    this.#bound = new Bound(options.maxPending ?? 1024 * 1024);
     this.#onFailure = options.onStdoutFailure;
   }
 
@@ -114,7 +99,7 @@ export class BoundedWriter {
 
   /** Lines dropped on either lane: over the bound, or after the lane was given up. */
   get dropped(): number {
-    return this.#lost[0].lines + this.#lost[1].lines;
+    return this.#bound.lost[0].lines + this.#bound.lost[1].lines;
   }
 
   /**
@@ -124,7 +109,7 @@ export class BoundedWriter {
    * @returns The lines and bytes dropped so far.
    */
   lost(id: LaneId): Lost {
-    return { ...this.#lost[id] };
+    return { ...this.#bound.lost[id] };
   }
 
   /**
@@ -151,7 +136,7 @@ export class BoundedWriter {
       if (!l.running) this.#kick(l);
     }
     if (l.dead || l.chunks.length === 0 || l.small) return false;
-    this.#giveUp(l);
+    this.#bound.giveUp(l, 0);
     return true;
   }
 
@@ -166,16 +151,16 @@ export class BoundedWriter {
     const l = this.#lanes[id];
     if (record.length === 0) return;
     if (l.dead) {
-      this.#count(id, typeof record === "string" ? encoder.encode(record) : record);
+      this.#bound.count(id, typeof record === "string" ? encoder.encode(record) : record);
       return;
     }
     if (typeof record === "string" && record.length * 3 <= CHUNK) {
-      const chunk = this.#room(l, record.length * 3); // a UTF-16 unit is 3 bytes at most
+      const chunk = this.#bound.room(l, id, record.length * 3); // a UTF-16 unit is 3 bytes at most
       const { written } = encoder.encodeInto(record, chunk.buf.subarray(chunk.used));
       this.#advance(l, chunk, written);
     } else {
       const bytes = typeof record === "string" ? encoder.encode(record) : record;
-      const chunk = this.#room(l, bytes.length);
+      const chunk = this.#bound.room(l, id, bytes.length);
       chunk.buf.set(bytes, chunk.used);
       this.#advance(l, chunk, bytes.length);
     }
@@ -191,15 +176,15 @@ export class BoundedWriter {
    */
   async write(bytes: Uint8Array): Promise<void> {
     const l = this.#lanes[0];
-    for (let off = 0; off < bytes.length && !l.dead; off += this.#fill) {
-      const piece = bytes.subarray(off, off + this.#fill);
+    for (let off = 0; off < bytes.length && !l.dead; off += this.#bound.fill) {
+      const piece = bytes.subarray(off, off + this.#bound.fill);
       // Wait for room first, so that the bound never drops these bytes or others'.
-      while (!l.dead && l.bytes > 0 && l.bytes + piece.length > this.#max) {
+      while (!l.dead && l.bytes > 0 && l.bytes + piece.length > this.#bound.max) {
         this.#kick(l);
         await l.progress();
       }
       if (l.dead) break;
-      const chunk = this.#room(l, piece.length);
+      const chunk = this.#bound.room(l, 0, piece.length);
       chunk.buf.set(piece, chunk.used);
       this.#advance(l, chunk, piece.length);
     }
@@ -216,7 +201,7 @@ export class BoundedWriter {
    */
   reserve(n: number): number {
     const out = this.#lanes[0];
-    this.#reserved = out.dead ? this.#scratch : this.#room(out, n);
+    this.#reserved = out.dead ? this.#scratch : this.#bound.room(out, 0, n);
     return this.#reserved.used;
   }
 
@@ -234,7 +219,7 @@ export class BoundedWriter {
     const chunk = this.#reserved;
     if (chunk === undefined || end <= chunk.used) return;
     if (chunk === this.#scratch) {
-      this.#count(0, chunk.buf.subarray(chunk.used, end));
+      this.#bound.count(0, chunk.buf.subarray(chunk.used, end));
       return;
     }
     this.#advance(this.#lanes[0], chunk, end - chunk.used);
@@ -284,35 +269,6 @@ export class BoundedWriter {
     Deno.unrefTimer(this.#timer);
   }
 
-  /** A chunk with `n` free bytes at its end, after dropping whole chunks over the bound. */
-  #room(l: Lane, n: number): Chunk {
-    const owned = l.running ? 1 : 0; // the loop holds the first chunk
-    const maxChunks = Math.ceil(this.#max / this.#fill) + 1;
-    while (l.chunks.length > owned) {
-      const held = owned ? l.chunks[0]!.used - l.chunks[0]!.start : 0;
-      // Only what is already over the bound goes, never to make room for this record: so
-      // the newest (a summary that counts the drops) is always kept.
-      if (l.bytes - held <= this.#max && l.chunks.length - owned < maxChunks) break;
-      const [old] = l.chunks.splice(owned, 1) as [Chunk];
-      this.#count(l === this.#lanes[0] ? 0 : 1, old.buf.subarray(old.start, old.used));
-      l.bytes -= old.used - old.start;
-      if (old === l.current) l.current = undefined;
-      this.#owner.recycle(old);
-    }
-    let chunk = l.current;
-    // A record never spans two chunks, so a chunk dropped is whole records dropped.
-    if (
-      chunk === undefined || chunk.buf.length - chunk.used < n ||
-      (chunk.used > 0 && chunk.used + n > this.#fill)
-    ) {
-      const buf = n > CHUNK ? new Uint8Array(n) : this.#pool.pop() ?? new Uint8Array(CHUNK);
-      chunk = { buf, pos: l.seq, start: 0, used: 0 };
-      l.chunks.push(chunk);
-      l.current = chunk;
-    }
-    return chunk;
-  }
-
   /** Accepts `n` bytes just put at the end of `chunk`, after the other lane's waiting ones. */
   #advance(l: Lane, chunk: Chunk, n: number): void {
     const other = l === this.#lanes[0] ? this.#lanes[1] : this.#lanes[0];
@@ -329,26 +285,9 @@ export class BoundedWriter {
     void l.run(l === this.#lanes[0] ? this.#lanes[1] : this.#lanes[0], this.#owner);
   }
 
-  /** Counts dropped bytes of lane `id`. */
-  #count(id: LaneId, bytes: Uint8Array): void {
-    this.#lost[id].lines += countLines(bytes);
-    this.#lost[id].bytes += bytes.length;
-  }
-
-  /** Gives a lane up: what waits (a hung write's bytes included) is dropped and counted. */
-  #giveUp(l: Lane): void {
-    l.dead = true;
-    const id = l === this.#lanes[0] ? 0 : 1;
-    for (const c of l.chunks) this.#count(id, c.buf.subarray(c.start, c.used));
-    l.chunks = [];
-    l.current = undefined;
-    l.bytes = 0;
-    l.barriers = [];
-  }
-
   /** Gives up a lane whose write failed, counting what waited; says so for stdout. */
   #fail(l: Lane, err: unknown): void {
-    this.#giveUp(l);
+    this.#bound.giveUp(l, l === this.#lanes[0] ? 0 : 1);
     if (l !== this.#lanes[0]) return; // stderr: nowhere left to say it
     if (err instanceof Deno.errors.BrokenPipe) this.#closed = true;
     else {

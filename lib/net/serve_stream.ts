@@ -6,6 +6,7 @@
  */
 import { type OnStep, stepAddress } from "./steps.ts";
 import { DeadlineQueue } from "./_deadline_queue.ts";
+import { drain } from "./_drain.ts";
 import { formatDuration } from "./errors.ts";
 import { SERVE_DEFAULTS } from "./_serve_defaults.ts";
 import { Session, type Shared } from "./_session.ts";
@@ -370,24 +371,6 @@ function admits(admit: (peer: Deno.Addr) => boolean, peer: Deno.Addr): boolean {
   } catch {
     return false;
   }
-}
-
-async function drain(live: Set<Session>, drainTimeout: number, now?: AbortSignal): Promise<void> {
-  if (live.size === 0) return;
-  const finished = Promise.all([...live].map((c) => c.done));
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let cut: (() => void) | undefined;
-  const expired = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => resolve(true), now?.aborted ? 0 : drainTimeout);
-    cut = () => resolve(true);
-    now?.addEventListener("abort", cut, { once: true });
-  });
-  const timedOut = await Promise.race([finished.then(() => false), expired]);
-  clearTimeout(timer);
-  now?.removeEventListener("abort", cut!);
-  if (!timedOut) return;
-  for (const client of live) client.drop(new Deno.errors.Interrupted("server stopped"));
-  await finished;
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
