@@ -1,6 +1,6 @@
 // The four tools over Unix sockets, against real peers: nc -U (OpenBSD) and socat
 // UNIX-LISTEN, UNIX-CONNECT, UNIX-SENDTO, UNIX-RECVFROM and ABSTRACT-*.
-import { assert, assertEquals } from "./_assert.ts";
+import { assert, assertEquals, assertMatch } from "./_assert.ts";
 import { runTool, toolArgs, ToolProcess } from "./_tools.ts";
 import { bytes } from "../testing/text.ts";
 import { exists, peers, startPeer, tempDir, waitForSocket } from "./_unix.ts";
@@ -353,4 +353,27 @@ Deno.test({
     assert(stderr.includes("the path is not valid UTF-8"), stderr);
     assertEquals((await Deno.lstat(lossy)).ino, ino);
   },
+});
+
+Deno.test("talker -U with a relative path, run from another directory than the listener's, gets its reply", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.mkdir(`${dir}/sub`);
+    const perms = ["--allow-net", `--allow-read=${dir}`, `--allow-write=${dir}`];
+    await using listener = new ToolProcess("listener", ["-U", `${dir}/x.sock`, "--echo"], {
+      perms,
+    });
+    await listener.waitFor(/waiting to recvfrom/);
+    const talker = await new Deno.Command(Deno.execPath(), {
+      args: toolArgs("talker", ["-U", "../x.sock", "-r", "2s", "rel"], perms),
+      cwd: `${dir}/sub`,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const out = new TextDecoder().decode(talker.stdout);
+    assertEquals(talker.code, 0, out + new TextDecoder().decode(talker.stderr));
+    assertMatch(out, /reply contains "rel"\n/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -216,9 +216,21 @@ export class ConnectedDatagram implements Disposable {
       if (first !== undefined) throw first.stop;
       while (true) {
         this.#pending ??= this.#conn.receive(this.#buf);
-        const got = await Promise.race([this.#pending, stop]);
-        if ("stop" in got) throw got.stop; // given up: the receive stays for the next call
+        const got = await Promise.race([
+          this.#pending.catch((err) => {
+            // A sender whose address Deno cannot read (a Unix path that is not UTF-8): the
+            // datagram is consumed, it is not our peer's; ignore it as any stranger's.
+            if (err instanceof Deno.errors.InvalidData) return "unreadable" as const;
+            throw err;
+          }),
+          stop,
+        ]);
+        if (got !== "unreadable" && "stop" in got) throw got.stop; // the receive stays
         this.#pending = undefined;
+        if (got === "unreadable") {
+          this.#ignored++;
+          continue;
+        }
         const [data, from] = got;
         const ours = "path" in this.peer
           ? sameUnixAddr(from, this.peer) || this.#samePeerFile(from)

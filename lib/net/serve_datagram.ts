@@ -132,7 +132,10 @@ export interface DatagramStats {
   notReplied: NotReplied;
   /** Datagrams from senders the access rules refuse. */
   refused: number;
-  /** Datagrams from the other IP version (`family`). */
+  /**
+   * Datagrams from the other IP version (`family`), or from a sender whose address Deno
+   * cannot read (a Unix path that is not UTF-8).
+   */
   ignored: number;
   /** Handlers that threw. */
   handlerErrors: number;
@@ -288,6 +291,13 @@ export function serveDatagram(
           [bytes, from] = await socket.receive(buf);
         } catch (cause) {
           if (closed) break;
+          // A sender whose address Deno cannot read (a Unix path that is not UTF-8): the
+          // datagram is consumed and cannot be answered; count it, keep serving.
+          if (cause instanceof Deno.errors.InvalidData) {
+            stats.received++;
+            stats.ignored++;
+            continue;
+          }
           const [network, where] = describe(addr);
           throw new NetError("read", network, where, cause);
         }

@@ -150,7 +150,10 @@ export interface ServeStats {
   dropped: number;
   /** `accept()` failures that made the loop pause (file descriptors exhausted, …). */
   acceptErrors: number;
-  /** Clients that `admit` refused: closed at accept, sent nothing. */
+  /**
+   * Clients that `admit` refused, or whose address Deno cannot read (a Unix path that is not
+   * UTF-8): closed at accept, sent nothing.
+   */
   refused: number;
   /** With a handshaking `layer`: clients whose handshake failed, timed out or was refused. */
   failedHandshakes: number;
@@ -324,6 +327,12 @@ export async function serveStream(
       } catch (err) {
         if (signal.aborted || err instanceof Deno.errors.BadResource) break;
         if (CLIENT_GONE.includes((err as { code?: string }).code ?? "")) continue;
+        // A client whose address Deno cannot read (a Unix path that is not UTF-8): Deno has
+        // closed it; it concerns that client only, so no pause.
+        if (err instanceof Deno.errors.InvalidData) {
+          stats.refused++;
+          continue;
+        }
         pause = pause === 0 ? 5 : Math.min(pause * 2, 1000);
         stats.acceptErrors++;
         options.onAcceptError?.(err as Error, pause);

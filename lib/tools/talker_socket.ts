@@ -79,7 +79,12 @@ async function openUnixSocket(
   let conn: Deno.DatagramConn;
   if (options.replyTimeout !== undefined) {
     const { bindTemporaryUnixDatagram } = await import("../net/unix_datagram.ts"); // only here
-    conn = await bindTemporaryUnixDatagram(replyDir(target.path), { onStep });
+    // An absolute path of its own, so that a peer in another working directory can answer.
+    const dir = replyDir(target.path);
+    const absolute = dir === "@" || dir.startsWith("/")
+      ? dir
+      : await Deno.realPath(dir).catch(() => dir);
+    conn = await bindTemporaryUnixDatagram(absolute, { onStep });
   } else {
     onStep?.({ call: "socket", family: "unix", type: "dgram" });
     conn = Deno.listenDatagram({ transport: "unixpacket" });
