@@ -3,8 +3,7 @@
 // `ip netns exec`; it is deleted after. Where it cannot be made (not root, no `ip`), the
 // reason is returned so the tests are skipped with it printed.
 import { hasCommand } from "../testing/commands.ts";
-
-const MOD = new URL("../mod.ts", import.meta.url).href;
+import { libraryScript } from "./_unix.ts";
 
 /** A namespace, deleted on dispose. */
 export interface Namespace extends AsyncDisposable {
@@ -151,12 +150,7 @@ export async function denoScript(dir: string, body: string, grants: string[]): P
   const file = `${dir}/script-${Math.floor(Math.random() * 1e9)}.ts`;
   await Deno.writeTextFile(
     file,
-    body.replaceAll('"socketkit/unix"', JSON.stringify(new URL("../unix.ts", import.meta.url).href))
-      .replaceAll(
-        '"socketkit/multicast"',
-        JSON.stringify(new URL("../multicast.ts", import.meta.url).href),
-      )
-      .replaceAll('"socketkit"', JSON.stringify(MOD)),
+    libraryScript(body),
   );
   return ["run", "--no-prompt", "--quiet", "--unstable-net", "--no-config", ...grants, file];
 }

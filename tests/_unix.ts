@@ -71,8 +71,6 @@ export function startPeer(cmd: string, args: string[], stdin?: Uint8Array, timeo
   };
 }
 
-const MOD = new URL("../mod.ts", import.meta.url).href;
-
 /**
  * Runs `body` (a module that may `import ... from "socketkit"`) in a Deno process with only
  * the grants given, and returns what it printed.
@@ -85,12 +83,7 @@ export async function runScript(
   const file = `${dir}/script.ts`;
   await Deno.writeTextFile(
     file,
-    body.replaceAll('"socketkit/unix"', JSON.stringify(new URL("../unix.ts", import.meta.url).href))
-      .replaceAll(
-        '"socketkit/multicast"',
-        JSON.stringify(new URL("../multicast.ts", import.meta.url).href),
-      )
-      .replaceAll('"socketkit"', JSON.stringify(MOD)),
+    libraryScript(body),
   );
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "--no-prompt", "--quiet", "--unstable-net", "--no-config", ...grants, file],
@@ -100,4 +93,12 @@ export async function runScript(
   }).output();
   const decode = (b: Uint8Array) => new TextDecoder().decode(b);
   return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
+}
+
+/** A script's `"socketkit"`, `"socketkit/unix"` and `"socketkit/multicast"` imports, made real. */
+export function libraryScript(body: string): string {
+  const url = (path: string) => JSON.stringify(new URL(path, import.meta.url).href);
+  return body.replaceAll('"socketkit/unix"', url("../unix.ts"))
+    .replaceAll('"socketkit/multicast"', url("../multicast.ts"))
+    .replaceAll('"socketkit"', url("../mod.ts"));
 }

@@ -14,7 +14,7 @@ import { ANSI } from "../cli/colour.ts";
 import { addressKey, joinHostPort } from "../net/address.ts";
 import { bindFirst } from "../net/bind_first.ts";
 import { describeCause, NetError } from "../net/errors.ts";
-import { type Datagram, serveDatagram } from "../net/serve_datagram.ts";
+import { type Datagram, type NotReplied, serveDatagram } from "../net/serve_datagram.ts";
 import type { Family } from "../net/resolve.ts";
 import { bindReported } from "./bind.ts";
 import { joinReported, leavingFirst } from "./listener_groups.ts";
@@ -122,26 +122,7 @@ export interface ListenerOptions {
 }
 
 /** Datagrams that were not echoed, by reason (the reply guard of `serveDatagram`). */
-export interface NotEchoed {
-  /** From the listener's own port: echoing would loop. */
-  loop: number;
-  /** From port 0 or a port below 1024. */
-  lowPort: number;
-  /** Over the sender's rate limit. */
-  rate: number;
-  /** From `0.0.0.0`, `::` or `::ffff:0.0.0.0`: forged (the echo would reach our loopback). */
-  unspecified: number;
-  /** From a multicast group or a broadcast address: forged. */
-  group: number;
-  /** From a Unix sender bound to no path: nowhere to answer. */
-  unnamed: number;
-  /** From a Unix path that is no longer a socket file, or reached through a symbolic link. */
-  unsafePath: number;
-  /**
-   * The send failed (the error was printed; a missing grant once, for all such sends).
-   */
-  failed: number;
-}
+export type NotEchoed = NotReplied;
 
 /** What a listener received. */
 export interface ListenerStats {
