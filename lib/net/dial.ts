@@ -341,7 +341,9 @@ export class Dialer {
   #failure(candidate: Candidate, cause: unknown): NetError {
     const error = dialError(candidate, cause);
     if (cause instanceof Deno.errors.NotCapable) throw error;
-    if (cause instanceof Deno.errors.ConnectionReset) {
+    // ENOTCONN is the same reset seen one step later: the runtime's getpeername() after
+    // connect() found the connection already gone.
+    if (cause instanceof Deno.errors.ConnectionReset || cause instanceof Deno.errors.NotConnected) {
       this.#emit({ type: "connected", candidate });
       throw opError("read", "tcp", candidate.hostname, candidate.port, cause);
     }

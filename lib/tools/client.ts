@@ -223,7 +223,9 @@ export async function runClient(
     if (options.signal?.aborted) {
       return r.fail("interrupted", INTERRUPTED);
     }
-    if (err instanceof NetError && err.op === "read" && err.cause instanceof ConnectionReset) {
+    const reset = err instanceof NetError && err.op === "read" &&
+      (err.cause instanceof ConnectionReset || err.cause instanceof Deno.errors.NotConnected);
+    if (reset) {
       // The server accepted, then reset before the runtime handed the connection over.
       const { failReset } = await import("./client_session.ts"); // only on this failure
       return failReset(r, err.address, 0);
