@@ -1,5 +1,6 @@
 import { assert, assertEquals } from "./_assert.ts";
 import { readAll, StreamReader } from "../lib/net/read_all.ts";
+import { tcpPair } from "../testing/tcp_pair.ts";
 
 // Deno 2.9 runs tests without its op and resource sanitizers unless asked: ask, so that a
 // timer or socket left running fails the test.
@@ -8,23 +9,6 @@ const test = (name: string, fn: () => void | Promise<void>) =>
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);
-
-/** A real TCP connection on loopback: `conn` is ours, `peer` is the other end. */
-async function tcpPair(): Promise<{ conn: Deno.TcpConn; peer: Deno.TcpConn } & Disposable> {
-  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const [conn, peer] = await Promise.all([
-    Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port }),
-    listener.accept(),
-  ]);
-  return {
-    conn,
-    peer,
-    [Symbol.dispose]() {
-      conn.close();
-      peer.close();
-    },
-  };
-}
 
 test("readAll() keeps the read a timeout left, so the next readAll() gets every byte", async () => {
   using pair = await tcpPair();

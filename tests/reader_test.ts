@@ -1,5 +1,6 @@
 import { assert, assertEquals, assertRejects, errorOf } from "./_assert.ts";
 import { NetError, readAll, StreamReader } from "../mod.ts";
+import { tcpPair } from "../testing/tcp_pair.ts";
 
 // Sanitizers on: a timer or socket left running fails the test.
 const test = (name: string, fn: () => void | Promise<void>) =>
@@ -7,26 +8,6 @@ const test = (name: string, fn: () => void | Promise<void>) =>
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);
-
-/** A real TCP connection on loopback: `conn` is ours, `peer` is the other end. */
-async function tcpPair(): Promise<{ conn: Deno.TcpConn; peer: Deno.TcpConn } & Disposable> {
-  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const [conn, peer] = await Promise.all([
-    Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port }),
-    listener.accept(),
-  ]);
-  return {
-    conn,
-    peer,
-    [Symbol.dispose]() {
-      for (const c of [conn, peer]) {
-        try {
-          c.close();
-        } catch { /* closed by the test */ }
-      }
-    },
-  };
-}
 
 test("readAll() refuses a fractional, infinite or negative limit at once, naming it", async () => {
   // Issue 18, bug 1: 1.5 spun a core for ever; Infinity and -1 threw the runtime's words.
