@@ -3,7 +3,8 @@
 import { assertEquals, assertMatch } from "./_assert.ts";
 import { bytes, hasCommand, runTool, startTool, ToolProcess, udpSocket } from "./_tools.ts";
 import { runWithInput as peer } from "../testing/run_with_input.ts";
-import { waitBound } from "../testing/ready.ts";
+import { bound, waitBound, waitUntil } from "../testing/ready.ts";
+import { freePort } from "../testing/ports.ts";
 
 const peers = { nc: hasCommand("nc"), socat: hasCommand("socat"), ncat: hasCommand("ncat") };
 for (const [name, present] of Object.entries(peers)) {
@@ -54,22 +55,39 @@ Deno.test({
   },
 });
 
-Deno.test({
-  name: "our client reads a socat server's binary reply exactly (--raw)",
-  ignore: !peers.socat,
-  async fn() {
-    const port = freeUdpPort(); // any free number will do for TCP too, on loopback
-    const server = new Deno.Command("socat", {
+/**
+ * A socat server on 127.0.0.1 that sends `reply` to its one client. A port that was free a
+ * moment ago may be taken before socat binds it (the suite dials out all the time): socat then
+ * exits, and another port is tried.
+ */
+async function socatServer(reply: Uint8Array): Promise<{ port: number; child: Deno.ChildProcess }> {
+  for (let attempt = 1;; attempt++) {
+    const port = freePort("tcp", "127.0.0.1");
+    const child = new Deno.Command("socat", {
       args: ["-u", "OPEN:/dev/stdin", `TCP-LISTEN:${port},bind=127.0.0.1,reuseaddr`],
       stdin: "piped",
       stdout: "null",
       stderr: "null",
     }).spawn();
-    const w = server.stdin.getWriter();
-    await w.write(BINARY);
+    const w = child.stdin.getWriter();
+    await w.write(reply);
     await w.close();
+    let exited = false;
+    child.status.then(() => exited = true);
+    await waitUntil(async () => exited || await bound("tcp", port), {
+      what: `socat bound to port ${port}`,
+    });
+    if (!exited) return { port, child };
+    if (attempt === 3) throw new Error("socat could not bind a free port three times");
+  }
+}
+
+Deno.test({
+  name: "our client reads a socat server's binary reply exactly (--raw)",
+  ignore: !peers.socat,
+  async fn() {
+    const { port, child: server } = await socatServer(BINARY);
     try {
-      await waitBound("tcp", port);
       const res = await runTool("client", ["--raw", "-p", String(port), "127.0.0.1"]);
       assertEquals(res.code, 0, res.stderr);
       assertEquals(res.stdoutBytes, BINARY);
