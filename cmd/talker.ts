@@ -173,14 +173,6 @@ export function parseTalkerArgs(
     const udpOnly = ["port", "ipv4", "ipv6", "ttl", "loop", "no-loop", "interface", "broadcast"];
     const ip = (udpOnly as (keyof typeof FLAGS)[]).find((name) => given.has(name));
     if (ip) throw new UsageError(`Option --${ip} is for UDP: not with -U`);
-    if (values.reply !== undefined && (values.lines || values.count > 1)) {
-      // Deno 2.9 refuses a send on a Unix datagram socket while a receive waits on it
-      // ("socket already in use"), and the ping keeps one waiting.
-      throw new UsageError(
-        "The ping (-n or --lines with --reply) cannot run over -U: Deno 2.9 cannot send on a " +
-          "Unix datagram socket while a receive waits",
-      );
-    }
     positionals.unshift(values.unix); // the path stands where the host would
   }
   const lines = values.lines;

@@ -12,6 +12,7 @@ import { sameUnixAddr, showUnixPath } from "./unix_address.ts";
 import { NetError, opError } from "./errors.ts";
 import { portOption, signalOption, timeoutOption } from "./_validate.ts";
 import { startTimer } from "./_timer.ts";
+import { UnixDatagramTurns } from "./_unix_turns.ts";
 
 /** Where a {@linkcode ConnectedDatagram} sends and what it accepts. */
 export interface DatagramPeer {
@@ -103,7 +104,8 @@ export class ConnectedDatagram implements Disposable {
   readonly peer: Deno.NetAddr | Deno.UnixAddr;
   #network: "udp" | "unixgram";
   #where: string;
-  #conn: Deno.DatagramConn;
+  /** The socket; a Unix one takes turns, so that a send can go while a receive waits. */
+  #conn: Pick<Deno.DatagramConn, "send" | "receive" | "close" | "addr">;
   #buf: Uint8Array;
   /** The Unix peer's canonical path (symbolic links, `.` and a relative start resolved). */
   #realPeer: string | undefined;
@@ -137,7 +139,7 @@ export class ConnectedDatagram implements Disposable {
       this.#network = "udp";
       this.#where = joinHostPort(peer.hostname, peer.port);
     }
-    this.#conn = conn;
+    this.#conn = "path" in peer ? new UnixDatagramTurns(conn) : conn;
     // A Unix datagram may be larger than UDP's largest (up to the send buffer, 208 KiB).
     this.#buf = new Uint8Array("path" in peer ? 256 * 1024 + 1 : 65536);
     this.#onStep = onStep;
