@@ -5,6 +5,7 @@ import { runTool, toolArgs, ToolProcess } from "./_tools.ts";
 import { bytes } from "../testing/text.ts";
 import { exists, peers, startPeer, tempDir, waitForSocket } from "./_unix.ts";
 import { parseEvents } from "./_events.ts";
+import { runWithInput } from "../testing/run_with_input.ts";
 
 /** The grants a tool over a path in `dir` needs. */
 const grants = (dir: string) => ["--allow-net", `--allow-read=${dir}`, `--allow-write=${dir}`];
@@ -156,7 +157,7 @@ Deno.test({
 
 Deno.test({
   name:
-    "talker -U sends to socat UNIX-RECVFROM, gets ABSTRACT-RECVFROM's answer; the ping over -U is refused",
+    "talker -U sends to socat UNIX-RECVFROM, gets ABSTRACT-RECVFROM's answer, and pings a socat echo",
   ignore: !peers.socat,
   sanitizeOps: true,
   sanitizeResources: true,
@@ -181,9 +182,72 @@ Deno.test({
     }
     assertEquals(ping.code, 0, ping.stderr);
     assert(ping.stdout.endsWith('talker: reply contains "abstract"\n'), ping.stdout);
-    const many = await runTool("talker", ["-U", `@${name}`, "-n", "3", "-r", "1", "x"]);
-    assertEquals(many.code, 1);
-    assert(many.stderr.includes("cannot run over -U"), many.stderr);
+    // The ping: each request goes out while the receive for the last one still waits.
+    const forked = `socketkit-tools-fork-${Deno.pid}-${Date.now()}`;
+    await using _forked = startPeer("socat", [`ABSTRACT-RECVFROM:${forked},fork`, "PIPE"]);
+    const pingArgs = ["-U", `@${forked}`, "-n", "3", "-i", "50ms", "-r", "2", "x"];
+    let many = await runTool("talker", pingArgs);
+    for (let i = 0; i < 50 && many.code !== 0; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      many = await runTool("talker", pingArgs);
+    }
+    assertEquals(many.code, 0, many.stderr);
+    assert(many.stdout.includes("talker: 3 sent, 3 replies, 0% lost"), many.stdout);
+  },
+});
+
+Deno.test({
+  name:
+    "the ping over -U: our listener --echo answers -n and --lines; a silent peer gets every request and the run ends 3",
+  sanitizeOps: true,
+  sanitizeResources: true,
+  async fn() {
+    await using dir = await tempDir();
+    const path = `${dir.path}/e.dgram`;
+    {
+      await using echo = new ToolProcess("listener", ["-U", path, "--echo", "-k", "-q"], {
+        perms: grants(dir.path),
+      });
+      await echo.waitFor(/waiting to recvfrom/);
+      const ping = await runTool("talker", ["-U", path, "-n", "4", "-i", "30ms", "-r", "2", "p"], {
+        perms: grants(dir.path),
+      });
+      assertEquals(ping.code, 0, ping.stderr);
+      for (let seq = 1; seq <= 4; seq++) {
+        assertMatch(ping.stdout, new RegExp(`1 bytes from ${path}: seq=${seq} time=`));
+      }
+      assertMatch(ping.stdout, /talker: 4 sent, 4 replies, 0% lost, rtt/);
+      const lines = await runWithInput(
+        Deno.execPath(),
+        toolArgs("talker", ["-U", path, "--lines", "-r", "2"], grants(dir.path)),
+        bytes("one\ntwo\nthree\n"),
+      );
+      assertEquals(lines.code, 0, lines.stderr);
+      assertMatch(new TextDecoder().decode(lines.stdout), /talker: 3 sent, 3 replies, 0% lost/);
+    }
+    // A peer that reads and never answers: each request must still go out while the
+    // previous one's receive waits (Deno's "Socket already in use" otherwise).
+    const silent = Deno.listenDatagram({ transport: "unixpacket", path: `${dir.path}/s.dgram` });
+    try {
+      const got: string[] = [];
+      const reading = (async () => {
+        for (let i = 0; i < 3; i++) got.push(new TextDecoder().decode((await silent.receive())[0]));
+      })();
+      const ping = await runTool(
+        "talker",
+        ["-U", `${dir.path}/s.dgram`, "-n", "3", "-i", "100ms", "-r", "300ms", "q"],
+        { perms: grants(dir.path) },
+      );
+      assertEquals(ping.code, 3, ping.stderr);
+      assertMatch(ping.stdout, /talker: 3 sent, 0 replies, 100% lost/);
+      assert(!ping.stderr.includes("in use"), ping.stderr);
+      await reading;
+      assertEquals(got, ["q", "q", "q"]);
+    } finally {
+      silent.close();
+    }
+    // The talkers' temporary paths are gone: only the peers' files are left.
+    assertEquals([...Deno.readDirSync(dir.path)].map((e) => e.name).sort(), ["e.dgram", "s.dgram"]);
   },
 });
 
@@ -376,4 +440,48 @@ Deno.test("talker -U with a relative path, run from another directory than the l
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test({
+  name:
+    "listener -U --echo: a peer that never reads (its queue full) stalls one reply for 500 ms, not the listener; talker -U to it fails, never hangs",
+  sanitizeOps: true,
+  sanitizeResources: true,
+  async fn() {
+    await using dir = await tempDir();
+    const path = `${dir.path}/l.dgram`;
+    await using echo = new ToolProcess("listener", ["-U", path, "--echo", "-k", "-q"], {
+      perms: grants(dir.path),
+    });
+    await echo.waitFor(/waiting to recvfrom/);
+    // The hostile peer: bound (so it can be answered), sends 30 datagrams, reads none.
+    const hostile = Deno.listenDatagram({ transport: "unixpacket", path: `${dir.path}/h` });
+    try {
+      for (let i = 0; i < 30; i++) {
+        await hostile.send(new Uint8Array(100), { transport: "unixpacket", path }).catch(() => {});
+      }
+      const honest = await runTool("talker", ["-U", path, "-r", "5", "honest"], {
+        perms: grants(dir.path),
+      });
+      assertEquals(honest.code, 0, honest.stderr);
+      assert(honest.stdout.endsWith('talker: reply contains "honest"\n'), honest.stdout);
+      // Our talker against a receiver that reads nothing: a clear error once its queue is
+      // full, not a hang (each send is given 500 ms); exit 3, the peer was not in time.
+      const stuck = await runTool("talker", ["-U", `${dir.path}/h`, "-n", "40", "x"], {
+        perms: grants(dir.path),
+        timeout: 15_000,
+      });
+      assertEquals(stuck.code, 3, stuck.stderr);
+      assertMatch(
+        stuck.stderr,
+        /^talker: write unixgram .*: the receiver's queue stayed full for 500ms: it is not reading/,
+      );
+    } finally {
+      hostile.close();
+    }
+    echo.kill("SIGINT");
+    assertEquals(await echo.exit(), 0);
+    // One reply waited 500 ms; the others to that peer failed at once while it still waited.
+    assertEquals(echo.stderr.match(/stayed full for 500ms/g)?.length, 1, echo.stderr);
+  },
 });

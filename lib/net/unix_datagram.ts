@@ -6,6 +6,7 @@
  * @module
  */
 import { bindUnix, removeOwnFile } from "./_unix_bind.ts";
+import { sendUnix } from "./_unix_send.ts";
 import type { OnStep } from "./steps.ts";
 import { parseUnixAddress, type UnixAddress } from "./unix_address.ts";
 
@@ -22,14 +23,26 @@ export interface ListenUnixDatagramOptions {
 /**
  * A bound Unix datagram socket: a `Deno.DatagramConn` (the datagram loop serves it as it
  * serves UDP) whose `close()` also removes the socket file it made.
+ *
+ * A send to a receiver that does not read (its queue full) is given up after 500 ms with
+ * `Deno.errors.TimedOut`: Deno 2.9 can neither finish nor cancel it, and it holds the
+ * socket meanwhile. A socket bound to a path then moves to a fresh socket at the same path
+ * (what was queued for the old one is lost; the old one is freed when that receiver reads
+ * or goes away), so that the other peers are still served. An abstract name cannot be
+ * bound twice: its socket waits until the receiver reads or goes away. Until the stalled
+ * send ends, a send to the same receiver fails at once.
  */
 export class UnixDatagramSocket implements Deno.DatagramConn, Disposable {
   /** The address as parsed: the path, or the abstract name. */
   readonly address: UnixAddress;
-  readonly #inner: Deno.DatagramConn;
-  readonly #ino: number | undefined;
+  #inner: Deno.DatagramConn;
+  #ino: number | undefined;
   readonly #onStep: OnStep | undefined;
   #closed = false;
+  /** Settles when the socket may be used again after a stalled send (moved or freed). */
+  #ready: Promise<void> | undefined;
+  /** The receivers whose send still waits in the runtime: not sent to until it ends. */
+  #stalled = new Set<string>();
 
   /**
    * Wraps a bound socket (use {@linkcode listenUnixDatagram}).
@@ -62,8 +75,9 @@ export class UnixDatagramSocket implements Deno.DatagramConn, Disposable {
    * @param p A buffer to receive into.
    * @returns The bytes and the sender (`path` null or empty for an unnamed sender).
    */
-  receive(p?: Uint8Array): Promise<[Uint8Array<ArrayBuffer>, Deno.Addr]> {
-    return this.#inner.receive(p);
+  async receive(p?: Uint8Array): Promise<[Uint8Array<ArrayBuffer>, Deno.Addr]> {
+    if (this.#ready) await this.#ready;
+    return await this.#inner.receive(p);
   }
 
   /**
@@ -72,9 +86,46 @@ export class UnixDatagramSocket implements Deno.DatagramConn, Disposable {
    * @param p The payload.
    * @param addr A `{ transport: "unixpacket", path }` address.
    * @returns The number of bytes sent.
+   * @throws {Deno.errors.TimedOut} When the receiver's queue stayed full for 500 ms.
    */
-  send(p: Uint8Array, addr: Deno.Addr): Promise<number> {
-    return this.#inner.send(p, addr);
+  async send(p: Uint8Array, addr: Deno.Addr): Promise<number> {
+    if (this.#ready) await this.#ready;
+    const to = "path" in addr ? addr.path ?? "" : "";
+    if (this.#stalled.has(to)) {
+      // Its last send still waits in the runtime: another would only wait, and spin, too.
+      throw new Deno.errors.TimedOut("the receiver's queue is still full: it is not reading");
+    }
+    return await sendUnix(this.#inner, p, addr, (op) => {
+      this.#stalled.add(to);
+      op.finally(() => this.#stalled.delete(to)).catch(() => {});
+      this.#ready = this.#move(op);
+    });
+  }
+
+  /** After a stalled send: a fresh socket at the same path, or a wait for an abstract name. */
+  async #move(op: Promise<number>): Promise<void> {
+    const stuck = op.then(() => {}, () => {});
+    if (this.address.abstract || this.#closed) return await stuck;
+    const old = this.#inner;
+    old.close(); // its descriptor lives on in the runtime until the stalled send ends
+    removeOwnFile(this.address, this.#ino, this.#onStep);
+    try {
+      const { socket, ino } = await bindUnix(
+        this.address,
+        "unixgram",
+        (path) => Deno.listenDatagram({ transport: "unixpacket", path }),
+        this.#onStep,
+      );
+      if (this.#closed) {
+        socket.close();
+        removeOwnFile(this.address, ino, this.#onStep);
+        return;
+      }
+      this.#inner = socket;
+      this.#ino = ino;
+    } catch {
+      // The path could not be bound again: the socket stays closed; its next use fails.
+    }
   }
 
   /**
@@ -104,6 +155,8 @@ export class UnixDatagramSocket implements Deno.DatagramConn, Disposable {
     try {
       this.#inner.close();
       this.#onStep?.({ call: "close", type: "dgram" });
+    } catch {
+      // Closed already, by a move after a stalled send that found no path to bind again.
     } finally {
       removeOwnFile(this.address, this.#ino, this.#onStep);
     }

@@ -226,7 +226,8 @@ async function sending(
     const all = Array.from({ length: count }, () => messages).flat();
     return await talkMany(host, all, target, local, options, out, r);
   } catch (err) {
-    if (!(err instanceof NetError && err.timeout)) throw grants(err);
+    // A reply that never came; a send that timed out (a Unix peer not reading) is a failure.
+    if (!(err instanceof NetError && err.timeout && err.op === "read")) throw grants(err);
     return r.fail(
       `no reply from ${targetText(target)} within ${formatDuration(options.replyTimeout ?? 0)}`,
       ExitCode.Timeout,
