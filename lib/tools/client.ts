@@ -178,12 +178,13 @@ export async function runClient(
     ? await (await import("./tls_files.ts")).loadTlsFiles(options.tls)
     : undefined;
   // What a run needs: the name (for the lookup), then each address with the port.
-  const grants = ipFamily(host) === undefined ? [host] : [];
+  const literal = ipFamily(host) !== undefined;
+  const grants = literal ? [] : [host];
   // The lookup is under the connect deadline and Ctrl-C too (as Go's Dialer): a resolver
   // that never answers cannot keep the client waiting past -t.
   const connectTimeout = options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT;
   // An IP literal needs no lookup: no timer on the one-shot path (its first costs ~0.6 ms).
-  const lookupDeadline = connectTimeout > 0 && ipFamily(host) === undefined
+  const lookupDeadline = connectTimeout > 0 && !literal
     ? AbortSignal.timeout(connectTimeout)
     : undefined;
   const lookupSignal = [options.signal, lookupDeadline].filter((s) => s !== undefined);
@@ -192,7 +193,7 @@ export async function runClient(
     candidates = await resolve(host, port, {
       family: options.family ?? "any",
       onStep: r.onStep,
-      signal: lookupSignal.length > 0 ? AbortSignal.any(lookupSignal) : undefined,
+      signal: lookupSignal.length > 1 ? AbortSignal.any(lookupSignal) : lookupSignal[0],
     });
   } catch (err) {
     if (options.signal?.aborted) return r.fail("interrupted", INTERRUPTED);
