@@ -30,7 +30,6 @@ import type { Output } from "../lib/cli/output.ts";
 import { parsePort } from "../lib/cli/port.ts";
 import { onTermination } from "../lib/cli/signals.ts";
 import { ExitCode } from "../lib/cli/exit_codes.ts";
-import { standardInput } from "../lib/cli/stdin.ts";
 import { runMain, STANDARD_FLAGS, type ToolInfo } from "../lib/cli/tool.ts";
 import { parseViewFlags, VIEW_FLAGS } from "../lib/cli/view_flags.ts";
 import { Reporter, type ViewOptions } from "../lib/cli/reporter.ts";
@@ -158,7 +157,8 @@ Durations are seconds (2, 1.5) or take a unit: 500ms, 2s, 1m.`,
  * Parses the client's command line.
  *
  * @param args The arguments.
- * @returns The host and the client's options.
+ * @returns The host, the client's options and views, and whether `--stdin` sends standard
+ * input (`main` then opens it as `options.input`).
  * @throws {UsageError} For anything that is not a valid command line.
  * @example Flags, and the port given as nc takes it
  * ```ts
@@ -181,7 +181,7 @@ Durations are seconds (2, 1.5) or take a unit: 500ms, 2s, 1m.`,
  */
 export function parseClientArgs(
   args: string[],
-): { host: string; options: ClientOptions; view: ViewOptions } {
+): { host: string; options: ClientOptions; view: ViewOptions; stdin: boolean } {
   const { values, positionals, given } = parseFlags(args, FLAGS);
   if (values.unix !== undefined) {
     const ipOnly = ["port", "ipv4", "ipv6", "race", "race-delay", "tls"];
@@ -211,6 +211,7 @@ export function parseClientArgs(
   return {
     host: positionals[0]!,
     view: parseViewFlags(values),
+    stdin: values.stdin,
     options: {
       unix: values.unix,
       port: values.port,
@@ -223,7 +224,6 @@ export function parseClientArgs(
       raceDelay: values["race-delay"],
       tls: parseTlsFlags(values),
       send: values.send === undefined ? undefined : new TextEncoder().encode(values.send),
-      input: values.stdin ? standardInput("--stdin") : undefined,
       shutdown: !values["no-shutdown"],
       probe: values.probe,
       idleTimeout: values["idle-timeout"],
@@ -292,7 +292,11 @@ function isPort(text: string): boolean {
  * ```
  */
 export async function main(args: string[], out: Output): Promise<number> {
-  const { host, options, view } = parseClientArgs(args);
+  const { host, options, view, stdin } = parseClientArgs(args);
+  if (stdin) {
+    const { standardInput } = await import("../lib/cli/stdin.ts"); // only when stdin is sent
+    options.input = standardInput("--stdin");
+  }
   out.statusToStderr = options.raw === true;
   using reporter = await Reporter.open(out, view); // disposed: the --diagram file is written
   using stop = onTermination(); // Ctrl-C: print what came so far, exit 130

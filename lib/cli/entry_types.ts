@@ -9,5 +9,5 @@ export type { Flag, FlagTable } from "./flags.ts";
 export type { Reporter, Terminal, ViewOptions } from "./reporter.ts";
 export type { StatusFigures } from "./status_line.ts";
 export type { ColourMode } from "./colour.ts";
-export type { EventName } from "./json.ts";
+export type { EventName, JsonAddress } from "./json.ts";
 export type { Lost, Output } from "./output.ts";

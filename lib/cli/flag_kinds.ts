@@ -107,8 +107,10 @@ export function valueFlag<T>(
     short: options.short,
     arg,
     help,
-    shownDefault: options.shownDefault ??
-      (fallback === undefined ? undefined : show(fallback)),
+    // Read by the help alone: formatted when it is read, not at every start.
+    get shownDefault() {
+      return options.shownDefault ?? (fallback === undefined ? undefined : show(fallback));
+    },
     value: (texts, name) => texts.length === 0 ? fallback : parse(texts.at(-1)!, name),
   };
 }

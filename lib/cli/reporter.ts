@@ -11,7 +11,7 @@
 import type { OnStep, Step } from "../net/steps.ts";
 import { ANSI, type ColourMode, type Palette, PLAIN, useColour } from "./colour.ts";
 import type { DiagramFile } from "./diagram.ts";
-import { type EventName, jsonLine } from "./json.ts";
+import type { EventName, JsonAddress } from "./json.ts";
 import type { Output } from "./output.ts";
 import type { StatusFigures, StatusLine } from "./status_line.ts";
 
@@ -21,6 +21,7 @@ import type { StatusFigures, StatusLine } from "./status_line.ts";
  * module costs start-up time).
  */
 interface ViewModules {
+  json?: typeof import("./json.ts");
   diagram?: typeof import("./diagram.ts");
   explain?: typeof import("./explain.ts");
   status?: typeof import("./status_line.ts");
@@ -134,13 +135,15 @@ export class Reporter implements Disposable {
     options: ViewOptions = {},
     terminal: Terminal = detect(),
   ): Promise<Reporter> {
-    const [diagram, explain, status] = await Promise.all([
+    const [json, diagram, explain, status] = await Promise.all([
+      options.json && import("./json.ts"),
       options.diagram && import("./diagram.ts"),
       options.explain && import("./explain.ts"),
       // Whenever `live` may start it (the tool's `--quiet` is not known yet).
       (options.progress ?? (terminal.stderr && !options.json)) && import("./status_line.ts"),
     ]);
     return new Reporter(out, options, terminal, {
+      ...(json ? { json } : {}),
       ...(diagram ? { diagram } : {}),
       ...(explain ? { explain } : {}),
       ...(status ? { status } : {}),
@@ -209,7 +212,7 @@ export class Reporter implements Disposable {
    * @param line The original's line for it, if any.
    */
   event(name: EventName, fields: object, line?: string): void {
-    if (this.json) return this.out.text(jsonLine(this.out.name, name, fields));
+    if (this.json) return this.out.text(this.#jsonLine(name, fields));
     if (line !== undefined) this.say(line);
   }
 
@@ -220,7 +223,7 @@ export class Reporter implements Disposable {
    * @param fields More fields for the JSON event.
    */
   error(text: string, fields: object = {}): void {
-    if (this.json) this.out.text(jsonLine(this.out.name, "error", { message: text, ...fields }));
+    if (this.json) this.out.text(this.#jsonLine("error", { message: text, ...fields }));
     if (this.#errPalette === PLAIN) return this.out.error(text);
     this.out.errorLine(`${this.#errPalette.name(this.out.name)}: ${this.#errPalette.error(text)}`);
   }
@@ -257,7 +260,7 @@ export class Reporter implements Disposable {
    * @param line The human line, if any.
    */
   refused(fields: object, line?: string): void {
-    if (this.json) return this.out.text(jsonLine(this.out.name, "refused", fields));
+    if (this.json) return this.out.text(this.#jsonLine("refused", fields));
     if (line !== undefined) this.say(this.#outPalette.refusal(line));
   }
 
@@ -303,6 +306,23 @@ export class Reporter implements Disposable {
     } catch (err) {
       this.error(`cannot write --diagram: ${err instanceof Error ? err.message : err}`);
     }
+  }
+
+  /**
+   * An address as the JSON events give it, for an event's fields: in JSON mode only (the
+   * encoder is loaded for `--json` alone), else `undefined`, which no line shows.
+   *
+   * @param addr A socket address.
+   * @returns `{ address, port, family }`, or `undefined` without `--json`.
+   */
+  address(
+    addr: { hostname: string; port: number } | { path: string | null },
+  ): JsonAddress | undefined {
+    return this.#modules.json?.jsonAddress(addr);
+  }
+
+  #jsonLine(name: EventName, fields: object): string {
+    return this.#modules.json!.jsonLine(this.out.name, name, fields); // loaded by `open`
   }
 
   #explain(step: Step): void {

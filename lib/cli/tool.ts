@@ -8,7 +8,6 @@ import { errorLine, exitCodeOf } from "./errors.ts";
 import { booleanFlag } from "./flag_kinds.ts";
 import { type FlagTable, scanFlags } from "./flags.ts";
 import { EXIT_CODE_HELP, ExitCode } from "./exit_codes.ts";
-import { jsonLine } from "./json.ts";
 import { Output, OUTPUT_DRAIN_MS } from "./output.ts";
 
 /** What a tool tells {@linkcode runTool} about itself. */
@@ -93,7 +92,7 @@ export async function runTool(
     out.flush();
     return code;
   } catch (err) {
-    return report(info, err, out, jsonAsked(args));
+    return await report(info, err, out, jsonAsked(args));
   }
 }
 
@@ -125,14 +124,22 @@ function jsonAsked(args: string[]): boolean {
   return (end < 0 ? args : args.slice(0, end)).includes("--json");
 }
 
-function report(info: ToolInfo, err: unknown, out: Output, json: boolean): number {
+async function report(
+  info: ToolInfo,
+  err: unknown,
+  out: Output,
+  json: boolean,
+): Promise<number> {
   const line = errorLine(info.name, info.usage, err);
   const code = exitCodeOf(err);
   // --json: the error is an event on stdout too (the line on stderr stays); its message, as
   // every error event's, without the tool's name (the event's `tool` says it).
   const prefix = `${info.name}: `;
   const message = line.startsWith(prefix) ? line.slice(prefix.length) : line;
-  if (json) out.text(jsonLine(info.name, "error", { message, exit_code: code }));
+  if (json) {
+    const { jsonLine } = await import("./json.ts"); // only for --json
+    out.text(jsonLine(info.name, "error", { message, exit_code: code }));
+  }
   out.errorLine(line);
   return code;
 }

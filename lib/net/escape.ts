@@ -7,22 +7,30 @@
 
 const HEX = "0123456789abcdef";
 const HEX_BYTES = new TextEncoder().encode(HEX);
-const ASCII: string[] = [];
-for (let b = 0; b < 128; b++) {
-  if (b === 0x5c) ASCII.push("\\\\");
-  else if (b === 0x22) ASCII.push('\\"'); // a quote cannot end the quoted field early
-  else if (b === 0x27) ASCII.push("\\'");
-  else if (b === 0x0a) ASCII.push("\\n");
-  else if (b === 0x0d) ASCII.push("\\r");
-  else if (b === 0x09) ASCII.push("\\t");
-  else if (b < 0x20 || b === 0x7f) ASCII.push(`\\x${HEX[b >> 4]}${HEX[b & 15]}`);
-  else ASCII.push(String.fromCharCode(b));
-}
 const utf8 = new TextDecoder();
 const BACKSLASH = 0x5c;
 const QUOTE = 0x22;
 const APOSTROPHE = 0x27;
-const ESCAPES: Uint8Array[] = ASCII.map((t) => new TextEncoder().encode(t));
+/** Each ASCII byte's rendering as UTF-8; built on the first escape, not at every start. */
+let escapes: Uint8Array[] | undefined;
+
+function asciiEscapes(): Uint8Array[] {
+  const encoder = new TextEncoder();
+  const table: Uint8Array[] = [];
+  for (let b = 0; b < 128; b++) {
+    let text: string;
+    if (b === BACKSLASH) text = "\\\\";
+    else if (b === QUOTE) text = '\\"'; // a quote cannot end the quoted field early
+    else if (b === APOSTROPHE) text = "\\'";
+    else if (b === 0x0a) text = "\\n";
+    else if (b === 0x0d) text = "\\r";
+    else if (b === 0x09) text = "\\t";
+    else if (b < 0x20 || b === 0x7f) text = `\\x${HEX[b >> 4]}${HEX[b & 15]}`;
+    else text = String.fromCharCode(b);
+    table.push(encoder.encode(text));
+  }
+  return table;
+}
 
 /**
  * The most bytes {@linkcode escapeInto} can write for `n` input bytes (every byte as `\xHH`).
@@ -64,6 +72,7 @@ export function maxEscapedLength(n: number): number {
  */
 export function escapeInto(src: Uint8Array, dst: Uint8Array, off: number): number {
   const n = src.length;
+  const table = escapes ??= asciiEscapes();
   let i = 0;
   while (i < n) {
     const b = src[i]!;
@@ -73,7 +82,7 @@ export function escapeInto(src: Uint8Array, dst: Uint8Array, off: number): numbe
       continue;
     }
     if (b < 0x80) {
-      const e = ESCAPES[b]!;
+      const e = table[b]!;
       dst.set(e, off);
       off += e.length;
       i++;

@@ -12,15 +12,12 @@ import {
 } from "../cli/defaults.ts";
 import { ExitCode } from "../cli/exit_codes.ts";
 import type { Output } from "../cli/output.ts";
-import { jsonAddress } from "../cli/json.ts";
 import { Reporter } from "../cli/reporter.ts";
 import { errnoName } from "../cli/errno.ts";
 import { ipFamily, joinHostPort } from "../net/address.ts";
 import { Dialer } from "../net/dial.ts";
-import { showUnixPath } from "../net/unix_address.ts";
 import type { Step } from "../net/steps.ts";
 import { describeCause, formatDuration, NetError } from "../net/errors.ts";
-import { escapeText } from "../net/escape.ts";
 import type { StreamSource } from "../net/read_all.ts";
 import { type Candidate, type Family, resolve } from "../net/resolve.ts";
 import type { TlsClientConn } from "../net/_tls_client.ts";
@@ -181,12 +178,13 @@ export async function runClient(
     ? await (await import("./tls_files.ts")).loadTlsFiles(options.tls)
     : undefined;
   // What a run needs: the name (for the lookup), then each address with the port.
-  const grants = ipFamily(host) === undefined ? [host] : [];
+  const literal = ipFamily(host) !== undefined;
+  const grants = literal ? [] : [host];
   // The lookup is under the connect deadline and Ctrl-C too (as Go's Dialer): a resolver
   // that never answers cannot keep the client waiting past -t.
   const connectTimeout = options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT;
   // An IP literal needs no lookup: no timer on the one-shot path (its first costs ~0.6 ms).
-  const lookupDeadline = connectTimeout > 0 && ipFamily(host) === undefined
+  const lookupDeadline = connectTimeout > 0 && !literal
     ? AbortSignal.timeout(connectTimeout)
     : undefined;
   const lookupSignal = [options.signal, lookupDeadline].filter((s) => s !== undefined);
@@ -195,7 +193,7 @@ export async function runClient(
     candidates = await resolve(host, port, {
       family: options.family ?? "any",
       onStep: r.onStep,
-      signal: lookupSignal.length > 0 ? AbortSignal.any(lookupSignal) : undefined,
+      signal: lookupSignal.length > 1 ? AbortSignal.any(lookupSignal) : lookupSignal[0],
     });
   } catch (err) {
     if (options.signal?.aborted) return r.fail("interrupted", INTERRUPTED);
@@ -245,7 +243,10 @@ export async function runClient(
   }
   let secure: TlsClientConn | undefined;
   if (options.tls) {
-    const { startTlsClient, TlsError } = await import("../net/_tls_client.ts");
+    const [{ startTlsClient, TlsError }, { escapeText }] = await Promise.all([
+      import("../net/_tls_client.ts"),
+      import("../net/escape.ts"),
+    ]);
     r.onStep?.({ call: "handshake", phase: "start" });
     try {
       secure = await startTlsClient(conn, {
@@ -268,7 +269,7 @@ export async function runClient(
         : ExitCode.Failed;
       // What the peer said is escaped in the message already, where it was made.
       return r.fail(`tls: ${err.message}`, code, {
-        address: jsonAddress(conn.remoteAddr),
+        address: r.address(conn.remoteAddr),
         errno: err.timeout ? "ETIMEDOUT" : null,
       });
     }
@@ -277,7 +278,7 @@ export async function runClient(
       `${secure.protocol}${secure.alpnProtocol ? `, ALPN ${secure.alpnProtocol}` : ""}, ` +
         `subject ${secure.subject || "(none)"}`,
     );
-    r.event("connected", { address: jsonAddress(conn.remoteAddr), tls: agreed });
+    r.event("connected", { address: r.address(conn.remoteAddr), tls: agreed });
     r.say(`tls: ${agreed}`);
   }
   try {
@@ -311,7 +312,11 @@ async function unixClient(
 ): Promise<number> {
   const waited = options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT;
   let conn: Deno.UnixConn;
-  const { dialUnix } = await import("../net/unix_dial.ts"); // a TCP run does not load it
+  // A TCP run does not load these.
+  const [{ dialUnix }, { showUnixPath }] = await Promise.all([
+    import("../net/unix_dial.ts"),
+    import("../net/unix_address.ts"),
+  ]);
   try {
     conn = await dialUnix(path, {
       timeout: waited,
@@ -320,7 +325,7 @@ async function unixClient(
         r.onStep?.(step);
         if (step.call !== "connect" || step.phase !== "end" || step.address === undefined) return;
         if (!("path" in step.address) || step.error !== undefined) return;
-        const at = { address: jsonAddress(step.address) };
+        const at = { address: r.address(step.address) };
         r.event("connected", at, `connecting to ${showUnixPath(step.address.path)}`);
       },
     });
@@ -359,7 +364,7 @@ async function unixClient(
 function report(step: Step, racing: boolean, tls: boolean, r: Reporter): void {
   if (step.call !== "connect" || step.address === undefined || !("port" in step.address)) return;
   const address = joinHostPort(step.address.hostname, step.address.port);
-  const at = { address: jsonAddress(step.address) };
+  const at = { address: r.address(step.address) };
   if (step.phase === "start") {
     r.event("attempt", at, racing ? `trying ${address} ...` : undefined);
   } else if (step.error instanceof NetError) {
