@@ -334,6 +334,27 @@ print(s.sendto(b"a" * 300000, ${JSON.stringify(path)}))`,
   },
 });
 
+/**
+ * A ConnectedDatagram bound to a temporary path in `dir` and fixed to a peer socket there,
+ * and an unnamed stranger (as the talker's waker is); all closed on dispose.
+ */
+async function connectedTrio(dir: string) {
+  const peer = Deno.listenDatagram({ transport: "unixpacket", path: `${dir}/peer` });
+  const stranger = Deno.listenDatagram({ transport: "unixpacket" });
+  const sock = new ConnectedDatagram(await bindTemporaryUnixDatagram(dir), { path: `${dir}/peer` });
+  return {
+    peer,
+    stranger,
+    sock,
+    [Symbol.asyncDispose]: () => {
+      sock.close();
+      peer.close();
+      stranger.close();
+      return Promise.resolve();
+    },
+  };
+}
+
 Deno.test({
   name:
     "ConnectedDatagram over a path sends while a receive waits; wake tokens are never seen nor counted, a stranger's 16 bytes are",
@@ -341,36 +362,26 @@ Deno.test({
   sanitizeResources: true,
   async fn() {
     await using dir = await tempDir();
-    const peer = Deno.listenDatagram({ transport: "unixpacket", path: `${dir.path}/peer` });
-    const stranger = Deno.listenDatagram({ transport: "unixpacket" }); // unnamed, as the waker
-    const sock = new ConnectedDatagram(
-      await bindTemporaryUnixDatagram(dir.path),
-      { path: `${dir.path}/peer` },
-    );
-    try {
-      for (let i = 0; i < 5; i++) {
-        // A receive left waiting (timed out), then a send: without the wake, "Socket already
-        // in use".
-        const late = await sock.receive({ timeout: 20 }).catch((e) => e);
-        assert(late instanceof NetError && late.timeout, String(late));
-        assertEquals(await sock.send(bytes(`req ${i}`)), 5);
-        const [data, from] = await receiveWithin(peer);
-        assertEquals(data, bytes(`req ${i}`));
-        await peer.send(data, from);
-        assertEquals(await sock.receive({ timeout: 5000 }), bytes(`req ${i}`));
-      }
-      assertEquals(sock.ignored, 0);
-      // 16 bytes from an unnamed socket that are not a token of ours: a stranger's, counted.
-      const pending = sock.receive({ timeout: 5000 });
-      await stranger.send(new Uint8Array(16).fill(7), sock.localAddr);
-      await peer.send(bytes("mine"), sock.localAddr);
-      assertEquals(await pending, bytes("mine"));
-      assertEquals(sock.ignored, 1);
-    } finally {
-      sock.close();
-      peer.close();
-      stranger.close();
+    await using trio = await connectedTrio(dir.path);
+    const { peer, stranger, sock } = trio;
+    for (let i = 0; i < 5; i++) {
+      // A receive left waiting (timed out), then a send: without the wake, "Socket already
+      // in use".
+      const late = await sock.receive({ timeout: 20 }).catch((e) => e);
+      assert(late instanceof NetError && late.timeout, String(late));
+      assertEquals(await sock.send(bytes(`req ${i}`)), 5);
+      const [data, from] = await receiveWithin(peer);
+      assertEquals(data, bytes(`req ${i}`));
+      await peer.send(data, from);
+      assertEquals(await sock.receive({ timeout: 5000 }), bytes(`req ${i}`));
     }
+    assertEquals(sock.ignored, 0);
+    // 16 bytes from an unnamed socket that are not a token of ours: a stranger's, counted.
+    const pending = sock.receive({ timeout: 5000 });
+    await stranger.send(new Uint8Array(16).fill(7), sock.localAddr);
+    await peer.send(bytes("mine"), sock.localAddr);
+    assertEquals(await pending, bytes("mine"));
+    assertEquals(sock.ignored, 1);
   },
 });
 
@@ -381,37 +392,27 @@ Deno.test({
   sanitizeResources: true,
   async fn() {
     await using dir = await tempDir();
-    const peer = Deno.listenDatagram({ transport: "unixpacket", path: `${dir.path}/peer` });
-    const stranger = Deno.listenDatagram({ transport: "unixpacket" });
-    const sock = new ConnectedDatagram(
-      await bindTemporaryUnixDatagram(dir.path),
-      { path: `${dir.path}/peer` },
-    );
-    try {
-      const late = await sock.receive({ timeout: 20 }).catch((e) => e);
-      assert(late instanceof NetError && late.timeout, String(late));
-      // Fill our receive queue (a send to a full Unix datagram queue would block: bounded).
-      let flooded = 0;
-      const end = performance.now() + 2000;
-      while (flooded < 2000 && performance.now() < end) {
-        const ok = await Promise.race([
-          stranger.send(new Uint8Array(1024), sock.localAddr).then(() => true),
-          new Promise<false>((r) => setTimeout(() => r(false), 50)),
-        ]);
-        if (!ok) break; // the queue is full
-        flooded++;
-      }
-      assert(flooded > 0);
-      assertEquals(await sock.send(bytes("through")), 7);
-      const [data, from] = await receiveWithin(peer);
-      const answered = peer.send(data, from); // waits for room in our full queue
-      assertEquals(await sock.receive({ timeout: 10_000 }), bytes("through"));
-      await answered;
-      assert(sock.ignored >= flooded - 1, `${sock.ignored} of ${flooded}`);
-    } finally {
-      sock.close();
-      peer.close();
-      stranger.close();
+    await using trio = await connectedTrio(dir.path);
+    const { peer, stranger, sock } = trio;
+    const late = await sock.receive({ timeout: 20 }).catch((e) => e);
+    assert(late instanceof NetError && late.timeout, String(late));
+    // Fill our receive queue (a send to a full Unix datagram queue would block: bounded).
+    let flooded = 0;
+    const end = performance.now() + 2000;
+    while (flooded < 2000 && performance.now() < end) {
+      const ok = await Promise.race([
+        stranger.send(new Uint8Array(1024), sock.localAddr).then(() => true),
+        new Promise<false>((r) => setTimeout(() => r(false), 50)),
+      ]);
+      if (!ok) break; // the queue is full
+      flooded++;
     }
+    assert(flooded > 0);
+    assertEquals(await sock.send(bytes("through")), 7);
+    const [data, from] = await receiveWithin(peer);
+    const answered = peer.send(data, from); // waits for room in our full queue
+    assertEquals(await sock.receive({ timeout: 10_000 }), bytes("through"));
+    await answered;
+    assert(sock.ignored >= flooded - 1, `${sock.ignored} of ${flooded}`);
   },
 });
