@@ -59,13 +59,18 @@ export class ToolProcess implements AsyncDisposable {
   #done: Promise<Deno.CommandStatus>;
   #readers: Promise<void>;
 
-  constructor(tool: string, args: string[], options: { wrap?: string[]; perms?: string[] } = {}) {
+  constructor(
+    tool: string,
+    args: string[],
+    options: { wrap?: string[]; perms?: string[]; cwd?: string } = {},
+  ) {
     const argv = toolArgs(tool, args, options.perms);
     const [cmd, ...rest] = options.wrap
       ? [...options.wrap, Deno.execPath(), ...argv]
       : [Deno.execPath(), ...argv];
     this.child = new Deno.Command(cmd!, {
       args: rest,
+      ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
       stdin: "null",
       stdout: "piped",
       stderr: "piped",

@@ -3,6 +3,7 @@
 import { assert, assertEquals, assertMatch } from "./_assert.ts";
 import { runTool, toolArgs, ToolProcess } from "./_tools.ts";
 import { bytes } from "../testing/text.ts";
+import { waitUntil } from "../testing/ready.ts";
 import { exists, peers, startPeer, tempDir, waitForSocket } from "./_unix.ts";
 import { parseEvents } from "./_events.ts";
 import { runWithInput } from "../testing/run_with_input.ts";
@@ -466,12 +467,12 @@ Deno.test({
       assertEquals(honest.code, 0, honest.stderr);
       assert(honest.stdout.endsWith('talker: reply contains "honest"\n'), honest.stdout);
       // Our talker against a receiver that reads nothing: a clear error once its queue is
-      // full, not a hang (each send is given 500 ms); exit 3, the peer was not in time.
+      // full, not a hang (each send is given 500 ms); exit 1, a send error.
       const stuck = await runTool("talker", ["-U", `${dir.path}/h`, "-n", "40", "x"], {
         perms: grants(dir.path),
         timeout: 15_000,
       });
-      assertEquals(stuck.code, 3, stuck.stderr);
+      assertEquals(stuck.code, 1, stuck.stderr);
       assertMatch(
         stuck.stderr,
         /^talker: write unixgram .*: the receiver's queue stayed full for 500ms: it is not reading/,
@@ -483,5 +484,138 @@ Deno.test({
     assertEquals(await echo.exit(), 0);
     // One reply waited 500 ms; the others to that peer failed at once while it still waited.
     assertEquals(echo.stderr.match(/stayed full for 500ms/g)?.length, 1, echo.stderr);
+  },
+});
+
+/**
+ * A stranger run from `cwd`: binds the relative name `name` there (the sender address the
+ * kernel then reports) and sends `message` to `target` `count` times, 50 ms apart.
+ */
+function relativeStranger(cwd: string, name: string, target: string, message: string, count = 5) {
+  const script = `import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+for _ in range(${count}):
+    try:
+        s.sendto(sys.argv[3].encode(), sys.argv[2])
+    except OSError:
+        pass
+    time.sleep(0.05)
+`;
+  return new Deno.Command("python3", {
+    args: ["-c", script, name, target, message],
+    cwd,
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+}
+
+Deno.test({
+  name:
+    "a stranger bound to a relative name like the peer's is not taken for the peer (talker) nor answered (listener --echo)",
+  ignore: !peers.python3,
+  sanitizeOps: true,
+  sanitizeResources: true,
+  async fn() {
+    await using dir = await tempDir();
+    await Deno.mkdir(`${dir.path}/w`);
+    // The talker, run from dir, pings "nv.sock" there: a peer that never answers.
+    const silent = Deno.listenDatagram({ transport: "unixpacket", path: `${dir.path}/nv.sock` });
+    try {
+      await using ping = new ToolProcess(
+        "talker",
+        ["-U", "nv.sock", "-n", "6", "-i", "100ms", "-r", "400ms", "hi"],
+        { perms: grants(dir.path), cwd: dir.path },
+      );
+      let temp: string | undefined;
+      await waitUntil(() => {
+        temp = [...Deno.readDirSync(dir.path)].find((e) => e.name.startsWith("socketkit-"))?.name;
+        return temp !== undefined;
+      });
+      // From dir/w, a stranger bound to the relative name "nv.sock" answers the talker.
+      const sent = await relativeStranger(`${dir.path}/w`, "nv.sock", `${dir.path}/${temp}`, "hi");
+      assertEquals(sent.code, 0, new TextDecoder().decode(sent.stderr));
+      assertEquals(await ping.exit(), 3, ping.stderr);
+      assertMatch(ping.stdout, /6 sent, 0 replies, 100% lost/);
+      assertMatch(ping.stdout, /ignored 5 datagrams from other addresses/);
+    } finally {
+      silent.close();
+    }
+    // The listener, run from dir, is sent datagrams from a stranger in dir/w bound to the
+    // relative name "victim.sock": answering it would reach dir/victim.sock, who sent nothing.
+    const victim = Deno.listenDatagram({
+      transport: "unixpacket",
+      path: `${dir.path}/victim.sock`,
+    });
+    try {
+      await using echo = new ToolProcess("listener", ["-U", "l.dgram", "--echo", "-k"], {
+        perms: grants(dir.path),
+        cwd: dir.path,
+      });
+      await echo.waitFor(/waiting to recvfrom/);
+      const sent = await relativeStranger(
+        `${dir.path}/w`,
+        "victim.sock",
+        `${dir.path}/l.dgram`,
+        "REFLECTED",
+        3,
+      );
+      assertEquals(sent.code, 0, new TextDecoder().decode(sent.stderr));
+      await echo.waitFor(/(got packet from victim\.sock[^]*){3}/);
+      const got = victim.receive().then(() => true, () => false); // false once closed
+      const reflected = await Promise.race([
+        got,
+        new Promise<false>((r) => setTimeout(() => r(false), 500)),
+      ]);
+      assertEquals(reflected, false);
+      echo.kill("SIGINT");
+      assertEquals(await echo.exit(), 0, echo.stderr);
+      assertMatch(echo.stdout + echo.stderr, /not echoed 3 \(unsafe path 3\)/);
+    } finally {
+      victim.close();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "talker -U: a ping cut short by a peer that stops reading says its summary, then the error (exit 1); a long peer path gets an abstract reply name",
+  sanitizeOps: true,
+  sanitizeResources: true,
+  async fn() {
+    await using dir = await tempDir();
+    const path = `${dir.path}/p.dgram`;
+    const peer = Deno.listenDatagram({ transport: "unixpacket", path });
+    try {
+      // Answers the first two requests, then reads no more: its queue fills.
+      const answering = (async () => {
+        for (let i = 0; i < 2; i++) {
+          const [data, from] = await peer.receive();
+          await peer.send(data, from);
+        }
+      })();
+      const ping = await runTool("talker", ["-U", path, "-n", "40", "-i", "10ms", "-r", "2", "p"], {
+        perms: grants(dir.path),
+      });
+      await answering;
+      assertEquals(ping.code, 1, ping.stderr);
+      assertMatch(ping.stdout, /talker: \d+ sent, 2 replies, /);
+      assertMatch(ping.stderr, /^talker: write unixgram .*: the receiver's queue stayed full/m);
+    } finally {
+      peer.close();
+    }
+    // A peer path so long that a temporary name beside it would not fit in 107 bytes.
+    const deep = `${dir.path}/${"d".repeat(100 - dir.path.length - 10)}`;
+    await Deno.mkdir(deep);
+    const long = `${deep}/l.dgram`;
+    await using echo = new ToolProcess("listener", ["-U", long, "--echo", "-k", "-q"], {
+      perms: grants(dir.path),
+    });
+    await echo.waitFor(/waiting to recvfrom/);
+    const res = await runTool("talker", ["-U", long, "-r", "5", "deep"], {
+      perms: grants(dir.path),
+    });
+    assertEquals(res.code, 0, res.stderr);
+    assert(res.stdout.endsWith('talker: reply contains "deep"\n'), res.stdout);
   },
 });

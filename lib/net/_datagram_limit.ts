@@ -28,3 +28,18 @@ import type { IPFamily } from "./address.ts";
  * ```
  */
 export const MAX_DATAGRAM: Readonly<Record<IPFamily, number>> = { 4: 65507, 6: 65527 };
+
+/**
+ * A receive buffer for one Unix datagram: a Unix datagram may be far larger than UDP's (up
+ * to the sender's send buffer, 212,992 bytes by default): 256 KiB and one byte more, so
+ * that one filling it was surely cut.
+ *
+ * @example Larger than any UDP datagram
+ * ```ts
+ * import { MAX_DATAGRAM, UNIX_DATAGRAM_BUFFER } from "./_datagram_limit.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ *
+ * assertEquals(UNIX_DATAGRAM_BUFFER > MAX_DATAGRAM[6], true);
+ * ```
+ */
+export const UNIX_DATAGRAM_BUFFER = 256 * 1024 + 1;

@@ -13,6 +13,7 @@ import { NetError, opError } from "./errors.ts";
 import { portOption, signalOption, timeoutOption } from "./_validate.ts";
 import { startTimer } from "./_timer.ts";
 import { UnixDatagramTurns } from "./_unix_turns.ts";
+import { UNIX_DATAGRAM_BUFFER } from "./_datagram_limit.ts";
 
 /** Where a {@linkcode ConnectedDatagram} sends and what it accepts. */
 export interface DatagramPeer {
@@ -141,7 +142,7 @@ export class ConnectedDatagram implements Disposable {
     }
     this.#conn = "path" in peer ? new UnixDatagramTurns(conn) : conn;
     // A Unix datagram may be larger than UDP's largest (up to the send buffer, 208 KiB).
-    this.#buf = new Uint8Array("path" in peer ? 256 * 1024 + 1 : 65536);
+    this.#buf = new Uint8Array("path" in peer ? UNIX_DATAGRAM_BUFFER : 65536);
     this.#onStep = onStep;
     onStep?.({
       call: "connect",
@@ -235,7 +236,7 @@ export class ConnectedDatagram implements Disposable {
         }
         const [data, from] = got;
         const ours = "path" in this.peer
-          ? sameUnixAddr(from, this.peer) || this.#samePeerFile(from)
+          ? this.#isUnixPeer(from)
           : from.transport === "udp" && sameAddress(from, this.peer);
         this.#onStep?.({
           call: "recvfrom",
@@ -272,12 +273,18 @@ export class ConnectedDatagram implements Disposable {
   }
 
   /**
-   * Whether a Unix sender is the peer under another spelling: the peer's path given as
-   * `l.sock`, `/dir/./l.sock` or a link to it answers from the path it bound.
+   * Whether a Unix sender is the peer: the same abstract name, or an absolute path that is
+   * the peer's file (the peer's path given as `l.sock`, `/dir/./l.sock` or a link to it
+   * answers from the path it bound). A relative sender path is never the peer: it is
+   * relative to the sender's working directory, which we cannot know, so any socket bound
+   * to that name anywhere would pass.
    */
-  #samePeerFile(from: Deno.Addr): boolean {
-    if (this.#realPeer === undefined || !("path" in from) || !from.path) return false;
-    if (from.path.startsWith("\0")) return false;
+  #isUnixPeer(from: Deno.Addr): boolean {
+    if (!("path" in from) || !from.path) return false;
+    if (from.path.startsWith("\0")) return sameUnixAddr(from, this.peer);
+    if (!from.path.startsWith("/")) return false;
+    if (sameUnixAddr(from, this.peer)) return true;
+    if (this.#realPeer === undefined) return false;
     return from.path === this.#realPeer || realPath(from.path) === this.#realPeer;
   }
 

@@ -11,6 +11,7 @@ import { EchoGuard, type EchoGuardOptions, type EchoRefusal } from "./echo_guard
 import { NetError, type Network } from "./errors.ts";
 import { type OnStep, stepAddress } from "./steps.ts";
 import { integerOption, signalOption } from "./_validate.ts";
+import { UNIX_DATAGRAM_BUFFER } from "./_datagram_limit.ts";
 
 /** One datagram, as a {@linkcode DatagramHandler} gets it. */
 export interface Datagram {
@@ -112,7 +113,7 @@ export interface NotReplied {
   group: number;
   /** From a Unix sender bound to no path: nowhere to answer. */
   unnamed: number;
-  /** From a Unix path that is not a socket reached without a symbolic link. */
+  /** From a relative Unix path, or one that is not a socket reached without a link. */
   unsafePath: number;
   /** The send failed. */
   failed: number;
@@ -155,11 +156,6 @@ export interface DatagramServer extends AsyncDisposable, Disposable {
 
 /** UDP's largest payload is 65,507 bytes (65,527 over IPv6): 65,536 holds any whole. */
 const BUFFER = 65536;
-/**
- * A Unix datagram may be far larger (up to the socket's send buffer, 212,992 bytes by
- * default): 256 KiB and one byte more, so that one filling it was surely cut.
- */
-const UNIX_BUFFER = 256 * 1024 + 1;
 
 /**
  * Serves a datagram socket: receives each datagram whole into one reused buffer (65,536
@@ -171,9 +167,9 @@ const UNIX_BUFFER = 256 * 1024 + 1;
  *
  * Needs `--unstable-net` (Deno's datagram API) to have made the socket, and `--allow-net`
  * to reply. Works on a UDP socket and on a Unix datagram one (`unixpacket`). A reply to a
- * Unix sender's path goes only where, just before the send, `lstat` finds a socket file and
- * the path resolves to itself (no symbolic link on the way; refused as `unsafePath`
- * otherwise): this needs `--allow-read` and `--allow-write` on the sender's path. A sender
+ * Unix sender's absolute path goes only where, just before the send, `lstat` finds a socket
+ * file and the path resolves to itself (no symbolic link on the way; refused as
+ * `unsafePath` otherwise, and so is a relative path: it is the sender's, not ours): this needs `--allow-read` and `--allow-write` on the sender's path. A sender
  * that swaps its path for a link between the check and the send still wins that small
  * race: do not echo over a path as root. An unnamed sender is never answered (`unnamed`).
  *
@@ -283,7 +279,7 @@ export function serveDatagram(
   };
 
   const loop = async () => {
-    const buf = new Uint8Array(addr.transport === "udp" ? BUFFER : UNIX_BUFFER);
+    const buf = new Uint8Array(addr.transport === "udp" ? BUFFER : UNIX_DATAGRAM_BUFFER);
     try {
       while (!closed && stats.datagrams < count) {
         let bytes: Uint8Array, from: Deno.Addr;
@@ -363,19 +359,19 @@ function pathOf(addr: Deno.Addr): string {
 }
 
 /**
- * Whether a Unix sender's path may be answered now: an abstract name always; a path only
- * when `lstat` finds a socket file there and it resolves to itself, no symbolic link on
- * the way (a sender could otherwise point its path at another socket, one it may not
+ * Whether a Unix sender's path may be answered now: an abstract name always; an absolute
+ * path only when `lstat` finds a socket file there and it resolves to itself, no symbolic
+ * link on the way; a relative path never (it is relative to the sender's directory) (a sender could otherwise point its path at another socket, one it may not
  * write to, and have us send there).
  */
 async function safeUnixPath(path: string): Promise<boolean> {
   if (path.startsWith("\0")) return true;
+  if (!path.startsWith("/")) return false; // relative to the sender's directory, not ours
   const info = await Deno.lstat(path).catch(notFound);
   if (info === undefined || info.isSymlink || info.isSocket !== true) return false;
   const real = await Deno.realPath(path).catch(notFound);
   if (real === undefined) return false;
-  const base = path.startsWith("/") ? "" : await Deno.realPath(".");
-  return real === normalize(`${base}/${path}`);
+  return real === normalize(path);
 }
 
 /** Undefined for a path that is gone; other errors (a missing grant) are thrown on. */

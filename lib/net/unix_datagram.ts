@@ -8,7 +8,7 @@
 import { bindUnix, removeOwnFile } from "./_unix_bind.ts";
 import { sendUnix } from "./_unix_send.ts";
 import type { OnStep } from "./steps.ts";
-import { parseUnixAddress, type UnixAddress } from "./unix_address.ts";
+import { parseUnixAddress, SUN_PATH_MAX, type UnixAddress } from "./unix_address.ts";
 
 /** Options for {@linkcode listenUnixDatagram} and {@linkcode bindTemporaryUnixDatagram}. */
 export interface ListenUnixDatagramOptions {
@@ -25,7 +25,7 @@ export interface ListenUnixDatagramOptions {
  * serves UDP) whose `close()` also removes the socket file it made.
  *
  * A send to a receiver that does not read (its queue full) is given up after 500 ms with
- * `Deno.errors.TimedOut`: Deno 2.9 can neither finish nor cancel it, and it holds the
+ * `Deno.errors.WouldBlock`: Deno 2.9 can neither finish nor cancel it, and it holds the
  * socket meanwhile. A socket bound to a path then moves to a fresh socket at the same path
  * (what was queued for the old one is lost; the old one is freed when that receiver reads
  * or goes away), so that the other peers are still served. An abstract name cannot be
@@ -86,14 +86,14 @@ export class UnixDatagramSocket implements Deno.DatagramConn, Disposable {
    * @param p The payload.
    * @param addr A `{ transport: "unixpacket", path }` address.
    * @returns The number of bytes sent.
-   * @throws {Deno.errors.TimedOut} When the receiver's queue stayed full for 500 ms.
+   * @throws {Deno.errors.WouldBlock} When the receiver's queue stayed full for 500 ms.
    */
   async send(p: Uint8Array, addr: Deno.Addr): Promise<number> {
     if (this.#ready) await this.#ready;
     const to = "path" in addr ? addr.path ?? "" : "";
     if (this.#stalled.has(to)) {
       // Its last send still waits in the runtime: another would only wait, and spin, too.
-      throw new Deno.errors.TimedOut("the receiver's queue is still full: it is not reading");
+      throw new Deno.errors.WouldBlock("the receiver's queue is still full: it is not reading");
     }
     return await sendUnix(this.#inner, p, addr, (op) => {
       this.#stalled.add(to);
@@ -212,14 +212,35 @@ export async function listenUnixDatagram(
   path: string,
   options: ListenUnixDatagramOptions = {},
 ): Promise<UnixDatagramSocket> {
-  return await bindDatagram(parseUnixAddress(path, "listen", "unixgram"), options.onStep);
+  return await bindDatagram(
+    absoluteForm(parseUnixAddress(path, "listen", "unixgram")),
+    options.onStep,
+  );
+}
+
+/**
+ * A relative path's absolute form, where the directory can be resolved (read access to it)
+ * and the result fits: the socket's name is what its peers see as the sender of its
+ * datagrams, and a relative name is one no peer can check.
+ */
+function absoluteForm(address: UnixAddress): UnixAddress {
+  if (address.abstract || address.path.startsWith("/")) return address;
+  const slash = address.path.lastIndexOf("/");
+  try {
+    const dir = Deno.realPathSync(slash < 0 ? "." : address.path.slice(0, slash) || "/");
+    const name = address.path.slice(slash + 1);
+    return parseUnixAddress(`${dir === "/" ? "" : dir}/${name}`, "listen", "unixgram");
+  } catch {
+    return address; // not ours to resolve, or too long: bound as given
+  }
 }
 
 /**
  * Binds a Unix datagram socket on a new temporary path of its own in `dir`
  * (`socketkit-PID-RANDOM.sock`), so that the peer it sends to can answer; the path is
  * removed at `close()`. With `dir` `"@"`, an abstract name (`@socketkit-PID-RANDOM`): no
- * file at all.
+ * file at all; so too when the path in `dir` would be longer than a socket path may be
+ * (107 bytes).
  *
  * Grants: `--allow-read=DIR --allow-write=DIR --allow-net` (`--allow-net` alone for `"@"`).
  *
@@ -251,10 +272,13 @@ export async function bindTemporaryUnixDatagram(
   options: ListenUnixDatagramOptions = {},
 ): Promise<UnixDatagramSocket> {
   const random = crypto.getRandomValues(new Uint32Array(1))[0]!.toString(36);
-  const path = dir === "@"
-    ? `@socketkit-${Deno.pid}-${random}`
-    : `${dir.replace(/\/+$/, "")}/socketkit-${Deno.pid}-${random}.sock`;
-  return await bindDatagram(parseUnixAddress(path, "listen", "unixgram"), options.onStep);
+  const file = `${dir.replace(/\/+$/, "")}/socketkit-${Deno.pid}-${random}.sock`;
+  const fits = new TextEncoder().encode(file).length <= SUN_PATH_MAX - 1;
+  const path = dir === "@" || !fits ? `@socketkit-${Deno.pid}-${random}` : file;
+  return await bindDatagram(
+    parseUnixAddress(path, "listen", "unixgram"),
+    options.onStep,
+  );
 }
 
 async function bindDatagram(address: UnixAddress, onStep?: OnStep): Promise<UnixDatagramSocket> {
