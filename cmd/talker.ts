@@ -22,7 +22,7 @@ import {
   DEFAULT_PING_INTERVAL,
   DEFAULT_TALKER_COUNT,
 } from "../lib/cli/defaults.ts";
-import { MAX_DATAGRAM } from "../lib/net/_datagram_limit.ts";
+import { MAX_DATAGRAM, UNIX_DATAGRAM_BUFFER } from "../lib/net/_datagram_limit.ts";
 import type { Output } from "../lib/cli/output.ts";
 import { runTalker, type TalkerOptions } from "../lib/tools/talker.ts";
 import { runMain, STANDARD_FLAGS, type ToolInfo } from "../lib/cli/tool.ts";
@@ -292,7 +292,8 @@ export async function main(args: string[], out: Output): Promise<number> {
   let payload: Uint8Array | Uint8Array[] = message;
   if (stdin !== undefined) {
     // One datagram's worth and a byte more: too much is refused before anything is sent.
-    const limit = stdin === "lines" ? MAX_LINES_INPUT : MAX_DATAGRAM[6] * (hex ? 3 : 1);
+    const largest = options.unix === undefined ? MAX_DATAGRAM[6] : UNIX_DATAGRAM_BUFFER - 1;
+    const limit = stdin === "lines" ? MAX_LINES_INPUT : largest * (hex ? 3 : 1);
     const { readInput } = await import("../lib/cli/stdin.ts"); // only when stdin is read
     const input = await readInput(stdin === "lines" ? "--lines" : "MESSAGE -", limit);
     if (stdin === "lines") {

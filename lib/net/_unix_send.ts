@@ -14,7 +14,7 @@ import { startTimer } from "./_timer.ts";
 export const UNIX_SEND_STALL_MS = 500;
 
 /**
- * Sends one datagram, or rejects with `Deno.errors.TimedOut` once it has waited
+ * Sends one datagram, or rejects with `Deno.errors.WouldBlock` once it has waited
  * {@linkcode UNIX_SEND_STALL_MS}; `onStall` then gets the operation, still running.
  *
  * @param conn The socket.
@@ -23,7 +23,8 @@ export const UNIX_SEND_STALL_MS = 500;
  * @param onStall Told of a stalled send, with its operation (settles when the receiver
  * reads or goes away).
  * @returns The number of bytes sent.
- * @throws {Deno.errors.TimedOut} When the receiver's queue stayed full.
+ * @throws {Deno.errors.WouldBlock} When the receiver's queue stayed full (a send error,
+ * not a timeout: the peer is there, it does not read).
  * @example A receiver that reads nothing: its queue fills, and the next send gives up
  * ```ts
  * import { sendUnix } from "./_unix_send.ts";
@@ -35,7 +36,7 @@ export const UNIX_SEND_STALL_MS = 500;
  * let stalled: Promise<unknown> | undefined;
  * for (let i = 0; i < 1000 && stalled === undefined; i++) {
  *   await sendUnix(sender, new Uint8Array(1), sink.addr, (op) => stalled = op).catch((e) => {
- *     assertEquals(e instanceof Deno.errors.TimedOut, true);
+ *     assertEquals(e instanceof Deno.errors.WouldBlock, true);
  *   });
  * }
  * assertEquals(stalled !== undefined, true);
@@ -64,7 +65,7 @@ export async function sendUnix(
   }
   op.catch(() => {});
   onStall?.(op);
-  throw new Deno.errors.TimedOut(
+  throw new Deno.errors.WouldBlock(
     `the receiver's queue stayed full for ${UNIX_SEND_STALL_MS}ms: it is not reading`,
   );
 }

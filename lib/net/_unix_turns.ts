@@ -13,6 +13,7 @@
  */
 import { startTimer } from "./_timer.ts";
 import { sendUnix } from "./_unix_send.ts";
+import { showUnixPath } from "./unix_address.ts";
 
 /** How long a send waits for the pending receive to give the socket up. */
 const WAKE_TIMEOUT_MS = 2000;
@@ -139,7 +140,12 @@ export class UnixDatagramTurns {
       });
       // A send that cannot go (our queue full of a flood) is left to the close below: the
       // flood itself ends the wait then.
-      const sent = waker.send(token, this.#conn.addr).then(noop);
+      const own = this.#conn.addr;
+      const sent = waker.send(token, own).then(noop, (cause) => {
+        // Our own path is gone or refused (removed under us): say so, not the peer's path.
+        const where = showUnixPath("path" in own ? own.path : null);
+        throw new Error(`our own socket ${where}: ${(cause as Error)?.message}`, { cause });
+      });
       const first = await Promise.race([settled, sent.then(() => settled), late]);
       if (first === "late") {
         throw new Error(

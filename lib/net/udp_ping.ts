@@ -62,6 +62,12 @@ export interface PingStats {
   late: number;
   /** Round trips of the answered requests, in milliseconds, in order. */
   rtts: number[];
+  /**
+   * The send or receive failure that ended the run early (a {@linkcode NetError}), when
+   * one did: the counts are those up to it. Undefined when the run ended as planned or by
+   * its signal.
+   */
+  error?: NetError | undefined;
 }
 
 /**
@@ -78,8 +84,8 @@ export interface PingStats {
  * @param sock The socket, fixed to the echo peer.
  * @param payloads The requests, sent in this order.
  * @param options Pace, timeout, a callback per request and a stop signal.
- * @returns The counts and round trips.
- * @throws {NetError} When a send or receive fails (not on a timeout).
+ * @returns The counts and round trips; a send or receive that failed (not a timeout) ends
+ * the run, and its error is in `error`, beside the counts up to it.
  * @throws {RangeError} For a negative or NaN `interval` or `timeout`.
  * @throws {TypeError} When `payloads` is not an array of `Uint8Array`.
  * @example Ping an echo peer three times
@@ -122,43 +128,48 @@ export async function udpPing(
   const waiting: { seq: number; request: Uint8Array; start: number }[] = [];
   let next = performance.now();
   let i = 0;
-  while (!signal?.aborted && (i < payloads.length || waiting.length > 0)) {
-    const now = performance.now();
-    // Timeouts as they fall due, in order.
-    while (waiting.length > 0 && waiting[0]!.start + timeout <= now) {
-      const { seq, request } = waiting.shift()!;
-      options.onResult?.({ seq, request });
+  try {
+    while (!signal?.aborted && (i < payloads.length || waiting.length > 0)) {
+      const now = performance.now();
+      // Timeouts as they fall due, in order.
+      while (waiting.length > 0 && waiting[0]!.start + timeout <= now) {
+        const { seq, request } = waiting.shift()!;
+        options.onResult?.({ seq, request });
+      }
+      // Requests go out on the interval, whatever the replies do (as ping sends).
+      if (i < payloads.length && now >= next) {
+        const request = payloads[i]!;
+        next = Math.max(next + interval, now);
+        const start = performance.now();
+        await sock.send(request);
+        waiting.push({ seq: ++i, request, start });
+        stats.sent++;
+        options.onSent?.(i, request);
+        continue;
+      }
+      const nextSend = i < payloads.length ? next : Infinity;
+      const firstTimeout = waiting.length > 0 ? waiting[0]!.start + timeout : Infinity;
+      const due = Math.min(nextSend, firstTimeout);
+      if (due === Infinity) break;
+      // A wait that ends because the next request is due is no timeout of the peer's.
+      const reply = await receiveOrTimeout(sock, due - now, nextSend < firstTimeout, signal);
+      if (reply === undefined) continue;
+      const at = performance.now();
+      // A reply answers the oldest request in flight with its bytes; anything else is late.
+      const k = waiting.findIndex((w) => sameBytes(reply, w.request));
+      if (k < 0) {
+        stats.late++;
+        continue;
+      }
+      const [{ seq, request, start }] = waiting.splice(k, 1) as [typeof waiting[0]];
+      const rtt = at - start;
+      stats.replies++;
+      stats.rtts.push(rtt);
+      options.onResult?.({ seq, request, reply, rtt });
     }
-    // Requests go out on the interval, whatever the replies do (as ping sends).
-    if (i < payloads.length && now >= next) {
-      const request = payloads[i]!;
-      next = Math.max(next + interval, now);
-      const start = performance.now();
-      await sock.send(request);
-      waiting.push({ seq: ++i, request, start });
-      stats.sent++;
-      options.onSent?.(i, request);
-      continue;
-    }
-    const nextSend = i < payloads.length ? next : Infinity;
-    const firstTimeout = waiting.length > 0 ? waiting[0]!.start + timeout : Infinity;
-    const due = Math.min(nextSend, firstTimeout);
-    if (due === Infinity) break;
-    // A wait that ends because the next request is due is no timeout of the peer's.
-    const reply = await receiveOrTimeout(sock, due - now, nextSend < firstTimeout, signal);
-    if (reply === undefined) continue;
-    const at = performance.now();
-    // A reply answers the oldest request in flight with its bytes; anything else is late.
-    const k = waiting.findIndex((w) => sameBytes(reply, w.request));
-    if (k < 0) {
-      stats.late++;
-      continue;
-    }
-    const [{ seq, request, start }] = waiting.splice(k, 1) as [typeof waiting[0]];
-    const rtt = at - start;
-    stats.replies++;
-    stats.rtts.push(rtt);
-    options.onResult?.({ seq, request, reply, rtt });
+  } catch (err) {
+    if (!(err instanceof NetError)) throw err;
+    stats.error = err; // the counts so far stand, beside what ended the run
   }
   return stats;
 }

@@ -134,7 +134,10 @@ export interface ListenerStats {
   echoed: number;
   /** Datagrams not sent back (`echo`), by reason. */
   notEchoed: NotEchoed;
-  /** IPv4 datagrams ignored by an IPv6-only listener (`family: 6`). */
+  /**
+   * IPv4 datagrams ignored by an IPv6-only listener (`family: 6`); over a Unix path, those
+   * from a sender whose path is not UTF-8 (Deno cannot give it).
+   */
   ignored: number;
   /** Datagrams from senders the access rules refuse (`access`). */
   refused?: number;
@@ -198,6 +201,9 @@ export async function runListener(options: ListenerOptions, out: Output): Promis
 
   const limit = options.keep ? Infinity : options.count ?? DEFAULT_LISTENER_COUNT;
   const refusals = new LimitedLines(out, "refusals", { print: (line) => r.refused({}, line) });
+  // A failing echo is said as refusals are: at most 10 lines a second (a flood cannot flood
+  // the terminal); in --json each is an event.
+  const sendErrors = new LimitedLines(out, "echo errors", { print: (line) => r.error(line) });
   const name = r.colour ? ANSI.name(out.name) : undefined;
   const report = options.quiet && !options.raw || r.json
     ? undefined
@@ -252,7 +258,8 @@ export async function runListener(options: ListenerOptions, out: Output): Promis
       if (cause instanceof Deno.errors.NotCapable) {
         throw needsGrants(err, [], "(an echo goes to senders that cannot be known in advance)");
       }
-      r.error(`sendto: ${describeCause(cause)}`, { to: jsonAddress(from) });
+      if (r.json) r.error(`sendto: ${describeCause(cause)}`, { to: jsonAddress(from) });
+      else sendErrors.add(`sendto: ${describeCause(cause)}`);
     }
   };
   const server = serveDatagram(conn, {
@@ -295,6 +302,7 @@ export async function runListener(options: ListenerOptions, out: Output): Promis
     ...(options.access ? { refused: served.refused } : {}),
   };
   refusals.flush();
+  sendErrors.flush();
   // --raw: stdout is the data, and the summary goes to stderr. A stdout nobody reads gets
   // what waits for it a little longer; the rest is dropped and the summary says how much.
   if (options.raw) await out.settle(OUTPUT_DRAIN_MS);
@@ -370,9 +378,10 @@ function summaryLine(stats: ListenerStats, options: ListenerOptions, out: Output
   }
   if (dropped > 0) line += `, ${dropped} log ${dropped === 1 ? "line" : "lines"} dropped`;
   if (stats.ignored > 0) {
-    line += `, ignored ${stats.ignored} IPv4 ${
-      stats.ignored === 1 ? "datagram" : "datagrams"
-    } (-6)`;
+    const what = stats.ignored === 1 ? "datagram" : "datagrams";
+    line += options.unix === undefined
+      ? `, ignored ${stats.ignored} IPv4 ${what} (-6)`
+      : `, ignored ${stats.ignored} ${what} from a path that is not UTF-8`;
   }
   if (stats.refused) {
     line += `, refused ${stats.refused} ${stats.refused === 1 ? "datagram" : "datagrams"}`;

@@ -226,8 +226,8 @@ async function sending(
     const all = Array.from({ length: count }, () => messages).flat();
     return await talkMany(host, all, target, local, options, out, r);
   } catch (err) {
-    // A reply that never came; a send that timed out (a Unix peer not reading) is a failure.
-    if (!(err instanceof NetError && err.timeout && err.op === "read")) throw grants(err);
+    if (options.signal?.aborted) return ExitCode.Interrupted; // Ctrl-C during a failing send
+    if (!(err instanceof NetError && err.timeout)) throw grants(err);
     return r.fail(
       `no reply from ${targetText(target)} within ${formatDuration(options.replyTimeout ?? 0)}`,
       ExitCode.Timeout,
@@ -327,7 +327,9 @@ async function talkMany(
     onSent: (seq, request) => r.json && r.event("sent", { to, host, size: request.length, seq }),
     onResult: (result) => pingLine(result, sock, options, out, r),
   });
-  r.summary(pingFields(stats, sock), pingSummary(stats, sock));
+  // A run cut short by a failure still says what it counted, then the failure.
+  if (stats.sent > 0) r.summary(pingFields(stats, sock), pingSummary(stats, sock));
+  if (stats.error !== undefined) throw stats.error;
   if (signal?.aborted) return ExitCode.Interrupted;
   if (stats.replies > 0) return ExitCode.Ok;
   return r.fail(`no reply from ${peer} to any of ${stats.sent} datagrams`, ExitCode.Timeout, {
