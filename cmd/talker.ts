@@ -29,6 +29,9 @@ import { runMain, STANDARD_FLAGS, type ToolInfo } from "../lib/cli/tool.ts";
 import { parseViewFlags, VIEW_FLAGS } from "../lib/cli/view_flags.ts";
 import { Reporter, type ViewOptions } from "../lib/cli/reporter.ts";
 
+/** Said when `--lines` finds no line. */
+const NO_LINE = "Option --lines: standard input has no line";
+
 /** The most standard input `--lines` reads: 16 MiB. */
 const MAX_LINES_INPUT = 16 << 20;
 
@@ -64,8 +67,8 @@ const FLAGS = {
   raw: booleanFlag("write the reply's bytes exactly to stdout"),
   hex: booleanFlag("MESSAGE is hex digits: talker --hex ::1 00ff41 sends 3 bytes"),
   lines: booleanFlag(
-    "send each line of standard input as its own datagram (no MESSAGE, or '-'); the newline " +
-      "is not sent",
+    "send each line of standard input as its own datagram, as it is read (no MESSAGE, or " +
+      "'-'); the newline is not sent",
   ),
   count: integerFlag("send the message (each line) N times", {
     short: "n",
@@ -243,6 +246,16 @@ export function parseHex(text: string): Uint8Array {
   return out;
 }
 
+/** The lines as they come; an input with none is a usage error, at its end. */
+async function* atLeastOneLine(lines: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  let any = false;
+  for await (const line of lines) {
+    any = true;
+    yield line;
+  }
+  if (!any) throw new UsageError(NO_LINE);
+}
+
 /** Splits standard input into lines, without their `\n`; a last unterminated line counts. */
 function splitLines(input: Uint8Array): Uint8Array[] {
   const lines: Uint8Array[] = [];
@@ -289,16 +302,21 @@ export async function main(args: string[], out: Output): Promise<number> {
   const { host, message, stdin, hex, options, view } = parseTalkerArgs(args);
   out.statusToStderr = options.raw === true;
   using reporter = await Reporter.open(out, view); // disposed: the --diagram file is written
-  let payload: Uint8Array | Uint8Array[] = message;
-  if (stdin !== undefined) {
+  let payload: Uint8Array | Uint8Array[] | AsyncIterable<Uint8Array> = message;
+  const largest = options.unix === undefined ? MAX_DATAGRAM[6] : UNIX_DATAGRAM_BUFFER - 1;
+  if (stdin === "lines" && options.count === 1) {
+    // Each line goes as it is read (typed, or from a pipe that is still writing), as nc -u
+    // sends; -n N repeats them, so then they are read whole first.
+    const { readLines } = await import("../lib/cli/stdin.ts");
+    payload = atLeastOneLine(readLines("--lines", largest));
+  } else if (stdin !== undefined) {
     // One datagram's worth and a byte more: too much is refused before anything is sent.
-    const largest = options.unix === undefined ? MAX_DATAGRAM[6] : UNIX_DATAGRAM_BUFFER - 1;
     const limit = stdin === "lines" ? MAX_LINES_INPUT : largest * (hex ? 3 : 1);
     const { readInput } = await import("../lib/cli/stdin.ts"); // only when stdin is read
     const input = await readInput(stdin === "lines" ? "--lines" : "MESSAGE -", limit);
     if (stdin === "lines") {
       payload = splitLines(input);
-      if (payload.length === 0) throw new UsageError("Option --lines: standard input has no line");
+      if (payload.length === 0) throw new UsageError(NO_LINE);
     } else payload = hex ? parseHex(new TextDecoder().decode(input)) : input;
   }
   // Ctrl-C: no further datagram is sent, the ping prints its summary, exit 130.

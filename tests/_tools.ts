@@ -62,7 +62,7 @@ export class ToolProcess implements AsyncDisposable {
   constructor(
     tool: string,
     args: string[],
-    options: { wrap?: string[]; perms?: string[]; cwd?: string } = {},
+    options: { wrap?: string[]; perms?: string[]; cwd?: string; stdin?: "piped" } = {},
   ) {
     const argv = toolArgs(tool, args, options.perms);
     const [cmd, ...rest] = options.wrap
@@ -71,7 +71,7 @@ export class ToolProcess implements AsyncDisposable {
     this.child = new Deno.Command(cmd!, {
       args: rest,
       ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
-      stdin: "null",
+      stdin: options.stdin ?? "null",
       stdout: "piped",
       stderr: "piped",
     }).spawn();

@@ -114,3 +114,43 @@ Deno.test("udpPing() returns as soon as its signal aborts, in the middle of a wa
   // Both requests go out on the 10 ms interval (as ping paces), then the wait is cut short.
   assertEquals([stats.sent, stats.replies], [2, 0]);
 });
+
+Deno.test("udpPing() sends an async source's payloads as they come, answering replies meanwhile", async () => {
+  // The echo peer answers each request at once; the source yields its second payload only
+  // after the first one's reply has come back (as a line typed after seeing the reply).
+  using echo = udpSocket("127.0.0.1");
+  using sock = connectDatagram({ hostname: "127.0.0.1", port: echo.port });
+  const answering = (async () => {
+    for (let i = 0; i < 2; i++) {
+      const [data, from] = await echo.receive();
+      await echo.send(data, from);
+    }
+  })();
+  let firstAnswered!: () => void;
+  const answered = new Promise<void>((r) => firstAnswered = r);
+  async function* typed() {
+    yield bytes("first");
+    await answered; // not before the first reply was reported
+    yield bytes("second");
+  }
+  const events: string[] = [];
+  const stats = await udpPing(sock, typed(), {
+    interval: 0,
+    timeout: 5000,
+    onSent: (seq) => events.push(`sent ${seq}`),
+    onResult: (r) => {
+      events.push(`reply ${r.seq} ${text(r.reply!)}`);
+      if (r.seq === 1) firstAnswered();
+    },
+  });
+  await answering;
+  assertEquals(events, ["sent 1", "reply 1 first", "sent 2", "reply 2 second"]);
+  assertEquals([stats.sent, stats.replies, stats.late, stats.error], [2, 2, 0, undefined]);
+  const bad = await udpPing(
+    sock,
+    (async function* () {
+      yield "not bytes" as unknown as Uint8Array;
+    })(),
+  ).catch((e) => e);
+  assert(bad instanceof TypeError, String(bad));
+});

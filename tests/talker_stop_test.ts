@@ -133,3 +133,26 @@ Deno.test("a one-shot listener (or -c N) stopped before its datagrams exits 130;
     assertEquals(proc.stderr, "");
   }
 });
+
+Deno.test("talker --lines sends each line as it is read, and Ctrl-C while it waits for the next exits 130", async () => {
+  using receiver = udpSocket("::1");
+  const args = ["--lines", "-p", String(receiver.port), "::1"];
+  await using proc = new ToolProcess("talker", args, { stdin: "piped" });
+  const input = proc.child.stdin.getWriter();
+  const got = (async () => {
+    const [data] = await receiver.receive();
+    return new TextDecoder().decode(data);
+  })();
+  await input.write(bytes("one\n"));
+  // "one" arrives while standard input is still open: it was not read whole first.
+  const timer = setTimeout(() => receiver.close(), 10_000);
+  try {
+    assertEquals(await got, "one");
+  } finally {
+    clearTimeout(timer);
+  }
+  await proc.waitFor(/sent 3 bytes to ::1\n/);
+  proc.kill("SIGINT"); // waiting for a line that never comes
+  assertEquals(await proc.exit(), 130, proc.stderr);
+  await input.close().catch(() => {});
+});

@@ -89,3 +89,60 @@ export async function readInput(
   }
   throw new UsageError(`${what}: standard input is over ${limit} bytes, the limit`);
 }
+
+/**
+ * Standard input line by line, each as it comes (`talker --lines`: a datagram a line, sent
+ * while the next is typed), without its `\n`; a last unterminated line counts.
+ *
+ * @param what The option that reads it, for the errors.
+ * @param maxLine The longest line accepted, in bytes.
+ * @param source The stream.
+ * @returns The lines, in order.
+ * @throws {UsageError} When a line is longer than `maxLine` (thrown when it is reached).
+ * @throws {InputError} When the stream cannot be read.
+ * @example Lines as they come, a last one without its newline
+ * ```ts
+ * import { readLines } from "./stdin.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ * const chunks = [new TextEncoder().encode("one\ntw"), new TextEncoder().encode("o\nthree")];
+ * const source = {
+ *   read: (p: Uint8Array) => {
+ *     const c = chunks.shift();
+ *     if (c === undefined) return Promise.resolve(null);
+ *     p.set(c);
+ *     return Promise.resolve(c.length);
+ *   },
+ * };
+ * const lines: string[] = [];
+ * for await (const line of readLines("--lines", 100, source)) {
+ *   lines.push(new TextDecoder().decode(line));
+ * }
+ * assertEquals(lines, ["one", "two", "three"]);
+ * ```
+ */
+export async function* readLines(
+  what: string,
+  maxLine: number,
+  source: StreamSource = Deno.stdin,
+): AsyncGenerator<Uint8Array> {
+  const input = standardInput(what, source);
+  // A line and its newline fit; one byte more tells a line at the limit from one over it.
+  const buf = new Uint8Array(maxLine + 2);
+  let used = 0;
+  while (true) {
+    const n = used < buf.length ? await input.read(buf.subarray(used)) : 0;
+    if (n === null) {
+      if (used > 0) yield buf.slice(0, used);
+      return;
+    }
+    used += n;
+    let start = 0;
+    for (let i = buf.indexOf(10, start); i !== -1 && i < used; i = buf.indexOf(10, start)) {
+      yield buf.slice(start, i);
+      start = i + 1;
+    }
+    buf.copyWithin(0, start, used);
+    used -= start;
+    if (used > maxLine) throw new UsageError(`${what}: a line is over ${maxLine} bytes, the limit`);
+  }
+}

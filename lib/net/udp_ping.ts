@@ -82,12 +82,15 @@ export interface PingStats {
  * Needs `--allow-net` and `--unstable-net`, as {@linkcode ConnectedDatagram} does.
  *
  * @param sock The socket, fixed to the echo peer.
- * @param payloads The requests, sent in this order.
+ * @param payloads The requests, sent in this order: an array, or an async iterable whose
+ * items go out as they come (each no sooner than `interval` after the last; the replies
+ * and timeouts are handled while the next is awaited).
  * @param options Pace, timeout, a callback per request and a stop signal.
  * @returns The counts and round trips; a send or receive that failed (not a timeout) ends
  * the run, and its error is in `error`, beside the counts up to it.
  * @throws {RangeError} For a negative or NaN `interval` or `timeout`.
- * @throws {TypeError} When `payloads` is not an array of `Uint8Array`.
+ * @throws {TypeError} When `payloads` is not an array or async iterable of `Uint8Array`.
+ * @throws {unknown} What the async iterable throws, as it throws it.
  * @example Ping an echo peer three times
  * ```ts
  * import { connectDatagram, udpPing } from "@socketkit/socketkit";
@@ -113,46 +116,53 @@ export interface PingStats {
  */
 export async function udpPing(
   sock: ConnectedDatagram,
-  payloads: Uint8Array[],
+  payloads: Uint8Array[] | AsyncIterable<Uint8Array>,
   options: UdpPingOptions = {},
 ): Promise<PingStats> {
   const interval = millisOption("interval", options.interval ?? 1000);
   const timeout = timeoutOption("timeout", options.timeout ?? 1000) ?? Infinity;
   signalOption(options.signal);
-  if (!Array.isArray(payloads) || !payloads.every((p) => p instanceof Uint8Array)) {
-    throw new TypeError("Invalid payloads: expected an array of Uint8Array");
-  }
+  const source = new Upcoming(payloads);
   const stats: PingStats = { sent: 0, replies: 0, late: 0, rtts: [] };
   const signal = options.signal;
   /** Requests in flight, oldest first. */
   const waiting: { seq: number; request: Uint8Array; start: number }[] = [];
   let next = performance.now();
-  let i = 0;
+  let seq = 0;
   try {
-    while (!signal?.aborted && (i < payloads.length || waiting.length > 0)) {
+    while (!signal?.aborted) {
       const now = performance.now();
       // Timeouts as they fall due, in order.
       while (waiting.length > 0 && waiting[0]!.start + timeout <= now) {
         const { seq, request } = waiting.shift()!;
         options.onResult?.({ seq, request });
       }
+      const ready = source.peek();
+      if (ready === undefined && source.done && waiting.length === 0) break;
       // Requests go out on the interval, whatever the replies do (as ping sends).
-      if (i < payloads.length && now >= next) {
-        const request = payloads[i]!;
+      if (ready !== undefined && now >= next) {
+        source.take();
         next = Math.max(next + interval, now);
         const start = performance.now();
-        await sock.send(request);
-        waiting.push({ seq: ++i, request, start });
+        await sock.send(ready);
+        waiting.push({ seq: ++seq, request: ready, start });
         stats.sent++;
-        options.onSent?.(i, request);
+        options.onSent?.(seq, ready);
         continue;
       }
-      const nextSend = i < payloads.length ? next : Infinity;
+      const nextSend = ready !== undefined ? next : Infinity;
       const firstTimeout = waiting.length > 0 ? waiting[0]!.start + timeout : Infinity;
       const due = Math.min(nextSend, firstTimeout);
-      if (due === Infinity) break;
+      // The next payload not there yet (a line still being typed): it too ends a wait.
+      const arrival = ready === undefined && !source.done ? source.arrival : undefined;
+      if (due === Infinity) {
+        if (arrival === undefined) break;
+        await untilAborted(arrival, signal);
+        continue;
+      }
+      const stop = arrival && signal ? AbortSignal.any([signal, arrival]) : arrival ?? signal;
       // A wait that ends because the next request is due is no timeout of the peer's.
-      const reply = await receiveOrTimeout(sock, due - now, nextSend < firstTimeout, signal);
+      const reply = await receiveOrTimeout(sock, due - now, nextSend < firstTimeout, stop);
       if (reply === undefined) continue;
       const at = performance.now();
       // A reply answers the oldest request in flight with its bytes; anything else is late.
@@ -161,17 +171,109 @@ export async function udpPing(
         stats.late++;
         continue;
       }
-      const [{ seq, request, start }] = waiting.splice(k, 1) as [typeof waiting[0]];
-      const rtt = at - start;
+      const [found] = waiting.splice(k, 1) as [typeof waiting[0]];
+      const rtt = at - found.start;
       stats.replies++;
       stats.rtts.push(rtt);
-      options.onResult?.({ seq, request, reply, rtt });
+      options.onResult?.({ seq: found.seq, request: found.request, reply, rtt });
     }
   } catch (err) {
     if (!(err instanceof NetError)) throw err;
     stats.error = err; // the counts so far stand, beside what ended the run
+  } finally {
+    source.close();
   }
   return stats;
+}
+
+/**
+ * The payloads as they become ready: an array's at once, an async source's as each comes
+ * (its `arrival` signal aborts when the one awaited is there, or the source ends).
+ */
+class Upcoming {
+  #array: Uint8Array[] | undefined;
+  #index = 0;
+  #iterator: AsyncIterator<Uint8Array> | undefined;
+  #ready: Uint8Array | undefined;
+  #ended = false;
+  #failure: unknown;
+  #arrival: AbortController | undefined;
+
+  constructor(payloads: Uint8Array[] | AsyncIterable<Uint8Array>) {
+    if (Array.isArray(payloads)) {
+      if (!payloads.every((p) => p instanceof Uint8Array)) throw invalidPayloads();
+      this.#array = payloads;
+    } else if (typeof payloads?.[Symbol.asyncIterator] === "function") {
+      this.#iterator = payloads[Symbol.asyncIterator]();
+    } else {
+      throw invalidPayloads();
+    }
+  }
+
+  /** Whether no payload is left, nor will come. */
+  get done(): boolean {
+    if (this.#array) return this.#index >= this.#array.length;
+    return this.#ended && this.#ready === undefined;
+  }
+
+  /** Aborts when the payload being awaited is there (or the source ended). */
+  get arrival(): AbortSignal | undefined {
+    return this.#arrival?.signal;
+  }
+
+  /** The next payload if it is there; else starts waiting for it. */
+  peek(): Uint8Array | undefined {
+    if (this.#failure !== undefined) throw this.#failure;
+    if (this.#array) return this.#array[this.#index];
+    if (this.#ready === undefined && !this.#ended && this.#arrival === undefined) this.#fetch();
+    return this.#ready;
+  }
+
+  /** Takes the payload {@linkcode Upcoming.peek} returned. */
+  take(): void {
+    if (this.#array) this.#index++;
+    else this.#ready = undefined;
+  }
+
+  /** Lets an async source go (what it still reads is abandoned). */
+  close(): void {
+    if (this.#arrival !== undefined) return; // a read is under way: let it end on its own
+    void this.#iterator?.return?.()?.catch(() => {});
+  }
+
+  #fetch(): void {
+    const arrival = new AbortController();
+    this.#arrival = arrival;
+    this.#iterator!.next().then(
+      (r) => {
+        if (r.done) this.#ended = true;
+        else if (r.value instanceof Uint8Array) this.#ready = r.value;
+        else this.#failure = invalidPayloads();
+      },
+      (err) => this.#failure = err,
+    ).finally(() => {
+      this.#arrival = undefined;
+      arrival.abort();
+    });
+  }
+}
+
+function invalidPayloads(): TypeError {
+  return new TypeError("Invalid payloads: expected an array or async iterable of Uint8Array");
+}
+
+/** Waits for `signal` to abort, or for `stop` to abort first. */
+function untilAborted(signal: AbortSignal, stop: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      signal.removeEventListener("abort", done);
+      stop?.removeEventListener("abort", done);
+      resolve();
+    };
+    if (signal.aborted || stop?.aborted) return resolve();
+    signal.addEventListener("abort", done, { once: true });
+    stop?.addEventListener("abort", done, { once: true });
+  });
 }
 
 /**

@@ -10,11 +10,13 @@ import {
   DEFAULT_PING_INTERVAL,
   DEFAULT_TALKER_COUNT,
 } from "../cli/defaults.ts";
-import { isPermissionDenied, needsGrants, PermissionError, UsageError } from "../cli/errors.ts";
+import { isPermissionDenied, needsGrants, PermissionError } from "../cli/errors.ts";
 import { ExitCode } from "../cli/exit_codes.ts";
-import { addressKey, type IPFamily, ipFamily, joinHostPort, toV4Mapped } from "../net/address.ts";
+import { addressKey, ipFamily, joinHostPort, toV4Mapped } from "../net/address.ts";
 import {
+  checkDatagramSize,
   checkDestination,
+  checkedSizes,
   type GroupSendOptions,
   openTalkerSocket,
   type TalkerTarget,
@@ -23,7 +25,6 @@ import {
 } from "./talker_socket.ts";
 import { parseUnixAddress } from "../net/unix_address.ts";
 import { pingFields, pingLine, pingSummary, replyFrom } from "./talker_report.ts";
-import { MAX_DATAGRAM } from "../net/_datagram_limit.ts";
 import { formatDuration, NetError } from "../net/errors.ts";
 import { escapeBytes } from "../net/escape.ts";
 import type { Output } from "../cli/output.ts";
@@ -127,7 +128,8 @@ export function talkerTarget(
  * original does; in connected mode also the peer, and any reply.
  *
  * @param host The listener's name or address.
- * @param message The payload.
+ * @param message The payload; several (`--lines`), or lines as they are read (sent as each
+ * comes).
  * @param options Port, family, connected mode and reply timeout.
  * @param out Where lines go.
  * @returns The exit code.
@@ -155,11 +157,11 @@ export function talkerTarget(
  */
 export async function runTalker(
   host: string,
-  message: Uint8Array | Uint8Array[],
+  message: Uint8Array | Uint8Array[] | AsyncIterable<Uint8Array>,
   options: TalkerOptions,
   out: Output,
 ): Promise<number> {
-  const messages = Array.isArray(message) ? message : [message];
+  const messages = message instanceof Uint8Array ? [message] : message;
   const r = options.reporter ?? Reporter.plain(out);
   if (options.unix !== undefined) {
     const address = parseUnixAddress(options.unix, "dial", "unixgram");
@@ -192,12 +194,14 @@ export async function runTalker(
     });
   const target = talkerTarget(candidates, family);
   target.hostname = checkDestination(target.hostname, options);
-  for (const m of messages) checkDatagramSize(m.length, target.wire);
+  const sized = Array.isArray(messages)
+    ? (messages.forEach((m) => checkDatagramSize(m.length, target.wire)), messages)
+    : checkedSizes(messages, target.wire);
   const local = target.hostname.includes(":") ? "::" : "0.0.0.0";
   grants.push(joinHostPort(local, 0), joinHostPort(target.hostname, target.port));
   return await sending(
     host,
-    messages,
+    sized,
     target,
     local,
     options,
@@ -210,7 +214,7 @@ export async function runTalker(
 /** Sends once or many times; a reply that never came is exit 3, a refused grant exit 4. */
 async function sending(
   host: string,
-  messages: Uint8Array[],
+  messages: Uint8Array[] | AsyncIterable<Uint8Array>,
   target: TalkerTarget,
   local: string,
   options: TalkerOptions,
@@ -220,10 +224,13 @@ async function sending(
 ): Promise<number> {
   try {
     const count = options.count ?? DEFAULT_TALKER_COUNT;
-    if (count === 1 && messages.length === 1) {
+    if (count === 1 && Array.isArray(messages) && messages.length === 1) {
       return await talk(host, messages[0]!, target, local, options, out, r);
     }
-    const all = Array.from({ length: count }, () => messages).flat();
+    // Lines as they are read go out as they come (-n repeats only what was read whole).
+    const all = Array.isArray(messages)
+      ? Array.from({ length: count }, () => messages).flat()
+      : messages;
     return await talkMany(host, all, target, local, options, out, r);
   } catch (err) {
     if (options.signal?.aborted) return ExitCode.Interrupted; // Ctrl-C during a failing send
@@ -294,7 +301,7 @@ async function talk(
  */
 async function talkMany(
   host: string,
-  messages: Uint8Array[],
+  messages: Uint8Array[] | AsyncIterable<Uint8Array>,
   target: TalkerTarget,
   local: string,
   options: TalkerOptions,
@@ -310,13 +317,18 @@ async function talkMany(
   }
   const signal = options.signal;
   if (options.replyTimeout === undefined) {
-    for (const [i, m] of messages.entries()) {
+    // Each datagram as its line comes; Ctrl-C also ends a wait for the next line.
+    const it = Array.isArray(messages) ? messages.values() : messages[Symbol.asyncIterator]();
+    for (let i = 0;; i++) {
+      const got = await untilStopped(Promise.resolve(it.next()), signal);
+      if (got === undefined) return ExitCode.Interrupted;
+      if (got.done) return ExitCode.Ok;
       if (i > 0 && interval > 0) await sleep(interval, signal);
       if (signal?.aborted) return ExitCode.Interrupted;
-      const sent = await sock.send(m);
+      out.flush(); // each line's "sent" as it goes, not at the end
+      const sent = await sock.send(got.value);
       r.event("sent", { to, host, size: sent }, `sent ${sent} bytes to ${host}`);
     }
-    return ExitCode.Ok;
   }
   out.flush();
   const { udpPing } = await import("../net/udp_ping.ts"); // the ping's alone: a one-shot run skips it
@@ -368,15 +380,4 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     const cancel = startTimer(ms, done);
     signal?.addEventListener("abort", done, { once: true });
   });
-}
-
-/** Refuses, before anything is sent, a payload that does not fit in one datagram. */
-function checkDatagramSize(size: number, family: IPFamily): void {
-  if (size > MAX_DATAGRAM[family]) {
-    throw new UsageError(
-      `Message too long for one datagram: ${size} bytes, the limit over IPv${family} is ${
-        MAX_DATAGRAM[family]
-      } bytes`,
-    );
-  }
 }

@@ -7,7 +7,8 @@
  * @module
  */
 import { UsageError } from "../cli/errors.ts";
-import { addressKey, joinHostPort } from "../net/address.ts";
+import { addressKey, type IPFamily, joinHostPort } from "../net/address.ts";
+import { MAX_DATAGRAM } from "../net/_datagram_limit.ts";
 import { showUnixPath } from "../net/unix_address.ts";
 import { connectDatagram, ConnectedDatagram } from "../net/connected_datagram.ts";
 import { listenDatagram } from "../net/_listen_datagram.ts";
@@ -211,5 +212,27 @@ export async function openTalkerSocket(
   } catch (err) {
     conn.close();
     throw err;
+  }
+}
+
+/** Lines as they come, each refused before it is sent if it does not fit in one datagram. */
+export async function* checkedSizes(
+  lines: AsyncIterable<Uint8Array>,
+  family: IPFamily,
+): AsyncGenerator<Uint8Array> {
+  for await (const line of lines) {
+    checkDatagramSize(line.length, family);
+    yield line;
+  }
+}
+
+/** Refuses, before anything is sent, a payload that does not fit in one datagram. */
+export function checkDatagramSize(size: number, family: IPFamily): void {
+  if (size > MAX_DATAGRAM[family]) {
+    throw new UsageError(
+      `Message too long for one datagram: ${size} bytes, the limit over IPv${family} is ${
+        MAX_DATAGRAM[family]
+      } bytes`,
+    );
   }
 }
