@@ -146,11 +146,13 @@ Deno.test("udpPing() sends an async source's payloads as they come, answering re
   await answering;
   assertEquals(events, ["sent 1", "reply 1 first", "sent 2", "reply 2 second"]);
   assertEquals([stats.sent, stats.replies, stats.late, stats.error], [2, 2, 0, undefined]);
+  // A source that yields something else, or throws, ends the run: its error beside the counts.
   const bad = await udpPing(
     sock,
     (async function* () {
       yield "not bytes" as unknown as Uint8Array;
     })(),
-  ).catch((e) => e);
-  assert(bad instanceof TypeError, String(bad));
+  );
+  assert(bad.error instanceof TypeError, String(bad.error));
+  assertEquals(bad.sent, 0);
 });

@@ -156,3 +156,25 @@ Deno.test("talker --lines sends each line as it is read, and Ctrl-C while it wai
   assertEquals(await proc.exit(), 130, proc.stderr);
   await input.close().catch(() => {});
 });
+
+Deno.test("talker --lines ping: a line too long for a datagram ends the run with its summary, then the error", async () => {
+  const peer = udpSocket("::1"); // closed by echo() when stopped
+  const stop = new AbortController();
+  const answering = echo(peer, stop.signal);
+  const args = ["--lines", "-r", "2", "-i", "10ms", "-p", String(peer.port), "::1"];
+  await using proc = new ToolProcess("talker", args, { stdin: "piped" });
+  const input = proc.child.stdin.getWriter();
+  try {
+    await input.write(bytes("a\n"));
+    await proc.waitFor(/seq=1 time=/);
+    await input.write(new Uint8Array(65528).fill(121)); // 'y' × 65,528: over IPv6's 65,527
+    await input.write(bytes("\n"));
+    await input.close();
+    assertEquals(await proc.exit(), 1, proc.stderr);
+    assertMatch(proc.stdout, /talker: 1 sent, 1 reply, 0% lost/);
+    assertMatch(proc.stderr, /--lines: a line is over 65527 bytes, the limit/);
+  } finally {
+    stop.abort();
+    await answering;
+  }
+});

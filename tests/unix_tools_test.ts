@@ -619,3 +619,96 @@ Deno.test({
     assert(res.stdout.endsWith('talker: reply contains "deep"\n'), res.stdout);
   },
 });
+
+/**
+ * A stranger that binds `bound`, then puts a link at that name to `linkTo` (`sym`bolic or
+ * `hard`), and sends `message` to `target` 3 times: its sender name now leads to `linkTo`.
+ */
+function linkingStranger(
+  mode: "sym" | "hard",
+  bound: string,
+  linkTo: string,
+  target: string,
+  message: string,
+) {
+  const script = `import os, socket, sys, time
+mode, bound, link_to, target, message = sys.argv[1:6]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(bound)
+os.remove(bound)
+(os.symlink if mode == "sym" else os.link)(link_to, bound)
+for _ in range(3):
+    s.sendto(message.encode(), target)
+    time.sleep(0.05)
+`;
+  return new Deno.Command("python3", {
+    args: ["-c", script, mode, bound, linkTo, target, message],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+}
+
+Deno.test({
+  name:
+    "a stranger whose sender name is a link to the peer's socket is not the peer (talker); one hard-linked to a victim's socket is not answered (listener --echo)",
+  ignore: !peers.python3,
+  sanitizeOps: true,
+  sanitizeResources: true,
+  async fn() {
+    await using dir = await tempDir();
+    const peerPath = `${dir.path}/l.sock`;
+    const silent = Deno.listenDatagram({ transport: "unixpacket", path: peerPath });
+    try {
+      await using ping = new ToolProcess(
+        "talker",
+        ["-U", peerPath, "-n", "5", "-i", "100ms", "-r", "400ms", "hello"],
+        { perms: grants(dir.path) },
+      );
+      let temp: string | undefined;
+      await waitUntil(() => {
+        temp = [...Deno.readDirSync(dir.path)].find((e) => e.name.startsWith("socketkit-"))?.name;
+        return temp !== undefined;
+      });
+      const sent = await linkingStranger(
+        "sym",
+        `${dir.path}/sym.sock`,
+        peerPath,
+        `${dir.path}/${temp}`,
+        "hello",
+      );
+      assertEquals(sent.code, 0, new TextDecoder().decode(sent.stderr));
+      assertEquals(await ping.exit(), 3, ping.stderr);
+      assertMatch(ping.stdout, /5 sent, 0 replies, 100% lost, ignored 3 datagrams/);
+    } finally {
+      silent.close();
+    }
+    const victimPath = `${dir.path}/victim.sock`;
+    const victim = Deno.listenDatagram({ transport: "unixpacket", path: victimPath });
+    try {
+      await using echo = new ToolProcess("listener", ["-U", `${dir.path}/e.sock`, "--echo", "-k"], {
+        perms: grants(dir.path),
+      });
+      await echo.waitFor(/waiting to recvfrom/);
+      const sent = await linkingStranger(
+        "hard",
+        `${dir.path}/h.sock`,
+        victimPath,
+        `${dir.path}/e.sock`,
+        "REFLECTED",
+      );
+      assertEquals(sent.code, 0, new TextDecoder().decode(sent.stderr));
+      await echo.waitFor(/(packet contains "REFLECTED"[^]*){3}/);
+      const got = victim.receive().then(() => true, () => false); // false once closed
+      const reflected = await Promise.race([
+        got,
+        new Promise<false>((r) => setTimeout(() => r(false), 500)),
+      ]);
+      assertEquals(reflected, false);
+      echo.kill("SIGINT");
+      assertEquals(await echo.exit(), 0, echo.stderr);
+      assertMatch(echo.stdout + echo.stderr, /not echoed 3 \(unsafe path 3\)/);
+    } finally {
+      victim.close();
+    }
+  },
+});

@@ -273,19 +273,18 @@ export class ConnectedDatagram implements Disposable {
   }
 
   /**
-   * Whether a Unix sender is the peer: the same abstract name, or an absolute path that is
-   * the peer's file (the peer's path given as `l.sock`, `/dir/./l.sock` or a link to it
-   * answers from the path it bound). A relative sender path is never the peer: it is
-   * relative to the sender's working directory, which we cannot know, so any socket bound
-   * to that name anywhere would pass.
+   * Whether a Unix sender is the peer, by the name it bound, compared as text: the same
+   * abstract name, or an absolute path that is the peer's path as given or its canonical
+   * form (the peer given as `l.sock`, `/dir/./l.sock` or a link to it answers from the
+   * path it bound). Nothing the sender names is looked up: a relative path (relative to
+   * the sender's directory, unknown to us) or a link it made to the peer's file would
+   * otherwise pass for the peer.
    */
   #isUnixPeer(from: Deno.Addr): boolean {
     if (!("path" in from) || !from.path) return false;
     if (from.path.startsWith("\0")) return sameUnixAddr(from, this.peer);
     if (!from.path.startsWith("/")) return false;
-    if (sameUnixAddr(from, this.peer)) return true;
-    if (this.#realPeer === undefined) return false;
-    return from.path === this.#realPeer || realPath(from.path) === this.#realPeer;
+    return sameUnixAddr(from, this.peer) || from.path === this.#realPeer;
   }
 
   /** Closes the socket; a pending receive is rejected. */

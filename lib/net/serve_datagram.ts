@@ -113,7 +113,7 @@ export interface NotReplied {
   group: number;
   /** From a Unix sender bound to no path: nowhere to answer. */
   unnamed: number;
-  /** From a relative Unix path, or one that is not a socket reached without a link. */
+  /** From a relative Unix path, or not a socket reached without a link, or hard-linked. */
   unsafePath: number;
   /** The send failed. */
   failed: number;
@@ -168,7 +168,7 @@ const BUFFER = 65536;
  * Needs `--unstable-net` (Deno's datagram API) to have made the socket, and `--allow-net`
  * to reply. Works on a UDP socket and on a Unix datagram one (`unixpacket`). A reply to a
  * Unix sender's absolute path goes only where, just before the send, `lstat` finds a socket
- * file and the path resolves to itself (no symbolic link on the way; refused as
+ * file with one name and the path resolves to itself (no symbolic or hard link; refused as
  * `unsafePath` otherwise, and so is a relative path: it is the sender's, not ours): this needs `--allow-read` and `--allow-write` on the sender's path. A sender
  * that swaps its path for a link between the check and the send still wins that small
  * race: do not echo over a path as root. An unnamed sender is never answered (`unnamed`).
@@ -368,7 +368,8 @@ async function safeUnixPath(path: string): Promise<boolean> {
   if (path.startsWith("\0")) return true;
   if (!path.startsWith("/")) return false; // relative to the sender's directory, not ours
   const info = await Deno.lstat(path).catch(notFound);
-  if (info === undefined || info.isSymlink || info.isSocket !== true) return false;
+  // A hard link (two names) may be the sender's name for someone else's socket.
+  if (info === undefined || info.isSymlink || !info.isSocket || (info.nlink ?? 1) > 1) return false;
   const real = await Deno.realPath(path).catch(notFound);
   if (real === undefined) return false;
   return real === normalize(path);

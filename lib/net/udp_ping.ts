@@ -63,11 +63,11 @@ export interface PingStats {
   /** Round trips of the answered requests, in milliseconds, in order. */
   rtts: number[];
   /**
-   * The send or receive failure that ended the run early (a {@linkcode NetError}), when
-   * one did: the counts are those up to it. Undefined when the run ended as planned or by
-   * its signal.
+   * What ended the run early, when something did: a send or receive failure (a
+   * {@linkcode NetError}) or what the payloads' async source threw. The counts are those up
+   * to it. Undefined when the run ended as planned or by its signal.
    */
-  error?: NetError | undefined;
+  error?: unknown;
 }
 
 /**
@@ -86,11 +86,11 @@ export interface PingStats {
  * items go out as they come (each no sooner than `interval` after the last; the replies
  * and timeouts are handled while the next is awaited).
  * @param options Pace, timeout, a callback per request and a stop signal.
- * @returns The counts and round trips; a send or receive that failed (not a timeout) ends
- * the run, and its error is in `error`, beside the counts up to it.
+ * @returns The counts and round trips; a send or receive that failed (not a timeout), or
+ * an async source that threw, ends the run, and its error is in `error`, beside the counts
+ * up to it.
  * @throws {RangeError} For a negative or NaN `interval` or `timeout`.
  * @throws {TypeError} When `payloads` is not an array or async iterable of `Uint8Array`.
- * @throws {unknown} What the async iterable throws, as it throws it.
  * @example Ping an echo peer three times
  * ```ts
  * import { connectDatagram, udpPing } from "@socketkit/socketkit";
@@ -178,7 +178,7 @@ export async function udpPing(
       options.onResult?.({ seq: found.seq, request: found.request, reply, rtt });
     }
   } catch (err) {
-    if (!(err instanceof NetError)) throw err;
+    if (!(err instanceof NetError) && !source.failed) throw err; // a bug of a callback's
     stats.error = err; // the counts so far stand, beside what ended the run
   } finally {
     source.close();
@@ -208,6 +208,11 @@ class Upcoming {
     } else {
       throw invalidPayloads();
     }
+  }
+
+  /** Whether the async source threw (the error {@linkcode Upcoming.peek} throws). */
+  get failed(): boolean {
+    return this.#failure !== undefined;
   }
 
   /** Whether no payload is left, nor will come. */

@@ -219,20 +219,22 @@ export async function listenUnixDatagram(
 }
 
 /**
- * A relative path's absolute form, where the directory can be resolved (read access to it)
- * and the result fits: the socket's name is what its peers see as the sender of its
- * datagrams, and a relative name is one no peer can check.
+ * A relative path's absolute form, where the directory can be resolved (read access to
+ * it): the socket's name is what its peers see as the sender of its datagrams, and a
+ * relative name is one no peer can check.
  */
 function absoluteForm(address: UnixAddress): UnixAddress {
   if (address.abstract || address.path.startsWith("/")) return address;
   const slash = address.path.lastIndexOf("/");
+  let dir: string;
   try {
-    const dir = Deno.realPathSync(slash < 0 ? "." : address.path.slice(0, slash) || "/");
-    const name = address.path.slice(slash + 1);
-    return parseUnixAddress(`${dir === "/" ? "" : dir}/${name}`, "listen", "unixgram");
+    dir = Deno.realPathSync(slash < 0 ? "." : address.path.slice(0, slash) || "/");
   } catch {
-    return address; // not ours to resolve, or too long: bound as given
+    return address; // not ours to resolve: bound as given
   }
+  // Too long is said with the absolute path: it is what Deno binds for a relative one too.
+  const name = address.path.slice(slash + 1);
+  return parseUnixAddress(`${dir === "/" ? "" : dir}/${name}`, "listen", "unixgram");
 }
 
 /**

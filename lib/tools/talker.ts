@@ -339,8 +339,8 @@ async function talkMany(
     onSent: (seq, request) => r.json && r.event("sent", { to, host, size: request.length, seq }),
     onResult: (result) => pingLine(result, sock, options, out, r),
   });
-  // A run cut short by a failure still says what it counted, then the failure.
-  if (stats.sent > 0) r.summary(pingFields(stats, sock), pingSummary(stats, sock));
+  // A run cut short by a failure or Ctrl-C still says what it counted, then the failure.
+  r.summary(pingFields(stats, sock), pingSummary(stats, sock));
   if (stats.error !== undefined) throw stats.error;
   if (signal?.aborted) return ExitCode.Interrupted;
   if (stats.replies > 0) return ExitCode.Ok;
