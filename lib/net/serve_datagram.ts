@@ -170,8 +170,9 @@ const BUFFER = 65536;
  * Unix sender's absolute path goes only where, just before the send, `lstat` finds a socket
  * file with one name and the path resolves to itself (no symbolic or hard link; refused as
  * `unsafePath` otherwise, and so is a relative path: it is the sender's, not ours): this needs `--allow-read` and `--allow-write` on the sender's path. A sender
- * that swaps its path for a link between the check and the send still wins that small
- * race: do not echo over a path as root. An unnamed sender is never answered (`unnamed`).
+ * that swaps its path for a link between the check and the send wins that race (one that
+ * stops reading, for sure: Deno retries a stalled send by name): echo over a path only to
+ * trusted local users, never as root. An unnamed sender is never answered (`unnamed`).
  *
  * @param socket A bound datagram socket.
  * @param options The handler, the rules, and when to stop.

@@ -63,7 +63,7 @@ export interface UnixAddress {
  *
  * throws(
  *   () => parseUnixAddress("/tmp/caf\uFFFD.sock", "listen", "unixgram"),
- *   { message: "listen unixgram /tmp/caf\uFFFD.sock: invalid argument: the path is not valid UTF-8 (U+FFFD in it)" },
+ *   { message: "listen unixgram /tmp/caf\uFFFD.sock: invalid argument: the path has U+FFFD in it (what Deno shows for bytes that are not UTF-8)" },
  * );
  * ```
  */
@@ -81,7 +81,9 @@ export function parseUnixAddress(
     throw fail("Invalid argument: a NUL byte in the path");
   }
   if (path.includes("\uFFFD")) {
-    throw fail("Invalid argument: the path is not valid UTF-8 (U+FFFD in it)");
+    throw fail(
+      "Invalid argument: the path has U+FFFD in it (what Deno shows for bytes that are not UTF-8)",
+    );
   }
   const bytes = new TextEncoder().encode(path).length;
   const room = SUN_PATH_MAX - 1;

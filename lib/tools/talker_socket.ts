@@ -80,11 +80,10 @@ async function openUnixSocket(
   let conn: Deno.DatagramConn;
   if (options.replyTimeout !== undefined) {
     const { bindTemporaryUnixDatagram } = await import("../net/unix_datagram.ts"); // only here
-    // An absolute path of its own, so that a peer in another working directory can answer.
+    // A canonical path of its own (absolute, no link or `..` on the way), so that a peer in
+    // another working directory can answer, and a listener's echo does not refuse it.
     const dir = replyDir(target.path);
-    const absolute = dir === "@" || dir.startsWith("/")
-      ? dir
-      : await Deno.realPath(dir).catch(() => dir);
+    const absolute = dir === "@" ? dir : await Deno.realPath(dir).catch(() => dir);
     conn = await bindTemporaryUnixDatagram(absolute, { onStep });
   } else {
     onStep?.({ call: "socket", family: "unix", type: "dgram" });
