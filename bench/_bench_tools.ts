@@ -124,3 +124,35 @@ export async function compileFlood(source: string, out: string): Promise<string 
   const res = await new Deno.Command("cc", { args: ["-O2", "-o", out, source] }).output();
   return res.success ? out : undefined;
 }
+
+/**
+ * Streams 64 KiB writes on `conn` until `until` (a `performance.now()` time), with at most
+ * 1 MiB in flight so that the figure is throughput, not buffering, then half-closes and
+ * reads the rest back; closes the connection.
+ *
+ * @returns The bytes echoed back.
+ */
+export async function streamEcho(
+  conn: Deno.Conn | Deno.TlsConn,
+  until: number,
+): Promise<number> {
+  const out = new Uint8Array(64 * 1024).fill(0x61);
+  const buf = new Uint8Array(64 * 1024);
+  let sent = 0, got = 0;
+  const reading = (async () => {
+    for (let n; (n = await conn.read(buf)) !== null;) got += n;
+  })();
+  try {
+    while (performance.now() < until) {
+      sent += await conn.write(out).catch((err) => {
+        throw new Error(`write after ${sent} sent, ${got} back: ${err}`);
+      });
+      while (sent - got > (1 << 20)) await new Promise((r) => setTimeout(r, 0));
+    }
+    await conn.closeWrite();
+    await reading;
+  } finally {
+    conn.close();
+  }
+  return got;
+}

@@ -8,7 +8,7 @@
  * @module
  */
 
-const ROOT = new URL("../", import.meta.url).pathname;
+import { ROOT, streamEcho } from "./_bench_tools.ts";
 
 /** One throughput figure. */
 export interface EchoRow {
@@ -125,25 +125,7 @@ const tcpPeers: Peer[] = [
 
 /** One client: connects, then streams `seconds` of data and reads it back; returns bytes. */
 async function client(port: number, until: number): Promise<number> {
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-  const out = new Uint8Array(64 * 1024).fill(0x61);
-  const buf = new Uint8Array(64 * 1024);
-  let sent = 0, got = 0;
-  const reading = (async () => {
-    let n: number | null;
-    while ((n = await conn.read(buf)) !== null) got += n;
-  })();
-  while (performance.now() < until) {
-    sent += await conn.write(out).catch((err) => {
-      throw new Error(`write after ${sent} sent, ${got} back: ${err}`);
-    });
-    // Keep at most 1 MiB in flight, so the figure is throughput, not buffering.
-    while (sent - got > (1 << 20)) await new Promise((r) => setTimeout(r, 0));
-  }
-  await conn.closeWrite();
-  await reading;
-  conn.close();
-  return got;
+  return await streamEcho(await Deno.connect({ hostname: "127.0.0.1", port }), until);
 }
 
 /**

@@ -14,6 +14,7 @@ import {
   type Proc,
   spawn,
   stop,
+  streamEcho,
 } from "./_bench_tools.ts";
 import { makeCerts } from "../testing/certs.ts";
 
@@ -201,23 +202,7 @@ function echoServers(dir: string, cert: string, key: string): [string, (p: numbe
 
 /** One TLS client streaming until `until` and reading back: the bytes echoed. */
 async function echoClient(port: number, ca: string, until: number): Promise<number> {
-  const conn = await Deno.connectTls({ hostname: "::1", port, caCerts: [ca] });
-  const out = new Uint8Array(64 * 1024).fill(0x61);
-  const buf = new Uint8Array(64 * 1024);
-  let sent = 0, got = 0;
-  const reading = (async () => {
-    let n: number | null;
-    while ((n = await conn.read(buf)) !== null) got += n;
-  })();
-  while (performance.now() < until) {
-    sent += await conn.write(out);
-    // At most 1 MiB in flight, so the figure is throughput, not buffering.
-    while (sent - got > (1 << 20)) await new Promise((r) => setTimeout(r, 0));
-  }
-  await conn.closeWrite();
-  await reading;
-  conn.close();
-  return got;
+  return await streamEcho(await Deno.connectTls({ hostname: "::1", port, caCerts: [ca] }), until);
 }
 
 /**

@@ -9,7 +9,7 @@
  * @module
  */
 
-const ROOT = new URL("../", import.meta.url).pathname;
+import { ROOT, streamEcho } from "./_bench_tools.ts";
 const deno = Deno.execPath();
 
 /** One server's figures over one transport. */
@@ -102,21 +102,7 @@ async function greetLoop(where: Where, until: number): Promise<number> {
 
 /** One client streams for `until` and reads everything back; returns the bytes echoed. */
 async function echoLoop(where: Where, until: number): Promise<number> {
-  const conn = await connect(where);
-  const out = new Uint8Array(64 * 1024).fill(0x61);
-  const buf = new Uint8Array(64 * 1024);
-  let sent = 0, got = 0;
-  const reading = (async () => {
-    for (let n; (n = await conn.read(buf)) !== null;) got += n;
-  })();
-  while (performance.now() < until) {
-    sent += await conn.write(out);
-    while (sent - got > (1 << 20)) await new Promise((r) => setTimeout(r, 0));
-  }
-  await conn.closeWrite();
-  await reading;
-  conn.close();
-  return got;
+  return await streamEcho(await connect(where), until);
 }
 
 /**
