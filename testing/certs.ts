@@ -45,7 +45,13 @@ export interface TestCerts extends Disposable {
 /** The common name of {@linkcode TestCerts.hostileCert}. */
 export const HOSTILE_CN = "a\x1b]0;pwned\x07\u202eevil\nserver: fake";
 
-async function openssl(dir: string, ...args: string[]): Promise<void> {
+/**
+ * Runs `openssl` with `args` in `dir`; throws with its stderr when it fails.
+ *
+ * @param dir The working directory.
+ * @param args The arguments.
+ */
+export async function openssl(dir: string, ...args: string[]): Promise<void> {
   const { success, stderr } = await new Deno.Command("openssl", {
     args,
     cwd: dir,

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { TestCerts } from "./certs.ts";
+import { openssl, type TestCerts } from "./certs.ts";
 
 /** The subject of {@linkcode OddCerts.hostileCert}: what a hostile server may put there. */
 export const HOSTILE_SUBJECT =
@@ -22,16 +22,6 @@ export interface OddCerts {
   hostileCert: string;
   /** The key of all three. */
   key: string;
-}
-
-async function openssl(dir: string, ...args: string[]): Promise<void> {
-  const { success, stderr } = await new Deno.Command("openssl", {
-    args,
-    cwd: dir,
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  if (!success) throw new Error(`openssl ${args.join(" ")}: ${new TextDecoder().decode(stderr)}`);
 }
 
 /**
