@@ -54,3 +54,31 @@ Deno.test("client --stdin with a directory as standard input fails at once, exit
   // Not after the 10 s read deadline.
   assert(res.ms < 5000, `took ${res.ms.toFixed(0)} ms`);
 });
+
+Deno.test("readLines refuses a line over its limit however the bytes were split into reads", async () => {
+  const { readLines } = await import("../lib/cli/stdin.ts");
+  const { UsageError } = await import("../lib/cli/errors.ts");
+  const over = new Uint8Array(9).fill(121); // one byte over a limit of 8
+  const withNewline = new Uint8Array([...over, 10]);
+  const splits = [[withNewline], [over, new Uint8Array([10])], [over]]; // one read, two, no newline
+  for (const chunks of splits) {
+    const source = {
+      read: (p: Uint8Array) => {
+        const c = chunks.shift();
+        if (c === undefined) return Promise.resolve(null);
+        p.set(c);
+        return Promise.resolve(c.length);
+      },
+    };
+    const lines = [];
+    let error: unknown;
+    try {
+      for await (const line of readLines("--lines", 8, source)) lines.push(line);
+    } catch (err) {
+      error = err;
+    }
+    assert(error instanceof UsageError, String(error));
+    assertEquals(error.message, "--lines: a line is over 8 bytes, the limit");
+    assertEquals(lines.length, 0);
+  }
+});

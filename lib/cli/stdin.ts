@@ -132,17 +132,25 @@ export async function* readLines(
   while (true) {
     const n = used < buf.length ? await input.read(buf.subarray(used)) : 0;
     if (n === null) {
-      if (used > 0) yield buf.slice(0, used);
+      if (used > 0) yield bounded(buf.slice(0, used));
       return;
     }
     used += n;
     let start = 0;
     for (let i = buf.indexOf(10, start); i !== -1 && i < used; i = buf.indexOf(10, start)) {
-      yield buf.slice(start, i);
+      yield bounded(buf.slice(start, i));
       start = i + 1;
     }
     buf.copyWithin(0, start, used);
     used -= start;
-    if (used > maxLine) throw new UsageError(`${what}: a line is over ${maxLine} bytes, the limit`);
+    if (used > maxLine) bounded(buf);
+  }
+
+  // One rule however the bytes were split into reads: a line over maxLine is refused.
+  function bounded(line: Uint8Array): Uint8Array {
+    if (line.length > maxLine) {
+      throw new UsageError(`${what}: a line is over ${maxLine} bytes, the limit`);
+    }
+    return line;
   }
 }
