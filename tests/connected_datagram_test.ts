@@ -156,3 +156,64 @@ Deno.test("udpPing() sends an async source's payloads as they come, answering re
   assert(bad.error instanceof TypeError, String(bad.error));
   assertEquals(bad.sent, 0);
 });
+
+Deno.test("udpPing(): a source that fails sends no more, and the requests in flight still get their replies", async () => {
+  using echo = udpSocket("127.0.0.1");
+  using sock = connectDatagram({ hostname: "127.0.0.1", port: echo.port });
+  const answering = (async () => {
+    const [data, from] = await echo.receive();
+    await new Promise((r) => setTimeout(r, 200)); // answered after the source failed
+    await echo.send(data, from);
+  })();
+  const failure = new Error("line too long");
+  async function* lines() {
+    yield bytes("first");
+    await new Promise((r) => setTimeout(r, 20));
+    throw failure;
+  }
+  const stats = await udpPing(sock, lines(), { interval: 0, timeout: 5000 });
+  await answering;
+  assertEquals([stats.sent, stats.replies, stats.error], [1, 1, failure]);
+});
+
+Deno.test("udpPing(): a reply after its timeout is late; a datagram that echoes no request is unmatched", async () => {
+  using echo = udpSocket("127.0.0.1");
+  using sock = connectDatagram({ hostname: "127.0.0.1", port: echo.port });
+  const answering = (async () => {
+    const [a, from] = await echo.receive();
+    await echo.send(bytes("junk"), from); // echoes nothing sent
+    await echo.send(a, from);
+    const [b] = await echo.receive();
+    await new Promise((r) => setTimeout(r, 300)); // past b's 200 ms, before c goes
+    await echo.send(b, from);
+  })();
+  // a at 0, b at 400 (timed out at 600, answered at 700), c at 800 (never answered).
+  const stats = await udpPing(sock, [bytes("a"), bytes("b"), bytes("c")], {
+    interval: 400,
+    timeout: 200,
+  });
+  await answering;
+  assertEquals([stats.sent, stats.replies, stats.late, stats.unmatched], [3, 1, 1, 1]);
+});
+
+Deno.test("udpPing(): the interval is the least time between two sends, a payload that came late goes at once", async () => {
+  using echo = udpSocket("127.0.0.1");
+  using sock = connectDatagram({ hostname: "127.0.0.1", port: echo.port });
+  const sentAt: number[] = [];
+  const t0 = performance.now();
+  async function* lines() {
+    yield bytes("a");
+    await new Promise((r) => setTimeout(r, 600)); // b comes 600 ms on: past its turn at 400
+    yield bytes("b");
+    yield bytes("c"); // ready at once: waits its 400 ms after b
+  }
+  await udpPing(sock, lines(), {
+    interval: 400,
+    timeout: 50,
+    onSent: () => sentAt.push(performance.now() - t0),
+  });
+  assertEquals(sentAt.length, 3);
+  const [a, b, c] = sentAt as [number, number, number];
+  assert(b - a >= 590 && b - a < 790, `b went ${b - a} ms after a: at once once read`);
+  assert(c - b >= 399, `c went ${c - b} ms after b: the interval is at least 400 ms`);
+});

@@ -172,9 +172,75 @@ Deno.test("talker --lines ping: a line too long for a datagram ends the run with
     await input.close();
     assertEquals(await proc.exit(), 1, proc.stderr);
     assertMatch(proc.stdout, /talker: 1 sent, 1 reply, 0% lost/);
-    assertMatch(proc.stderr, /--lines: a line is over 65527 bytes, the limit/);
+    assertMatch(
+      proc.stderr,
+      /talker: Message too long for one datagram: over 65527 bytes, the limit over IPv6 is 65527 bytes\n/,
+    );
   } finally {
     stop.abort();
     await answering;
+  }
+});
+
+Deno.test("talker --lines -i: a line read later than its turn goes at once, the next one -i after it", async () => {
+  using peer = udpSocket("::1");
+  const args = ["--lines", "-i", "400ms", "-p", String(peer.port), "::1"];
+  await using proc = new ToolProcess("talker", args, { stdin: "piped" });
+  const input = proc.child.stdin.getWriter();
+  const got = arrivals(peer, 3);
+  await input.write(bytes("a\n"));
+  await proc.waitFor(/sent 1 bytes/);
+  await new Promise((r) => setTimeout(r, 700)); // b read 700 ms on: past its turn at 400
+  await input.write(bytes("b\nc\n")); // c ready at once: waits its 400 ms after b
+  await input.close();
+  const [, b, c] = await got as [number, number, number];
+  assertEquals(await proc.exit(), 0, proc.stderr);
+  // Before, each line waited a whole -i after it was read: b at 1,100 ms.
+  assert(b >= 690 && b < 1000, `b reached the peer ${b.toFixed(0)} ms after a`);
+  assert(c - b >= 370, `c reached the peer ${(c - b).toFixed(0)} ms after b`);
+});
+
+Deno.test("talker --lines ping: the requests in flight when a line is refused still get their replies", async () => {
+  const peer = udpSocket("::1"); // closed by echo() when stopped
+  const stop = new AbortController();
+  const answering = echo(peer, stop.signal);
+  const args = ["--lines", "-r", "2", "-i", "0", "-p", String(peer.port), "::1"];
+  await using proc = new ToolProcess("talker", args, { stdin: "piped" });
+  const input = proc.child.stdin.getWriter();
+  try {
+    // 'x' and the long line in one write: 'x' is sent and refused at once after it.
+    await input.write(new Uint8Array([120, 10, ...new Uint8Array(65528).fill(121), 10]));
+    await input.close();
+    assertEquals(await proc.exit(), 1, proc.stderr);
+    assertMatch(proc.stdout, /talker: 1 sent, 1 reply, 0% lost/);
+  } finally {
+    stop.abort();
+    await answering;
+  }
+});
+
+Deno.test("talker --lines says a line too long for a datagram in the datagram's terms, over IPv4 too", async () => {
+  using peer = udpSocket("127.0.0.1");
+  const cases: [number, string][] = [
+    [65510, "65510 bytes"], // measured: under the read bound, over IPv4's limit
+    [70000, "over 65527 bytes"], // cut off while read
+  ];
+  for (const [size, said] of cases) {
+    await using proc = new ToolProcess(
+      "talker",
+      ["--lines", "-p", String(peer.port), "127.0.0.1"],
+      {
+        stdin: "piped",
+      },
+    );
+    const input = proc.child.stdin.getWriter();
+    await input.write(new Uint8Array(size).fill(121));
+    await input.write(bytes("\n"));
+    await input.close().catch(() => {}); // the talker may have left before the end
+    assertEquals(await proc.exit(), 1, proc.stderr);
+    assertEquals(
+      proc.stderr,
+      `talker: Message too long for one datagram: ${said}, the limit over IPv4 is 65507 bytes\n`,
+    );
   }
 });

@@ -340,6 +340,6 @@ Deno.test("the schema says what each tool's events carry: an event missing a fie
     assert(refused, `accepted: ${line}`);
   }
   const valid =
-    `{"event":"summary",${t},"tool":"talker","ignored":0,"sent":2,"replies":0,"lost_pct":100,"late":0}`;
+    `{"event":"summary",${t},"tool":"talker","ignored":0,"sent":2,"replies":0,"lost_pct":100,"late":0,"unmatched":0}`;
   assertEquals(parseEvents(`${valid}\n`).length, 1);
 });

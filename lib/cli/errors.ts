@@ -69,6 +69,35 @@ export class UsageError extends ToolError {
 }
 
 /**
+ * A line of input over the length a tool takes (exit 1): `limit` says how long a line may
+ * be, so that a tool can say it in its own terms (a datagram's size, for the talker).
+ *
+ * @example The limit, beside the message
+ * ```ts
+ * import { LineTooLongError, UsageError } from "./errors.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ * const err = new LineTooLongError("--lines", 8);
+ * assertEquals([err instanceof UsageError, err.limit], [true, 8]);
+ * assertEquals(err.message, "--lines: a line is over 8 bytes, the limit");
+ * ```
+ */
+export class LineTooLongError extends UsageError {
+  /** The longest line taken, in bytes. */
+  readonly limit: number;
+  /**
+   * A line over `limit` bytes.
+   *
+   * @param what Where the line came from (`--lines`).
+   * @param limit The longest line taken, in bytes.
+   */
+  constructor(what: string, limit: number) {
+    super(`${what}: a line is over ${limit} bytes, the limit`);
+    this.name = "LineTooLongError";
+    this.limit = limit;
+  }
+}
+
+/**
  * A tool's operation was refused for want of a Deno permission. The message names every
  * grant the whole run needs, so that running again with it is enough. Exit code 4.
  *

@@ -8,7 +8,7 @@
  */
 import { describeCause } from "../net/errors.ts";
 import type { StreamSource } from "../net/read_all.ts";
-import { UsageError } from "./errors.ts";
+import { LineTooLongError, UsageError } from "./errors.ts";
 
 /**
  * Standard input that cannot be read (a directory, a closed descriptor): a usage error,
@@ -98,7 +98,7 @@ export async function readInput(
  * @param maxLine The longest line accepted, in bytes.
  * @param source The stream.
  * @returns The lines, in order.
- * @throws {UsageError} When a line is longer than `maxLine` (thrown when it is reached).
+ * @throws {LineTooLongError} When a line is longer than `maxLine` (thrown when it is reached).
  * @throws {InputError} When the stream cannot be read.
  * @example Lines as they come, a last one without its newline
  * ```ts
@@ -143,13 +143,13 @@ export async function* readLines(
     }
     buf.copyWithin(0, start, used);
     used -= start;
-    if (used > maxLine) bounded(buf);
+    if (used > maxLine) bounded(buf.subarray(0, used));
   }
 
   // One rule however the bytes were split into reads: a line over maxLine is refused.
   function bounded(line: Uint8Array): Uint8Array {
     if (line.length > maxLine) {
-      throw new UsageError(`${what}: a line is over ${maxLine} bytes, the limit`);
+      throw new LineTooLongError(what, maxLine);
     }
     return line;
   }

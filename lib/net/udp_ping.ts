@@ -11,8 +11,9 @@ import { millisOption, signalOption, timeoutOption } from "./_validate.ts";
 /** Options for {@linkcode udpPing}. */
 export interface UdpPingOptions {
   /**
-   * Milliseconds between two requests: they go out on this pace whatever the replies do,
-   * several may be in flight at once (as `ping` sends).
+   * Milliseconds between two requests, at least: they go out on this pace whatever the
+   * replies do, several may be in flight at once (as `ping` sends); a payload that comes
+   * later than its turn goes at once, the next one `interval` after it.
    * @default {1000}
    */
   interval?: number | undefined;
@@ -58,14 +59,17 @@ export interface PingStats {
   sent: number;
   /** Requests answered in time. */
   replies: number;
-  /** Replies that matched no request still waiting (late, or not an echo). */
+  /** Replies to a request whose timeout had passed (reported without a reply). */
   late: number;
+  /** Datagrams from the peer that echo no request sent: not counted as replies. */
+  unmatched: number;
   /** Round trips of the answered requests, in milliseconds, in order. */
   rtts: number[];
   /**
    * What ended the run early, when something did: a send or receive failure (a
-   * {@linkcode NetError}) or what the payloads' async source threw. The counts are those up
-   * to it. Undefined when the run ended as planned or by its signal.
+   * {@linkcode NetError}), which ends it at once, or what the payloads' async source threw,
+   * after which the requests in flight still get their replies or timeouts. The counts are
+   * those up to the end. Undefined when the run ended as planned or by its signal.
    */
   error?: unknown;
 }
@@ -73,11 +77,12 @@ export interface PingStats {
 /**
  * Sends each payload in turn every `interval`, whatever the replies do, and waits up to
  * `timeout` for each one's echo: a reply matches the oldest request in flight whose bytes
- * it has, and its outcome is reported as it comes. Anything else
- * from the peer, a reply after its request's timeout among them, is counted as `late` and
- * never matched to a later request — except that with identical payloads a reply to a
- * request that timed out, arriving while the next identical one waits, cannot be told
- * apart from that one's (give the payloads distinct bytes for exact matching).
+ * it has, and its outcome is reported as it comes. A reply after its request's timeout is
+ * counted as `late` (the last 64 timed-out requests are remembered), anything else from the
+ * peer as `unmatched`; neither is ever matched to a later request — except that with
+ * identical payloads a reply to a request that timed out, arriving while the next
+ * identical one waits, cannot be told apart from that one's (give the payloads distinct
+ * bytes for exact matching).
  *
  * Needs `--allow-net` and `--unstable-net`, as {@linkcode ConnectedDatagram} does.
  *
@@ -86,9 +91,9 @@ export interface PingStats {
  * items go out as they come (each no sooner than `interval` after the last; the replies
  * and timeouts are handled while the next is awaited).
  * @param options Pace, timeout, a callback per request and a stop signal.
- * @returns The counts and round trips; a send or receive that failed (not a timeout), or
- * an async source that threw, ends the run, and its error is in `error`, beside the counts
- * up to it.
+ * @returns The counts and round trips; a send or receive that failed (not a timeout) ends
+ * the run at once, an async source that threw ends the sending (the requests in flight
+ * still get their outcome), and the error is in `error`, beside the counts.
  * @throws {RangeError} For a negative or NaN `interval` or `timeout`.
  * @throws {TypeError} When `payloads` is not an array or async iterable of `Uint8Array`.
  * @example Ping an echo peer three times
@@ -108,7 +113,7 @@ export interface PingStats {
  *   using sock = connectDatagram({ hostname: "127.0.0.1", port });
  *   const hi = new TextEncoder().encode("hi");
  *   const stats = await udpPing(sock, [hi, hi, hi], { interval: 10, timeout: 1000 });
- *   assertEquals([stats.sent, stats.replies, stats.late, stats.rtts.length], [3, 3, 0, 3]);
+ *   assertEquals([stats.sent, stats.replies, stats.late, stats.unmatched], [3, 3, 0, 0]);
  * } finally {
  *   echo.close();
  * }
@@ -123,10 +128,12 @@ export async function udpPing(
   const timeout = timeoutOption("timeout", options.timeout ?? 1000) ?? Infinity;
   signalOption(options.signal);
   const source = new Upcoming(payloads);
-  const stats: PingStats = { sent: 0, replies: 0, late: 0, rtts: [] };
+  const stats: PingStats = { sent: 0, replies: 0, late: 0, unmatched: 0, rtts: [] };
   const signal = options.signal;
   /** Requests in flight, oldest first. */
   const waiting: { seq: number; request: Uint8Array; start: number }[] = [];
+  /** Requests whose timeout passed, the newest last: a reply to one of them is late. */
+  const expired: Uint8Array[] = [];
   let next = performance.now();
   let seq = 0;
   try {
@@ -135,6 +142,7 @@ export async function udpPing(
       // Timeouts as they fall due, in order.
       while (waiting.length > 0 && waiting[0]!.start + timeout <= now) {
         const { seq, request } = waiting.shift()!;
+        if (expired.push(request) > EXPIRED_KEPT) expired.shift();
         options.onResult?.({ seq, request });
       }
       const ready = source.peek();
@@ -142,7 +150,7 @@ export async function udpPing(
       // Requests go out on the interval, whatever the replies do (as ping sends).
       if (ready !== undefined && now >= next) {
         source.take();
-        next = Math.max(next + interval, now);
+        next = now + interval; // never sooner after a payload that came late
         const start = performance.now();
         await sock.send(ready);
         waiting.push({ seq: ++seq, request: ready, start });
@@ -165,10 +173,13 @@ export async function udpPing(
       const reply = await receiveOrTimeout(sock, due - now, nextSend < firstTimeout, stop);
       if (reply === undefined) continue;
       const at = performance.now();
-      // A reply answers the oldest request in flight with its bytes; anything else is late.
+      // A reply answers the oldest request in flight with its bytes.
       const k = waiting.findIndex((w) => sameBytes(reply, w.request));
       if (k < 0) {
-        stats.late++;
+        const e = expired.findIndex((request) => sameBytes(reply, request));
+        if (e >= 0) expired.splice(e, 1); // one late reply per request
+        if (e >= 0) stats.late++;
+        else stats.unmatched++;
         continue;
       }
       const [found] = waiting.splice(k, 1) as [typeof waiting[0]];
@@ -177,14 +188,19 @@ export async function udpPing(
       stats.rtts.push(rtt);
       options.onResult?.({ seq: found.seq, request: found.request, reply, rtt });
     }
+    // A source that failed sent no more; the requests in flight had their outcome.
+    if (source.failed) stats.error = source.failure;
   } catch (err) {
-    if (!(err instanceof NetError) && !source.failed) throw err; // a bug of a callback's
+    if (!(err instanceof NetError)) throw err; // a bug of a callback's
     stats.error = err; // the counts so far stand, beside what ended the run
   } finally {
     source.close();
   }
   return stats;
 }
+
+/** How many timed-out requests are remembered to tell a late reply from a stray datagram. */
+const EXPIRED_KEPT = 64;
 
 /**
  * The payloads as they become ready: an array's at once, an async source's as each comes
@@ -196,6 +212,7 @@ class Upcoming {
   #iterator: AsyncIterator<Uint8Array> | undefined;
   #ready: Uint8Array | undefined;
   #ended = false;
+  #failed = false;
   #failure: unknown;
   #arrival: AbortController | undefined;
 
@@ -210,15 +227,20 @@ class Upcoming {
     }
   }
 
-  /** Whether the async source threw (the error {@linkcode Upcoming.peek} throws). */
+  /** Whether the async source threw: no payload comes any more. */
   get failed(): boolean {
-    return this.#failure !== undefined;
+    return this.#failed;
   }
 
-  /** Whether no payload is left, nor will come. */
+  /** What the async source threw. */
+  get failure(): unknown {
+    return this.#failure;
+  }
+
+  /** Whether no payload is left, nor will come (the source ended, or failed). */
   get done(): boolean {
     if (this.#array) return this.#index >= this.#array.length;
-    return this.#ended && this.#ready === undefined;
+    return this.#failed || (this.#ended && this.#ready === undefined);
   }
 
   /** Aborts when the payload being awaited is there (or the source ended). */
@@ -228,7 +250,7 @@ class Upcoming {
 
   /** The next payload if it is there; else starts waiting for it. */
   peek(): Uint8Array | undefined {
-    if (this.#failure !== undefined) throw this.#failure;
+    if (this.#failed) return undefined;
     if (this.#array) return this.#array[this.#index];
     if (this.#ready === undefined && !this.#ended && this.#arrival === undefined) this.#fetch();
     return this.#ready;
@@ -253,13 +275,19 @@ class Upcoming {
       (r) => {
         if (r.done) this.#ended = true;
         else if (r.value instanceof Uint8Array) this.#ready = r.value;
-        else this.#failure = invalidPayloads();
+        else this.#fail(invalidPayloads());
       },
-      (err) => this.#failure = err,
+      (err) => this.#fail(err),
     ).finally(() => {
       this.#arrival = undefined;
       arrival.abort();
     });
+  }
+
+  #fail(err: unknown): void {
+    this.#failed = true;
+    this.#failure = err;
+    this.#ready = undefined;
   }
 }
 

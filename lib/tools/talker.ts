@@ -319,13 +319,16 @@ async function talkMany(
   if (options.replyTimeout === undefined) {
     // Each datagram as its line comes; Ctrl-C also ends a wait for the next line.
     const it = Array.isArray(messages) ? messages.values() : messages[Symbol.asyncIterator]();
-    for (let i = 0;; i++) {
+    for (let last = -Infinity;;) {
       const got = await untilStopped(Promise.resolve(it.next()), signal);
       if (got === undefined) return ExitCode.Interrupted;
       if (got.done) return ExitCode.Ok;
-      if (i > 0 && interval > 0) await sleep(interval, signal);
+      // -i apart at least: a line read later than its turn goes at once.
+      const wait = last + interval - performance.now();
+      if (wait > 0) await sleep(wait, signal);
       if (signal?.aborted) return ExitCode.Interrupted;
       out.flush(); // each line's "sent" as it goes, not at the end
+      last = performance.now();
       const sent = await sock.send(got.value);
       r.event("sent", { to, host, size: sent }, `sent ${sent} bytes to ${host}`);
     }

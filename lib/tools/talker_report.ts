@@ -69,6 +69,7 @@ export function pingFields(stats: PingStats, sock: ConnectedDatagram): object {
       }
       : {}),
     late: stats.late,
+    unmatched: stats.unmatched,
     ignored: sock.ignored,
   };
 }
@@ -92,6 +93,7 @@ export function pingSummary(stats: PingStats, sock: ConnectedDatagram): string {
     line += `, rtt min/avg/max = ${ms(min)}/${ms(avg)}/${ms(max)} ms`;
   }
   if (stats.late > 0) line += `, ${stats.late} late`;
+  if (stats.unmatched > 0) line += `, ${stats.unmatched} unmatched`;
   if (sock.ignored > 0) {
     line += `, ignored ${sock.ignored} ${
       sock.ignored === 1 ? "datagram" : "datagrams"

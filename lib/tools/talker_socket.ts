@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { UsageError } from "../cli/errors.ts";
+import { LineTooLongError, UsageError } from "../cli/errors.ts";
 import { addressKey, type IPFamily, joinHostPort } from "../net/address.ts";
 import { MAX_DATAGRAM } from "../net/_datagram_limit.ts";
 import { showUnixPath } from "../net/unix_address.ts";
@@ -214,24 +214,34 @@ export async function openTalkerSocket(
   }
 }
 
-/** Lines as they come, each refused before it is sent if it does not fit in one datagram. */
+/**
+ * Lines as they come, each refused before it is sent if it does not fit in one datagram,
+ * in the same words whether the line was measured or cut off while read.
+ */
 export async function* checkedSizes(
   lines: AsyncIterable<Uint8Array>,
   family: IPFamily,
 ): AsyncGenerator<Uint8Array> {
-  for await (const line of lines) {
-    checkDatagramSize(line.length, family);
-    yield line;
+  try {
+    for await (const line of lines) {
+      checkDatagramSize(line.length, family);
+      yield line;
+    }
+  } catch (err) {
+    if (err instanceof LineTooLongError) throw tooLong(`over ${err.limit}`, family);
+    throw err;
   }
 }
 
 /** Refuses, before anything is sent, a payload that does not fit in one datagram. */
 export function checkDatagramSize(size: number, family: IPFamily): void {
-  if (size > MAX_DATAGRAM[family]) {
-    throw new UsageError(
-      `Message too long for one datagram: ${size} bytes, the limit over IPv${family} is ${
-        MAX_DATAGRAM[family]
-      } bytes`,
-    );
-  }
+  if (size > MAX_DATAGRAM[family]) throw tooLong(String(size), family);
+}
+
+function tooLong(size: string, family: IPFamily): UsageError {
+  return new UsageError(
+    `Message too long for one datagram: ${size} bytes, the limit over IPv${family} is ${
+      MAX_DATAGRAM[family]
+    } bytes`,
+  );
 }
