@@ -734,3 +734,34 @@ Deno.test({
     }
   },
 });
+
+/** The system's default send buffer: what bounds one Unix datagram. */
+const sendBuffer = (() => {
+  try {
+    return Number(Deno.readTextFileSync("/proc/sys/net/core/wmem_default"));
+  } catch {
+    return NaN;
+  }
+})();
+
+Deno.test({
+  name: "talker -U with a datagram over the send buffer says what bounds it, exit 1",
+  ignore: !(sendBuffer < 250_000), // the message must be over it, under -U's 256 KiB
+  sanitizeOps: true,
+  sanitizeResources: true,
+  async fn() {
+    await using dir = await tempDir();
+    const path = `${dir.path}/l.sock`;
+    await using listener = new ToolProcess("listener", ["-U", path], {
+      perms: grants(dir.path),
+    });
+    await listener.waitFor(/waiting to recvfrom/);
+    const args = toolArgs("talker", ["-U", path, "-"], grants(dir.path));
+    const res = await runWithInput(Deno.execPath(), args, new Uint8Array(250_000).fill(97));
+    assertEquals(res.code, 1, res.stderr);
+    assertEquals(
+      res.stderr,
+      `talker: write unixgram ${path}: message too long: one Unix datagram must fit in the sender's send buffer (net.core.wmem_default, 212992 bytes by default)\n`,
+    );
+  },
+});

@@ -10,7 +10,7 @@ import {
   DEFAULT_PING_INTERVAL,
   DEFAULT_TALKER_COUNT,
 } from "../cli/defaults.ts";
-import { isPermissionDenied, needsGrants, PermissionError } from "../cli/errors.ts";
+import { isPermissionDenied, needsGrants, PermissionError, ToolError } from "../cli/errors.ts";
 import { ExitCode } from "../cli/exit_codes.ts";
 import { addressKey, ipFamily, joinHostPort, toV4Mapped } from "../net/address.ts";
 import {
@@ -174,7 +174,14 @@ export async function runTalker(
       options,
       out,
       r,
-      (err) => {
+      async (err) => {
+        const { errnoName } = await import("../cli/errno.ts"); // a failure's alone
+        if (errnoName(err) === "EMSGSIZE" && err instanceof NetError) {
+          // The kernel's bound is the sender's send buffer, not a fixed size as for UDP.
+          const why = "one Unix datagram must fit in the sender's send buffer " +
+            "(net.core.wmem_default, 212992 bytes by default)";
+          return new ToolError(`${err.message}: ${why}`, ExitCode.Failed, { cause: err });
+        }
         if (!isPermissionDenied(err) || err instanceof PermissionError) return err;
         const flags = unixTalkerGrants(address.path, replies);
         const what = err instanceof NetError
@@ -220,7 +227,7 @@ async function sending(
   options: TalkerOptions,
   out: Output,
   r: Reporter,
-  grants: (err: unknown) => unknown,
+  grants: (err: unknown) => unknown | Promise<unknown>,
 ): Promise<number> {
   try {
     const count = options.count ?? DEFAULT_TALKER_COUNT;
@@ -234,7 +241,7 @@ async function sending(
     return await talkMany(host, all, target, local, options, out, r);
   } catch (err) {
     if (options.signal?.aborted) return ExitCode.Interrupted; // Ctrl-C during a failing send
-    if (!(err instanceof NetError && err.timeout)) throw grants(err);
+    if (!(err instanceof NetError && err.timeout)) throw await grants(err);
     return r.fail(
       `no reply from ${targetText(target)} within ${formatDuration(options.replyTimeout ?? 0)}`,
       ExitCode.Timeout,
