@@ -108,10 +108,12 @@ export interface ServerOptions {
  * import { Output } from "../cli/output.ts";
  * import { runServer } from "./server.ts";
  * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ * const out = new Output("server");
  * const stats = await runServer(
  *   { host: "127.0.0.1", port: 0, quiet: true, signal: AbortSignal.timeout(300) },
- *   new Output("server"),
+ *   out,
  * );
+ * await out.close(); // its summary is written before the example ends
  * assertEquals(stats.served, 0);
  * ```
  */
