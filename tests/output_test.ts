@@ -3,7 +3,7 @@
 // stdout nobody reads, a full disk, a reader that leaves, and a bug.
 import { assert, assertEquals, assertMatch } from "./_assert.ts";
 import { runTool, startTool, text, toolArgs, ToolProcess, udpSocket } from "./_tools.ts";
-import { Output, OUTPUT_DRAIN_MS } from "../lib/cli/output.ts";
+import { type ByteSink, Output, OUTPUT_DRAIN_MS } from "../lib/cli/output.ts";
 import { waitRead, waitUntil } from "../testing/ready.ts";
 
 const FIXTURES = new URL("./fixtures/", import.meta.url).pathname;
@@ -158,6 +158,39 @@ Deno.test("Output on a stdout that fails to write says so once on stderr and goe
   assertEquals(out.closed, false); // not a reader that left: a tool must go on
   assertEquals(out.dropped, 3);
   await Deno.remove(path);
+});
+
+Deno.test("Output.end says what stdout lost that no summary reported: after the mark, or all when the summary did not get out", async () => {
+  const ended = async (stdout: ByteSink, mark: boolean, size = 6) => {
+    let err = "";
+    const stderr = { writeSync: (p: Uint8Array) => (err += text(p), p.length) };
+    // A stdout that takes writes at once is batched, so that lines wait; one that hangs is not.
+    const flushDelayMs = "writeSync" in stdout ? 5 : undefined;
+    const out = new Output("t", { stdout, stderr, maxPending: 0, flushDelayMs });
+    // The reader is late: each line drops the one waiting before it (the bound is 0).
+    for (const n of [1, 2, 3]) out.say(`${n}`.repeat(size));
+    if (mark) out.markReported(); // the summary says what was dropped so far
+    out.say(`summary: ${out.dropped} lines dropped`); // drops line 3
+    await out.end(50);
+    return err;
+  };
+  const reads = { writeSync: (p: Uint8Array) => p.length };
+  assertEquals(
+    await ended(reads, true),
+    "t: 1 line (10 bytes) of output was not written: stdout was not read in time\n",
+  );
+  assertEquals(
+    await ended(reads, false),
+    "t: 3 lines (30 bytes) of output were not written: stdout was not read in time\n",
+  );
+  // A stdout that takes nothing: line 1's write hangs, line 2 is dropped, then line 3, and
+  // the summary never gets out, so the exit says everything.
+  const stuck = { write: (_: Uint8Array) => new Promise<number>(() => {}) };
+  assertEquals(
+    await ended(stuck, true, 5000), // over 4 KiB: a pipe could block on it
+    "t: 4 lines (15040 bytes) of output were not written: stdout was not read in time " +
+      "(the last line written may be cut)\n",
+  );
 });
 
 // ---- The tools as processes ----
