@@ -325,7 +325,11 @@ Deno.test("server whose stdout reader is gone for good still exits 0 on SIGTERM,
     assertEquals(code, 0);
     // It waited for its output (the pipe was full) but no longer than the bound.
     assert(ms > OUTPUT_DRAIN_MS - 300 && ms < OUTPUT_DRAIN_MS + 1500, `exit took ${ms} ms`);
-    assertEquals(await stderr, "");
+    // What the pipe did not take, its summary among it, is said on stderr.
+    assertMatch(
+      await stderr,
+      /^server: \d+ lines \(\d+ bytes\) of output were not written: stdout was not read in time( \(the last line written may be cut\))?\n$/,
+    );
   } finally {
     clearTimeout(killer);
     try {
@@ -520,4 +524,65 @@ Deno.test("client printing a 3 MB response: the JSON line and the human line com
   assertEquals(human.code, 0, human.stderr.slice(0, 300));
   assertMatch(human.stdout, /^client: connecting to 127\.0\.0\.1\nclient: received 'A+'\n$/);
   assertEquals(human.stdout.length, 52 + size);
+});
+
+/** Talker's ping to a peer that never answers: 3,002 known lines on stdout, exit 3. */
+function silentPing(port: number) {
+  const args = ["--lines", "-r", "200ms", "-i", "0", "-p", String(port), "::1"];
+  const stdout = `talker: connected to [::1]:${port}\n` +
+    Array.from({ length: 3000 }, (_, i) => `talker: no reply for seq=${i + 1} within 200ms\n`)
+      .join("") +
+    "talker: 3000 sent, 0 replies, 100% lost\n";
+  const stderr = `talker: no reply from [::1]:${port} to any of 3000 datagrams\n`;
+  return { argv: [Deno.execPath(), ...toolArgs("talker", args)], stdout, stderr };
+}
+
+Deno.test("talker whose stdout nobody reads says on stderr how many lines it could not write, and keeps its exit code", async () => {
+  using peer = udpSocket("::1"); // takes the datagrams, never answers
+  const ping = silentPing(peer.port);
+  const [cmd, ...args] = ["sh", "-c", 'seq 1 3000 | "$@"', "sh", ...ping.argv];
+  const child = new Deno.Command(cmd!, { args, stdin: "null", stdout: "piped", stderr: "piped" })
+    .spawn();
+  const killer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+  try {
+    const stderr = new Response(child.stderr).text();
+    const { code } = await child.status; // stdout is read only once the talker is gone
+    const written = await new Response(child.stdout).text();
+    assertEquals(code, 3, await stderr); // no reply at all, as without the lost lines
+    const m = new RegExp(
+      `^${RegExp.escape(ping.stderr)}talker: (\\d+) lines \\((\\d+) bytes\\) of output were ` +
+        "not written: stdout was not read in time( \\(the last line written may be cut\\))?\n$",
+    ).exec(await stderr);
+    assert(m, await stderr);
+    const [lines, bytes, cut] = [Number(m[1]), Number(m[2]), m[3] !== undefined];
+    assert(ping.stdout.startsWith(written), written.slice(-200));
+    const whole = written.split("\n").length - 1;
+    assert(lines > 0 && whole + lines >= 3002 && lines <= 3002, `${whole} + ${lines}`);
+    assert(bytes <= ping.stdout.length && written.length + bytes >= ping.stdout.length);
+    // Counted exactly, unless a write was cut by the exit (its bytes are all counted).
+    if (!cut) assertEquals([whole + lines, written.length + bytes], [3002, ping.stdout.length]);
+  } finally {
+    clearTimeout(killer);
+    try {
+      child.kill("SIGKILL");
+    } catch { /* already gone */ }
+    await child.status;
+  }
+});
+
+Deno.test("talker whose stdout reader leaves early (| head -n 1) says nothing of the lines it did not write", async () => {
+  using peer = udpSocket("::1");
+  const ping = silentPing(peer.port);
+  const script = 'seq 1 3000 | { "$@"; echo "rc=$?" >&2; } | head -n 1';
+  const [cmd, ...args] = ["sh", "-c", script, "sh", ...ping.argv];
+  const child = new Deno.Command(cmd!, { args, stdin: "null", stdout: "piped", stderr: "piped" })
+    .spawn();
+  const killer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+  try {
+    const { stdout, stderr } = await child.output();
+    assertEquals(text(stdout), ping.stdout.slice(0, ping.stdout.indexOf("\n") + 1));
+    assertEquals(text(stderr), `${ping.stderr}rc=3\n`);
+  } finally {
+    clearTimeout(killer);
+  }
 });
