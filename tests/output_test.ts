@@ -3,7 +3,7 @@
 // stdout nobody reads, a full disk, a reader that leaves, and a bug.
 import { assert, assertEquals, assertMatch } from "./_assert.ts";
 import { runTool, startTool, text, toolArgs, ToolProcess, udpSocket } from "./_tools.ts";
-import { Output, OUTPUT_DRAIN_MS } from "../lib/cli/output.ts";
+import { type ByteSink, Output, OUTPUT_DRAIN_MS } from "../lib/cli/output.ts";
 import { waitRead, waitUntil } from "../testing/ready.ts";
 
 const FIXTURES = new URL("./fixtures/", import.meta.url).pathname;
@@ -160,6 +160,39 @@ Deno.test("Output on a stdout that fails to write says so once on stderr and goe
   await Deno.remove(path);
 });
 
+Deno.test("Output.end says what stdout lost that no summary reported: after the mark, or all when the summary did not get out", async () => {
+  const ended = async (stdout: ByteSink, mark: boolean, size = 6) => {
+    let err = "";
+    const stderr = { writeSync: (p: Uint8Array) => (err += text(p), p.length) };
+    // A stdout that takes writes at once is batched, so that lines wait; one that hangs is not.
+    const flushDelayMs = "writeSync" in stdout ? 5 : undefined;
+    const out = new Output("t", { stdout, stderr, maxPending: 0, flushDelayMs });
+    // The reader is late: each line drops the one waiting before it (the bound is 0).
+    for (const n of [1, 2, 3]) out.say(`${n}`.repeat(size));
+    if (mark) out.markReported(); // the summary says what was dropped so far
+    out.say(`summary: ${out.dropped} lines dropped`); // drops line 3
+    await out.end(50);
+    return err;
+  };
+  const reads = { writeSync: (p: Uint8Array) => p.length };
+  assertEquals(
+    await ended(reads, true),
+    "t: 1 line (10 bytes) of output was not written: stdout was not read in time\n",
+  );
+  assertEquals(
+    await ended(reads, false),
+    "t: 3 lines (30 bytes) of output were not written: stdout was not read in time\n",
+  );
+  // A stdout that takes nothing: line 1's write hangs, line 2 is dropped, then line 3, and
+  // the summary never gets out, so the exit says everything.
+  const stuck = { write: (_: Uint8Array) => new Promise<number>(() => {}) };
+  assertEquals(
+    await ended(stuck, true, 5000), // over 4 KiB: a pipe could block on it
+    "t: 4 lines (15040 bytes) of output were not written: stdout was not read in time " +
+      "(the last line written may be cut)\n",
+  );
+});
+
 // ---- The tools as processes ----
 
 /** The command line that runs a fixture script like a tool. */
@@ -292,7 +325,11 @@ Deno.test("server whose stdout reader is gone for good still exits 0 on SIGTERM,
     assertEquals(code, 0);
     // It waited for its output (the pipe was full) but no longer than the bound.
     assert(ms > OUTPUT_DRAIN_MS - 300 && ms < OUTPUT_DRAIN_MS + 1500, `exit took ${ms} ms`);
-    assertEquals(await stderr, "");
+    // What the pipe did not take, its summary among it, is said on stderr.
+    assertMatch(
+      await stderr,
+      /^server: \d+ lines \(\d+ bytes\) of output were not written: stdout was not read in time( \(the last line written may be cut\))?\n$/,
+    );
   } finally {
     clearTimeout(killer);
     try {
@@ -487,4 +524,65 @@ Deno.test("client printing a 3 MB response: the JSON line and the human line com
   assertEquals(human.code, 0, human.stderr.slice(0, 300));
   assertMatch(human.stdout, /^client: connecting to 127\.0\.0\.1\nclient: received 'A+'\n$/);
   assertEquals(human.stdout.length, 52 + size);
+});
+
+/** Talker's ping to a peer that never answers: 3,002 known lines on stdout, exit 3. */
+function silentPing(port: number) {
+  const args = ["--lines", "-r", "200ms", "-i", "0", "-p", String(port), "::1"];
+  const stdout = `talker: connected to [::1]:${port}\n` +
+    Array.from({ length: 3000 }, (_, i) => `talker: no reply for seq=${i + 1} within 200ms\n`)
+      .join("") +
+    "talker: 3000 sent, 0 replies, 100% lost\n";
+  const stderr = `talker: no reply from [::1]:${port} to any of 3000 datagrams\n`;
+  return { argv: [Deno.execPath(), ...toolArgs("talker", args)], stdout, stderr };
+}
+
+Deno.test("talker whose stdout nobody reads says on stderr how many lines it could not write, and keeps its exit code", async () => {
+  using peer = udpSocket("::1"); // takes the datagrams, never answers
+  const ping = silentPing(peer.port);
+  const [cmd, ...args] = ["sh", "-c", 'seq 1 3000 | "$@"', "sh", ...ping.argv];
+  const child = new Deno.Command(cmd!, { args, stdin: "null", stdout: "piped", stderr: "piped" })
+    .spawn();
+  const killer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+  try {
+    const stderr = new Response(child.stderr).text();
+    const { code } = await child.status; // stdout is read only once the talker is gone
+    const written = await new Response(child.stdout).text();
+    assertEquals(code, 3, await stderr); // no reply at all, as without the lost lines
+    const m = new RegExp(
+      `^${RegExp.escape(ping.stderr)}talker: (\\d+) lines \\((\\d+) bytes\\) of output were ` +
+        "not written: stdout was not read in time( \\(the last line written may be cut\\))?\n$",
+    ).exec(await stderr);
+    assert(m, await stderr);
+    const [lines, bytes, cut] = [Number(m[1]), Number(m[2]), m[3] !== undefined];
+    assert(ping.stdout.startsWith(written), written.slice(-200));
+    const whole = written.split("\n").length - 1;
+    assert(lines > 0 && whole + lines >= 3002 && lines <= 3002, `${whole} + ${lines}`);
+    assert(bytes <= ping.stdout.length && written.length + bytes >= ping.stdout.length);
+    // Counted exactly, unless a write was cut by the exit (its bytes are all counted).
+    if (!cut) assertEquals([whole + lines, written.length + bytes], [3002, ping.stdout.length]);
+  } finally {
+    clearTimeout(killer);
+    try {
+      child.kill("SIGKILL");
+    } catch { /* already gone */ }
+    await child.status;
+  }
+});
+
+Deno.test("talker whose stdout reader leaves early (| head -n 1) says nothing of the lines it did not write", async () => {
+  using peer = udpSocket("::1");
+  const ping = silentPing(peer.port);
+  const script = 'seq 1 3000 | { "$@"; echo "rc=$?" >&2; } | head -n 1';
+  const [cmd, ...args] = ["sh", "-c", script, "sh", ...ping.argv];
+  const child = new Deno.Command(cmd!, { args, stdin: "null", stdout: "piped", stderr: "piped" })
+    .spawn();
+  const killer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+  try {
+    const { stdout, stderr } = await child.output();
+    assertEquals(text(stdout), ping.stdout.slice(0, ping.stdout.indexOf("\n") + 1));
+    assertEquals(text(stderr), `${ping.stderr}rc=3\n`);
+  } finally {
+    clearTimeout(killer);
+  }
 });

@@ -34,6 +34,14 @@ export interface BoundedWriterOptions {
   onStdoutFailure?: ((err: unknown) => void) | undefined;
 }
 
+/** Where {@linkcode BoundedWriter.settle} gave stdout up. */
+export interface Abandoned {
+  /** The stdout position (see {@linkcode BoundedWriter.position}) from which bytes were dropped. */
+  from: number;
+  /** Whether a line may be cut there: part of it was written, or its write was in progress. */
+  cut: boolean;
+}
+
 const encoder = new TextEncoder();
 
 /**
@@ -65,6 +73,7 @@ export class BoundedWriter {
   #failed = false;
   #idle: (() => void)[] = [];
   #reserved: Chunk | undefined;
+  #abandoned: Abandoned | undefined;
   /** Where a reserve goes once stdout is given up: formatted, then counted as dropped. */
   #scratch: Chunk = { buf: new Uint8Array(CHUNK), pos: 0, start: 0, used: 0 };
   #owner: LaneOwner = {
@@ -113,10 +122,27 @@ export class BoundedWriter {
   }
 
   /**
+   * How many bytes a lane has taken so far (written, waiting, or dropped by the bound): the
+   * position of its next record. Records given after the lane was given up do not count.
+   *
+   * @param id The lane.
+   * @returns The position.
+   */
+  position(id: LaneId): number {
+    return this.#lanes[id].seq;
+  }
+
+  /** Where {@linkcode BoundedWriter.settle} gave stdout up, if it did. */
+  get abandoned(): Abandoned | undefined {
+    return this.#abandoned && { ...this.#abandoned };
+  }
+
+  /**
    * Waits up to `timeout` ms for what waits on stdout to be written; whatever is still
    * waiting then (a write that hangs included) is dropped, counted in
    * {@linkcode BoundedWriter.lost}, and stdout given up: for a tool about to say in its
-   * summary what its stdout lost, when nobody reads it.
+   * summary what its stdout lost, when nobody reads it, and for the exit. Where it was
+   * given up is then {@linkcode BoundedWriter.abandoned}.
    *
    * @param timeout The longest wait, in milliseconds.
    * @returns Whether stdout was given up.
@@ -136,6 +162,10 @@ export class BoundedWriter {
       if (!l.running) this.#kick(l);
     }
     if (l.dead || l.chunks.length === 0 || l.small) return false;
+    const head = l.chunks[0]!;
+    // A write in progress may have put part of its bytes out; so has a partial write before.
+    const cut = l.writing || (head.start > 0 && head.buf[head.start - 1] !== 10);
+    this.#abandoned = { from: l.done, cut };
     this.#bound.giveUp(l, 0);
     return true;
   }

@@ -50,11 +50,15 @@ export interface OutputOptions {
 /** How long {@linkcode Output.close} waits for pending output by default, in milliseconds. */
 export const OUTPUT_DRAIN_MS = 2000;
 
+/** How long {@linkcode Output.end} waits for stderr to take its last line, in milliseconds. */
+const LAST_LINE_MS = 500;
+
 /**
  * A tool's output. Each call is one record of whole lines for the {@linkcode BoundedWriter}:
  * stdout and stderr keep their relative order (unless one stream's write has hung for
  * 200 ms), a closed pipe (`| head`) ends stdout quietly, and any other write error (a full
- * disk) is said once on stderr. Call {@linkcode Output.close} before exiting.
+ * disk) is said once on stderr. Call {@linkcode Output.end} (or {@linkcode Output.close})
+ * before exiting.
  *
  * @example Print a line as the server does
  * ```ts
@@ -75,6 +79,9 @@ export class Output {
   /** Send status lines to stderr, keeping stdout for the exact received bytes (`--raw`). */
   statusToStderr: boolean;
   #w: BoundedWriter;
+  /** What stdout had lost when a summary said so, and its position then. */
+  #reported: { lost: Lost; at: number } | undefined;
+  #ending: Promise<void> | undefined;
 
   /**
    * An output for the tool `name`; nothing is written before the first line.
@@ -143,6 +150,85 @@ export class Output {
    */
   settle(timeout: number = OUTPUT_DRAIN_MS): Promise<boolean> {
     return this.#w.settle(timeout);
+  }
+
+  /**
+   * Notes that the tool's summary reports what stdout lost so far (its `dropped` count):
+   * {@linkcode Output.end} then says only what was lost after this call. Call it where the
+   * summary reads the counts, just before printing it.
+   *
+   * @example A summary that counts the drops: the exit adds nothing
+   * ```ts
+   * import { Output } from "./output.ts";
+   * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+   * let err = "";
+   * const stdout = { writeSync: (p: Uint8Array) => p.length };
+   * const stderr = { writeSync: (p: Uint8Array) => (err += new TextDecoder().decode(p), p.length) };
+   * const out = new Output("t", { stdout, stderr, maxPending: 0, flushDelayMs: 5 });
+   * for (const n of [1, 2, 3]) out.say(`line ${n}`); // the reader is late: 1 and 2 go
+   * await out.close();
+   * out.markReported();
+   * out.say(`${out.dropped} lines dropped`);
+   * await out.end();
+   * assertEquals([out.dropped, err], [2, ""]);
+   * ```
+   */
+  markReported(): void {
+    this.#reported = { lost: this.lost("stdout"), at: this.#w.position(0) };
+  }
+
+  /**
+   * Ends the output before the exit: waits up to `timeout` ms for what is pending
+   * ({@linkcode Output.close}), then gives stdout up, counting what is still unwritten
+   * ({@linkcode Output.settle}). If stdout lost lines that no summary reported
+   * ({@linkcode Output.markReported}; all of them if nothing printed on stdout after the
+   * mark got out), says so in one line on stderr and waits a little (500 ms at most) for
+   * stderr to take it. Quiet when stdout's reader left on purpose ({@linkcode Output.closed})
+   * or its failure was already said ({@linkcode Output.failed}). A second call returns the
+   * first's promise: the line is said once.
+   *
+   * @param timeout The longest wait for pending output, in milliseconds.
+   * @returns When the output is over.
+   * @example A stdout nobody reads: what it lost is said on stderr
+   * ```ts
+   * import { Output } from "./output.ts";
+   * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+   * let err = "";
+   * const stuck = { write: (_: Uint8Array) => new Promise<number>(() => {}) };
+   * const stderr = { writeSync: (p: Uint8Array) => (err += new TextDecoder().decode(p), p.length) };
+   * const out = new Output("talker", { stdout: stuck, stderr });
+   * for (let i = 0; i < 500; i++) out.say("0123456789");
+   * await out.end(50);
+   * assertEquals(
+   *   err,
+   *   "talker: 500 lines (9500 bytes) of output were not written: stdout was not read in " +
+   *     "time (the last line written may be cut)\n",
+   * );
+   * ```
+   */
+  end(timeout: number = OUTPUT_DRAIN_MS): Promise<void> {
+    return this.#ending ??= this.#end(timeout);
+  }
+
+  async #end(timeout: number): Promise<void> {
+    await this.close(timeout);
+    const given = await this.#w.settle(0) ? this.#w.abandoned : undefined;
+    if (this.closed || this.failed) return;
+    const lost = this.lost("stdout");
+    const mark = this.#reported;
+    // The summary is what stdout took after the mark: if none of that got out, nobody saw it.
+    const seen = mark !== undefined &&
+      !(given && given.from <= mark.at && this.#w.position(0) > mark.at);
+    const lines = lost.lines - (seen ? mark.lost.lines : 0);
+    const bytes = lost.bytes - (seen ? mark.lost.bytes : 0);
+    if (lines <= 0) return;
+    const [what, were] = lines === 1 ? ["line", "was"] : ["lines", "were"];
+    const cut = given?.cut ? " (the last line written may be cut)" : "";
+    this.error(
+      `${lines} ${what} (${bytes} bytes) of output ${were} not written: ` +
+        `stdout was not read in time${cut}`,
+    );
+    await this.#w.close(LAST_LINE_MS);
   }
 
   /**

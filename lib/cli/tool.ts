@@ -161,8 +161,9 @@ export interface RunMainOptions {
 /**
  * Runs a tool as a program: {@linkcode runTool}, then lets pending output out (for at most
  * {@linkcode OUTPUT_DRAIN_MS}, so that a reader that is gone cannot hang the exit) and exits
- * with its code. A promise rejected and never handled is a bug: one `internal error` line
- * on stderr, exit 70.
+ * with its code. Output that stdout never took and no summary reported is said in one line
+ * on stderr ({@linkcode Output.end}). A promise rejected and never handled is a bug: one
+ * `internal error` line on stderr, exit 70.
  *
  * @param info The tool's name, usage and help.
  * @param main The tool's body.
@@ -189,9 +190,9 @@ export async function runMain(
     if (failed) return;
     failed = true;
     out.error(`internal error: ${String(event.reason)}`);
-    void out.close().finally(() => Deno.exit(ExitCode.Internal));
+    void out.end(OUTPUT_DRAIN_MS).finally(() => Deno.exit(ExitCode.Internal));
   });
   const code = await runTool(info, Deno.args, main, out);
-  await out.close(OUTPUT_DRAIN_MS);
+  await out.end(OUTPUT_DRAIN_MS);
   Deno.exit(failed ? ExitCode.Internal : code);
 }

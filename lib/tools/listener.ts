@@ -314,6 +314,7 @@ export async function runListener(options: ListenerOptions, out: Output): Promis
   const newer = Object.fromEntries(
     NEWER_REASONS.filter((k) => notEchoed[k] > 0).map((k) => [REASON[k], notEchoed[k]]),
   );
+  if (r.json || printed) out.markReported(); // the summary says what was dropped
   r.summary(
     {
       datagrams: stats.datagrams,

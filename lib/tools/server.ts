@@ -196,7 +196,7 @@ export async function runServer(options: ServerOptions, out: Output): Promise<Se
     stopNow: options.stopNow,
     onDrain,
   });
-  let droppedLines = out.dropped;
+  let droppedLines = 0;
   let echoed = tally.echoed;
   for (const { stats: more, tally: theirs, droppedLines: dropped } of await Promise.all(extra)) {
     droppedLines += dropped;
@@ -209,6 +209,8 @@ export async function runServer(options: ServerOptions, out: Output): Promise<Se
     stats.failedHandshakes += more.failedHandshakes;
   }
   serving.flush();
+  droppedLines += out.dropped;
+  out.markReported(); // the summary says what was dropped: the exit need not
   const byAccess = options.access !== undefined &&
     (options.access.allow?.length || options.access.deny?.length);
   r.summary(
