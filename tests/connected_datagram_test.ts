@@ -217,3 +217,22 @@ Deno.test("udpPing(): the interval is the least time between two sends, a payloa
   assert(b - a >= 590 && b - a < 790, `b went ${b - a} ms after a: at once once read`);
   assert(c - b >= 399, `c went ${c - b} ms after b: the interval is at least 400 ms`);
 });
+
+Deno.test("udpPing(): a send that fails sends no more, and the requests in flight still get their replies", async () => {
+  using echo = udpSocket("127.0.0.1");
+  using sock = connectDatagram({ hostname: "127.0.0.1", port: echo.port });
+  const answering = (async () => {
+    const [data, from] = await echo.receive();
+    await new Promise((r) => setTimeout(r, 200)); // answered after the send failed
+    await echo.send(data, from);
+  })();
+  // 70,000 bytes do not fit in one IPv4 datagram: the kernel refuses the send (EMSGSIZE).
+  const stats = await udpPing(sock, [bytes("first"), new Uint8Array(70_000)], {
+    interval: 0,
+    timeout: 5000,
+  });
+  await answering;
+  assertEquals([stats.sent, stats.replies], [1, 1]);
+  assert(stats.error instanceof NetError, String(stats.error));
+  assertEquals(stats.error.op, "write");
+});

@@ -66,10 +66,10 @@ export interface PingStats {
   /** Round trips of the answered requests, in milliseconds, in order. */
   rtts: number[];
   /**
-   * What ended the run early, when something did: a send or receive failure (a
-   * {@linkcode NetError}), which ends it at once, or what the payloads' async source threw,
-   * after which the requests in flight still get their replies or timeouts. The counts are
-   * those up to the end. Undefined when the run ended as planned or by its signal.
+   * What ended the run early, when something did: a failed receive (a
+   * {@linkcode NetError}), which ends it at once, or a failed send or what the payloads'
+   * async source threw, after which the requests in flight still get their replies or
+   * timeouts. Undefined when the run ended as planned or by its signal.
    */
   error?: unknown;
 }
@@ -91,9 +91,9 @@ export interface PingStats {
  * items go out as they come (each no sooner than `interval` after the last; the replies
  * and timeouts are handled while the next is awaited).
  * @param options Pace, timeout, a callback per request and a stop signal.
- * @returns The counts and round trips; a send or receive that failed (not a timeout) ends
- * the run at once, an async source that threw ends the sending (the requests in flight
- * still get their outcome), and the error is in `error`, beside the counts.
+ * @returns The counts and round trips; a receive that failed (not a timeout) ends the run
+ * at once, a send that failed or an async source that threw ends the sending (the requests
+ * in flight still get their outcome), and the error is in `error`, beside the counts.
  * @throws {RangeError} For a negative or NaN `interval` or `timeout`.
  * @throws {TypeError} When `payloads` is not an array or async iterable of `Uint8Array`.
  * @example Ping an echo peer three times
@@ -136,6 +136,8 @@ export async function udpPing(
   const expired: Uint8Array[] = [];
   let next = performance.now();
   let seq = 0;
+  /** A send that failed: nothing more is sent, the requests in flight still get their outcome. */
+  let sendFailure: NetError | undefined;
   try {
     while (!signal?.aborted) {
       const now = performance.now();
@@ -145,14 +147,21 @@ export async function udpPing(
         if (expired.push(request) > EXPIRED_KEPT) expired.shift();
         options.onResult?.({ seq, request });
       }
-      const ready = source.peek();
-      if (ready === undefined && source.done && waiting.length === 0) break;
+      const ready = sendFailure === undefined ? source.peek() : undefined;
+      const over = sendFailure !== undefined || source.done;
+      if (ready === undefined && over && waiting.length === 0) break;
       // Requests go out on the interval, whatever the replies do (as ping sends).
       if (ready !== undefined && now >= next) {
         source.take();
         next = now + interval; // never sooner after a payload that came late
         const start = performance.now();
-        await sock.send(ready);
+        try {
+          await sock.send(ready);
+        } catch (err) {
+          if (!(err instanceof NetError)) throw err;
+          sendFailure = err; // a datagram too long, a peer that does not read: the socket stays
+          continue;
+        }
         waiting.push({ seq: ++seq, request: ready, start });
         stats.sent++;
         options.onSent?.(seq, ready);
@@ -162,7 +171,7 @@ export async function udpPing(
       const firstTimeout = waiting.length > 0 ? waiting[0]!.start + timeout : Infinity;
       const due = Math.min(nextSend, firstTimeout);
       // The next payload not there yet (a line still being typed): it too ends a wait.
-      const arrival = ready === undefined && !source.done ? source.arrival : undefined;
+      const arrival = ready === undefined && !over ? source.arrival : undefined;
       if (due === Infinity) {
         if (arrival === undefined) break;
         await untilAborted(arrival, signal);
@@ -188,8 +197,9 @@ export async function udpPing(
       stats.rtts.push(rtt);
       options.onResult?.({ seq: found.seq, request: found.request, reply, rtt });
     }
-    // A source that failed sent no more; the requests in flight had their outcome.
-    if (source.failed) stats.error = source.failure;
+    // A send or a source that failed sent no more; the requests in flight had their outcome.
+    if (sendFailure !== undefined) stats.error = sendFailure;
+    else if (source.failed) stats.error = source.failure;
   } catch (err) {
     if (!(err instanceof NetError)) throw err; // a bug of a callback's
     stats.error = err; // the counts so far stand, beside what ended the run
