@@ -201,7 +201,7 @@ export class Output {
    * await out.end(50);
    * assertEquals(
    *   err,
-   *   "talker: 500 lines (9500 bytes) of output were not written: stdout was not read in " +
+   *   "talker: up to 500 lines (9500 bytes) of output were not written: stdout was not read in " +
    *     "time (the last line written may be cut)\n",
    * );
    * ```
@@ -223,9 +223,10 @@ export class Output {
     const bytes = lost.bytes - (seen ? mark.lost.bytes : 0);
     if (lines <= 0) return;
     const [what, were] = lines === 1 ? ["line", "was"] : ["lines", "were"];
-    const cut = given?.cut ? " (the last line written may be cut)" : "";
+    // A write the exit stopped may have put part of its bytes out: they are counted too.
+    const [upTo, cut] = given?.cut ? ["up to ", " (the last line written may be cut)"] : ["", ""];
     this.error(
-      `${lines} ${what} (${bytes} bytes) of output ${were} not written: ` +
+      `${upTo}${lines} ${what} (${bytes} bytes) of output ${were} not written: ` +
         `stdout was not read in time${cut}`,
     );
     await this.#w.close(LAST_LINE_MS);
