@@ -136,3 +136,13 @@ Deno.test("escapeInto() stays within maxEscapedLength() for the widest escapes",
   const bytes = new Uint8Array(64).fill(0xff);
   assertEquals(escapeInto(bytes, new Uint8Array(maxEscapedLength(64)), 0), 256);
 });
+
+Deno.test("a host name in a getaddrinfo line is escaped as every other line is (\\x1b, \\u{202e}), its quote too", async () => {
+  const { runTool } = await import("./_tools.ts");
+  const res = await runTool("client", ['a"\x1b[2J\u202eb.invalid']);
+  assertEquals(res.code, 1, res.stderr);
+  assert(
+    res.stderr.endsWith(` (host "a\\"\\x1b[2J\\u{202e}b.invalid")\n`),
+    res.stderr,
+  ); // JSON's \u001b before, beside the \xHH of the rest
+});

@@ -241,13 +241,30 @@ export function errorLine(tool: string, usage: string, err: unknown): string {
 function rawErrorLine(tool: string, usage: string, err: unknown): string {
   if (err instanceof UsageError && err.showUsage) return usage;
   if (err instanceof ResolveError && !isPermissionDenied(err)) {
-    return `getaddrinfo: ${err.reason} (host ${JSON.stringify(err.address)})`;
+    return `getaddrinfo: ${err.reason} (host ${quoteField(err.address)})`;
   }
   if (err instanceof Deno.errors.NotCapable) return `${tool}: permission denied: ${err.message}`;
   if (exitCodeOf(err) === ExitCode.Internal) {
     return `${tool}: internal error: ${err instanceof Error ? err.stack ?? err.message : err}`;
   }
   return `${tool}: ${(err as Error).message}`;
+}
+
+/**
+ * A name a user or a peer gave, quoted for an error line: `"` and `\` escaped, and what
+ * could drive a terminal shown as the rest of the line shows it (`\x1b`, `\u{202e}`).
+ *
+ * @param text The name.
+ * @returns It, quoted.
+ * @example
+ * ```ts
+ * import { quoteField } from "./errors.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert/strict";
+ * assertEquals(quoteField('a"\x1b[2J\u202e.invalid'), '"a\\"\\x1b[2J\\u{202e}.invalid"');
+ * ```
+ */
+export function quoteField(text: string): string {
+  return `"${safeLine(text.replace(/["\\]/g, "\\$&"), false)}"`;
 }
 
 /**

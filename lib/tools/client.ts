@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { isPermissionDenied, needsGrants } from "../cli/errors.ts";
+import { isPermissionDenied, needsGrants, quoteField } from "../cli/errors.ts";
 import {
   DEFAULT_CONNECT_TIMEOUT,
   DEFAULT_READ_TIMEOUT,
@@ -200,7 +200,7 @@ export async function runClient(
     if (lookupDeadline?.aborted && err === lookupDeadline.reason) {
       const waited = formatDuration(connectTimeout);
       return r.fail(
-        `getaddrinfo: no answer within ${waited} (host ${JSON.stringify(host)})`,
+        `getaddrinfo: no answer within ${waited} (host ${quoteField(host)})`,
         ExitCode.Timeout,
         { errno: "ETIMEDOUT" },
       );
