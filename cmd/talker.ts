@@ -129,11 +129,12 @@ usage: talker [options] hostname message`,
 With -n or --lines and --reply, talker is a UDP ping (against 'listener --echo -k'): each
 reply is matched to its request by its bytes and timed, and a summary ends the run:
   talker: 5 sent, 5 replies, 0% lost, rtt min/avg/max = 0.081/0.105/0.160 ms
-A reply after its --reply time is counted as late, a datagram that echoes no request as
-unmatched; neither is matched to a later request (with identical payloads a late reply
-that comes while the next request waits cannot be told apart: --lines with distinct
-lines matches exactly). -i is the least time between two sends: a line read later than
-its turn goes at once. Exit 3 when no reply came at all.
+A reply after its --reply time is counted as late, any other datagram that matches no
+request waiting (not an echo, or a second echo) as unmatched; neither is matched to a
+later request (with identical payloads a late reply that comes while the next request
+waits cannot be told apart: --lines with distinct lines matches exactly). -i is the
+least time between two sends: a line read later than its turn goes at once. Exit 3 when
+no reply came at all.
 A message that starts with '-' goes after '--': talker ::1 -- -hello
 The largest message is ${MAX_DATAGRAM[4]} bytes over IPv4 and ${
         MAX_DATAGRAM[6]

@@ -341,6 +341,41 @@ Deno.test("server whose stdout reader is gone for good still exits 0 on SIGTERM,
   }
 });
 
+Deno.test("a Ctrl-C while a tool waits at exit for a stdout nobody reads cuts the wait short: said, exit 130", async () => {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: toolArgs("server", ["-H", "127.0.0.1", "-p", "0"]),
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const killer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+  const stderr = new Response(child.stderr).text();
+  const stdout = child.stdout.getReader();
+  try {
+    const { match } = await readUntil(stdout, /listening on .*:(\d+)\n/);
+    const load = await clients(Number(match[1]), 3000, 100); // 114 KB of lines: the pipe fills
+    assertEquals(load.exact, 3000, load.wrong.join("\n"));
+    child.kill("SIGTERM"); // the server stops, then waits up to 2 s for its stdout
+    await new Promise((r) => setTimeout(r, 1000)); // the scenario: the user gives up waiting
+    child.kill("SIGINT");
+    const status = await child.status;
+    // Before, the default action killed it: no line, no exit code of its own.
+    assertEquals([status.signal, status.code], [null, 130], await stderr);
+    assertMatch(
+      await stderr,
+      /^server: (up to )?\d+ lines \(\d+ bytes\) of output were not written: stdout was not read in time( \(the last line written may be cut\))?\n$/,
+    );
+  } finally {
+    clearTimeout(killer);
+    try {
+      child.kill("SIGKILL");
+    } catch { /* already gone */ }
+    await stdout.cancel();
+    await child.status;
+    await stderr;
+  }
+});
+
 Deno.test({
   name: "server with stdout on a full disk serves every client, says so once and exits 0",
   ignore: !LINUX,

@@ -132,6 +132,11 @@ export class BoundedWriter {
     return this.#lanes[id].seq;
   }
 
+  /** Whether nothing waits to be written (each lane written out, or given up). */
+  get idle(): boolean {
+    return this.#idleNow();
+  }
+
   /** Where {@linkcode BoundedWriter.settle} gave stdout up, if it did. */
   get abandoned(): Abandoned | undefined {
     return this.#abandoned && { ...this.#abandoned };

@@ -188,6 +188,7 @@ export class Output {
    * first's promise: the line is said once.
    *
    * @param timeout The longest wait for pending output, in milliseconds.
+   * @param signal Cuts the wait short (a Ctrl-C during it): what waits is given up and said.
    * @returns When the output is over.
    * @example A stdout nobody reads: what it lost is said on stderr
    * ```ts
@@ -206,12 +207,17 @@ export class Output {
    * );
    * ```
    */
-  end(timeout: number = OUTPUT_DRAIN_MS): Promise<void> {
-    return this.#ending ??= this.#end(timeout);
+  end(timeout: number = OUTPUT_DRAIN_MS, signal?: AbortSignal): Promise<void> {
+    return this.#ending ??= this.#end(timeout, signal);
   }
 
-  async #end(timeout: number): Promise<void> {
-    await this.close(timeout);
+  /** Whether nothing waits to be written: {@linkcode Output.end} will not wait. */
+  get idle(): boolean {
+    return this.#w.idle;
+  }
+
+  async #end(timeout: number, signal: AbortSignal | undefined): Promise<void> {
+    await untilAborted(this.close(timeout), signal);
     const given = await this.#w.settle(0) ? this.#w.abandoned : undefined;
     if (this.closed || this.failed) return;
     const lost = this.lost("stdout");
@@ -352,5 +358,21 @@ export class Output {
    */
   close(timeout: number = OUTPUT_DRAIN_MS): Promise<void> {
     return this.#w.close(timeout);
+  }
+}
+
+/** `work`, or less once `signal` aborts. */
+async function untilAborted(work: Promise<void>, signal: AbortSignal | undefined): Promise<void> {
+  if (signal === undefined) return await work;
+  let onAbort = () => {};
+  const aborted = new Promise<void>((resolve) => {
+    onAbort = resolve;
+    if (signal.aborted) resolve();
+    else signal.addEventListener("abort", onAbort, { once: true });
+  });
+  try {
+    await Promise.race([work, aborted]);
+  } finally {
+    signal.removeEventListener("abort", onAbort);
   }
 }

@@ -6,6 +6,8 @@
 import { ExitCode } from "./exit_codes.ts";
 
 const stopping = new AbortController();
+/** When the last stop was taken (`performance.now()`): a repeat this soon is the same press. */
+let lastStop = -Infinity;
 
 /**
  * Whether the process was asked to stop (a first SIGINT or SIGTERM reached an
@@ -34,6 +36,8 @@ export interface TerminationSignal extends Disposable {
   now: AbortSignal;
   /** The exit code the second signal asks for: 130 (SIGINT) or 143 (SIGTERM); 0 before. */
   readonly code: number;
+  /** The exit code of the signal that aborted `signal`, as a shell reports it; 0 before. */
+  readonly firstCode: number;
 }
 
 /** Options for {@linkcode onTermination}. */
@@ -82,7 +86,7 @@ export function onTermination(options: TerminationOptions = {}): TerminationSign
   const controller = new AbortController();
   const now = new AbortController();
   let code = 0;
-  let first = 0;
+  let firstCode = 0;
   controller.signal.addEventListener("abort", () => stopping.abort(), { once: true });
   // SIGHUP (the terminal closed) stops as SIGTERM does: socket files removed, summary said.
   const names: Deno.Signal[] = Deno.build.os === "windows"
@@ -91,14 +95,16 @@ export function onTermination(options: TerminationOptions = {}): TerminationSign
   const handlers = names.map((name) => {
     const handler = () => {
       const signalCode = name === "SIGTERM" ? 143 : name === "SIGHUP" ? 129 : ExitCode.Interrupted;
+      // One Ctrl-C, forwarded (also when it reaches the exit after the tool's own handler).
+      if (performance.now() - lastStop < SAME_PRESS_MS) return;
       if (controller.signal.aborted) {
-        if (performance.now() - first < SAME_PRESS_MS) return; // one Ctrl-C, forwarded
         if (!options.drain || now.signal.aborted) Deno.exit(signalCode);
         code = signalCode;
         now.abort();
         return;
       }
-      first = performance.now();
+      lastStop = performance.now();
+      firstCode = signalCode;
       if (name === "SIGINT") clearEchoedInterrupt();
       controller.abort();
     };
@@ -110,6 +116,9 @@ export function onTermination(options: TerminationOptions = {}): TerminationSign
     now: now.signal,
     get code() {
       return code;
+    },
+    get firstCode() {
+      return firstCode;
     },
     [Symbol.dispose]() {
       for (const [name, handler] of handlers) Deno.removeSignalListener(name, handler);

@@ -193,6 +193,13 @@ export async function runMain(
     void out.end(OUTPUT_DRAIN_MS).finally(() => Deno.exit(ExitCode.Internal));
   });
   const code = await runTool(info, Deno.args, main, out);
+  if (!out.idle) {
+    // Waiting for a stdout nobody reads: Ctrl-C cuts the wait short (said, exit 130).
+    const { onTermination } = await import("./signals.ts");
+    using stop = onTermination();
+    await out.end(OUTPUT_DRAIN_MS, stop.signal);
+    if (stop.signal.aborted) Deno.exit(stop.firstCode);
+  }
   await out.end(OUTPUT_DRAIN_MS);
   Deno.exit(failed ? ExitCode.Internal : code);
 }

@@ -61,7 +61,7 @@ export interface PingStats {
   replies: number;
   /** Replies to a request whose timeout had passed (reported without a reply). */
   late: number;
-  /** Datagrams from the peer that echo no request sent: not counted as replies. */
+  /** Other datagrams from the peer that match no request waiting (not an echo, a second echo). */
   unmatched: number;
   /** Round trips of the answered requests, in milliseconds, in order. */
   rtts: number[];

@@ -331,7 +331,7 @@ async function talkMany(
       if (got === undefined) return ExitCode.Interrupted;
       if (got.done) return ExitCode.Ok;
       // -i apart at least: a line read later than its turn goes at once.
-      const wait = last + interval - performance.now();
+      const wait = Math.ceil(last + interval - performance.now()); // a timer may fire a bit early
       if (wait > 0) await sleep(wait, signal);
       if (signal?.aborted) return ExitCode.Interrupted;
       out.flush(); // each line's "sent" as it goes, not at the end
