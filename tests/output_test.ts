@@ -304,7 +304,15 @@ Deno.test("server whose stdout is never read serves 3,000 clients, then summaris
   }
 });
 
-Deno.test("server whose stdout reader is gone for good still exits 0 on SIGTERM, within the drain bound", async () => {
+/** The line a tool says at exit of the output its stdout never took. */
+const LOST_AT_EXIT =
+  /^server: (up to )?\d+ lines \(\d+ bytes\) of output were not written: stdout was not read in time( \(the last line written may be cut\))?\n$/;
+
+/**
+ * A server whose stdout nobody reads, 3,000 clients' lines waiting in it, stopped by `stop`:
+ * its exit status, the time from `stop` to its exit, and its stderr.
+ */
+async function stopUnreadServer(stop: (child: Deno.ChildProcess) => Promise<void>) {
   const child = new Deno.Command(Deno.execPath(), {
     args: toolArgs("server", ["-H", "127.0.0.1", "-p", "0"]),
     stdin: "null",
@@ -319,17 +327,9 @@ Deno.test("server whose stdout reader is gone for good still exits 0 on SIGTERM,
     const load = await clients(Number(match[1]), 3000, 100); // 114 KB of lines: the pipe fills
     assertEquals(load.exact, 3000, load.wrong.join("\n"));
     const t0 = performance.now();
-    child.kill("SIGTERM");
-    const { code } = await child.status;
-    const ms = performance.now() - t0;
-    assertEquals(code, 0);
-    // It waited for its output (the pipe was full) but no longer than the bound.
-    assert(ms > OUTPUT_DRAIN_MS - 300 && ms < OUTPUT_DRAIN_MS + 1500, `exit took ${ms} ms`);
-    // What the pipe did not take, its summary among it, is said on stderr.
-    assertMatch(
-      await stderr,
-      /^server: (up to )?\d+ lines \(\d+ bytes\) of output were not written: stdout was not read in time( \(the last line written may be cut\))?\n$/,
-    );
+    await stop(child);
+    const status = await child.status;
+    return { status, ms: performance.now() - t0, stderr: await stderr };
   } finally {
     clearTimeout(killer);
     try {
@@ -339,41 +339,29 @@ Deno.test("server whose stdout reader is gone for good still exits 0 on SIGTERM,
     await child.status;
     await stderr;
   }
+}
+
+Deno.test("server whose stdout reader is gone for good still exits 0 on SIGTERM, within the drain bound", async () => {
+  const { status, ms, stderr } = await stopUnreadServer((child) => {
+    child.kill("SIGTERM");
+    return Promise.resolve();
+  });
+  assertEquals(status.code, 0, stderr);
+  // It waited for its output (the pipe was full) but no longer than the bound.
+  assert(ms > OUTPUT_DRAIN_MS - 300 && ms < OUTPUT_DRAIN_MS + 1500, `exit took ${ms} ms`);
+  // What the pipe did not take, its summary among it, is said on stderr.
+  assertMatch(stderr, LOST_AT_EXIT);
 });
 
 Deno.test("a Ctrl-C while a tool waits at exit for a stdout nobody reads cuts the wait short: said, exit 130", async () => {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: toolArgs("server", ["-H", "127.0.0.1", "-p", "0"]),
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const killer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-  const stderr = new Response(child.stderr).text();
-  const stdout = child.stdout.getReader();
-  try {
-    const { match } = await readUntil(stdout, /listening on .*:(\d+)\n/);
-    const load = await clients(Number(match[1]), 3000, 100); // 114 KB of lines: the pipe fills
-    assertEquals(load.exact, 3000, load.wrong.join("\n"));
+  const { status, stderr } = await stopUnreadServer(async (child) => {
     child.kill("SIGTERM"); // the server stops, then waits up to 2 s for its stdout
     await new Promise((r) => setTimeout(r, 1000)); // the scenario: the user gives up waiting
     child.kill("SIGINT");
-    const status = await child.status;
-    // Before, the default action killed it: no line, no exit code of its own.
-    assertEquals([status.signal, status.code], [null, 130], await stderr);
-    assertMatch(
-      await stderr,
-      /^server: (up to )?\d+ lines \(\d+ bytes\) of output were not written: stdout was not read in time( \(the last line written may be cut\))?\n$/,
-    );
-  } finally {
-    clearTimeout(killer);
-    try {
-      child.kill("SIGKILL");
-    } catch { /* already gone */ }
-    await stdout.cancel();
-    await child.status;
-    await stderr;
-  }
+  });
+  // Before, the default action killed it: no line, no exit code of its own.
+  assertEquals([status.signal, status.code], [null, 130], stderr);
+  assertMatch(stderr, LOST_AT_EXIT);
 });
 
 Deno.test({
