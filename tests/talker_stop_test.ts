@@ -223,7 +223,7 @@ Deno.test("talker --lines says a line too long for a datagram in the datagram's 
   using peer = udpSocket("127.0.0.1");
   const cases: [number, string][] = [
     [65510, "65510 bytes"], // measured: under the read bound, over IPv4's limit
-    [70000, "over 65527 bytes"], // cut off while read
+    [70000, "over 65507 bytes"], // cut off while read (past IPv6's 65,527), said in IPv4's terms
   ];
   for (const [size, said] of cases) {
     await using proc = new ToolProcess(
@@ -243,4 +243,21 @@ Deno.test("talker --lines says a line too long for a datagram in the datagram's 
       `talker: Message too long for one datagram: ${said}, the limit over IPv4 is 65507 bytes\n`,
     );
   }
+});
+
+Deno.test("talker --lines ping: Ctrl-C while the requests in flight wait still says the failure that stopped the sending", async () => {
+  using silent = udpSocket("::1"); // takes the datagrams, never answers
+  const args = ["--lines", "--json", "-r", "10s", "-i", "0", "-p", String(silent.port), "::1"];
+  await using proc = new ToolProcess("talker", args, { stdin: "piped" });
+  const input = proc.child.stdin.getWriter();
+  await input.write(new Uint8Array([120, 10, ...new Uint8Array(65528).fill(121), 10]));
+  await input.close();
+  await proc.waitFor(/"event":"sent".*"seq":1/);
+  await new Promise((r) => setTimeout(r, 300)); // the long line is refused meanwhile
+  proc.kill("SIGINT");
+  assertEquals(await proc.exit(), 130, proc.stderr);
+  const events = parseEvents(proc.stdout);
+  assertEquals(events.map((e) => e.event), ["connected", "sent", "summary", "error"]);
+  assertMatch(String(events[3]!.message), /^Message too long for one datagram: over 65527 bytes/);
+  assertEquals(events[3]!.exit_code, 130);
 });

@@ -766,3 +766,13 @@ Deno.test({
     );
   },
 });
+
+Deno.test("talker -U without its grants names them quoted for the shell, a path with a space and quotes too", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/a b'c"d`;
+  const res = await runTool("talker", ["-U", path, "hi"], { perms: ["--allow-net"] });
+  assertEquals(res.code, 4, res.stderr);
+  // Pasted into a shell, the flag names the path itself.
+  const quoted = `'${dir.path}/a b'\\''c"d'`;
+  assert(res.stderr.includes(`run again with --allow-write=${quoted}`), res.stderr);
+});

@@ -10,7 +10,7 @@ import {
   DEFAULT_PING_INTERVAL,
   DEFAULT_TALKER_COUNT,
 } from "../cli/defaults.ts";
-import { isPermissionDenied, needsGrants, PermissionError, ToolError } from "../cli/errors.ts";
+import { exitCodeOf, needsGrants, ToolError } from "../cli/errors.ts";
 import { ExitCode } from "../cli/exit_codes.ts";
 import { addressKey, ipFamily, joinHostPort, toV4Mapped } from "../net/address.ts";
 import {
@@ -21,7 +21,7 @@ import {
   openTalkerSocket,
   type TalkerTarget,
   targetText,
-  unixTalkerGrants,
+  unixTalkerError,
 } from "./talker_socket.ts";
 import { parseUnixAddress } from "../net/unix_address.ts";
 import { pingFields, pingLine, pingSummary, replyFrom } from "./talker_report.ts";
@@ -174,21 +174,7 @@ export async function runTalker(
       options,
       out,
       r,
-      async (err) => {
-        const { errnoName } = await import("../cli/errno.ts"); // a failure's alone
-        if (errnoName(err) === "EMSGSIZE" && err instanceof NetError) {
-          // The kernel's bound is the sender's send buffer, not a fixed size as for UDP.
-          const why = "one Unix datagram must fit in the sender's send buffer " +
-            "(net.core.wmem_default, 212992 bytes by default)";
-          return new ToolError(`${err.message}: ${why}`, ExitCode.Failed, { cause: err });
-        }
-        if (!isPermissionDenied(err) || err instanceof PermissionError) return err;
-        const flags = unixTalkerGrants(address.path, replies);
-        const what = err instanceof NetError
-          ? `${err.op} ${err.network} ${err.address}: permission denied`
-          : "permission denied";
-        return new PermissionError(`${what}: run again with ${flags.join(" ")}`, { cause: err });
-      },
+      (err) => unixTalkerError(err, address.path, replies),
     );
   }
   const family = options.family ?? "any";
@@ -240,7 +226,12 @@ async function sending(
       : messages;
     return await talkMany(host, all, target, local, options, out, r);
   } catch (err) {
-    if (options.signal?.aborted) return ExitCode.Interrupted; // Ctrl-C during a failing send
+    if (options.signal?.aborted) {
+      // Ctrl-C ends the run (130), but a failure that stopped the sending is still said.
+      const said = await grants(err);
+      if (exitCodeOf(said) === ExitCode.Internal) throw said;
+      throw new ToolError((said as Error).message, ExitCode.Interrupted, { cause: said });
+    }
     if (!(err instanceof NetError && err.timeout)) throw await grants(err);
     return r.fail(
       `no reply from ${targetText(target)} within ${formatDuration(options.replyTimeout ?? 0)}`,

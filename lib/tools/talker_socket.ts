@@ -6,14 +6,22 @@
  *
  * @module
  */
-import { LineTooLongError, UsageError } from "../cli/errors.ts";
+import {
+  isPermissionDenied,
+  LineTooLongError,
+  PermissionError,
+  ToolError,
+  UsageError,
+} from "../cli/errors.ts";
+import { ExitCode } from "../cli/exit_codes.ts";
+import { shellQuote } from "../net/unix_grants.ts";
 import { addressKey, type IPFamily, joinHostPort } from "../net/address.ts";
 import { MAX_DATAGRAM } from "../net/_datagram_limit.ts";
 import { showUnixPath } from "../net/unix_address.ts";
 import { connectDatagram, ConnectedDatagram } from "../net/connected_datagram.ts";
 import { listenDatagram } from "../net/_listen_datagram.ts";
 import { isBroadcastAddress, multicastFamily } from "../net/multicast_address.ts";
-import { opError } from "../net/errors.ts";
+import { NetError, opError } from "../net/errors.ts";
 import type { OnStep } from "../net/steps.ts";
 
 /** Where the talker sends: an IP literal and port, or a Unix datagram socket's path. */
@@ -62,14 +70,43 @@ export function unixTalkerGrants(path: string, replies: boolean): string[] {
   };
   const dir = replyDir(path);
   if (!path.startsWith("\0") && !granted({ name: "write", path })) {
-    missing.push(`--allow-write=${path}`);
+    missing.push(`--allow-write=${shellQuote(path)}`);
   }
   if (replies && dir !== "@") {
-    if (!granted({ name: "read", path: dir })) missing.push(`--allow-read=${dir}`);
-    if (!granted({ name: "write", path: dir })) missing.push(`--allow-write=${dir}`);
+    if (!granted({ name: "read", path: dir })) missing.push(`--allow-read=${shellQuote(dir)}`);
+    if (!granted({ name: "write", path: dir })) missing.push(`--allow-write=${shellQuote(dir)}`);
   }
   if (!granted({ name: "net" })) missing.push("--allow-net");
   return missing;
+}
+
+/**
+ * What a failure of `talker -U` says: a datagram over the send buffer names that bound, a
+ * refused grant names every flag the run needs (quoted for the shell); anything else as is.
+ *
+ * @param err The failure.
+ * @param path The peer's path.
+ * @param replies Whether the talker binds a temporary path.
+ * @returns The error to end the run with.
+ */
+export async function unixTalkerError(
+  err: unknown,
+  path: string,
+  replies: boolean,
+): Promise<unknown> {
+  const { errnoName } = await import("../cli/errno.ts"); // a failure's alone
+  if (errnoName(err) === "EMSGSIZE" && err instanceof NetError) {
+    // The kernel's bound is the sender's send buffer, not a fixed size as for UDP.
+    const why = "one Unix datagram must fit in the sender's send buffer " +
+      "(net.core.wmem_default, 212992 bytes by default)";
+    return new ToolError(`${err.message}: ${why}`, ExitCode.Failed, { cause: err });
+  }
+  if (!isPermissionDenied(err) || err instanceof PermissionError) return err;
+  const flags = unixTalkerGrants(path, replies);
+  const what = err instanceof NetError
+    ? `${err.op} ${err.network} ${err.address}: permission denied`
+    : "permission denied";
+  return new PermissionError(`${what}: run again with ${flags.join(" ")}`, { cause: err });
 }
 
 async function openUnixSocket(
@@ -228,7 +265,9 @@ export async function* checkedSizes(
       yield line;
     }
   } catch (err) {
-    if (err instanceof LineTooLongError) throw tooLong(`over ${err.limit}`, family);
+    // Cut off at the largest datagram of all: over this family's limit too, said as one.
+    const over = err instanceof LineTooLongError && Math.min(err.limit, MAX_DATAGRAM[family]);
+    if (over) throw tooLong(`over ${over}`, family);
     throw err;
   }
 }
