@@ -6,7 +6,7 @@
  * @module
  */
 import { multicastFamily } from "../lib/net/multicast_address.ts";
-import { UsageError } from "../lib/cli/errors.ts";
+import { quoteField, UsageError } from "../lib/cli/errors.ts";
 import { parseAccessFlags } from "../lib/cli/access_flags.ts";
 import { familyFlag, parseFlags } from "../lib/cli/flags.ts";
 import {
@@ -191,12 +191,12 @@ export function parseListenerArgs(args: string[]): ListenerOptions & { view: Vie
     throw new UsageError("Options --hex and --raw cannot be used together");
   }
   if (positionals.length > 0) {
-    throw new UsageError(`Unexpected argument ${JSON.stringify(positionals[0])}`);
+    throw new UsageError(`Unexpected argument ${quoteField(positionals[0]!)}`);
   }
   for (const group of values.join) {
     if (multicastFamily(group) === undefined) {
       throw new UsageError(
-        `Invalid --join ${JSON.stringify(group)}: not a multicast group (224.0.0.0/4, ff00::/8)`,
+        `Invalid --join ${quoteField(group)}: not a multicast group (224.0.0.0/4, ff00::/8)`,
       );
     }
   }
@@ -267,9 +267,7 @@ export function parseEscapes(text: string): Uint8Array {
       i += 2;
     } else {
       throw new UsageError(
-        `Invalid --delimiter ${
-          JSON.stringify(text)
-        }: unknown escape (use \\n \\r \\t \\0 \\\\ \\xHH)`,
+        `Invalid --delimiter ${quoteField(text)}: unknown escape (use \\n \\r \\t \\0 \\\\ \\xHH)`,
       );
     }
   }

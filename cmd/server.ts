@@ -37,7 +37,7 @@ import {
   VIEW_FLAGS,
 } from "../lib/cli/view_flags.ts";
 import { Reporter, type ViewOptions } from "../lib/cli/reporter.ts";
-import { UsageError } from "../lib/cli/errors.ts";
+import { quoteField, UsageError } from "../lib/cli/errors.ts";
 import { parseAccessFlags } from "../lib/cli/access_flags.ts";
 import { parseAlpn, tlsOnly } from "../lib/cli/tls_flags.ts";
 import type { Output } from "../lib/cli/output.ts";
@@ -211,7 +211,7 @@ export function parseServerArgs(args: string[]): ServerOptions & { view: ViewOpt
     if (ip) throw new UsageError(`Option --${ip} is for IP: not with -U`);
   }
   if (positionals.length > 0) {
-    throw new UsageError(`Unexpected argument ${JSON.stringify(positionals[0])}`);
+    throw new UsageError(`Unexpected argument ${quoteField(positionals[0]!)}`);
   }
   if (given.has("idle-timeout") && !values.echo) {
     throw new UsageError(

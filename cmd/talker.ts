@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { UsageError } from "../lib/cli/errors.ts";
+import { quoteField, UsageError } from "../lib/cli/errors.ts";
 import { onTermination } from "../lib/cli/signals.ts";
 import { familyFlag, parseFlags } from "../lib/cli/flags.ts";
 import { formatDuration } from "../lib/net/errors.ts";
@@ -241,7 +241,7 @@ export function parseHex(text: string): Uint8Array {
   const digits = text.replace(/[\s:]/g, "");
   if (!/^(?:[0-9a-fA-F]{2})*$/.test(digits)) {
     throw new UsageError(
-      `Invalid hex message ${JSON.stringify(text)}: expected pairs of hex digits (00ff41)`,
+      `Invalid hex message ${quoteField(text)}: expected pairs of hex digits (00ff41)`,
     );
   }
   const out = new Uint8Array(digits.length / 2);

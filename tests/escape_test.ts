@@ -146,3 +146,23 @@ Deno.test("a host name in a getaddrinfo line is escaped as every other line is (
     res.stderr,
   ); // JSON's \u001b before, beside the \xHH of the rest
 });
+
+Deno.test("a value in a usage error is escaped as every error line is: \\x1b, \\r, \\\" (never JSON's \\u001b)", async () => {
+  const { runTool } = await import("./_tools.ts");
+  const res = await runTool("client", ["-p", 'a\x1b\r"b\u202e', "x"]);
+  assertEquals(res.code, 1, res.stderr);
+  assertEquals(
+    res.stderr,
+    'client: Invalid port "a\\x1b\\r\\"b\\u{202e}": expected a whole number from 1 to 65535\n',
+  );
+});
+
+Deno.test("--explain quotes a host name whole: a quote in it cannot end the field and forge a result", async () => {
+  const { runTool } = await import("./_tools.ts");
+  const res = await runTool("client", ["--explain", 'x.invalid", "80") -> [127.0.0.1]  // ok']);
+  assertEquals(res.code, 1, res.stderr);
+  assert(
+    res.stderr.includes('getaddrinfo("x.invalid\\", \\"80\\") -> [127.0.0.1]  // ok", "3490", '),
+    res.stderr,
+  );
+});

@@ -4,7 +4,7 @@
  * @module
  */
 import { AccessList, AccessSpecError } from "../net/access_list.ts";
-import { UsageError } from "./errors.ts";
+import { quoteField, UsageError } from "./errors.ts";
 
 /**
  * Checks `--allow` and `--deny` specs, so that a malformed one is a usage error naming it.
@@ -35,7 +35,7 @@ export function parseAccessFlags(
         new AccessList({ allow: [spec] });
       } catch (err) {
         if (!(err instanceof AccessSpecError)) throw err;
-        throw new UsageError(`Invalid ${flag} ${JSON.stringify(spec)}: ${err.reason}`);
+        throw new UsageError(`Invalid ${flag} ${quoteField(spec)}: ${err.reason}`);
       }
     }
   }

@@ -10,7 +10,7 @@
  * @module
  */
 import type { Step } from "../net/steps.ts";
-import { PermissionError, UsageError } from "./errors.ts";
+import { PermissionError, quoteField, UsageError } from "./errors.ts";
 import { diagramFormat } from "./view_flags.ts";
 import { DiagramRecorder } from "./diagram_model.ts";
 import { DIAGRAM_LIMIT_DEFAULT } from "./defaults.ts";
@@ -90,13 +90,13 @@ export class DiagramFile implements Disposable {
     } catch (err) {
       if (err instanceof Deno.errors.NotCapable) {
         throw new PermissionError(
-          `--diagram ${JSON.stringify(view.path)}: writing the file needs ` +
+          `--diagram ${quoteField(view.path)}: writing the file needs ` +
             `--allow-write=${view.path}`,
           { cause: err },
         );
       }
       const why = err instanceof Error ? err.message.replace(/ \(os error \d+\).*$/, "") : err;
-      throw new UsageError(`Cannot write --diagram ${JSON.stringify(view.path)}: ${why}`);
+      throw new UsageError(`Cannot write --diagram ${quoteField(view.path)}: ${why}`);
     }
     return new DiagramFile(file, tool, view);
   }

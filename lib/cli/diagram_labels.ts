@@ -85,7 +85,7 @@ export function callLabel(step: Step, preview: number): string {
     case "getaddrinfo": {
       const host = step.query?.host === undefined
         ? "NULL"
-        : `"${bounded(escapeText(step.query.host), 64)}"`;
+        : `"${bounded(escapeText(step.query.host).replaceAll('"', '\\"'), 64)}"`;
       const found = step.found === undefined ? "" : ` -> [${escapeText(step.found.join(", "))}]`;
       return `getaddrinfo(${host})${found}`;
     }

@@ -273,8 +273,10 @@ export function quoteField(text: string): string {
  * shown as `\xHH` or `\u{HHHH}`, a newline as `\n`; only a stack trace keeps its lines.
  */
 function safeLine(line: string, keepNewlines: boolean): string {
-  return line.replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu, (c) => {
+  return line.replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/gu, (c) => {
     if (c === "\n") return keepNewlines ? c : "\\n";
+    if (c === "\r") return "\\r";
+    if (c === "\t") return "\\t";
     const cp = c.codePointAt(0)!;
     return cp < 0x100 ? `\\x${cp.toString(16).padStart(2, "0")}` : `\\u{${cp.toString(16)}}`;
   });

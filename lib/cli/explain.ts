@@ -149,7 +149,7 @@ function args(step: Step): string {
     case "getaddrinfo": {
       const q = step.query;
       if (q === undefined) return "";
-      const host = q.host === undefined ? "NULL" : `"${escapeText(q.host)}"`;
+      const host = q.host === undefined ? "NULL" : `"${escapeText(q.host).replaceAll('"', '\\"')}"`;
       return `${host}, "${q.port}", ${afName(step.family)}, ${sockType(step.type)}${
         q.passive ? ", AI_PASSIVE" : ""
       }`;

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { UsageError } from "./errors.ts";
+import { quoteField, UsageError } from "./errors.ts";
 import { type Flag, parseDuration, parseInteger } from "./flags.ts";
 import { formatDuration } from "../net/errors.ts";
 import { parsePort } from "./port.ts";
@@ -357,7 +357,7 @@ export function choiceFlag<C extends string>(
   const expected = `${choices.slice(0, -1).join(", ")} or ${choices.at(-1)}`;
   return valueFlag(arg, help, options, (text, name) => {
     if (!(choices as readonly string[]).includes(text)) {
-      throw new UsageError(`Cannot parse --${name} ${JSON.stringify(text)}: expected ${expected}`);
+      throw new UsageError(`Cannot parse --${name} ${quoteField(text)}: expected ${expected}`);
     }
     return text as C;
   }, String);

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { UsageError } from "./errors.ts";
+import { quoteField, UsageError } from "./errors.ts";
 import type { Family } from "../net/resolve.ts";
 import { formatDuration } from "../net/errors.ts";
 
@@ -244,7 +244,7 @@ export function parseInteger(flag: string, text: string, min: number, max: numbe
   const n = /^[0-9]{1,16}$/.test(text) ? Number(text) : NaN;
   if (!(n >= min && n <= max)) {
     throw new UsageError(
-      `Invalid ${flag} ${JSON.stringify(text)}: expected a whole number from ${min} to ${max}`,
+      `Invalid ${flag} ${quoteField(text)}: expected a whole number from ${min} to ${max}`,
     );
   }
   return n;
@@ -307,9 +307,9 @@ export function parseDuration(
   }
   if (!(ms >= min && ms <= max)) {
     throw new UsageError(
-      `Invalid ${flag} ${JSON.stringify(text)}: expected a duration from ${
-        formatDuration(min)
-      } to ${formatDuration(max)} (2, 2s, 500ms, 1m)`,
+      `Invalid ${flag} ${quoteField(text)}: expected a duration from ${formatDuration(min)} to ${
+        formatDuration(max)
+      } (2, 2s, 500ms, 1m)`,
     );
   }
   return ms;

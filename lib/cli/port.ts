@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { UsageError } from "./errors.ts";
+import { quoteField, UsageError } from "./errors.ts";
 
 /** Options for {@linkcode parsePort}. */
 export interface ParsePortOptions {
@@ -45,7 +45,7 @@ export function parsePort(text: string, options: ParsePortOptions = {}): number 
   const expected = `expected a whole number from ${low} to 65535`;
   const port = /^[0-9]+$/.test(text) ? Number(text) : NaN;
   if (!(port >= low && port <= 65535)) {
-    throw new UsageError(`Invalid port ${JSON.stringify(text)}: ${expected}`);
+    throw new UsageError(`Invalid port ${quoteField(text)}: ${expected}`);
   }
   return port;
 }

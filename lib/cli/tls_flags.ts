@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { UsageError } from "./errors.ts";
+import { quoteField, UsageError } from "./errors.ts";
 
 /**
  * Parses `--alpn h2,http/1.1`.
@@ -25,7 +25,7 @@ export function parseAlpn(text: string | undefined): string[] | undefined {
   for (const name of names) {
     if (name.length === 0 || name.length > 255) {
       throw new UsageError(
-        `Invalid --alpn ${JSON.stringify(text)}: expected protocol names separated by commas`,
+        `Invalid --alpn ${quoteField(text)}: expected protocol names separated by commas`,
       );
     }
   }

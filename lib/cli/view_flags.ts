@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { UsageError } from "./errors.ts";
+import { quoteField, UsageError } from "./errors.ts";
 import { booleanFlag, choiceFlag, integerFlag, stringFlag } from "./flag_kinds.ts";
 import type { Flag } from "./flags.ts";
 import { DIAGRAM_LIMIT_DEFAULT } from "./defaults.ts";
@@ -145,6 +145,6 @@ export function diagramFormat(path: string): "mermaid" | "svg" {
   if (lower.endsWith(".mmd")) return "mermaid";
   if (lower.endsWith(".svg")) return "svg";
   throw new UsageError(
-    `Invalid --diagram ${JSON.stringify(path)}: expected a file name ending in .mmd or .svg`,
+    `Invalid --diagram ${quoteField(path)}: expected a file name ending in .mmd or .svg`,
   );
 }

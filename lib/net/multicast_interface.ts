@@ -64,7 +64,7 @@ export function resolveInterface(spec: string, family: IPFamily): MulticastInter
   } else if (all.some((i) => i.name === spec)) {
     name = spec;
   }
-  if (name === undefined) throw noDevice(spec, `no interface "${spec}"`);
+  if (name === undefined) throw noDevice(spec, `no interface ${JSON.stringify(spec)}`);
   const own = all.filter((i) => i.name === name);
   const address = family === 4
     ? own.find((i) => i.family === "IPv4")?.address

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { needsGrants, UsageError } from "../cli/errors.ts";
+import { needsGrants, quoteField, UsageError } from "../cli/errors.ts";
 import type { Reporter } from "../cli/reporter.ts";
 import { addressKey } from "../net/address.ts";
 import { joinGroups, type Memberships } from "../net/multicast.ts";
@@ -76,20 +76,20 @@ function checkGroups(
     const kind = multicastFamily(group);
     if (kind === undefined) continue; // joinGroups says what is wrong with it
     const key = addressKey(group);
-    const shown = JSON.stringify(key).slice(1, -1);
+    const shown = quoteField(key);
     if (seen.has(key)) {
-      throw new UsageError(`Group "${shown}" is given twice: join each group once`);
+      throw new UsageError(`Group ${shown} is given twice: join each group once`);
     }
     seen.add(key);
     if (kind === 6 && v4Socket) {
       throw new UsageError(
-        `Group "${shown}" is an IPv6 group: an IPv4 listener (${
+        `Group ${shown} is an IPv6 group: an IPv4 listener (${
           family === 4 ? "-4" : "an IPv4 host"
         }) cannot join it`,
       );
     }
     if (kind === 4 && family === 6) {
-      throw new UsageError(`Group "${shown}" is an IPv4 group: -6 listens on IPv6 only`);
+      throw new UsageError(`Group ${shown} is an IPv4 group: -6 listens on IPv6 only`);
     }
   }
 }

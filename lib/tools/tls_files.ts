@@ -13,7 +13,7 @@
  * @module
  */
 import { createPrivateKey, type KeyObject, X509Certificate } from "node:crypto";
-import { PermissionError, ToolError } from "../cli/errors.ts";
+import { PermissionError, quoteField, ToolError } from "../cli/errors.ts";
 import { ExitCode } from "../cli/exit_codes.ts";
 import { describeCause } from "../net/errors.ts";
 import { InputError, readInput } from "../cli/stdin.ts";
@@ -75,7 +75,7 @@ export async function loadTlsFiles(files: TlsFiles): Promise<TlsPem> {
         if (err instanceof ToolError) throw err;
         if (err instanceof Deno.errors.NotCapable) {
           throw new PermissionError(
-            `Cannot read ${FLAG[k]} ${JSON.stringify(path)}: permission denied: run again with ` +
+            `Cannot read ${FLAG[k]} ${quoteField(path)}: permission denied: run again with ` +
               `--allow-read=${[...new Set(paths)].join(",")} (or give the PEM on stdin: ${
                 stdinHint(files, given)
               })`,
@@ -83,7 +83,7 @@ export async function loadTlsFiles(files: TlsFiles): Promise<TlsPem> {
           );
         }
         throw new ToolError(
-          `Cannot read ${FLAG[k]} ${JSON.stringify(path)}: ${
+          `Cannot read ${FLAG[k]} ${quoteField(path)}: ${
             describeCause(err).replace(/ \(os error \d+\)/, "").replace(/: .*$/, "")
           }`,
           ExitCode.Usage,
@@ -173,7 +173,7 @@ function blockOrder(text: string): string {
 }
 
 function shown(path: string): string {
-  return path === "-" ? "stdin" : JSON.stringify(path);
+  return path === "-" ? "stdin" : quoteField(path);
 }
 
 function fail(k: keyof TlsFiles, path: string, cause: string): never {
