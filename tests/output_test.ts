@@ -612,3 +612,29 @@ Deno.test("talker whose stdout reader leaves early (| head -n 1) says nothing of
     clearTimeout(killer);
   }
 });
+
+Deno.test("talker --explain to a file that does not keep up: what stderr dropped is said, never lost silently", async () => {
+  using peer = udpSocket("::1"); // takes the datagrams
+  const file = await Deno.makeTempFile();
+  try {
+    const argv = [
+      Deno.execPath(),
+      ...toolArgs("talker", ["--explain", "-n", "20000", "-p", String(peer.port), "::1", "hi"]),
+    ];
+    const child = new Deno.Command("sh", {
+      args: ["-c", `exec "$@" 2>"${file}" >/dev/null`, "sh", ...argv],
+    }).spawn();
+    const killer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+    const { code } = await child.status.finally(() => clearTimeout(killer));
+    assertEquals(code, 0);
+    const lines = (await Deno.readTextFile(file)).split("\n").slice(0, -1);
+    const sent = lines.filter((l) => l.includes(" sendto(")).length;
+    const m = /^talker: (\d+) lines \(\d+ bytes\) on stderr were dropped: it did not keep up$/
+      .exec(lines.at(-1)!);
+    // Every sendto line is in the file, or counted in the last line (an earlier line too).
+    if (m === null) assertEquals(sent, 20000, lines.at(-1));
+    else assert(sent < 20000 && sent + Number(m[1]) >= 20000, `${sent} + ${m[1]}`);
+  } finally {
+    await Deno.remove(file);
+  }
+});

@@ -80,7 +80,7 @@ export class Output {
   statusToStderr: boolean;
   #w: BoundedWriter;
   /** What stdout had lost when a summary said so, and its position then. */
-  #reported: { lost: Lost; at: number } | undefined;
+  #reported: { lost: Lost; errLost: Lost; at: number } | undefined;
   #ending: Promise<void> | undefined;
 
   /**
@@ -174,7 +174,8 @@ export class Output {
    * ```
    */
   markReported(): void {
-    this.#reported = { lost: this.lost("stdout"), at: this.#w.position(0) };
+    const [lost, errLost] = [this.lost("stdout"), this.lost("stderr")];
+    this.#reported = { lost, errLost, at: this.#w.position(0) };
   }
 
   /**
@@ -184,8 +185,9 @@ export class Output {
    * ({@linkcode Output.markReported}; all of them if nothing printed on stdout after the
    * mark got out), says so in one line on stderr and waits a little (500 ms at most) for
    * stderr to take it. Quiet when stdout's reader left on purpose ({@linkcode Output.closed})
-   * or its failure was already said ({@linkcode Output.failed}). A second call returns the
-   * first's promise: the line is said once.
+   * or its failure was already said ({@linkcode Output.failed}). Lines stderr itself dropped
+   * (a log that did not keep up) and no summary reported get a line of their own. A second
+   * call returns the first's promise: the lines are said once.
    *
    * @param timeout The longest wait for pending output, in milliseconds.
    * @param signal Cuts the wait short (a Ctrl-C during it): what waits is given up and said.
@@ -219,23 +221,33 @@ export class Output {
   async #end(timeout: number, signal: AbortSignal | undefined): Promise<void> {
     await untilAborted(this.close(timeout), signal);
     const given = await this.#w.settle(0) ? this.#w.abandoned : undefined;
-    if (this.closed || this.failed) return;
-    const lost = this.lost("stdout");
     const mark = this.#reported;
     // The summary is what stdout took after the mark: if none of that got out, nobody saw it.
     const seen = mark !== undefined &&
       !(given && given.from <= mark.at && this.#w.position(0) > mark.at);
-    const lines = lost.lines - (seen ? mark.lost.lines : 0);
-    const bytes = lost.bytes - (seen ? mark.lost.bytes : 0);
-    if (lines <= 0) return;
-    const [what, were] = lines === 1 ? ["line", "was"] : ["lines", "were"];
-    // A write the exit stopped may have put part of its bytes out: they are counted too.
-    const [upTo, cut] = given?.cut ? ["up to ", " (the last line written may be cut)"] : ["", ""];
-    this.error(
-      `${upTo}${lines} ${what} (${bytes} bytes) of output ${were} not written: ` +
-        `stdout was not read in time${cut}`,
-    );
-    await this.#w.close(LAST_LINE_MS);
+    const unsaid = (now: Lost, then: Lost | undefined) => ({
+      n: now.lines - (seen ? then?.lines ?? 0 : 0),
+      bytes: now.bytes - (seen ? then?.bytes ?? 0 : 0),
+    });
+    const out = unsaid(this.lost("stdout"), mark?.lost);
+    const err = unsaid(this.lost("stderr"), mark?.errLost);
+    const lines = (n: number) => n === 1 ? ["1 line", "was"] : [`${n} lines`, "were"];
+    const said = [];
+    if (out.n > 0 && !this.closed && !this.failed) {
+      // A write the exit stopped may have put part of its bytes out: they are counted too.
+      const [upTo, cut] = given?.cut ? ["up to ", " (the last line written may be cut)"] : ["", ""];
+      const [count, verb] = lines(out.n);
+      said.push(
+        `${upTo}${count} (${out.bytes} bytes) of output ${verb} not written: ` +
+          `stdout was not read in time${cut}`,
+      );
+    }
+    if (err.n > 0) {
+      const [count, verb] = lines(err.n);
+      said.push(`${count} (${err.bytes} bytes) on stderr ${verb} dropped: it did not keep up`);
+    }
+    for (const line of said) this.error(line);
+    if (said.length > 0) await this.#w.close(LAST_LINE_MS);
   }
 
   /**
