@@ -1,4 +1,4 @@
-import { assert, assertEquals } from "./_assert.ts";
+import { assert, assertEquals, assertRejects } from "./_assert.ts";
 import { escapeBytes, escapeInto, maxEscapedLength } from "../lib/net/escape.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -165,4 +165,46 @@ Deno.test("--explain quotes a host name whole: a quote in it cannot end the fiel
     res.stderr.includes('getaddrinfo("x.invalid\\", \\"80\\") -> [127.0.0.1]  // ok", "3490", '),
     res.stderr,
   );
+});
+
+Deno.test("a grant hint for a --diagram or --cert path is quoted for the shell: pasted back, it grants that path and runs nothing", async () => {
+  const { runTool, toolArgs } = await import("./_tools.ts");
+  const dir = await Deno.makeTempDir();
+  try {
+    const cases: [string, string[], RegExp][] = [
+      ["client", [
+        "-z",
+        "-p",
+        "1",
+        "--diagram",
+        `${dir}/a \`touch ${dir}/PWNED\`\u202e.mmd`,
+        "127.0.0.1",
+      ], /writing the file needs (.*)\n$/],
+      [
+        "server",
+        ["-p", "0", "--tls", "--cert", `${dir}/c d'$x.pem`, "--key", `${dir}/k ey.pem`],
+        /run again with (--allow-read=\S+(?: \S+)*) \(or give/,
+      ],
+    ];
+    for (const [tool, args, hintAt] of cases) {
+      const denied = await runTool(tool, args, { perms: ["--allow-net"] });
+      const hint = hintAt.exec(denied.stderr)?.[1];
+      assert(denied.code === 4 && hint !== undefined, denied.stderr);
+      // Run again as a user pastes it: bash reads the hint's flags; the grant is enough.
+      const argv = toolArgs(tool, args, ["--allow-net"]);
+      const script = argv.indexOf("--quiet") + 1;
+      const line = `exec "$0" ${argv.slice(0, script).join(" ")} ${hint} "$@"`;
+      const pasted = await new Deno.Command("bash", {
+        args: ["-c", line, Deno.execPath(), ...argv.slice(script)],
+        stdout: "piped",
+        stderr: "piped",
+        signal: AbortSignal.timeout(20_000),
+      }).output();
+      const said = new TextDecoder().decode(pasted.stderr);
+      assert(!/permission denied|writing the file needs/.test(said), said);
+    }
+    await assertRejects(() => Deno.stat(`${dir}/PWNED`)); // nothing in the hint ran
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

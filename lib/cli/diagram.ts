@@ -11,6 +11,7 @@
  */
 import type { Step } from "../net/steps.ts";
 import { PermissionError, quoteField, UsageError } from "./errors.ts";
+import { shellQuote } from "../net/unix_grants.ts";
 import { diagramFormat } from "./view_flags.ts";
 import { DiagramRecorder } from "./diagram_model.ts";
 import { DIAGRAM_LIMIT_DEFAULT } from "./defaults.ts";
@@ -91,7 +92,7 @@ export class DiagramFile implements Disposable {
       if (err instanceof Deno.errors.NotCapable) {
         throw new PermissionError(
           `--diagram ${quoteField(view.path)}: writing the file needs ` +
-            `--allow-write=${view.path}`,
+            `--allow-write=${shellQuote(view.path)}`,
           { cause: err },
         );
       }

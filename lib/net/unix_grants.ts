@@ -59,8 +59,8 @@ export function missingUnixGrants(address: UnixAddress, access: UnixAccess): str
 /**
  * A word as a POSIX shell reads it back unchanged: as it is when it holds only characters
  * no shell treats specially, else in single quotes (`'` written `'\''`), or as `$'...'`
- * (bash, zsh, ksh) with `\xHH` escapes when it holds a control character, which is thus
- * never printed raw.
+ * (bash, zsh, ksh) with `\xHH`, `\uHHHH` or `\UHHHHHHHH` escapes when it holds a control
+ * or format character (U+202E), which is thus never printed raw.
  *
  * @param word The text.
  * @returns The text to paste.
@@ -72,6 +72,7 @@ export function missingUnixGrants(address: UnixAddress, access: UnixAccess): str
  * assertEquals(shellQuote("/tmp/sk.sock"), "/tmp/sk.sock");
  * assertEquals(shellQuote("/tmp/a b"), "'/tmp/a b'");
  * assertEquals(shellQuote("/tmp/\x1b[2J"), "$'/tmp/\\x1b[2J'");
+ * assertEquals(shellQuote("/tmp/\u202erlo"), "$'/tmp/\\u202erlo'");
  * ```
  */
 export function shellQuote(word: string): string {
@@ -79,18 +80,17 @@ export function shellQuote(word: string): string {
   if (!CONTROL.test(word)) return `'${word.replaceAll("'", "'\\''")}'`;
   const escaped = word.replace(ESCAPED, (c) => {
     if (c === "\\" || c === "'") return `\\${c}`;
-    const code = c.charCodeAt(0);
-    return code < 0x80
-      ? `\\x${code.toString(16).padStart(2, "0")}`
-      : `\\u${code.toString(16).padStart(4, "0")}`;
+    const code = c.codePointAt(0)!;
+    const hex = code.toString(16);
+    if (code < 0x80) return `\\x${hex.padStart(2, "0")}`;
+    return code <= 0xffff ? `\\u${hex.padStart(4, "0")}` : `\\U${hex.padStart(8, "0")}`;
   });
   return `$'${escaped}'`;
 }
 
-// deno-lint-ignore no-control-regex
-const CONTROL = /[\x00-\x1f\x7f-\x9f]/;
-// deno-lint-ignore no-control-regex
-const ESCAPED = /[\\'\x00-\x1f\x7f-\x9f]/g;
+/** What is never printed raw (controls, format characters such as U+202E, separators). */
+const CONTROL = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}\p{Co}\p{Cn}]/u;
+const ESCAPED = /[\\'\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}\p{Co}\p{Cn}]/gu;
 
 function granted(descriptor: Deno.PermissionDescriptor): boolean {
   try {

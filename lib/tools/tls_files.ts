@@ -16,6 +16,7 @@ import { createPrivateKey, type KeyObject, X509Certificate } from "node:crypto";
 import { PermissionError, quoteField, ToolError } from "../cli/errors.ts";
 import { ExitCode } from "../cli/exit_codes.ts";
 import { describeCause } from "../net/errors.ts";
+import { shellQuote } from "../net/unix_grants.ts";
 import { InputError, readInput } from "../cli/stdin.ts";
 
 /** The TLS files of a command line, by flag: a path, or `-` for standard input. */
@@ -76,9 +77,9 @@ export async function loadTlsFiles(files: TlsFiles): Promise<TlsPem> {
         if (err instanceof Deno.errors.NotCapable) {
           throw new PermissionError(
             `Cannot read ${FLAG[k]} ${quoteField(path)}: permission denied: run again with ` +
-              `--allow-read=${[...new Set(paths)].join(",")} (or give the PEM on stdin: ${
-                stdinHint(files, given)
-              })`,
+              `--allow-read=${
+                [...new Set(paths)].map(shellQuote).join(",")
+              } (or give the PEM on stdin: ${stdinHint(files, given)})`,
             { cause: err },
           );
         }
@@ -109,7 +110,7 @@ const STDIN_ORDER: (keyof TlsFiles)[] = ["cert", "key", "ca", "clientCa"];
 function stdinHint(files: TlsFiles, given: (keyof TlsFiles)[]): string {
   const order = STDIN_ORDER.filter((k) => given.includes(k));
   const placeholder = { cert: "cert.pem", key: "key.pem", ca: "ca.pem", clientCa: "ca.pem" };
-  const cat = order.map((k) => files[k] === "-" ? placeholder[k] : files[k]);
+  const cat = order.map((k) => files[k] === "-" ? placeholder[k] : shellQuote(files[k]!));
   return `cat ${cat.join(" ")} | … ${order.map((k) => `${FLAG[k]} -`).join(" ")}`;
 }
 
