@@ -165,6 +165,8 @@ Deno.test("--explain quotes a host name whole: a quote in it cannot end the fiel
     res.stderr.includes('getaddrinfo("x.invalid\\", \\"80\\") -> [127.0.0.1]  // ok", "3490", '),
     res.stderr,
   );
+  // Nor does the lookup's error repeat the name unquoted after the result.
+  assert(!res.stderr.includes('ENOTFOUND x.invalid"'), res.stderr);
 });
 
 Deno.test("a grant hint for a --diagram or --cert path is quoted for the shell: pasted back, it grants that path and runs nothing", async () => {
@@ -207,4 +209,14 @@ Deno.test("a grant hint for a --diagram or --cert path is quoted for the shell: 
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("a zone or interface name in an error is quoted whole: a quote in it cannot end the field", async () => {
+  const { runTool } = await import("./_tools.ts");
+  const zone = await runTool("talker", ["-p", "1", '::1%\x1b"z', "hi"]);
+  assert(zone.stderr.includes('unknown zone "\\x1b\\"z"'), zone.stderr);
+  const iface = await runTool("listener", ["--interface", 'eth\x1b"9', "--join", "239.1.2.3"], {
+    perms: ["--allow-net", "--allow-sys=networkInterfaces"],
+  });
+  assert(iface.stderr.includes('no interface "eth\\x1b\\"9"'), iface.stderr);
 });

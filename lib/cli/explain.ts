@@ -236,12 +236,19 @@ export function resultText(step: Step): string | undefined {
  * import { deepStrictEqual as assertEquals } from "node:assert/strict";
  * const error = new Error("getaddrinfo ENOTFOUND \x1b]2;x\x07\u202e");
  * assertEquals(errorText({ call: "getaddrinfo", error }), "getaddrinfo ENOTFOUND \\x1b]2;x\\x07\\u{202e}");
+ * // The name the call's quoted field shows is not said again, unquoted, after it.
+ * const query = { host: 'x", "80") -> [127.0.0.1]', port: 80, passive: false };
+ * const spoof = new Error(`getaddrinfo ENOTFOUND ${query.host}`);
+ * assertEquals(errorText({ call: "getaddrinfo", query, error: spoof }), "getaddrinfo ENOTFOUND");
  * ```
  */
 export function errorText(step: Step): string {
   const error = step.error;
   const cause = error instanceof NetError && error.cause !== undefined ? error.cause : error;
-  return escapeText(describeCause(cause));
+  const text = describeCause(cause);
+  const host = step.call === "getaddrinfo" ? step.query?.host : undefined;
+  const said = host !== undefined && text.endsWith(` ${host}`);
+  return escapeText(said ? text.slice(0, -host.length - 1) : text);
 }
 
 /**

@@ -6,6 +6,17 @@
  * @module
  */
 
+/**
+ * A name in a message, in double quotes: `"` and `\` escaped, so that it cannot end the
+ * field; what else it holds is the printer's to escape (a terminal line, JSON).
+ *
+ * @param text The name.
+ * @returns It, quoted.
+ */
+export function quoteName(text: string): string {
+  return `"${text.replace(/["\\]/g, "\\$&")}"`;
+}
+
 /** The longest timer `setTimeout` keeps: 2^31 - 1 ms, about 24.8 days. */
 export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 

@@ -7,6 +7,7 @@
 import { type IPFamily, ipFamily } from "./address.ts";
 import { NetError } from "./errors.ts";
 import { GrantError } from "./grant_error.ts";
+import { quoteName } from "./_validate.ts";
 
 /** An interface, resolved for one IP family. */
 export interface MulticastInterface {
@@ -64,17 +65,20 @@ export function resolveInterface(spec: string, family: IPFamily): MulticastInter
   } else if (all.some((i) => i.name === spec)) {
     name = spec;
   }
-  if (name === undefined) throw noDevice(spec, `no interface ${JSON.stringify(spec)}`);
+  if (name === undefined) throw noDevice(spec, `no interface ${quoteName(spec)}`);
   const own = all.filter((i) => i.name === name);
   const address = family === 4
     ? own.find((i) => i.family === "IPv4")?.address
     : own.find((i) => i.family === "IPv6" && /^fe80:/i.test(i.address))?.address;
   if (family === 4 && address === undefined) {
-    throw noDevice(spec, `interface "${name}" has no IPv4 address`);
+    throw noDevice(spec, `interface ${quoteName(name)} has no IPv4 address`);
   }
   const index = nameToIndex(name, all);
   if (family === 6 && index === undefined) {
-    throw noDevice(spec, `the index of "${name}" is unknown (it has no link-local address)`);
+    throw noDevice(
+      spec,
+      `the index of ${quoteName(name)} is unknown (it has no link-local address)`,
+    );
   }
   return { name, index: index ?? 0, address };
 }

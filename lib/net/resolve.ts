@@ -6,7 +6,7 @@
 import type { OnStep } from "./steps.ts";
 import { type IPFamily, ipFamily } from "./address.ts";
 import { ResolveError } from "./errors.ts";
-import { portOption, signalOption } from "./_validate.ts";
+import { portOption, quoteName, signalOption } from "./_validate.ts";
 
 /** Which addresses to ask for: IPv4 only, IPv6 only, or both (`AF_UNSPEC`). */
 export type Family = IPFamily | "any";
@@ -244,7 +244,9 @@ async function zoned(host: string, port: number, family: Family): Promise<Candid
   if (index === undefined) {
     throw new ResolveError(
       host,
-      `Name or service not known: unknown zone "${zone}": give the interface index (ip link lists it), as in ${address}%1`,
+      `Name or service not known: unknown zone ${
+        quoteName(zone)
+      }: give the interface index (ip link lists it), as in ${address}%1`,
     );
   }
   return { hostname: `${address}%${index}`, port, family: 6 };
