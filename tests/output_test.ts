@@ -638,3 +638,24 @@ Deno.test("talker --explain to a file that does not keep up: what stderr dropped
     await Deno.remove(file);
   }
 });
+
+Deno.test("Output.end on a slow stderr: its backlog is dropped and counted, and the line saying so gets out next", async () => {
+  let err = "";
+  const slow = {
+    write: async (p: Uint8Array) => { // 8 KiB each 5 ms: far slower than the lines come
+      await new Promise((r) => setTimeout(r, 5));
+      const n = Math.min(p.length, 8192);
+      err += new TextDecoder().decode(p.subarray(0, n));
+      return n;
+    },
+  };
+  const out = new Output("t", { stdout: { writeSync: (p: Uint8Array) => p.length }, stderr: slow });
+  for (let i = 0; i < 40_000; i++) out.error(`explain line ${i} ${"x".repeat(40)}`); // 2.3 MB
+  await out.end(100);
+  const lines = err.split("\n").slice(0, -1);
+  const m = /^t: (\d+) lines \(\d+ bytes\) on stderr were dropped: it did not keep up$/.exec(
+    lines.at(-1)!,
+  );
+  assert(m, lines.at(-1)); // before, it waited behind the backlog and never got out
+  assertEquals(lines.length - 1 + Number(m[1]), 40_000);
+});

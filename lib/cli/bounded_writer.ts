@@ -137,6 +137,32 @@ export class BoundedWriter {
     return this.#idleNow();
   }
 
+  /**
+   * Bytes waiting on a lane (its write in progress included).
+   *
+   * @param id The lane.
+   * @returns The bytes.
+   */
+  waiting(id: LaneId): number {
+    return this.#lanes[id].bytes;
+  }
+
+  /**
+   * Drops, and counts, what waits on a lane behind its write in progress: a last line put
+   * next then goes as soon as that write ends, not behind a backlog a slow reader holds.
+   *
+   * @param id The lane.
+   */
+  dropWaiting(id: LaneId): void {
+    const l = this.#lanes[id];
+    for (const c of l.chunks.splice(l.running ? 1 : 0)) {
+      this.#bound.count(id, c.buf.subarray(c.start, c.used));
+      l.bytes -= c.used - c.start;
+      if (c === l.current) l.current = undefined;
+      this.#bound.recycle(c);
+    }
+  }
+
   /** Where {@linkcode BoundedWriter.settle} gave stdout up, if it did. */
   get abandoned(): Abandoned | undefined {
     return this.#abandoned && { ...this.#abandoned };

@@ -51,7 +51,7 @@ export interface OutputOptions {
 export const OUTPUT_DRAIN_MS = 2000;
 
 /** How long {@linkcode Output.end} waits for stderr to take its last line, in milliseconds. */
-const LAST_LINE_MS = 500;
+const LAST_LINE_MS = 1000;
 
 /**
  * A tool's output. Each call is one record of whole lines for the {@linkcode BoundedWriter}:
@@ -183,8 +183,9 @@ export class Output {
    * ({@linkcode Output.close}), then gives stdout up, counting what is still unwritten
    * ({@linkcode Output.settle}). If stdout lost lines that no summary reported
    * ({@linkcode Output.markReported}; all of them if nothing printed on stdout after the
-   * mark got out), says so in one line on stderr and waits a little (500 ms at most) for
-   * stderr to take it. Quiet when stdout's reader left on purpose ({@linkcode Output.closed})
+   * mark got out), says so in one line on stderr and waits a little (1 s at most) for stderr
+   * to take it, behind the write in progress only (a slow stderr's backlog is dropped and
+   * counted first). Quiet when stdout's reader left on purpose ({@linkcode Output.closed})
    * or its failure was already said ({@linkcode Output.failed}). Lines stderr itself dropped
    * (a log that did not keep up) and no summary reported get a line of their own. A second
    * call returns the first's promise: the lines are said once.
@@ -221,6 +222,9 @@ export class Output {
   async #end(timeout: number, signal: AbortSignal | undefined): Promise<void> {
     await untilAborted(this.close(timeout), signal);
     const given = await this.#w.settle(0) ? this.#w.abandoned : undefined;
+    // A stderr still behind after the wait is slow: its backlog goes (counted), the line next.
+    const slowErr = this.#w.waiting(1) > 0;
+    if (slowErr) this.#w.dropWaiting(1);
     const mark = this.#reported;
     // The summary is what stdout took after the mark: if none of that got out, nobody saw it.
     const seen = mark !== undefined &&
@@ -239,7 +243,7 @@ export class Output {
       const [count, verb] = lines(out.n);
       said.push(
         `${upTo}${count} (${out.bytes} bytes) of output ${verb} not written: ` +
-          `stdout was not read in time${cut}`,
+          `${slowErr ? "it waited behind a slow stderr" : "stdout was not read in time"}${cut}`,
       );
     }
     if (err.n > 0) {
