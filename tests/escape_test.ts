@@ -198,6 +198,7 @@ Deno.test("a grant hint for a --diagram or --cert path is quoted for the shell: 
       const line = `exec "$0" ${argv.slice(0, script).join(" ")} ${hint} "$@"`;
       const pasted = await new Deno.Command("bash", {
         args: ["-c", line, Deno.execPath(), ...argv.slice(script)],
+        env: { LC_ALL: "C" }, // a shell in any locale reads it back (bash's \u needs UTF-8)
         stdout: "piped",
         stderr: "piped",
         signal: AbortSignal.timeout(20_000),

@@ -59,8 +59,8 @@ export function missingUnixGrants(address: UnixAddress, access: UnixAccess): str
 /**
  * A word as a POSIX shell reads it back unchanged: as it is when it holds only characters
  * no shell treats specially, else in single quotes (`'` written `'\''`), or as `$'...'`
- * (bash, zsh, ksh) with `\xHH`, `\uHHHH` or `\UHHHHHHHH` escapes when it holds a control
- * or format character (U+202E), which is thus never printed raw.
+ * (bash, zsh, ksh) with `\xHH` escapes (a character's UTF-8 bytes, read back in any locale)
+ * when it holds a control or format character (U+202E), which is thus never printed raw.
  *
  * @param word The text.
  * @returns The text to paste.
@@ -72,7 +72,7 @@ export function missingUnixGrants(address: UnixAddress, access: UnixAccess): str
  * assertEquals(shellQuote("/tmp/sk.sock"), "/tmp/sk.sock");
  * assertEquals(shellQuote("/tmp/a b"), "'/tmp/a b'");
  * assertEquals(shellQuote("/tmp/\x1b[2J"), "$'/tmp/\\x1b[2J'");
- * assertEquals(shellQuote("/tmp/\u202erlo"), "$'/tmp/\\u202erlo'");
+ * assertEquals(shellQuote("/tmp/\u202erlo"), "$'/tmp/\\xe2\\x80\\xaerlo'");
  * ```
  */
 export function shellQuote(word: string): string {
@@ -80,10 +80,9 @@ export function shellQuote(word: string): string {
   if (!CONTROL.test(word)) return `'${word.replaceAll("'", "'\\''")}'`;
   const escaped = word.replace(ESCAPED, (c) => {
     if (c === "\\" || c === "'") return `\\${c}`;
-    const code = c.codePointAt(0)!;
-    const hex = code.toString(16);
-    if (code < 0x80) return `\\x${hex.padStart(2, "0")}`;
-    return code <= 0xffff ? `\\u${hex.padStart(4, "0")}` : `\\U${hex.padStart(8, "0")}`;
+    // Its UTF-8 bytes: bash reads \u only in a UTF-8 locale, \x in any (LC_ALL=C too).
+    return [...new TextEncoder().encode(c)].map((b) => `\\x${b.toString(16).padStart(2, "0")}`)
+      .join("");
   });
   return `$'${escaped}'`;
 }
