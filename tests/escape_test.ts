@@ -220,4 +220,12 @@ Deno.test("a zone or interface name in an error is quoted whole: a quote in it c
     perms: ["--allow-net", "--allow-sys=networkInterfaces"],
   });
   assert(iface.stderr.includes('no interface "eth\\x1b\\"9"'), iface.stderr);
+  // --explain says the resolver's words alone: the name is in the call's quoted field.
+  const explained = await runTool("client", ["--explain", "-p", "9", '::1%1", "9") -> [::1]) (x']);
+  assert(
+    explained.stderr.includes(
+      ' -> [::1]) (x", "9", AF_UNSPEC, SOCK_STREAM) -> EAI_NONAME (Name or service not known)\n',
+    ),
+    explained.stderr,
+  );
 });

@@ -9,7 +9,7 @@
  * @module
  */
 import { joinHostPort } from "../net/address.ts";
-import { describeCause, NetError } from "../net/errors.ts";
+import { describeCause, NetError, ResolveError } from "../net/errors.ts";
 import { escapeBytes, escapeText } from "../net/escape.ts";
 import type { Step, StepAddress, StepCall, StepNote } from "../net/steps.ts";
 import { errnoName } from "./errno.ts";
@@ -244,6 +244,8 @@ export function resultText(step: Step): string | undefined {
  */
 export function errorText(step: Step): string {
   const error = step.error;
+  // A failed lookup: the resolver's words alone (its name is the call's quoted field).
+  if (error instanceof ResolveError) return escapeText(error.reason.split(": ")[0]!);
   const cause = error instanceof NetError && error.cause !== undefined ? error.cause : error;
   const text = describeCause(cause);
   const host = step.call === "getaddrinfo" ? step.query?.host : undefined;
