@@ -659,3 +659,23 @@ Deno.test("Output.end on a slow stderr: its backlog is dropped and counted, and 
   assert(m, lines.at(-1)); // before, it waited behind the backlog and never got out
   assertEquals(lines.length - 1 + Number(m[1]), 40_000);
 });
+
+Deno.test("Output.end on a slow stderr: a stdout that keeps up still gets its last lines (the summary) out", async () => {
+  const slowErr = {
+    write: async (p: Uint8Array) => { // 8 KiB each 5 ms
+      await new Promise((r) => setTimeout(r, 5));
+      return Math.min(p.length, 8192);
+    },
+  };
+  let got = "";
+  const file = { writeSync: (p: Uint8Array) => (got += new TextDecoder().decode(p), p.length) };
+  const out = new Output("t", { stdout: file, stderr: slowErr });
+  for (let i = 0; i < 20_000; i++) {
+    out.error(`explain line ${i} ${"x".repeat(40)}`);
+    out.say(`sent ${i}`);
+  }
+  out.say("summary");
+  await out.end(100);
+  // Held behind stderr for order, stdout lost lines over its bound, never its newest ones.
+  assert(got.endsWith("t: sent 19999\nt: summary\n"), got.slice(-100));
+});

@@ -149,11 +149,13 @@ export class BoundedWriter {
 
   /**
    * Drops, and counts, what waits on a lane behind its write in progress: a last line put
-   * next then goes as soon as that write ends, not behind a backlog a slow reader holds.
+   * next then goes as soon as that write ends, not behind a backlog a slow reader holds. The
+   * two lanes' order is given up too: the other lane no longer waits for this one.
    *
    * @param id The lane.
    */
   dropWaiting(id: LaneId): void {
+    for (const lane of this.#lanes) lane.barriers = [];
     const l = this.#lanes[id];
     for (const c of l.chunks.splice(l.running ? 1 : 0)) {
       this.#bound.count(id, c.buf.subarray(c.start, c.used));

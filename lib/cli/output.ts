@@ -221,10 +221,12 @@ export class Output {
 
   async #end(timeout: number, signal: AbortSignal | undefined): Promise<void> {
     await untilAborted(this.close(timeout), signal);
-    const given = await this.#w.settle(0) ? this.#w.abandoned : undefined;
-    // A stderr still behind after the wait is slow: its backlog goes (counted), the line next.
+    // A stderr still behind after the wait is slow: its backlog goes (counted), the line next;
+    // stdout, held behind it for the two streams' order, gets a last moment to catch up.
     const slowErr = this.#w.waiting(1) > 0;
     if (slowErr) this.#w.dropWaiting(1);
+    const moment = slowErr && !signal?.aborted ? LAST_LINE_MS : 0;
+    const given = await this.#w.settle(moment) ? this.#w.abandoned : undefined;
     const mark = this.#reported;
     // The summary is what stdout took after the mark: if none of that got out, nobody saw it.
     const seen = mark !== undefined &&
