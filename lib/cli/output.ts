@@ -243,10 +243,8 @@ export class Output {
       // A write the exit stopped may have put part of its bytes out: they are counted too.
       const [upTo, cut] = given?.cut ? ["up to ", " (the last line written may be cut)"] : ["", ""];
       const [count, verb] = lines(out.n);
-      said.push(
-        `${upTo}${count} (${out.bytes} bytes) of output ${verb} not written: ` +
-          `${slowErr ? "it waited behind a slow stderr" : "stdout was not read in time"}${cut}`,
-      );
+      const why = `stdout was ${slowErr ? "held behind a slow stderr, or " : ""}not read in time`;
+      said.push(`${upTo}${count} (${out.bytes} bytes) of output ${verb} not written: ${why}${cut}`);
     }
     if (err.n > 0) {
       const [count, verb] = lines(err.n);
