@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { quoteName } from "../net/_validate.ts";
 import { NetError, ResolveError } from "../net/errors.ts";
 import { GrantError } from "../net/grant_error.ts";
 import { ExitCode, type ExitCodeValue } from "./exit_codes.ts";
@@ -264,7 +265,7 @@ function rawErrorLine(tool: string, usage: string, err: unknown): string {
  * ```
  */
 export function quoteField(text: string): string {
-  return `"${safeLine(text.replace(/["\\]/g, "\\$&"), false)}"`;
+  return safeLine(quoteName(text), false);
 }
 
 /**
